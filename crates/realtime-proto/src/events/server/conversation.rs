@@ -1,0 +1,208 @@
+//! `conversation.item.*` server events, including input audio transcription.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ids::ItemId;
+use crate::item::Item;
+use crate::shared_str::SharedStr;
+
+use super::error::ErrorDetails;
+
+/// `conversation.item.created`: an item was inserted (beta; kept in the GA union, where the
+/// server sends `conversation.item.added` and `conversation.item.done` instead).
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/created)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemCreated {
+    /// The item it follows; `None` when it is first (or the server did not say).
+    #[serde(default)]
+    pub previous_item_id: Option<ItemId>,
+    /// The item.
+    pub item: Box<Item>,
+}
+
+/// `conversation.item.added` (GA): an item was added to the conversation: a client item
+/// (complete), committed user audio (complete, transcript pending), or a model item as it starts
+/// (`in_progress`, no content yet).
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/added)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemAdded {
+    /// The item it follows; `None` when it is first.
+    #[serde(default)]
+    pub previous_item_id: Option<ItemId>,
+    /// The item.
+    pub item: Box<Item>,
+}
+
+/// `conversation.item.done` (GA): an item is final (audio bytes omitted).
+///
+/// The real service often sends `previous_item_id: null` here for items it placed earlier: it
+/// never means "move to the front".
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/done)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemDone {
+    /// The item it follows, when the server says.
+    #[serde(default)]
+    pub previous_item_id: Option<ItemId>,
+    /// The item.
+    pub item: Box<Item>,
+}
+
+/// `conversation.item.retrieved`: the answer to `conversation.item.retrieve`, with audio bytes.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/retrieved)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemRetrieved {
+    /// The item.
+    pub item: Box<Item>,
+}
+
+/// `conversation.item.deleted`: the answer to `conversation.item.delete`.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/deleted)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemDeleted {
+    /// The deleted item.
+    pub item_id: ItemId,
+}
+
+/// `conversation.item.truncated`: the answer to `conversation.item.truncate`. The audio after
+/// `audio_end_ms` is gone and the server deleted the part's transcript.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/truncated)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationItemTruncated {
+    /// The assistant item.
+    pub item_id: ItemId,
+    /// The audio part.
+    pub content_index: u32,
+    /// Where the audio now ends, in ms.
+    pub audio_end_ms: u64,
+}
+
+/// `conversation.item.input_audio_transcription.delta`: more of the user's transcript.
+/// It may arrive before the item is announced, or after the response it triggered.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/input_audio_transcription/delta)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct InputAudioTranscriptionDelta {
+    /// The user item.
+    pub item_id: ItemId,
+    /// The audio part (0 when absent).
+    #[serde(default)]
+    pub content_index: Option<u32>,
+    /// The text delta.
+    #[serde(default)]
+    pub delta: SharedStr,
+    /// Log probabilities, when requested with `include`.
+    #[serde(default)]
+    pub logprobs: Option<Vec<LogProb>>,
+}
+
+/// `conversation.item.input_audio_transcription.completed`: the user's final transcript.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/input_audio_transcription/completed)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct InputAudioTranscriptionCompleted {
+    /// The user item.
+    pub item_id: ItemId,
+    /// The audio part.
+    pub content_index: u32,
+    /// The transcript.
+    pub transcript: String,
+    /// What the transcription cost (absent from early beta servers).
+    #[serde(default)]
+    pub usage: Option<Box<TranscriptionUsage>>,
+    /// Log probabilities, when requested with `include`.
+    #[serde(default)]
+    pub logprobs: Option<Vec<LogProb>>,
+    /// The languages detected (`gpt-transcribe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<Value>>,
+}
+
+/// `conversation.item.input_audio_transcription.failed`: transcription of a user item failed.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/input_audio_transcription/failed)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct InputAudioTranscriptionFailed {
+    /// The user item.
+    pub item_id: ItemId,
+    /// The audio part.
+    pub content_index: u32,
+    /// What went wrong.
+    pub error: ErrorDetails,
+}
+
+/// `conversation.item.input_audio_transcription.segment` (GA): a diarized segment.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/input_audio_transcription/segment)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct InputAudioTranscriptionSegment {
+    /// The user item.
+    pub item_id: ItemId,
+    /// The audio part.
+    pub content_index: u32,
+    /// The segment's text.
+    pub text: String,
+    /// The segment id.
+    pub id: String,
+    /// The speaker label.
+    pub speaker: String,
+    /// Start, in seconds.
+    pub start: f64,
+    /// End, in seconds.
+    pub end: f64,
+}
+
+/// The usage of a transcription: tokens, or seconds of audio.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
+pub struct TranscriptionUsage {
+    /// `tokens` or `duration`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Input tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// Total tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+    /// Input tokens by kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_token_details: Option<Value>,
+    /// Seconds of audio transcribed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+}
+
+/// The log probability of one token.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
+pub struct LogProb {
+    /// The token.
+    #[serde(default)]
+    pub token: String,
+    /// Its log probability.
+    #[serde(default)]
+    pub logprob: f64,
+    /// Its bytes.
+    #[serde(default)]
+    pub bytes: Option<Vec<u8>>,
+}

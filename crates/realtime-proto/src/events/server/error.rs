@@ -1,0 +1,39 @@
+//! The `error` server event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::EventId;
+use crate::open::{ErrorCode, ErrorType};
+
+/// `error`: something went wrong. Most errors are recoverable: the session goes on.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/error)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ErrorEvent {
+    /// What went wrong.
+    pub error: ErrorDetails,
+}
+
+/// The details of a server error (also used by `input_audio_transcription.failed`).
+///
+/// Decoded leniently: every field may be absent (early beta servers sent only a message).
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
+pub struct ErrorDetails {
+    /// The class of error (`invalid_request_error`, `server_error`, ...).
+    #[serde(rename = "type", default)]
+    pub kind: Option<ErrorType>,
+    /// The machine-readable code, if any.
+    #[serde(default)]
+    pub code: Option<ErrorCode>,
+    /// The explanation.
+    #[serde(default)]
+    pub message: String,
+    /// The parameter at fault, if any.
+    #[serde(default)]
+    pub param: Option<String>,
+    /// The `event_id` of the client event that caused the error, if any.
+    #[serde(default)]
+    pub event_id: Option<EventId>,
+}

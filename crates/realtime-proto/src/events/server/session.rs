@@ -1,0 +1,50 @@
+//! `session.*` and `conversation.created` server events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ConversationId;
+use crate::session::Session;
+
+/// `session.created` (beta also `transcription_session.created`): the first event of every
+/// session, with the server's default configuration.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/session/created)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct SessionCreated {
+    /// The session.
+    pub session: Box<Session>,
+}
+
+/// `session.updated` (beta also `transcription_session.updated`): the full effective
+/// configuration after a `session.update`.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/session/updated)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct SessionUpdated {
+    /// The session.
+    pub session: Box<Session>,
+}
+
+/// `conversation.created`: sent by beta servers right after `session.created`.
+///
+/// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/created)
+#[non_exhaustive]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ConversationCreated {
+    /// The conversation.
+    pub conversation: Conversation,
+}
+
+/// A conversation resource.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
+pub struct Conversation {
+    /// The conversation id.
+    #[serde(default)]
+    pub id: Option<ConversationId>,
+    /// The object name (`realtime.conversation`).
+    #[serde(default)]
+    pub object: Option<String>,
+}
