@@ -68,3 +68,8 @@ pub use crate::session::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

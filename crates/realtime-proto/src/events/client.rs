@@ -204,6 +204,8 @@ impl RawCommand {
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientMessage {
+    /// The `type` exactly as it arrived (`transcription_session.update` from a beta client).
+    pub wire_type: String,
     /// The `event_id`, if the client set one.
     pub event_id: Option<EventId>,
     /// The command.
@@ -576,12 +578,17 @@ impl ClientMessage {
                 let mut raw = raw;
                 raw.shift_remove("event_id");
                 return Ok(Self {
+                    wire_type: wire_type.to_owned(),
                     event_id,
                     event: ClientEvent::Raw(RawCommand(raw)),
                 });
             }
         };
-        Ok(Self { event_id, event })
+        Ok(Self {
+            wire_type: wire_type.to_owned(),
+            event_id,
+            event,
+        })
     }
 
     /// Encodes for a dialect; see [`ClientEvent::encode`].

@@ -1,0 +1,227 @@
+//! The `realtime` binary, run as a user would.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn realtime() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_realtime"))
+}
+
+fn recordings() -> Option<PathBuf> {
+    let dir = std::env::var_os("REALTIME_SHARED_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            PathBuf::from,
+        )
+        .join("realtime-recordings");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent (set REALTIME_SHARED_DIR)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn run_with_input(mut command: Command, input: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn decode_reports_zero_unknown_and_zero_failed_for_every_recording() {
+    let Some(dir) = recordings() else { return };
+    let mut checked = 0;
+    for suffix in [".server.jsonl", ".all.jsonl"] {
+        for path in files(&dir, suffix) {
+            let output = realtime().arg("decode").arg(&path).output().unwrap();
+            let text = stdout(&output);
+            let summary = text.lines().last().unwrap();
+            assert!(
+                summary.ends_with(" decoded, 0 unknown, 0 failed"),
+                "{}: {summary}",
+                path.display()
+            );
+            assert!(output.status.success(), "{}", path.display());
+            let lines = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count();
+            assert_eq!(summary, format!("{lines} decoded, 0 unknown, 0 failed"));
+            assert!(text.lines().take(lines).all(|line| line.ends_with(" ok")));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 22);
+}
+
+#[test]
+fn decode_lines_name_line_direction_and_type() {
+    let Some(dir) = recordings() else { return };
+    let path = dir.join("pydantic-ai/4fda38988f29/test_openai_ws/test_tool_call_round.all.jsonl");
+    let output = realtime().arg("decode").arg(&path).output().unwrap();
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("1 server session.created ok"));
+    assert_eq!(lines.next(), Some("2 client session.update ok"));
+}
+
+#[test]
+fn decode_reports_failures_and_exits_1() {
+    let input = b"{\"type\":\"bogus.event\",\"event_id\":\"e\"}\n\nnot json\n{\"type\":\"response.text.delta\",\"response_id\":\"r\"}\n{\"direction\":\"sent\",\"event\":{\"type\":\"conversation.item.delete\"}}\n{\"direction\":\"sideways\",\"event\":{}}\n";
+    let output = run_with_input(
+        {
+            let mut command = realtime();
+            command.args(["decode", "-"]);
+            command
+        },
+        input,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "1 server bogus.event unknown");
+    assert!(
+        lines[1].starts_with("3 server ? error: not valid JSON"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[2],
+        "4 server response.text.delta error: field `item_id`: required field is missing"
+    );
+    assert_eq!(
+        lines[3],
+        "5 client conversation.item.delete error: field `item_id`: required field is missing"
+    );
+    assert!(
+        lines[4].starts_with("6 server ? error: unknown direction"),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(lines[5], "0 decoded, 1 unknown, 4 failed");
+}
+
+#[test]
+fn encode_for_ga_gives_what_decode_accepts() {
+    let Some(dir) = recordings() else { return };
+    for path in files(&dir, ".client.jsonl") {
+        for dialect in ["ga", "beta"] {
+            let encoded = realtime()
+                .args(["encode", "--dialect", dialect])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(encoded.status.success(), "{}", path.display());
+            let decoded = run_with_input(
+                {
+                    let mut command = realtime();
+                    command.args(["decode", "--dialect", dialect, "-"]);
+                    command
+                },
+                &encoded.stdout,
+            );
+            let text = stdout(&decoded);
+            assert!(
+                text.lines()
+                    .last()
+                    .unwrap()
+                    .ends_with(" decoded, 0 unknown, 0 failed"),
+                "{}: {text}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn encode_converts_shapes_and_reports_what_it_drops() {
+    let input = br#"{"type":"session.update","session":{"modalities":["text"],"voice":"sage","temperature":0.7,"input_audio_sampling_rate":24000}}
+{"direction":"received","event":{"type":"session.created","event_id":"e","session":{}}}
+"#;
+    let output = run_with_input(
+        {
+            let mut command = realtime();
+            command.args(["encode", "--dialect", "ga"]);
+            command
+        },
+        input,
+    );
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(value["session"]["type"], "realtime");
+    assert_eq!(value["session"]["output_modalities"][0], "text");
+    assert_eq!(value["session"]["audio"]["output"]["voice"], "sage");
+    assert!(value["session"].get("temperature").is_none());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("`session.temperature` has no ga counterpart"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`session.input_audio_sampling_rate` has no ga counterpart"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped 1 server event"), "{stderr}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    // Far more output than a pipe buffers, so the reader really goes away mid-stream.
+    let input = "{\"type\":\"input_audio_buffer.cleared\",\"event_id\":\"e\"}\n".repeat(50_000);
+    let mut child = realtime()
+        .args(["decode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "1 server input_audio_buffer.cleared ok\n");
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert!(
+        !String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("panicked")
+    );
+}
