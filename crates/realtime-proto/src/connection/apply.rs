@@ -1,0 +1,418 @@
+//! Applying one decoded server event to the state. Nothing here can fail: whatever a decoded
+//! event says is absorbed (created on first sight, recorded, or ignored when it contradicts the
+//! state), so decoding is the only step that can refuse a message.
+
+use super::{ArgumentsError, CommandFailure, Connection, ErrorRecord, Event, FunctionCallRequest};
+use crate::events::server::{ServerEvent, ServerMessage};
+use crate::ids::{ItemId, ResponseId};
+use crate::item::{Item, ItemKind};
+use crate::open::{ContentType, ItemStatus, Role};
+use crate::session::Session;
+
+impl Connection {
+    pub(crate) fn apply(&mut self, message: &ServerMessage, derived: &mut Vec<Event>) {
+        let max_text = self.config.limits.max_text_bytes;
+        match message.event() {
+            ServerEvent::SessionCreated(event) => self.set_session(&event.session, message),
+            ServerEvent::SessionUpdated(event) => self.set_session(&event.session, message),
+            ServerEvent::ConversationCreated(event) => {
+                if let Some(id) = &event.conversation.id {
+                    self.conversation.set_id(id.clone());
+                }
+            }
+            ServerEvent::ConversationItemCreated(event) => {
+                let last = event
+                    .item
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| *s != ItemStatus::IN_PROGRESS);
+                self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, last);
+            }
+            ServerEvent::ConversationItemAdded(event) => {
+                self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, false);
+            }
+            ServerEvent::ConversationItemDone(event) => {
+                // A `null` previous id here never moves the item: only a real id places it.
+                self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, true);
+                self.maybe_report_call(&event.item, None, derived);
+            }
+            ServerEvent::ConversationItemRetrieved(event) => {
+                self.item_snapshot(&event.item, None, true, true);
+            }
+            ServerEvent::ConversationItemDeleted(event) => {
+                self.conversation.remove(event.item_id.as_str());
+            }
+            ServerEvent::ConversationItemTruncated(event) => {
+                let per_ms = u64::from(self.output_format().bytes_per_ms().unwrap_or(48));
+                if let Some(slot) = self.known_slot(&event.item_id) {
+                    self.conversation.truncate(
+                        slot,
+                        event.content_index,
+                        event.audio_end_ms,
+                        per_ms,
+                    );
+                }
+            }
+            ServerEvent::InputAudioTranscriptionDelta(event) => {
+                let Some(part) =
+                    self.user_audio_part(&event.item_id, event.content_index.unwrap_or(0))
+                else {
+                    return;
+                };
+                part.push_transcript(&event.delta, max_text);
+                part.set_transcription(crate::conversation::TranscriptionState::InProgress);
+            }
+            ServerEvent::InputAudioTranscriptionCompleted(event) => {
+                let Some(part) = self.user_audio_part(&event.item_id, event.content_index) else {
+                    return;
+                };
+                part.finish_transcript(&event.transcript, max_text);
+                part.set_transcription(crate::conversation::TranscriptionState::Completed);
+            }
+            ServerEvent::InputAudioTranscriptionFailed(event) => {
+                let Some(part) = self.user_audio_part(&event.item_id, event.content_index) else {
+                    return;
+                };
+                part.set_transcription(crate::conversation::TranscriptionState::Failed(
+                    event.error.clone(),
+                ));
+            }
+            ServerEvent::InputAudioTranscriptionSegment(event) => {
+                let Some(part) = self.user_audio_part(&event.item_id, event.content_index) else {
+                    return;
+                };
+                part.push_segment(event.clone(), 4096);
+            }
+            ServerEvent::Error(event) => {
+                let error = &event.error;
+                let command = error
+                    .event_id
+                    .as_ref()
+                    .and_then(|id| self.commands.lookup(id.as_str()))
+                    .map(str::to_owned);
+                let requeued = self.sequencer_error(error.event_id.as_ref(), error.code.as_ref());
+                if let (Some(command), Some(event_id), false) =
+                    (&command, &error.event_id, requeued)
+                {
+                    derived.push(Event::CommandFailed(CommandFailure {
+                        event_id: event_id.clone(),
+                        command: command.clone(),
+                        error: error.clone(),
+                    }));
+                }
+                self.record_error(ErrorRecord {
+                    error: error.clone(),
+                    command,
+                });
+            }
+            ServerEvent::InputAudioBufferCleared(_) => self.input.cleared(),
+            ServerEvent::InputAudioBufferCommitted(event) => {
+                self.input.committed(&event.item_id);
+                let slot = self.conversation.slot(&event.item_id, true);
+                self.conversation
+                    .place(slot, event.previous_item_id.as_ref());
+                if let Some(item) = self.conversation.get_mut(slot) {
+                    item.set_role(Role::USER);
+                }
+            }
+            ServerEvent::InputAudioBufferSpeechStarted(event) => {
+                self.input
+                    .speech_started(&event.item_id, event.audio_start_ms);
+            }
+            ServerEvent::InputAudioBufferSpeechStopped(event) => {
+                self.input
+                    .speech_stopped(&event.item_id, event.audio_end_ms);
+            }
+            ServerEvent::InputAudioBufferTimeoutTriggered(_) => self.input.timeout(),
+            ServerEvent::RateLimitsUpdated(event) => {
+                self.rate_limits.clone_from(&event.rate_limits)
+            }
+            ServerEvent::ResponseCreated(event) => {
+                let response = &event.response;
+                let out_of_band = response.is_out_of_band();
+                let requested_by = if out_of_band {
+                    None
+                } else {
+                    self.sequencer_created(&response.id)
+                };
+                let state = self.responses.created(response);
+                if let Some(event_id) = requested_by {
+                    state.set_requested_by(event_id);
+                }
+            }
+            ServerEvent::ResponseDone(event) => {
+                let response = &event.response;
+                let out_of_band = self
+                    .responses
+                    .get(response.id.as_str())
+                    .map_or_else(|| response.is_out_of_band(), |r| r.is_out_of_band());
+                self.responses.done(response);
+                for item in &response.output {
+                    if let Some(id) = &item.id {
+                        let slot = self.conversation.slot(id, !out_of_band);
+                        self.link(slot, &response.id);
+                        self.conversation.merge_snapshot(slot, item, true);
+                    }
+                    self.maybe_report_call(item, Some(&response.id), derived);
+                }
+                self.sequencer_done(&response.id);
+                self.after_response_done(&response.id);
+            }
+            ServerEvent::ResponseOutputItemAdded(event) => {
+                let Some(id) = &event.item.id else { return };
+                let slot = self.response_slot(id, &event.response_id);
+                self.conversation.merge_snapshot(slot, &event.item, false);
+                self.responses
+                    .entry(&event.response_id)
+                    .add_output(event.output_index, id);
+            }
+            ServerEvent::ResponseOutputItemDone(event) => {
+                let Some(id) = &event.item.id else { return };
+                let slot = self.response_slot(id, &event.response_id);
+                self.conversation.merge_snapshot(slot, &event.item, true);
+                self.responses
+                    .entry(&event.response_id)
+                    .add_output(event.output_index, id);
+                self.maybe_report_call(&event.item, Some(&event.response_id), derived);
+            }
+            ServerEvent::ResponseContentPartAdded(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) = self.conversation.part(slot, event.content_index) {
+                    part.merge(&event.part, false, max_text);
+                }
+            }
+            ServerEvent::ResponseContentPartDone(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) = self.conversation.part(slot, event.content_index) {
+                    part.merge(&event.part, true, max_text);
+                }
+            }
+            ServerEvent::ResponseOutputTextDelta(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) =
+                    self.typed_part(slot, event.content_index, ContentType::OUTPUT_TEXT)
+                {
+                    part.push_text(&event.delta, max_text);
+                }
+            }
+            ServerEvent::ResponseOutputTextDone(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) =
+                    self.typed_part(slot, event.content_index, ContentType::OUTPUT_TEXT)
+                {
+                    part.finish_text(&event.text, max_text);
+                }
+            }
+            ServerEvent::ResponseOutputAudioDelta(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if self
+                    .typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
+                    .is_some()
+                {
+                    self.conversation
+                        .push_audio(slot, event.content_index, event.delta.clone());
+                }
+            }
+            ServerEvent::ResponseOutputAudioDone(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) =
+                    self.typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
+                {
+                    part.audio_mut().mark_done();
+                }
+            }
+            ServerEvent::ResponseOutputAudioTranscriptDelta(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) =
+                    self.typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
+                {
+                    part.push_transcript(&event.delta, max_text);
+                }
+            }
+            ServerEvent::ResponseOutputAudioTranscriptDone(event) => {
+                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                if let Some(part) =
+                    self.typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
+                {
+                    part.finish_transcript(&event.transcript, max_text);
+                }
+            }
+            ServerEvent::ResponseFunctionCallArgumentsDelta(event) => {
+                let slot = self.response_slot(&event.item_id, &event.response_id);
+                if let Some(item) = self.conversation.get_mut(slot) {
+                    let call = item.function_call_mut();
+                    call.set_call_id(&event.call_id);
+                    call.push_arguments(&event.delta, max_text);
+                }
+            }
+            ServerEvent::ResponseFunctionCallArgumentsDone(event) => {
+                let slot = self.response_slot(&event.item_id, &event.response_id);
+                if let Some(item) = self.conversation.get_mut(slot) {
+                    let call = item.function_call_mut();
+                    call.set_call_id(&event.call_id);
+                    if let Some(name) = &event.name {
+                        call.set_name(name);
+                    }
+                    call.finish(&event.arguments, max_text);
+                }
+                self.report_call(slot, Some(&event.response_id), derived);
+            }
+            // Events that carry no state beyond themselves: the application sees them as events.
+            ServerEvent::InputAudioBufferDtmfEventReceived(_)
+            | ServerEvent::OutputAudioBufferStarted(_)
+            | ServerEvent::OutputAudioBufferStopped(_)
+            | ServerEvent::OutputAudioBufferCleared(_)
+            | ServerEvent::McpListToolsInProgress(_)
+            | ServerEvent::McpListToolsCompleted(_)
+            | ServerEvent::McpListToolsFailed(_)
+            | ServerEvent::ResponseMcpCallArgumentsDelta(_)
+            | ServerEvent::ResponseMcpCallArgumentsDone(_)
+            | ServerEvent::ResponseMcpCallInProgress(_)
+            | ServerEvent::ResponseMcpCallCompleted(_)
+            | ServerEvent::ResponseMcpCallFailed(_)
+            | ServerEvent::Unknown(_) => {}
+        }
+    }
+
+    fn set_session(&mut self, session: &Session, message: &ServerMessage) {
+        self.session = Some(session.clone());
+        self.session_raw = Some(message.raw_shared().clone());
+    }
+
+    /// An item snapshot from a `conversation.item.*` event: create, place, merge.
+    fn item_snapshot(
+        &mut self,
+        item: &Item,
+        previous: Option<&ItemId>,
+        in_conversation: bool,
+        last: bool,
+    ) {
+        let Some(id) = &item.id else { return };
+        let slot = self.conversation.slot(id, in_conversation);
+        self.conversation.place(slot, previous);
+        self.conversation.merge_snapshot(slot, item, last);
+    }
+
+    fn known_slot(&mut self, id: &ItemId) -> Option<usize> {
+        self.conversation.item(id.as_str())?;
+        Some(self.conversation.slot(id, false))
+    }
+
+    /// The slot of an item of a response: in the conversation unless the response is
+    /// out-of-band.
+    fn response_slot(&mut self, id: &ItemId, response: &ResponseId) -> usize {
+        let out_of_band = self
+            .responses
+            .get(response.as_str())
+            .is_some_and(|r| r.is_out_of_band());
+        let in_conversation = !out_of_band
+            && self
+                .conversation
+                .item(id.as_str())
+                .is_none_or(|item| item.is_in_conversation());
+        let slot = self.conversation.slot(id, in_conversation);
+        self.link(slot, response);
+        slot
+    }
+
+    /// The slot of an assistant message streamed by a response.
+    fn assistant_slot(&mut self, id: &ItemId, response: &ResponseId) -> usize {
+        let slot = self.response_slot(id, response);
+        if let Some(item) = self.conversation.get_mut(slot) {
+            item.set_role(Role::ASSISTANT);
+        }
+        slot
+    }
+
+    fn link(&mut self, slot: usize, response: &ResponseId) {
+        if let Some(item) = self.conversation.get_mut(slot) {
+            item.set_response(response);
+        }
+        self.responses.entry(response);
+    }
+
+    fn typed_part(
+        &mut self,
+        slot: usize,
+        index: u32,
+        kind: ContentType,
+    ) -> Option<&mut crate::conversation::ContentPartState> {
+        let part = self.conversation.part(slot, index)?;
+        if part.kind().is_none() {
+            part.set_kind(kind);
+        }
+        Some(part)
+    }
+
+    /// The audio part of a user item, for input transcription that may outrun the item.
+    fn user_audio_part(
+        &mut self,
+        id: &ItemId,
+        index: u32,
+    ) -> Option<&mut crate::conversation::ContentPartState> {
+        let slot = self.conversation.slot(id, true);
+        if let Some(item) = self.conversation.get_mut(slot) {
+            item.set_role(Role::USER);
+        }
+        self.typed_part(slot, index, ContentType::INPUT_AUDIO)
+    }
+
+    /// Reports a function call from a final item snapshot, if not reported yet.
+    fn maybe_report_call(
+        &mut self,
+        item: &Item,
+        response: Option<&ResponseId>,
+        derived: &mut Vec<Event>,
+    ) {
+        if !matches!(item.kind, ItemKind::FunctionCall(_))
+            || item.status.as_ref() == Some(&ItemStatus::IN_PROGRESS)
+        {
+            return;
+        }
+        let Some(id) = &item.id else { return };
+        let Some(slot) = self.known_slot(id) else {
+            return;
+        };
+        let response = response.cloned().or_else(|| {
+            self.conversation
+                .get(slot)
+                .and_then(|i| i.response_id().cloned())
+        });
+        self.report_call(slot, response.as_ref(), derived);
+    }
+
+    fn report_call(
+        &mut self,
+        slot: usize,
+        response: Option<&ResponseId>,
+        derived: &mut Vec<Event>,
+    ) {
+        let Some(item) = self.conversation.get_mut(slot) else {
+            return;
+        };
+        let item_id = item.id().clone();
+        let response_id = response.cloned().or_else(|| item.response_id().cloned());
+        let call = item.function_call_mut();
+        if call.reported {
+            return;
+        }
+        let Some(call_id) = call.call_id().cloned() else {
+            return;
+        };
+        call.reported = true;
+        let arguments = call.arguments().to_owned();
+        let name = call.name().unwrap_or_default().to_owned();
+        let parsed = serde_json::from_str(&arguments).map_err(|error| ArgumentsError {
+            message: error.to_string(),
+        });
+        self.calls.add(&call_id, response_id.as_ref());
+        derived.push(Event::FunctionCall(FunctionCallRequest {
+            response_id,
+            item_id,
+            call_id,
+            name,
+            arguments,
+            parsed,
+        }));
+    }
+}

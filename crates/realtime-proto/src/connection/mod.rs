@@ -1,0 +1,497 @@
+//! [`Connection`]: the sans-IO session machine.
+//!
+//! # Theory of operation
+//!
+//! The adapter feeds the machine what the socket delivers (`handle_message` for each text
+//! message, `handle_close` when the connection ends) and drains what the machine produces
+//! (`poll_transmit` for messages to send, `poll_event` for what happened). The application sends
+//! commands through the machine, reads what happened from the events, and reads the state
+//! through the getters. Nothing here does I/O or reads a clock.
+//!
+//! A message is applied all-or-nothing: it is decoded first, and only a decoded message changes
+//! state. Applying cannot fail: whatever a decoded event says, the machine absorbs it (creating
+//! what it names on first sight, ignoring what contradicts it) and records it. When an event is
+//! returned by `poll_event`, the state already includes it.
+//!
+//! Every command gets an `event_id`. The server echoes it in the `error` the command caused, so
+//! errors are attached to their commands ([`Event::CommandFailed`]). `response.create` for the
+//! default conversation goes through a sequencer ([`ResponseQueuePolicy`]): the server allows one
+//! such response at a time, so a second one waits for the first's `response.done` instead of
+//! failing with `conversation_already_has_active_response`.
+
+mod apply;
+mod commands;
+mod input;
+mod responses;
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
+pub use self::input::{InputAudioState, Speech};
+pub use self::responses::{ResponseState, Responses};
+use crate::audio::AudioFormat;
+use crate::conversation::{Conversation, ConversationLimits};
+use crate::dialect::Dialect;
+use crate::error::{DecodeError, EncodeError};
+use crate::events::server::{ErrorDetails, RateLimit, ServerMessage};
+use crate::ids::{CallId, EventId, ItemId, ResponseId};
+use crate::response::Usage;
+use crate::session::Session;
+use crate::shared_str::SharedStr;
+
+/// Settings of a [`Connection`]. The defaults suit a voice agent on the GA interface.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The dialect commands are encoded in.
+    pub dialect: Dialect,
+    /// What the conversation keeps (audio retention and caps).
+    pub limits: ConversationLimits,
+    /// The largest message accepted, in bytes (default 32 MiB); larger ones are refused
+    /// undecoded.
+    pub max_message_bytes: usize,
+    /// What to do with a `response.create` while a default-conversation response is running.
+    pub response_queue: ResponseQueuePolicy,
+    /// Whether answering the last function call of a finished response sends `response.create`
+    /// (the server does not continue by itself). Default true.
+    pub respond_after_function_outputs: bool,
+    /// Whether a manual commit of less than 100 ms is refused locally when VAD is off (the
+    /// server would answer `input_audio_buffer_commit_empty`). Default true.
+    pub guard_short_commits: bool,
+    /// The most responses kept (default 1024); the oldest finished ones are forgotten first.
+    pub max_responses: usize,
+    /// The most server errors kept (default 256); the oldest are forgotten first.
+    pub max_errors: usize,
+    /// How many recent commands are remembered for matching errors to them (default 1024).
+    pub max_tracked_commands: usize,
+    /// The prefix of generated `event_id`s (default `"evt_"`).
+    pub event_id_prefix: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            dialect: Dialect::Ga,
+            limits: ConversationLimits::default(),
+            max_message_bytes: 32 * 1024 * 1024,
+            response_queue: ResponseQueuePolicy::Queue,
+            respond_after_function_outputs: true,
+            guard_short_commits: true,
+            max_responses: 1024,
+            max_errors: 256,
+            max_tracked_commands: 1024,
+            event_id_prefix: "evt_".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The default settings for a dialect.
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            ..Self::default()
+        }
+    }
+}
+
+/// What happens to a `response.create` (default conversation) while another is running.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum ResponseQueuePolicy {
+    /// Hold it and send it after the running response's `response.done`; if the server still
+    /// answers `conversation_already_has_active_response` (a VAD response started first), hold it
+    /// again. The command's `event_id` is returned at once. The default.
+    #[default]
+    Queue,
+    /// Refuse it with [`SendError::ResponseInProgress`].
+    Reject,
+    /// Send it anyway; the server decides.
+    Off,
+}
+
+/// A message for the adapter to send.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum Transmit {
+    /// A text message (one JSON event).
+    Text {
+        /// The event's `event_id`.
+        event_id: EventId,
+        /// The JSON text.
+        text: String,
+    },
+    /// A close frame: close the connection.
+    Close {
+        /// The close code.
+        code: u16,
+        /// The reason.
+        reason: String,
+    },
+}
+
+/// Something that happened, for the application.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A server event, already applied to the state.
+    Server(ServerMessage),
+    /// A function call's arguments are complete: run it, then answer with
+    /// [`Connection::answer_function_call`].
+    FunctionCall(FunctionCallRequest),
+    /// The server rejected a command: an `error` whose `event_id` names it.
+    CommandFailed(CommandFailure),
+    /// The connection closed.
+    Closed(CloseInfo),
+}
+
+/// A function call to run.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct FunctionCallRequest {
+    /// The response that made the call.
+    pub response_id: Option<ResponseId>,
+    /// The `function_call` item.
+    pub item_id: ItemId,
+    /// The call id to answer.
+    pub call_id: CallId,
+    /// The function name.
+    pub name: String,
+    /// The arguments, as JSON text.
+    pub arguments: String,
+    /// The arguments, parsed; an error if the model produced invalid JSON.
+    pub parsed: Result<Value, ArgumentsError>,
+}
+
+/// A function call's arguments are not valid JSON.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("function call arguments are not valid JSON: {message}")]
+pub struct ArgumentsError {
+    /// The parser's explanation.
+    pub message: String,
+}
+
+/// A command the server rejected.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct CommandFailure {
+    /// The command's `event_id`.
+    pub event_id: EventId,
+    /// The command's type (`response.create`, ...).
+    pub command: String,
+    /// What the server said.
+    pub error: ErrorDetails,
+}
+
+/// Why and how the connection closed.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct CloseInfo {
+    /// The close code, if a close frame arrived (1001: session expired; 4000: beta refused).
+    pub code: Option<u16>,
+    /// The close reason.
+    pub reason: String,
+}
+
+/// A server `error`, kept with the command it answers.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct ErrorRecord {
+    /// What the server said (its `event_id` names the client event at fault).
+    pub error: ErrorDetails,
+    /// The type of the command at fault, when the `event_id` matched a recent command.
+    pub command: Option<String>,
+}
+
+/// Why a received message was not applied.
+#[non_exhaustive]
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum RecvError {
+    /// The message is not a valid event (the peer's fault); state is unchanged.
+    #[error("could not decode a server message: {0}")]
+    Decode(#[from] DecodeError),
+    /// The message is larger than [`Config::max_message_bytes`]; it was not parsed.
+    #[error("a server message of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A binary message: the Realtime API sends text only.
+    #[error("a binary message of {size} bytes arrived; the Realtime API sends only text")]
+    Binary {
+        /// Its size.
+        size: usize,
+    },
+    /// The connection is closed (the caller's mistake: nothing more can be received).
+    #[error("the connection is closed")]
+    Closed,
+}
+
+/// Why a command was not sent.
+#[non_exhaustive]
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum SendError {
+    /// The connection is closed or closing.
+    #[error("the connection is closed")]
+    Closed,
+    /// The command cannot be expressed in the session's dialect.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A default-conversation response is running and the policy is
+    /// [`ResponseQueuePolicy::Reject`].
+    #[error("a response is already in progress ({0}); wait for its response.done")]
+    ResponseInProgress(String),
+    /// A manual commit with less than 100 ms buffered while VAD is off: the server would refuse
+    /// it with `input_audio_buffer_commit_empty`.
+    #[error("only {buffered_ms} ms of audio is buffered; a commit needs at least 100 ms")]
+    CommitTooShort {
+        /// The audio buffered, in ms.
+        buffered_ms: u64,
+    },
+    /// Nothing to interrupt: no assistant audio and no response in progress.
+    #[error("nothing to interrupt: no assistant audio and no response in progress")]
+    NothingToInterrupt,
+    /// No item with this id has audio to truncate.
+    #[error("no audio part to truncate in item {0}")]
+    NoAudio(String),
+}
+
+/// The sans-IO Realtime session machine.
+///
+/// Method families:
+/// - getters (`&self`): [`session`](Self::session), [`conversation`](Self::conversation),
+///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
+///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
+///   [`errors`](Self::errors), [`output_format`](Self::output_format);
+/// - input (`handle_*`): [`handle_message`](Self::handle_message),
+///   [`handle_binary`](Self::handle_binary), [`handle_close`](Self::handle_close);
+/// - commands: [`send`](Self::send), [`send_raw`](Self::send_raw), the helpers
+///   ([`interrupt`](Self::interrupt), [`answer_function_call`](Self::answer_function_call), ...)
+///   and [`close`](Self::close);
+/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event).
+///
+/// See the [crate docs](crate) for the drive loop.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    session: Option<Session>,
+    session_raw: Option<SharedStr>,
+    conversation: Conversation,
+    responses: Responses,
+    input: InputAudioState,
+    rate_limits: Vec<RateLimit>,
+    errors: VecDeque<ErrorRecord>,
+    commands: commands::Tracker,
+    sequencer: commands::Sequencer,
+    calls: commands::Calls,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    next_event_id: u64,
+    closing: bool,
+    closed: Option<CloseInfo>,
+}
+
+impl Connection {
+    /// A machine for a new connection.
+    pub fn new(config: Config) -> Self {
+        Self {
+            conversation: Conversation::new(config.limits.clone()),
+            responses: Responses::new(config.max_responses),
+            commands: commands::Tracker::new(config.max_tracked_commands),
+            config,
+            session: None,
+            session_raw: None,
+            input: InputAudioState::default(),
+            rate_limits: Vec::new(),
+            errors: VecDeque::new(),
+            sequencer: commands::Sequencer::default(),
+            calls: commands::Calls::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            next_event_id: 0,
+            closing: false,
+            closed: None,
+        }
+    }
+
+    // Getters.
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The dialect commands are encoded in.
+    pub fn dialect(&self) -> Dialect {
+        self.config.dialect
+    }
+
+    /// The session as the server last confirmed it (`session.created` / `session.updated`).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The raw JSON of the last `session.created` / `session.updated` message.
+    pub fn session_message(&self) -> Option<&str> {
+        self.session_raw.as_deref()
+    }
+
+    /// The conversation: items in order with their accumulated content.
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    /// The responses, with status and usage.
+    pub fn responses(&self) -> &Responses {
+        &self.responses
+    }
+
+    /// The input audio buffer as far as the client knows.
+    pub fn input_audio(&self) -> &InputAudioState {
+        &self.input
+    }
+
+    /// The rate limits of the last `rate_limits.updated`.
+    pub fn rate_limits(&self) -> &[RateLimit] {
+        &self.rate_limits
+    }
+
+    /// Token usage summed over all finished responses.
+    pub fn usage(&self) -> &Usage {
+        self.responses.total_usage()
+    }
+
+    /// The server errors kept, oldest first.
+    pub fn errors(&self) -> impl Iterator<Item = &ErrorRecord> {
+        self.errors.iter()
+    }
+
+    /// The output audio format of the session (PCM16 24 kHz until the server says otherwise).
+    pub fn output_format(&self) -> AudioFormat {
+        self.session
+            .as_ref()
+            .and_then(|session| session.config.output_audio.format.clone())
+            .unwrap_or(AudioFormat::Pcm16)
+    }
+
+    /// The input audio format of the session (PCM16 24 kHz until the server says otherwise).
+    pub fn input_format(&self) -> AudioFormat {
+        self.session
+            .as_ref()
+            .and_then(|session| session.config.input_audio.format.clone())
+            .unwrap_or(AudioFormat::Pcm16)
+    }
+
+    /// How many `response.create` commands wait for the running response to finish.
+    pub fn queued_responses(&self) -> usize {
+        self.sequencer.queued()
+    }
+
+    /// Whether the connection is closed (or closing).
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some() || self.closing
+    }
+
+    /// How the connection closed, once it has.
+    pub fn close_info(&self) -> Option<&CloseInfo> {
+        self.closed.as_ref()
+    }
+
+    // Input.
+
+    /// Applies one text message from the server. On error nothing changed.
+    pub fn handle_message(&mut self, text: impl Into<SharedStr>) -> Result<(), RecvError> {
+        if self.closed.is_some() {
+            return Err(RecvError::Closed);
+        }
+        let text = text.into();
+        if text.len() > self.config.max_message_bytes {
+            return Err(RecvError::TooLarge {
+                size: text.len(),
+                limit: self.config.max_message_bytes,
+            });
+        }
+        let message = ServerMessage::decode(text)?;
+        let mut derived = Vec::new();
+        self.apply(&message, &mut derived);
+        self.events.push_back(Event::Server(message));
+        self.events.extend(derived);
+        Ok(())
+    }
+
+    /// Reports a binary message, which the Realtime API never sends. Nothing changes.
+    pub fn handle_binary(&mut self, size: usize) -> Result<(), RecvError> {
+        if self.closed.is_some() {
+            return Err(RecvError::Closed);
+        }
+        Err(RecvError::Binary { size })
+    }
+
+    /// Applies the end of the connection: a close frame (`code` and `reason`) or the transport
+    /// ending (`None`). Queued commands are dropped. Calling it again does nothing.
+    pub fn handle_close(&mut self, code: Option<u16>, reason: &str) {
+        if self.closed.is_some() {
+            return;
+        }
+        let info = CloseInfo {
+            code,
+            reason: reason.to_owned(),
+        };
+        self.closed = Some(info.clone());
+        self.sequencer.clear();
+        self.events.push_back(Event::Closed(info));
+    }
+
+    // Output.
+
+    /// The next message to send, if any.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next thing that happened, if any. The state already includes it.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Whether a message is waiting to be sent.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmits.is_empty()
+    }
+
+    fn next_event_id(&mut self) -> EventId {
+        self.next_event_id += 1;
+        EventId::from(format!(
+            "{}{}",
+            self.config.event_id_prefix, self.next_event_id
+        ))
+    }
+
+    fn record_error(&mut self, record: ErrorRecord) {
+        if self.errors.len() >= self.config.max_errors.max(1) {
+            self.errors.pop_front();
+        }
+        self.errors.push_back(record);
+    }
+
+    /// Checks the machine's bookkeeping (for tests and fuzzing).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.conversation.check_invariants()?;
+        if self.responses.len() > self.config.max_responses.max(1) {
+            return Err("more responses than the cap".to_owned());
+        }
+        if self.errors.len() > self.config.max_errors.max(1) {
+            return Err("more errors than the cap".to_owned());
+        }
+        self.commands.check(self.config.max_tracked_commands)?;
+        self.calls.check()?;
+        Ok(())
+    }
+}
