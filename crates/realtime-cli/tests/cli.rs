@@ -225,3 +225,101 @@ fn a_closed_pipe_is_not_a_crash() {
             .contains("panicked")
     );
 }
+
+#[test]
+fn replay_prints_a_final_state_matching_the_servers_done_payloads() {
+    let Some(dir) = recordings() else { return };
+    let mut checked = 0;
+    for path in files(&dir, ".all.jsonl") {
+        let output = realtime()
+            .args(["replay", "--retain-audio", "all"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let expected_dialect = if path.to_string_lossy().contains("test_openai_ws") {
+            "ga"
+        } else {
+            "beta"
+        };
+        assert_eq!(document["dialect"], expected_dialect, "{}", path.display());
+        assert!(document["session"].is_object());
+        let items = document["items"].as_array().unwrap();
+        let find = |id: &str| {
+            items
+                .iter()
+                .find(|item| item["id"] == id)
+                .unwrap_or_else(|| panic!("{id} in {}", path.display()))
+        };
+        let mut audio_bytes = std::collections::HashMap::<String, u64>::new();
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap();
+            if line["direction"] != "received" {
+                continue;
+            }
+            let event = &line["event"];
+            let item = event["item_id"].as_str().unwrap_or_default();
+            let index = event["content_index"].as_u64().unwrap_or(0) as usize;
+            match event["type"].as_str().unwrap() {
+                "response.output_text.done" | "response.text.done" => {
+                    assert_eq!(find(item)["content"][index]["text"], event["text"]);
+                    checked += 1;
+                }
+                "response.output_audio_transcript.done"
+                | "response.audio_transcript.done"
+                | "conversation.item.input_audio_transcription.completed" => {
+                    assert_eq!(
+                        find(item)["content"][index]["transcript"],
+                        event["transcript"]
+                    );
+                    checked += 1;
+                }
+                "response.function_call_arguments.done" => {
+                    assert_eq!(find(item)["arguments"], event["arguments"]);
+                    checked += 1;
+                }
+                "response.output_item.done" => {
+                    let id = event["item"]["id"].as_str().unwrap();
+                    assert_eq!(find(id)["status"], event["item"]["status"]);
+                    checked += 1;
+                }
+                "response.done" => {
+                    let response = document["responses"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| r["id"] == event["response"]["id"])
+                        .unwrap();
+                    assert_eq!(response["status"], event["response"]["status"]);
+                    checked += 1;
+                }
+                "response.output_audio.delta" | "response.audio.delta" => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(event["delta"].as_str().unwrap())
+                        .unwrap();
+                    *audio_bytes.entry(item.to_owned()).or_default() += bytes.len() as u64;
+                }
+                _ => {}
+            }
+        }
+        for (item, bytes) in audio_bytes {
+            assert_eq!(
+                find(&item)["content"][0]["audio_bytes"],
+                bytes,
+                "{}",
+                path.display()
+            );
+        }
+    }
+    assert_eq!(
+        checked, 50,
+        "every *.done payload of the recordings was compared"
+    );
+}

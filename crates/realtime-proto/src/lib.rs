@@ -137,3 +137,8 @@ pub use crate::shared_str::SharedStr;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+/// The migration guide's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migrating-from-dotnet.md")]
+struct MigrationDoctests;

@@ -91,6 +91,11 @@ impl Tracker {
 pub(crate) struct Sequencer {
     /// A `response.create` sent and not yet answered (its id and text, to send again).
     awaiting: Option<(EventId, String)>,
+    /// The `response.create` assumed to have started the active response. The assumption holds
+    /// until the response ends, unless the server refuses that very command with
+    /// `conversation_already_has_active_response`: then the active response was VAD's, and the
+    /// command is held again.
+    attributed: Option<(EventId, String, ResponseId)>,
     /// The default-conversation response in progress.
     active: Option<ResponseId>,
     /// `response.create` commands waiting their turn.
@@ -109,6 +114,7 @@ impl Sequencer {
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
         self.awaiting = None;
+        self.attributed = None;
         self.active = None;
     }
 }
@@ -469,13 +475,23 @@ impl Connection {
     /// A default-conversation response started; returns the command that asked for it.
     pub(crate) fn sequencer_created(&mut self, response: &ResponseId) -> Option<EventId> {
         self.sequencer.active = Some(response.detach());
-        self.sequencer.awaiting.take().map(|(event_id, _)| event_id)
+        let (event_id, text) = self.sequencer.awaiting.take()?;
+        self.sequencer.attributed = Some((event_id.clone(), text, response.detach()));
+        Some(event_id)
     }
 
     /// A response ended.
     pub(crate) fn sequencer_done(&mut self, response: &ResponseId) {
         if self.sequencer.active.as_ref() == Some(response) {
             self.sequencer.active = None;
+        }
+        if self
+            .sequencer
+            .attributed
+            .as_ref()
+            .is_some_and(|(_, _, attributed)| attributed == response)
+        {
+            self.sequencer.attributed = None;
         }
         self.release_queue();
     }
@@ -490,23 +506,40 @@ impl Connection {
         let Some(event_id) = event_id else {
             return false;
         };
-        let Some((awaiting, _)) = &self.sequencer.awaiting else {
-            return false;
-        };
-        if awaiting != event_id {
+        let busy = code == Some(&ErrorCode::CONVERSATION_ALREADY_HAS_ACTIVE_RESPONSE);
+        let queueing = self.config.response_queue == ResponseQueuePolicy::Queue;
+        if self
+            .sequencer
+            .awaiting
+            .as_ref()
+            .is_some_and(|(awaiting, _)| awaiting == event_id)
+        {
+            let Some((event_id, text)) = self.sequencer.awaiting.take() else {
+                return false;
+            };
+            if queueing && busy && self.sequencer.active.is_some() {
+                self.sequencer.queue.push_front((event_id, text));
+                return true;
+            }
+            self.release_queue();
             return false;
         }
-        let Some((event_id, text)) = self.sequencer.awaiting.take() else {
-            return false;
-        };
-        let requeue = self.config.response_queue == ResponseQueuePolicy::Queue
-            && code == Some(&ErrorCode::CONVERSATION_ALREADY_HAS_ACTIVE_RESPONSE)
-            && self.sequencer.active.is_some();
-        if requeue {
-            self.sequencer.queue.push_front((event_id, text));
-            return true;
+        if self
+            .sequencer
+            .attributed
+            .as_ref()
+            .is_some_and(|(attributed, _, _)| attributed == event_id)
+        {
+            // The active response was not this command's after all (VAD started one first).
+            let Some((event_id, text, response)) = self.sequencer.attributed.take() else {
+                return false;
+            };
+            self.responses.entry(&response).clear_requested_by();
+            if queueing && busy {
+                self.sequencer.queue.push_front((event_id, text));
+                return true;
+            }
         }
-        self.release_queue();
         false
     }
 

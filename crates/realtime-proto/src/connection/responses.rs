@@ -113,6 +113,10 @@ impl ResponseState {
     pub(crate) fn set_requested_by(&mut self, event_id: EventId) {
         self.requested_by = Some(event_id);
     }
+
+    pub(crate) fn clear_requested_by(&mut self) {
+        self.requested_by = None;
+    }
 }
 
 impl Responses {
