@@ -109,6 +109,7 @@ pub mod conversation;
 pub mod dialect;
 pub mod error;
 pub mod events;
+pub mod handshake;
 pub mod ids;
 pub mod item;
 mod json;
@@ -116,6 +117,8 @@ pub mod open;
 pub mod response;
 pub mod session;
 pub mod shared_str;
+pub mod tls;
+pub mod transport;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{Config, Connection, Event, Played, RecvError, SendError, Transmit};
@@ -126,7 +129,7 @@ pub use crate::events::server::{ServerEvent, ServerMessage};
 pub use crate::ids::{CallId, ConversationId, EventId, ItemId, ResponseId, SessionId};
 pub use crate::item::{ContentPart, Item, ItemKind};
 pub use crate::json::Nullable;
-pub use crate::open::{ErrorCode, Modality, Model, Role};
+pub use crate::open::{ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role};
 pub use crate::response::{ConversationTarget, Response, ResponseParams, Usage};
 pub use crate::session::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,

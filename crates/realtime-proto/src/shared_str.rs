@@ -33,6 +33,11 @@ impl SharedStr {
         Self(ByteString::from(text.into()))
     }
 
+    /// Takes a byte buffer that must hold UTF-8 (a WebSocket text frame), without copying it.
+    pub fn from_utf8_bytes(bytes: bytes::Bytes) -> Result<Self, NotUtf8> {
+        ByteString::try_from(bytes).map(Self).map_err(|_| NotUtf8)
+    }
+
     /// Makes a shared string from a static string, without allocating.
     pub fn from_static(text: &'static str) -> Self {
         Self(ByteString::from_static(text))
@@ -171,6 +176,12 @@ impl Visitor<'_> for SharedStrVisitor {
         Ok(SharedStr::from(text))
     }
 }
+
+/// Bytes that are not valid UTF-8.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("the bytes are not valid UTF-8")]
+pub struct NotUtf8;
 
 thread_local! {
     /// The message being decoded on this thread, if any.

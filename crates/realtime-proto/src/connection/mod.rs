@@ -227,6 +227,13 @@ pub enum RecvError {
         /// Its size.
         size: usize,
     },
+    /// The connection ended without a close frame (reset, dropped, or a transport error). The
+    /// machine has applied the end of the connection.
+    #[error("the connection was lost: {reason}")]
+    ConnectionLost {
+        /// What the transport said.
+        reason: String,
+    },
     /// The connection is closed (the caller's mistake: nothing more can be received).
     #[error("the connection is closed")]
     Closed,
@@ -464,6 +471,11 @@ impl Connection {
     /// Whether a message is waiting to be sent.
     pub fn has_transmit(&self) -> bool {
         !self.transmits.is_empty()
+    }
+
+    /// How many messages wait to be sent (adapters use it for backpressure).
+    pub fn pending_transmits(&self) -> usize {
+        self.transmits.len()
     }
 
     fn next_event_id(&mut self) -> EventId {

@@ -1,0 +1,728 @@
+//! The WebSocket handshake request: URL and headers for OpenAI, Azure (GA and preview) and any
+//! compatible server. Adapters open the socket; this module decides what to ask for.
+//!
+//! | endpoint | URL | dialect | auth |
+//! |---|---|---|---|
+//! | OpenAI | `wss://api.openai.com/v1/realtime?model=…` | GA | `Authorization: Bearer <key or ephemeral secret>` |
+//! | Azure GA | `wss://{resource}.openai.azure.com/openai/v1/realtime?model=<deployment>` | GA | `api-key` header, or an Entra ID bearer token |
+//! | Azure preview | `…/openai/realtime?api-version=…&deployment=…` | beta | same |
+//! | custom | any `ws://` / `wss://` URL | GA (or as set) | as set |
+//!
+//! An Azure resource URL given as `http://host:port` maps to plain `ws://` (a local mock), and
+//! `https://` to `wss://`. The beta dialect adds `OpenAI-Beta: realtime=v1`; GA never does.
+//! Secrets never appear in `Debug` output: header values and the `api-key` query parameter are
+//! redacted.
+//!
+//! ```
+//! use realtime_proto::handshake::{Credential, Endpoint, Handshake};
+//! use realtime_proto::Dialect;
+//!
+//! let handshake = Handshake::new(Endpoint::azure("https://contoso.openai.azure.com", "my-realtime"))
+//!     .with_credential(Credential::azure_api_key("secret-key"));
+//! let request = handshake.request()?;
+//! assert_eq!(request.url(), "wss://contoso.openai.azure.com/openai/v1/realtime?model=my-realtime");
+//! assert_eq!(request.dialect(), Dialect::Ga);
+//! assert!(!format!("{request:?}").contains("secret-key"));
+//! # Ok::<(), realtime_proto::handshake::EndpointError>(())
+//! ```
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::dialect::Dialect;
+
+/// Where to connect.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum Endpoint {
+    /// OpenAI's service.
+    OpenAi {
+        /// The model (`gpt-realtime`, ...). `None` with a transcription intent.
+        model: Option<String>,
+    },
+    /// Azure OpenAI, GA path (`/openai/v1/realtime`).
+    AzureGa {
+        /// The resource URL (`https://{resource}.openai.azure.com`, or `http://host:port`).
+        resource: String,
+        /// The deployment name.
+        deployment: String,
+    },
+    /// Azure OpenAI, preview path (`/openai/realtime?api-version=…`): the beta dialect.
+    AzurePreview {
+        /// The resource URL.
+        resource: String,
+        /// The deployment name.
+        deployment: String,
+        /// The api-version (`2025-04-01-preview`, ...).
+        api_version: String,
+    },
+    /// Any WebSocket URL: a compatible server, a proxy, a mock.
+    Url(String),
+}
+
+/// How to authenticate.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub enum Credential {
+    /// No credential (a local mock, or headers you add yourself).
+    #[default]
+    None,
+    /// `Authorization: Bearer <value>`: an OpenAI API key, an ephemeral client secret, or an
+    /// Azure Entra ID token.
+    Bearer(Secret),
+    /// Azure's `api-key` header.
+    AzureApiKey(Secret),
+    /// Azure's `api-key` query parameter (for clients that cannot set headers).
+    AzureApiKeyQuery(Secret),
+}
+
+/// A secret string: shown as `***` in `Debug` and `Display`.
+#[derive(Clone, Eq, PartialEq)]
+pub struct Secret(String);
+
+/// Everything that decides the handshake: endpoint, credential, dialect, extras.
+#[derive(Clone, Debug)]
+pub struct Handshake {
+    endpoint: Endpoint,
+    credential: Credential,
+    dialect: Option<Dialect>,
+    headers: Vec<Header>,
+    query: Vec<(String, String)>,
+    transcription: bool,
+}
+
+/// The handshake to perform: the URL and the headers to add to the WebSocket upgrade.
+#[derive(Clone)]
+pub struct HandshakeRequest {
+    url: String,
+    headers: Vec<Header>,
+    dialect: Dialect,
+}
+
+/// A header of the handshake; sensitive values are redacted in `Debug`.
+#[derive(Clone, Eq, PartialEq)]
+pub struct Header {
+    name: String,
+    value: String,
+    sensitive: bool,
+}
+
+/// An endpoint that cannot be turned into a WebSocket URL.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+pub enum EndpointError {
+    /// The URL does not parse as `scheme://host[:port][/path][?query]`.
+    #[error("invalid URL {0:?}: expected scheme://host[:port][/path]")]
+    InvalidUrl(String),
+    /// The scheme is not `ws`, `wss`, `http` or `https`.
+    #[error("unsupported URL scheme {0:?}: use wss:// (or https:// for an Azure resource)")]
+    UnsupportedScheme(String),
+    /// A required part is empty.
+    #[error("{0} is empty")]
+    Missing(&'static str),
+}
+
+/// What a server answered instead of upgrading the connection.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("the server refused the connection: HTTP {status}: {message}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+pub struct HandshakeRejection {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error message, from the JSON body when there is one.
+    pub message: String,
+    /// The error code from the body (`invalid_api_key`, `DeploymentNotFound`, ...).
+    pub code: Option<String>,
+    /// The error type from the body.
+    pub kind: Option<String>,
+    /// The raw body (truncated to 4 KiB).
+    pub body: String,
+    /// What to do about it.
+    pub hint: Option<&'static str>,
+}
+
+impl Endpoint {
+    /// OpenAI with a model.
+    pub fn openai(model: impl Into<String>) -> Self {
+        Self::OpenAi {
+            model: Some(model.into()),
+        }
+    }
+
+    /// Azure OpenAI's GA path for a deployment.
+    pub fn azure(resource: impl Into<String>, deployment: impl Into<String>) -> Self {
+        Self::AzureGa {
+            resource: resource.into(),
+            deployment: deployment.into(),
+        }
+    }
+
+    /// Azure OpenAI's preview path (beta dialect).
+    pub fn azure_preview(
+        resource: impl Into<String>,
+        deployment: impl Into<String>,
+        api_version: impl Into<String>,
+    ) -> Self {
+        Self::AzurePreview {
+            resource: resource.into(),
+            deployment: deployment.into(),
+            api_version: api_version.into(),
+        }
+    }
+
+    /// Any WebSocket URL.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self::Url(url.into())
+    }
+
+    /// The dialect this endpoint speaks unless told otherwise.
+    pub fn default_dialect(&self) -> Dialect {
+        match self {
+            Self::AzurePreview { .. } => Dialect::Beta,
+            _ => Dialect::Ga,
+        }
+    }
+
+    /// Whether this is an Azure endpoint.
+    pub fn is_azure(&self) -> bool {
+        matches!(self, Self::AzureGa { .. } | Self::AzurePreview { .. })
+    }
+}
+
+impl Credential {
+    /// A bearer token: OpenAI API key, ephemeral client secret, or Entra ID token.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self::Bearer(Secret::new(token))
+    }
+
+    /// An OpenAI API key (sent as a bearer token).
+    pub fn api_key(key: impl Into<String>) -> Self {
+        Self::bearer(key)
+    }
+
+    /// An Azure API key, in the `api-key` header.
+    pub fn azure_api_key(key: impl Into<String>) -> Self {
+        Self::AzureApiKey(Secret::new(key))
+    }
+}
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself. Be careful where it goes.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Handshake {
+    /// A handshake for an endpoint, with no credential.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            credential: Credential::None,
+            dialect: None,
+            headers: Vec::new(),
+            query: Vec::new(),
+            transcription: false,
+        }
+    }
+
+    /// Sets the credential.
+    #[must_use]
+    pub fn with_credential(mut self, credential: Credential) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// Overrides the dialect the endpoint implies.
+    #[must_use]
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = Some(dialect);
+        self
+    }
+
+    /// Adds a header (`OpenAI-Organization`, `OpenAI-Project`, `x-ms-client-request-id`, ...).
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push(Header::new(name, value));
+        self
+    }
+
+    /// Adds a query parameter.
+    #[must_use]
+    pub fn with_query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Opens a transcription-only session (`intent=transcription`, OpenAI).
+    #[must_use]
+    pub fn for_transcription(mut self) -> Self {
+        self.transcription = true;
+        self
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The credential.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// Replaces the credential (an adapter refreshing an Entra token before each connect).
+    pub fn set_credential(&mut self, credential: Credential) {
+        self.credential = credential;
+    }
+
+    /// The dialect the connection will speak.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+            .unwrap_or_else(|| self.endpoint.default_dialect())
+    }
+
+    /// Builds the URL and headers.
+    pub fn request(&self) -> Result<HandshakeRequest, EndpointError> {
+        let dialect = self.dialect();
+        let mut query: Vec<(String, String)> = Vec::new();
+        let base = match &self.endpoint {
+            Endpoint::OpenAi { model } => {
+                if let Some(model) = model.as_ref().filter(|m| !m.is_empty()) {
+                    query.push(("model".into(), model.clone()));
+                } else if !self.transcription {
+                    return Err(EndpointError::Missing("the model"));
+                }
+                "wss://api.openai.com/v1/realtime".to_owned()
+            }
+            Endpoint::AzureGa {
+                resource,
+                deployment,
+            } => {
+                if deployment.is_empty() {
+                    return Err(EndpointError::Missing("the deployment"));
+                }
+                query.push(("model".into(), deployment.clone()));
+                format!("{}/openai/v1/realtime", websocket_base(resource)?)
+            }
+            Endpoint::AzurePreview {
+                resource,
+                deployment,
+                api_version,
+            } => {
+                if deployment.is_empty() {
+                    return Err(EndpointError::Missing("the deployment"));
+                }
+                if api_version.is_empty() {
+                    return Err(EndpointError::Missing("the api-version"));
+                }
+                query.push(("api-version".into(), api_version.clone()));
+                query.push(("deployment".into(), deployment.clone()));
+                format!("{}/openai/realtime", websocket_base(resource)?)
+            }
+            Endpoint::Url(url) => websocket_url(url)?,
+        };
+        if self.transcription {
+            query.push(("intent".into(), "transcription".into()));
+        }
+        query.extend(self.query.iter().cloned());
+        let mut headers = Vec::new();
+        match &self.credential {
+            Credential::None => {}
+            Credential::Bearer(token) => headers.push(Header::secret(
+                "Authorization",
+                format!("Bearer {}", token.expose()),
+            )),
+            Credential::AzureApiKey(key) => headers.push(Header::secret("api-key", key.expose())),
+            Credential::AzureApiKeyQuery(key) => {
+                query.push(("api-key".into(), key.expose().to_owned()))
+            }
+        }
+        if let Some((name, value)) = dialect.header() {
+            headers.push(Header::new(name, value));
+        }
+        headers.extend(self.headers.iter().cloned());
+        let url = append_query(&base, &query);
+        Ok(HandshakeRequest {
+            url,
+            headers,
+            dialect,
+        })
+    }
+}
+
+impl HandshakeRequest {
+    /// The WebSocket URL (it may carry an `api-key` query parameter: do not log it; `Debug`
+    /// redacts it).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The headers to add to the upgrade request.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// The dialect the connection speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Whether the URL is `wss://` (TLS).
+    pub fn is_tls(&self) -> bool {
+        self.url.starts_with("wss://")
+    }
+
+    /// The host and port to connect to (`api.openai.com:443`).
+    pub fn host_port(&self) -> Result<(String, u16), EndpointError> {
+        let (scheme, rest) = self
+            .url
+            .split_once("://")
+            .ok_or_else(|| EndpointError::InvalidUrl(redact_url(&self.url)))?;
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        let default_port = if scheme == "wss" { 443 } else { 80 };
+        match authority.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
+                let port = port
+                    .parse()
+                    .map_err(|_| EndpointError::InvalidUrl(redact_url(&self.url)))?;
+                Ok((host.trim_matches(['[', ']']).to_owned(), port))
+            }
+            _ => Ok((authority.trim_matches(['[', ']']).to_owned(), default_port)),
+        }
+    }
+}
+
+impl fmt::Debug for HandshakeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandshakeRequest")
+            .field("url", &redact_url(&self.url))
+            .field("headers", &self.headers)
+            .field("dialect", &self.dialect)
+            .finish()
+    }
+}
+
+impl Header {
+    fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            sensitive: false,
+        }
+    }
+
+    fn secret(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            sensitive: true,
+        }
+    }
+
+    /// The header name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The header value (possibly a secret: see [`is_sensitive`](Self::is_sensitive)).
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Whether the value is a credential.
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.sensitive {
+            "***"
+        } else {
+            self.value.as_str()
+        };
+        write!(f, "{}: {}", self.name, value)
+    }
+}
+
+impl HandshakeRejection {
+    /// Reads a refused upgrade: the status and the body (OpenAI and Azure send JSON
+    /// `{"error": {"message", "type", "code"}}`; anything else is kept as text).
+    pub fn from_response(status: u16, body: &[u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: Details,
+        }
+        #[derive(Deserialize)]
+        struct Details {
+            message: Option<String>,
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            code: Option<serde_json::Value>,
+        }
+        let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+        let parsed = serde_json::from_slice::<Envelope>(body)
+            .ok()
+            .map(|envelope| envelope.error);
+        let message = parsed
+            .as_ref()
+            .and_then(|details| details.message.clone())
+            .unwrap_or_else(|| {
+                if text.trim().is_empty() {
+                    reason(status).to_owned()
+                } else {
+                    text.trim().to_owned()
+                }
+            });
+        let code = parsed.as_ref().and_then(|details| match &details.code {
+            Some(serde_json::Value::String(code)) => Some(code.clone()),
+            Some(serde_json::Value::Number(code)) => Some(code.to_string()),
+            _ => None,
+        });
+        let hint = match status {
+            401 | 403 => Some("check the API key or token, and that it is for this endpoint"),
+            404 => Some("check the deployment or model name and the endpoint URL"),
+            400 => Some("check the URL: model, deployment and api-version"),
+            429 => Some("rate limited or out of quota: wait and retry"),
+            500..=599 => Some("the service failed: retry later"),
+            _ => None,
+        };
+        Self {
+            status,
+            message,
+            code,
+            kind: parsed.and_then(|details| details.kind),
+            body: text,
+            hint,
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "no explanation",
+    }
+}
+
+/// `https://host/` → `wss://host`, `http://host:port` → `ws://host:port` (path kept, no slash).
+fn websocket_base(resource: &str) -> Result<String, EndpointError> {
+    if resource.trim().is_empty() {
+        return Err(EndpointError::Missing("the resource URL"));
+    }
+    let url = websocket_url(resource.trim())?;
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn websocket_url(url: &str) -> Result<String, EndpointError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(EndpointError::InvalidUrl(redact_url(url)));
+    };
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "wss" | "https" => "wss",
+        "ws" | "http" => "ws",
+        other => return Err(EndpointError::UnsupportedScheme(other.to_owned())),
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(EndpointError::InvalidUrl(redact_url(url)));
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+fn append_query(base: &str, query: &[(String, String)]) -> String {
+    let mut url = base.to_owned();
+    for (index, (name, value)) in query.iter().enumerate() {
+        let separator = if index == 0 && !base.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
+        url.push(separator);
+        url.push_str(&encode(name));
+        url.push('=');
+        url.push_str(&encode(value));
+    }
+    url
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters pass).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The URL with the value of any `api-key` query parameter hidden.
+pub fn redact_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("api-key") => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header<'r>(request: &'r HandshakeRequest, name: &str) -> Option<&'r str> {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.name().eq_ignore_ascii_case(name))
+            .map(Header::value)
+    }
+
+    #[test]
+    fn openai_uses_a_bearer_and_never_the_beta_header() {
+        let request = Handshake::new(Endpoint::openai("gpt-realtime"))
+            .with_credential(Credential::api_key("sk-1"))
+            .request()
+            .unwrap();
+        assert_eq!(
+            request.url(),
+            "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+        );
+        assert_eq!(header(&request, "authorization"), Some("Bearer sk-1"));
+        assert_eq!(header(&request, "openai-beta"), None);
+        assert_eq!(
+            request.host_port().unwrap(),
+            ("api.openai.com".to_owned(), 443)
+        );
+    }
+
+    #[test]
+    fn beta_adds_its_header() {
+        let request = Handshake::new(Endpoint::openai("gpt-4o-realtime-preview"))
+            .with_dialect(Dialect::Beta)
+            .request()
+            .unwrap();
+        assert_eq!(header(&request, "openai-beta"), Some("realtime=v1"));
+    }
+
+    #[test]
+    fn azure_paths_and_schemes() {
+        let ga = Handshake::new(Endpoint::azure("https://res.openai.azure.com/", "dep 1"))
+            .request()
+            .unwrap();
+        assert_eq!(
+            ga.url(),
+            "wss://res.openai.azure.com/openai/v1/realtime?model=dep%201"
+        );
+        assert_eq!(ga.dialect(), Dialect::Ga);
+        let preview = Handshake::new(Endpoint::azure_preview(
+            "http://127.0.0.1:8080",
+            "dep",
+            "2025-04-01-preview",
+        ))
+        .with_credential(Credential::azure_api_key("k"))
+        .request()
+        .unwrap();
+        assert_eq!(
+            preview.url(),
+            "ws://127.0.0.1:8080/openai/realtime?api-version=2025-04-01-preview&deployment=dep"
+        );
+        assert_eq!(preview.dialect(), Dialect::Beta);
+        assert_eq!(header(&preview, "api-key"), Some("k"));
+        assert_eq!(header(&preview, "openai-beta"), Some("realtime=v1"));
+        assert_eq!(preview.host_port().unwrap(), ("127.0.0.1".to_owned(), 8080));
+        assert!(!preview.is_tls());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let request = Handshake::new(Endpoint::azure("https://r.openai.azure.com", "d"))
+            .with_credential(Credential::AzureApiKeyQuery(Secret::new("topsecret")))
+            .request()
+            .unwrap();
+        assert!(request.url().contains("api-key=topsecret"));
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("topsecret"), "{shown}");
+        let handshake = Handshake::new(Endpoint::openai("m"))
+            .with_credential(Credential::api_key("sk-topsecret"));
+        let shown = format!("{handshake:?} {:?}", handshake.request().unwrap());
+        assert!(!shown.contains("sk-topsecret"), "{shown}");
+    }
+
+    #[test]
+    fn custom_urls_and_extras() {
+        let request = Handshake::new(Endpoint::url("ws://127.0.0.1:9000/v1/realtime?model=x"))
+            .with_query("call_id", "rtc_1")
+            .with_header("OpenAI-Project", "p")
+            .for_transcription()
+            .request()
+            .unwrap();
+        assert_eq!(
+            request.url(),
+            "ws://127.0.0.1:9000/v1/realtime?model=x&intent=transcription&call_id=rtc_1"
+        );
+        assert_eq!(header(&request, "OpenAI-Project"), Some("p"));
+        assert!(matches!(
+            Handshake::new(Endpoint::url("ftp://x")).request(),
+            Err(EndpointError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            Handshake::new(Endpoint::url("nonsense")).request(),
+            Err(EndpointError::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            Handshake::new(Endpoint::azure("https://r", "")).request(),
+            Err(EndpointError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn rejections_are_typed_with_a_hint() {
+        let body = br#"{"error":{"message":"Incorrect API key provided: sk-***","type":"invalid_request_error","code":"invalid_api_key"}}"#;
+        let rejection = HandshakeRejection::from_response(401, body);
+        assert_eq!(rejection.code.as_deref(), Some("invalid_api_key"));
+        assert!(rejection.to_string().contains("HTTP 401"));
+        assert!(rejection.to_string().contains("check the API key"));
+        let rejection = HandshakeRejection::from_response(404, b"");
+        assert_eq!(rejection.message, "Not Found");
+        assert!(rejection.hint.unwrap().contains("deployment"));
+        let rejection = HandshakeRejection::from_response(500, b"upstream exploded");
+        assert_eq!(rejection.message, "upstream exploded");
+    }
+}

@@ -1,0 +1,179 @@
+//! Opening the connection: TCP, TLS (rustls, verified certificates), the WebSocket upgrade.
+//! What to ask for (URL, headers, dialect) comes from `realtime_proto::handshake`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tokio::{TokioAdapter, client_async_with_config};
+use async_tungstenite::tungstenite::Error as WsError;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use realtime_proto::handshake::{Credential, EndpointError, HandshakeRejection, HandshakeRequest};
+use realtime_proto::transport::{ConnectError, ConnectOptions};
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::session::Session;
+
+/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
+#[derive(Debug)]
+pub(crate) enum Socket {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+pub(crate) type Ws = WebSocketStream<TokioAdapter<Socket>>;
+pub(crate) type WsSender = async_tungstenite::WebSocketSender<TokioAdapter<Socket>>;
+pub(crate) type WsReceiver = async_tungstenite::WebSocketReceiver<TokioAdapter<Socket>>;
+
+/// Connects and performs the handshake; the session is ready when this returns.
+///
+/// The server's first event (`session.created`) arrives through [`Session::recv`].
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use realtime_tokio::{connect, ConnectOptions};
+///
+/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
+/// let first = session.recv().await?; // session.created
+/// # let _ = first; Ok(()) }
+/// ```
+pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+    let request = options.handshake.request()?;
+    let timeout = options.connect_timeout;
+    let ws = tokio::time::timeout(timeout, open(&options, &request))
+        .await
+        .map_err(|_| ConnectError::Timeout(timeout))??;
+    Ok(Session::start(ws, &options))
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
+/// Entra ID token, or an ephemeral client secret minted by your backend.
+pub async fn connect_with_token<F, Fut, E>(
+    mut options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, E>>,
+    E: std::fmt::Display,
+{
+    let token = provider()
+        .await
+        .map_err(|error| ConnectError::Token(error.to_string()))?;
+    options.handshake.set_credential(Credential::bearer(token));
+    connect(options).await
+}
+
+async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws, ConnectError> {
+    let (host, port) = request.host_port()?;
+    let io_error = |source| ConnectError::Io {
+        host: format!("{host}:{port}"),
+        source,
+    };
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(io_error)?;
+    // Audio chunks are latency-sensitive; do not let Nagle hold them back.
+    let _ = tcp.set_nodelay(true);
+    let socket = if request.is_tls() {
+        let native = if options.tls.native_roots {
+            rustls_native_certs::load_native_certs().certs
+        } else {
+            Vec::new()
+        };
+        let config = realtime_proto::tls::client_config(&options.tls, native)?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
+        let tls = TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(io_error)?;
+        Socket::Tls(Box::new(tls))
+    } else {
+        Socket::Plain(tcp)
+    };
+    let mut upgrade = request
+        .url()
+        .into_client_request()
+        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
+    for header in request.headers() {
+        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
+        })?;
+        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
+        })?;
+        value.set_sensitive(header.is_sensitive());
+        upgrade.headers_mut().insert(name, value);
+    }
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_bytes))
+        .max_frame_size(Some(options.max_message_bytes));
+    match client_async_with_config(upgrade, socket, Some(config)).await {
+        Ok((ws, _response)) => Ok(ws),
+        Err(error) => Err(handshake_error(error, &host, port)),
+    }
+}
+
+/// A failed upgrade: the server's HTTP answer when there is one, typed.
+fn handshake_error(error: WsError, host: &str, port: u16) -> ConnectError {
+    match error {
+        WsError::Http(response) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_deref().unwrap_or_default();
+            ConnectError::Rejected(HandshakeRejection::from_response(status, body))
+        }
+        WsError::Io(source) => ConnectError::Io {
+            host: format!("{host}:{port}"),
+            source,
+        },
+        other => ConnectError::Protocol(other.to_string()),
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Self::Tls(stream) => Pin::new(stream).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
+            Self::Tls(stream) => Pin::new(stream).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Self::Tls(stream) => Pin::new(stream).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
+            Self::Tls(stream) => Pin::new(stream).poll_shutdown(cx),
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! The session: the machine shared by a [`Sender`] and a [`Receiver`], a writer task that owns
+//! the socket's write half, and the receiver that owns its read half.
+//!
+//! - Commands go into the machine under a short lock; the writer task is woken and writes what
+//!   the machine queued. `send` waits (asynchronously) while more than `max_pending_sends`
+//!   messages are queued: a socket that cannot keep up slows the sender down instead of growing
+//!   memory.
+//! - `recv` reads the socket only when the application asks for the next event: a consumer that
+//!   stops reading stops the reading, and TCP flow control slows the server down. Memory stays
+//!   bounded; the server may eventually give up on the connection.
+//! - The writer task also sends keep-alive pings, and a close frame when every handle is gone.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::Message;
+use async_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use async_tungstenite::tungstenite::protocol::CloseFrame;
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use bytes::Bytes;
+use futures_util::{SinkExt, Stream, StreamExt};
+use realtime_proto::connection::{Interruption, Played};
+use realtime_proto::transport::ConnectOptions;
+use realtime_proto::{
+    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseParams,
+    SendError, SessionConfig, SharedStr, Transmit,
+};
+use tokio::sync::Notify;
+
+use crate::connect::{Ws, WsReceiver, WsSender};
+
+/// State shared by the handles and the writer task.
+#[derive(Debug)]
+struct Shared {
+    machine: Mutex<Connection>,
+    /// Wakes the writer: something to send, or every handle is gone.
+    wake: Arc<Notify>,
+    /// Wakes senders waiting for room in the send queue.
+    drained: Notify,
+    max_pending: usize,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: the writer closes the connection.
+        self.wake.notify_one();
+    }
+}
+
+/// A connected session: send commands, receive events, read the state.
+///
+/// A `Session` is a [`Sender`] (through `Deref`, so every command method is available on it)
+/// plus a [`Receiver`]. [`split`](Self::split) separates them, to stream audio from one task
+/// while another reads events. Dropping every handle closes the connection.
+#[derive(Debug)]
+pub struct Session {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+/// The sending half: cloneable, `Send`, usable from any task.
+///
+/// Every method is cancel-safe: a command is handed to the machine in one step, after any wait
+/// for room in the send queue, so a cancelled call either sent nothing or sent the command.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// The receiving half: the next event, as [`recv`](Self::recv) or as a [`Stream`].
+#[derive(Debug)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+    stream: WsReceiver,
+    finished: bool,
+}
+
+/// A locked view of the session machine: the session configuration, the conversation, the
+/// responses. Do not hold it across an `.await`: it blocks both halves.
+pub type State<'a> = MutexGuard<'a, Connection>;
+
+impl Session {
+    pub(crate) fn start(ws: Ws, options: &ConnectOptions) -> Self {
+        let (sink, stream) = ws.split();
+        let wake = Arc::new(Notify::new());
+        let shared = Arc::new(Shared {
+            machine: Mutex::new(Connection::new(options.machine_config())),
+            wake: wake.clone(),
+            drained: Notify::new(),
+            max_pending: options.max_pending_sends.max(1),
+        });
+        tokio::spawn(write_loop(
+            Arc::downgrade(&shared),
+            wake,
+            sink,
+            options.ping_interval,
+        ));
+        Self {
+            sender: Sender {
+                shared: shared.clone(),
+            },
+            receiver: Receiver {
+                shared,
+                stream,
+                finished: false,
+            },
+        }
+    }
+
+    /// The next event; see [`Receiver::recv`]. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// Separates the sending and the receiving halves.
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    /// The sending half, for cloning into other tasks.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// The receiving half.
+    pub fn receiver(&mut self) -> &mut Receiver {
+        &mut self.receiver
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Sender;
+
+    fn deref(&self) -> &Sender {
+        &self.sender
+    }
+}
+
+impl Stream for Session {
+    type Item = Result<Event, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.get_mut().receiver).poll_next(cx)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sender {
+    /// The session machine, locked: the confirmed session, the conversation, the responses,
+    /// usage. Do not hold it across an `.await`.
+    pub fn state(&self) -> State<'_> {
+        self.shared.lock()
+    }
+
+    /// Runs `command` on the machine once the send queue has room, then wakes the writer.
+    async fn with_machine<T>(
+        &self,
+        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
+    ) -> Result<T, SendError> {
+        loop {
+            let drained = self.shared.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            {
+                let mut machine = self.shared.lock();
+                if machine.pending_transmits() < self.shared.max_pending || machine.is_closed() {
+                    let result = command(&mut machine);
+                    drop(machine);
+                    self.shared.wake.notify_one();
+                    return result;
+                }
+            }
+            drained.await;
+        }
+    }
+
+    /// Sends any command; returns its `event_id` (errors the server answers come back as
+    /// [`Event::CommandFailed`]). Waits while the send queue is full. Cancel-safe.
+    pub async fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send(event)).await
+    }
+
+    /// Sends any JSON object with a string `type`, as it is.
+    pub async fn send_raw(&self, value: serde_json::Value) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send_raw(value)).await
+    }
+
+    /// Configures the session (`session.update`).
+    pub async fn configure(&self, config: SessionConfig) -> Result<EventId, SendError> {
+        self.send(ClientEvent::session_update(config)).await
+    }
+
+    /// Adds an item at the end of the conversation.
+    pub async fn add_item(&self, item: Item) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item(item)).await
+    }
+
+    /// Adds an item after `previous` ([`ItemId::root`] for the start).
+    pub async fn add_item_after(
+        &self,
+        previous: impl Into<ItemId>,
+        item: Item,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item_after(previous, item))
+            .await
+    }
+
+    /// Asks for a response with the session's settings (held while another one runs).
+    pub async fn start_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response()).await
+    }
+
+    /// Asks for a response with overrides (out-of-band with `ConversationTarget::None`).
+    pub async fn start_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response_with(params)).await
+    }
+
+    /// Cancels the response in progress.
+    pub async fn cancel_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::cancel_response()).await
+    }
+
+    /// Appends raw audio, in the session's input format, to the input buffer.
+    pub async fn send_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::append_audio(audio)).await
+    }
+
+    /// Commits the input buffer (needed when VAD is off).
+    pub async fn commit_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::commit_audio()).await
+    }
+
+    /// Clears the input buffer.
+    pub async fn clear_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::clear_audio()).await
+    }
+
+    /// Truncates an assistant audio item at `audio_end_ms`.
+    pub async fn truncate_item(
+        &self,
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        audio_end_ms: u64,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::truncate_item(
+            item_id,
+            content_index,
+            audio_end_ms,
+        ))
+        .await
+    }
+
+    /// Deletes an item.
+    pub async fn delete_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::delete_item(item_id)).await
+    }
+
+    /// Asks for an item with its audio (`conversation.item.retrieved` answers).
+    pub async fn retrieve_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::retrieve_item(item_id)).await
+    }
+
+    /// Interrupts the assistant: cancels its response if running and truncates its audio at
+    /// what was played, clamped to what was received. Stop local playback yourself.
+    pub async fn interrupt(&self, played: Played) -> Result<Interruption, SendError> {
+        self.with_machine(|machine| machine.interrupt(played)).await
+    }
+
+    /// Answers a function call; after the last call of a finished response, asks for the next
+    /// response.
+    pub async fn answer_function_call(
+        &self,
+        call_id: &CallId,
+        output: impl Into<String>,
+    ) -> Result<EventId, SendError> {
+        let output = output.into();
+        self.with_machine(|machine| machine.answer_function_call(call_id, output))
+            .await
+    }
+
+    /// Starts a graceful close (code 1000). Keep receiving until [`Event::Closed`] to see the
+    /// server's answer.
+    pub async fn close(&self) -> Result<(), SendError> {
+        self.with_machine(|machine| {
+            machine.close(1000, "");
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl Receiver {
+    /// The session machine, locked; see [`Sender::state`].
+    pub fn state(&self) -> State<'_> {
+        self.shared.lock()
+    }
+
+    /// The next event. When it returns, the state already includes the event.
+    ///
+    /// Cancel-safe: it waits only for the socket's next frame, and applies a frame in one step,
+    /// so cancelling it (in `tokio::select!`, say) loses nothing; the next call goes on.
+    ///
+    /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
+    /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next event; see [`recv`](Self::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, RecvError>> {
+        loop {
+            {
+                let mut machine = self.shared.lock();
+                if let Some(event) = machine.poll_event() {
+                    if machine.has_transmit() {
+                        self.shared.wake.notify_one();
+                    }
+                    return Poll::Ready(Ok(event));
+                }
+            }
+            if self.finished {
+                return Poll::Ready(Err(RecvError::Closed));
+            }
+            let frame = ready!(self.stream.poll_next_unpin(cx));
+            let mut machine = self.shared.lock();
+            let outcome = match frame {
+                Some(Ok(Message::Text(text))) => {
+                    match SharedStr::from_utf8_bytes(Bytes::from(text)) {
+                        Ok(text) => machine.handle_message(text),
+                        // tungstenite checked the frame's UTF-8 already.
+                        Err(_) => Err(RecvError::ConnectionLost {
+                            reason: "invalid UTF-8 in a text frame".into(),
+                        }),
+                    }
+                }
+                Some(Ok(Message::Binary(data))) => machine.handle_binary(data.len()),
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = match &frame {
+                        Some(frame) => (Some(u16::from(frame.code)), frame.reason.as_str()),
+                        None => (None, ""),
+                    };
+                    machine.handle_close(code, reason);
+                    self.finished = true;
+                    Ok(())
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(()),
+                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                    let reason =
+                        format!("a message of {size} bytes exceeds the limit of {max_size} bytes");
+                    end(&mut machine, &reason);
+                    self.finished = true;
+                    Err(RecvError::TooLarge {
+                        size,
+                        limit: max_size,
+                    })
+                }
+                Some(Err(error)) => {
+                    let reason = error.to_string();
+                    end(&mut machine, &reason);
+                    self.finished = true;
+                    Err(RecvError::ConnectionLost { reason })
+                }
+                None => {
+                    let reason = "the server ended the connection without a close frame".to_owned();
+                    end(&mut machine, &reason);
+                    self.finished = true;
+                    Err(RecvError::ConnectionLost { reason })
+                }
+            };
+            if machine.has_transmit() {
+                self.shared.wake.notify_one();
+            }
+            drop(machine);
+            self.shared.drained.notify_waiters();
+            if let Err(error) = outcome {
+                return Poll::Ready(Err(error));
+            }
+        }
+    }
+}
+
+/// The transport ended abnormally: apply it, and drop the machine's `Closed` event (the caller
+/// gets the error instead).
+fn end(machine: &mut Connection, reason: &str) {
+    machine.handle_close(None, reason);
+    while machine.poll_event().is_some() {}
+}
+
+impl Stream for Receiver {
+    type Item = Result<Event, RecvError>;
+
+    /// Yields events until the connection ends (then `None`).
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match ready!(self.get_mut().poll_recv(cx)) {
+            Err(RecvError::Closed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+/// Writes what the machine queues, pings, and closes when every handle is gone.
+async fn write_loop(
+    shared: Weak<Shared>,
+    wake: Arc<Notify>,
+    mut sink: WsSender,
+    ping: Option<Duration>,
+) {
+    let mut ticker =
+        ping.map(|period| tokio::time::interval_at(tokio::time::Instant::now() + period, period));
+    loop {
+        let Some(strong) = shared.upgrade() else {
+            // Every handle is gone: close politely.
+            let frame = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            };
+            let _ = sink.close(Some(frame)).await;
+            return;
+        };
+        let batch: Vec<Transmit> = {
+            let mut machine = strong.lock();
+            std::iter::from_fn(|| machine.poll_transmit()).collect()
+        };
+        strong.drained.notify_waiters();
+        drop(strong);
+        if batch.is_empty() {
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tick(&mut ticker) => {
+                    if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                        return fail(&shared, "could not send a keep-alive ping");
+                    }
+                }
+            }
+            continue;
+        }
+        let mut closing = false;
+        for transmit in batch {
+            let result = match transmit {
+                Transmit::Text { text, .. } => sink.feed(Message::text(text)).await,
+                Transmit::Close { code, reason } => {
+                    closing = true;
+                    sink.feed(Message::Close(Some(CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    })))
+                    .await
+                }
+                _ => Ok(()),
+            };
+            if let Err(error) = result {
+                return fail(&shared, &error.to_string());
+            }
+        }
+        if let Err(error) = sink.flush().await {
+            return fail(&shared, &error.to_string());
+        }
+        if closing {
+            // The server answers with its own close frame, which the receiver reads.
+            return;
+        }
+    }
+}
+
+async fn tick(ticker: &mut Option<tokio::time::Interval>) {
+    match ticker {
+        Some(ticker) => {
+            ticker.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Writing failed: the connection is unusable. Later sends fail with `Closed`; the receiver
+/// reports the transport's error.
+fn fail(shared: &Weak<Shared>, reason: &str) {
+    if let Some(shared) = shared.upgrade() {
+        let mut machine = shared.lock();
+        if !machine.is_closed() {
+            machine.close(1011, reason);
+            while machine.poll_transmit().is_some() {}
+        }
+        drop(machine);
+        shared.drained.notify_waiters();
+    }
+}
