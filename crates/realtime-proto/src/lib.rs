@@ -121,7 +121,9 @@ pub mod tls;
 pub mod transport;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
-pub use crate::connection::{Config, Connection, Event, Played, RecvError, SendError, Transmit};
+pub use crate::connection::{
+    Config, Connection, Event, Frame, Played, RecvError, SendError, Transmit,
+};
 pub use crate::dialect::Dialect;
 pub use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};
 pub use crate::events::client::{ClientEvent, ClientMessage};

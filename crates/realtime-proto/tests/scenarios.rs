@@ -716,3 +716,51 @@ fn deleted_items_are_forgotten_and_retrieved_items_bring_their_audio() {
     assert_eq!(connection.conversation().retained_audio_bytes(), 0);
     connection.check_invariants().unwrap();
 }
+
+#[test]
+fn transport_frames_map_onto_the_machine() {
+    use realtime_proto::Frame;
+    let mut connection = connection();
+    connection
+        .handle_frame(Frame::Text(created("resp_1").to_string().into()))
+        .unwrap();
+    connection.handle_frame(Frame::Control).unwrap();
+    assert!(matches!(
+        connection.handle_frame(Frame::Binary { size: 3 }),
+        Err(RecvError::Binary { size: 3 })
+    ));
+    let _ = events(&mut connection);
+    // A lost transport is an error for the caller, not an extra Closed event.
+    let lost = connection.handle_frame(Frame::Lost {
+        reason: "reset".into(),
+    });
+    assert!(matches!(lost, Err(RecvError::ConnectionLost { reason }) if reason == "reset"));
+    assert!(connection.poll_event().is_none());
+    assert!(connection.close_info().is_some());
+    assert!(matches!(
+        connection.send(ClientEvent::commit_audio()),
+        Err(SendError::Closed)
+    ));
+
+    let mut connection = connection_fresh();
+    connection
+        .handle_frame(Frame::Close {
+            code: Some(1001),
+            reason: "going away".into(),
+        })
+        .unwrap();
+    assert!(
+        matches!(connection.poll_event(), Some(Event::Closed(info)) if info.code == Some(1001))
+    );
+    let mut connection = connection_fresh();
+    let too_large = connection.handle_frame(Frame::TooLarge { size: 10, limit: 5 });
+    assert!(matches!(
+        too_large,
+        Err(RecvError::TooLarge { size: 10, limit: 5 })
+    ));
+    assert!(connection.close_info().is_some());
+}
+
+fn connection_fresh() -> Connection {
+    Connection::new(Config::default())
+}

@@ -58,7 +58,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 _ => {}
             },
             Event::CommandFailed(failure) => {
-                return Err(format!("{} failed: {}", failure.command, failure.error.message).into());
+                return Err(
+                    format!("{} failed: {}", failure.command, failure.error.message).into(),
+                );
             }
             Event::Closed(info) => {
                 return Err(format!(

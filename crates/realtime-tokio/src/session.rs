@@ -24,8 +24,8 @@ use futures_util::{SinkExt, Stream, StreamExt};
 use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::transport::ConnectOptions;
 use realtime_proto::{
-    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseParams,
-    SendError, SessionConfig, SharedStr, Transmit,
+    CallId, ClientEvent, Connection, Event, EventId, Frame, Item, ItemId, RecvError,
+    ResponseParams, SendError, SessionConfig, SharedStr, Transmit,
 };
 use tokio::sync::Notify;
 
@@ -74,7 +74,6 @@ pub struct Sender {
 pub struct Receiver {
     shared: Arc<Shared>,
     stream: WsReceiver,
-    finished: bool,
 }
 
 /// A locked view of the session machine: the session configuration, the conversation, the
@@ -101,11 +100,7 @@ impl Session {
             sender: Sender {
                 shared: shared.clone(),
             },
-            receiver: Receiver {
-                shared,
-                stream,
-                finished: false,
-            },
+            receiver: Receiver { shared, stream },
         }
     }
 
@@ -328,55 +323,12 @@ impl Receiver {
                     return Poll::Ready(Ok(event));
                 }
             }
-            if self.finished {
+            if self.shared.lock().close_info().is_some() {
                 return Poll::Ready(Err(RecvError::Closed));
             }
-            let frame = ready!(self.stream.poll_next_unpin(cx));
+            let frame = into_frame(ready!(self.stream.poll_next_unpin(cx)));
             let mut machine = self.shared.lock();
-            let outcome = match frame {
-                Some(Ok(Message::Text(text))) => {
-                    match SharedStr::from_utf8_bytes(Bytes::from(text)) {
-                        Ok(text) => machine.handle_message(text),
-                        // tungstenite checked the frame's UTF-8 already.
-                        Err(_) => Err(RecvError::ConnectionLost {
-                            reason: "invalid UTF-8 in a text frame".into(),
-                        }),
-                    }
-                }
-                Some(Ok(Message::Binary(data))) => machine.handle_binary(data.len()),
-                Some(Ok(Message::Close(frame))) => {
-                    let (code, reason) = match &frame {
-                        Some(frame) => (Some(u16::from(frame.code)), frame.reason.as_str()),
-                        None => (None, ""),
-                    };
-                    machine.handle_close(code, reason);
-                    self.finished = true;
-                    Ok(())
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(()),
-                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-                    let reason =
-                        format!("a message of {size} bytes exceeds the limit of {max_size} bytes");
-                    end(&mut machine, &reason);
-                    self.finished = true;
-                    Err(RecvError::TooLarge {
-                        size,
-                        limit: max_size,
-                    })
-                }
-                Some(Err(error)) => {
-                    let reason = error.to_string();
-                    end(&mut machine, &reason);
-                    self.finished = true;
-                    Err(RecvError::ConnectionLost { reason })
-                }
-                None => {
-                    let reason = "the server ended the connection without a close frame".to_owned();
-                    end(&mut machine, &reason);
-                    self.finished = true;
-                    Err(RecvError::ConnectionLost { reason })
-                }
-            };
+            let outcome = machine.handle_frame(frame);
             if machine.has_transmit() {
                 self.shared.wake.notify_one();
             }
@@ -389,11 +341,39 @@ impl Receiver {
     }
 }
 
-/// The transport ended abnormally: apply it, and drop the machine's `Closed` event (the caller
-/// gets the error instead).
-fn end(machine: &mut Connection, reason: &str) {
-    machine.handle_close(None, reason);
-    while machine.poll_event().is_some() {}
+/// A tungstenite frame (or the stream's end) as the machine's transport-neutral [`Frame`].
+fn into_frame(frame: Option<Result<Message, WsError>>) -> Frame {
+    match frame {
+        Some(Ok(Message::Text(text))) => match SharedStr::from_utf8_bytes(Bytes::from(text)) {
+            Ok(text) => Frame::Text(text),
+            // tungstenite checks text frames' UTF-8 itself; this cannot happen.
+            Err(_) => Frame::Lost {
+                reason: "invalid UTF-8 in a text frame".to_owned(),
+            },
+        },
+        Some(Ok(Message::Binary(data))) => Frame::Binary { size: data.len() },
+        Some(Ok(Message::Close(Some(frame)))) => Frame::Close {
+            code: Some(u16::from(frame.code)),
+            reason: frame.reason.to_string(),
+        },
+        Some(Ok(Message::Close(None))) => Frame::Close {
+            code: None,
+            reason: String::new(),
+        },
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
+        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+            Frame::TooLarge {
+                size,
+                limit: max_size,
+            }
+        }
+        Some(Err(error)) => Frame::Lost {
+            reason: error.to_string(),
+        },
+        None => Frame::Lost {
+            reason: "the server ended the connection without a close frame".to_owned(),
+        },
+    }
 }
 
 impl Stream for Receiver {

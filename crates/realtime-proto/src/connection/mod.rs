@@ -112,6 +112,40 @@ pub enum ResponseQueuePolicy {
     Off,
 }
 
+/// One frame from the transport, as an adapter hands it over ([`Connection::handle_frame`]).
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub enum Frame {
+    /// A text message.
+    Text(SharedStr),
+    /// A binary message (the API never sends one).
+    Binary {
+        /// Its size in bytes.
+        size: usize,
+    },
+    /// A close frame.
+    Close {
+        /// The close code, if the frame had one.
+        code: Option<u16>,
+        /// The reason.
+        reason: String,
+    },
+    /// The transport ended without a close frame (reset, EOF, I/O error).
+    Lost {
+        /// What the transport said.
+        reason: String,
+    },
+    /// The transport refused a message over its size limit.
+    TooLarge {
+        /// The message size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A ping or a pong.
+    Control,
+}
+
 /// A message for the adapter to send.
 #[non_exhaustive]
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -452,6 +486,49 @@ impl Connection {
         self.closed = Some(info.clone());
         self.sequencer.clear();
         self.events.push_back(Event::Closed(info));
+    }
+
+    /// Applies one frame from the transport: the single entry point adapters use.
+    ///
+    /// - `Text`: see [`handle_message`](Self::handle_message).
+    /// - `Binary`: refused ([`RecvError::Binary`]); nothing changes.
+    /// - `Close`: see [`handle_close`](Self::handle_close); [`Event::Closed`] follows.
+    /// - `Lost`: the transport ended without a close frame. The end is applied, and the caller
+    ///   gets [`RecvError::ConnectionLost`] instead of an [`Event::Closed`].
+    /// - `TooLarge`: the transport refused a message over its limit; the connection is unusable
+    ///   after it, so the end is applied too.
+    /// - `Control`: pings and pongs; nothing to do.
+    pub fn handle_frame(&mut self, frame: Frame) -> Result<(), RecvError> {
+        match frame {
+            Frame::Text(text) => self.handle_message(text),
+            Frame::Binary { size } => self.handle_binary(size),
+            Frame::Close { code, reason } => {
+                self.handle_close(code, &reason);
+                Ok(())
+            }
+            Frame::Lost { reason } => {
+                self.end_abruptly(&reason);
+                Err(RecvError::ConnectionLost { reason })
+            }
+            Frame::TooLarge { size, limit } => {
+                self.end_abruptly(&format!(
+                    "a message of {size} bytes exceeds the limit of {limit} bytes"
+                ));
+                Err(RecvError::TooLarge { size, limit })
+            }
+            Frame::Control => Ok(()),
+        }
+    }
+
+    /// Applies an abnormal end; the caller reports an error instead of [`Event::Closed`].
+    fn end_abruptly(&mut self, reason: &str) {
+        if self.closed.is_some() {
+            return;
+        }
+        self.handle_close(None, reason);
+        if matches!(self.events.back(), Some(Event::Closed(_))) {
+            self.events.pop_back();
+        }
     }
 
     // Output.
