@@ -119,6 +119,8 @@ pub mod session;
 pub mod shared_str;
 pub mod tls;
 pub mod transport;
+#[cfg(feature = "tungstenite")]
+pub mod websocket;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{

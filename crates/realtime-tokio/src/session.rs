@@ -16,16 +16,14 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::Message;
-use async_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
-use async_tungstenite::tungstenite::protocol::CloseFrame;
-use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
 use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::transport::ConnectOptions;
+use realtime_proto::websocket;
 use realtime_proto::{
-    CallId, ClientEvent, Connection, Event, EventId, Frame, Item, ItemId, RecvError,
-    ResponseParams, SendError, SessionConfig, SharedStr, Transmit,
+    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseParams,
+    SendError, SessionConfig, Transmit,
 };
 use tokio::sync::Notify;
 
@@ -326,7 +324,7 @@ impl Receiver {
             if self.shared.lock().close_info().is_some() {
                 return Poll::Ready(Err(RecvError::Closed));
             }
-            let frame = into_frame(ready!(self.stream.poll_next_unpin(cx)));
+            let frame = websocket::frame(ready!(self.stream.poll_next_unpin(cx)));
             let mut machine = self.shared.lock();
             let outcome = machine.handle_frame(frame);
             if machine.has_transmit() {
@@ -338,41 +336,6 @@ impl Receiver {
                 return Poll::Ready(Err(error));
             }
         }
-    }
-}
-
-/// A tungstenite frame (or the stream's end) as the machine's transport-neutral [`Frame`].
-fn into_frame(frame: Option<Result<Message, WsError>>) -> Frame {
-    match frame {
-        Some(Ok(Message::Text(text))) => match SharedStr::from_utf8_bytes(Bytes::from(text)) {
-            Ok(text) => Frame::Text(text),
-            // tungstenite checks text frames' UTF-8 itself; this cannot happen.
-            Err(_) => Frame::Lost {
-                reason: "invalid UTF-8 in a text frame".to_owned(),
-            },
-        },
-        Some(Ok(Message::Binary(data))) => Frame::Binary { size: data.len() },
-        Some(Ok(Message::Close(Some(frame)))) => Frame::Close {
-            code: Some(u16::from(frame.code)),
-            reason: frame.reason.to_string(),
-        },
-        Some(Ok(Message::Close(None))) => Frame::Close {
-            code: None,
-            reason: String::new(),
-        },
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
-        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-            Frame::TooLarge {
-                size,
-                limit: max_size,
-            }
-        }
-        Some(Err(error)) => Frame::Lost {
-            reason: error.to_string(),
-        },
-        None => Frame::Lost {
-            reason: "the server ended the connection without a close frame".to_owned(),
-        },
     }
 }
 
@@ -400,11 +363,7 @@ async fn write_loop(
     loop {
         let Some(strong) = shared.upgrade() else {
             // Every handle is gone: close politely.
-            let frame = CloseFrame {
-                code: CloseCode::Normal,
-                reason: "".into(),
-            };
-            let _ = sink.close(Some(frame)).await;
+            let _ = sink.send(websocket::normal_close()).await;
             return;
         };
         let batch: Vec<Transmit> = {
@@ -426,19 +385,8 @@ async fn write_loop(
         }
         let mut closing = false;
         for transmit in batch {
-            let result = match transmit {
-                Transmit::Text { text, .. } => sink.feed(Message::text(text)).await,
-                Transmit::Close { code, reason } => {
-                    closing = true;
-                    sink.feed(Message::Close(Some(CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: reason.into(),
-                    })))
-                    .await
-                }
-                _ => Ok(()),
-            };
-            if let Err(error) = result {
+            closing |= matches!(transmit, Transmit::Close { .. });
+            if let Err(error) = sink.feed(websocket::message(transmit)).await {
                 return fail(&shared, &error.to_string());
             }
         }

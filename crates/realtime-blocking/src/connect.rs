@@ -1,0 +1,204 @@
+//! Opening the connection: TCP (`std::net`), TLS (rustls, verified certificates), the WebSocket
+//! upgrade (tungstenite). What to ask for comes from `realtime_proto::handshake`.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use realtime_proto::handshake::{Credential, EndpointError, HandshakeRejection, HandshakeRequest};
+use realtime_proto::transport::{ConnectError, ConnectOptions};
+use rustls::{ClientConnection, StreamOwned};
+use rustls_pki_types::ServerName;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::http::{HeaderName, HeaderValue};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Error as WsError, WebSocket};
+
+use crate::session::Session;
+
+/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
+#[derive(Debug)]
+pub(crate) enum Socket {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Socket {
+    /// The TCP stream under it, for timeouts.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(stream) => stream,
+            Self::Tls(stream) => stream.get_ref(),
+        }
+    }
+}
+
+/// Connects and performs the handshake; the session is ready when this returns. A background
+/// thread starts: it owns the socket (see the [crate docs](crate)).
+///
+/// ```no_run
+/// use realtime_blocking::{connect, ConnectOptions};
+///
+/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?))?;
+/// let first = session.recv()?; // session.created
+/// # let _ = first; Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+    let request = options.handshake.request()?;
+    let ws = open(&options, &request)?;
+    Session::start(ws, &options)
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
+/// Entra ID token, or an ephemeral client secret minted by your backend.
+pub fn connect_with_token<F, E>(
+    mut options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: FnOnce() -> Result<String, E>,
+    E: std::fmt::Display,
+{
+    let token = provider().map_err(|error| ConnectError::Token(error.to_string()))?;
+    options.handshake.set_credential(Credential::bearer(token));
+    connect(options)
+}
+
+fn open(
+    options: &ConnectOptions,
+    request: &HandshakeRequest,
+) -> Result<WebSocket<Socket>, ConnectError> {
+    let deadline = Instant::now() + options.connect_timeout;
+    let (host, port) = request.host_port()?;
+    let io_error = |source| ConnectError::Io {
+        host: format!("{host}:{port}"),
+        source,
+    };
+    let tcp = connect_tcp(&host, port, deadline).map_err(|error| match error.kind() {
+        io::ErrorKind::TimedOut => ConnectError::Timeout(options.connect_timeout),
+        _ => io_error(error),
+    })?;
+    let _ = tcp.set_nodelay(true);
+    // The whole handshake shares the connect deadline.
+    let remaining = remaining(deadline).ok_or(ConnectError::Timeout(options.connect_timeout))?;
+    tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
+    tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
+    let socket = if request.is_tls() {
+        let native = if options.tls.native_roots {
+            rustls_native_certs::load_native_certs().certs
+        } else {
+            Vec::new()
+        };
+        let config = realtime_proto::tls::client_config(&options.tls, native)?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
+        let connection = ClientConnection::new(config, name)
+            .map_err(|error| ConnectError::Protocol(error.to_string()))?;
+        let mut stream = StreamOwned::new(connection, tcp);
+        // Complete the TLS handshake now, so certificate errors are reported as such.
+        while stream.conn.is_handshaking() {
+            stream
+                .conn
+                .complete_io(&mut stream.sock)
+                .map_err(|error| timeout_or(error, options, io_error))?;
+        }
+        Socket::Tls(Box::new(stream))
+    } else {
+        Socket::Plain(tcp)
+    };
+    let mut upgrade = request
+        .url()
+        .into_client_request()
+        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
+    for header in request.headers() {
+        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
+        })?;
+        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
+        })?;
+        value.set_sensitive(header.is_sensitive());
+        upgrade.headers_mut().insert(name, value);
+    }
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_bytes))
+        .max_frame_size(Some(options.max_message_bytes));
+    match tungstenite::client::client_with_config(upgrade, socket, Some(config)) {
+        Ok((ws, _response)) => Ok(ws),
+        Err(HandshakeError::Failure(WsError::Http(response))) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_deref().unwrap_or_default();
+            Err(ConnectError::Rejected(HandshakeRejection::from_response(
+                status, body,
+            )))
+        }
+        Err(HandshakeError::Failure(WsError::Io(error))) => {
+            Err(timeout_or(error, options, io_error))
+        }
+        Err(HandshakeError::Failure(error)) => Err(ConnectError::Protocol(error.to_string())),
+        Err(HandshakeError::Interrupted(_)) => Err(ConnectError::Timeout(options.connect_timeout)),
+    }
+}
+
+fn timeout_or(
+    error: io::Error,
+    options: &ConnectOptions,
+    io_error: impl FnOnce(io::Error) -> ConnectError,
+) -> ConnectError {
+    match error.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            ConnectError::Timeout(options.connect_timeout)
+        }
+        _ => io_error(error),
+    }
+}
+
+/// Connects to the first address that answers before the deadline.
+fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(
+        io::ErrorKind::NotFound,
+        "the host name resolved to no address",
+    );
+    for address in (host, port).to_socket_addrs()? {
+        let Some(remaining) = remaining(deadline) else {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"));
+        };
+        match TcpStream::connect_timeout(&address, remaining) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last = error,
+        }
+    }
+    Err(last)
+}
+
+fn remaining(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|left| !left.is_zero())
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.read(buf),
+            Self::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.write(buf),
+            Self::Tls(stream) => stream.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(stream) => stream.flush(),
+            Self::Tls(stream) => stream.flush(),
+        }
+    }
+}

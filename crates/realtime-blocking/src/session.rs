@@ -1,0 +1,505 @@
+//! The session: one I/O thread owns the socket; [`Sender`]s and the [`Receiver`] share the
+//! session machine with it.
+
+use std::collections::VecDeque;
+use std::io;
+use std::ops::Deref;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use realtime_proto::connection::{Interruption, Played};
+use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::websocket;
+use realtime_proto::{
+    CallId, ClientEvent, Connection, Event, EventId, Frame, Item, ItemId, RecvError,
+    ResponseParams, SendError, SessionConfig, Transmit,
+};
+use tungstenite::{Error as WsError, Message, WebSocket};
+
+use crate::connect::Socket;
+
+/// How long one read waits before the I/O thread looks for messages to send.
+const POLL: Duration = Duration::from_millis(10);
+/// How long a write may block on a server that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for the server's close frame after sending ours, when every handle is gone.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+struct Inner {
+    machine: Connection,
+    /// What `recv` returns, in order: events and receive errors.
+    inbox: VecDeque<Result<Event, RecvError>>,
+    /// The I/O thread has exited.
+    finished: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    inner: Mutex<Inner>,
+    /// Signalled when the inbox grows or shrinks, the send queue drains, or the I/O thread ends.
+    changed: Condvar,
+    max_pending_sends: usize,
+    max_pending_events: usize,
+}
+
+/// A connected session: send commands, receive events, read the state.
+///
+/// A `Session` is a [`Sender`] (through `Deref`) plus a [`Receiver`]. [`split`](Self::split)
+/// separates them, to stream audio from one thread while another reads events. Dropping every
+/// handle closes the connection.
+#[derive(Debug)]
+pub struct Session {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+/// The sending half: cloneable, `Send` and `Sync`, usable from any thread.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// The receiving half: [`recv`](Self::recv), [`recv_timeout`](Self::recv_timeout), or an
+/// iterator.
+#[derive(Debug)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+}
+
+/// A locked view of the session machine. Do not hold it for long: it blocks the I/O thread.
+#[derive(Debug)]
+pub struct State<'a>(MutexGuard<'a, Inner>);
+
+impl Deref for State<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.0.machine
+    }
+}
+
+impl Session {
+    pub(crate) fn start(
+        ws: WebSocket<Socket>,
+        options: &ConnectOptions,
+    ) -> Result<Self, ConnectError> {
+        let io_error = |source| ConnectError::Io {
+            host: "the server".to_owned(),
+            source,
+        };
+        ws.get_ref()
+            .tcp()
+            .set_read_timeout(Some(POLL))
+            .map_err(io_error)?;
+        ws.get_ref()
+            .tcp()
+            .set_write_timeout(Some(WRITE_TIMEOUT))
+            .map_err(io_error)?;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                machine: Connection::new(options.machine_config()),
+                inbox: VecDeque::new(),
+                finished: false,
+            }),
+            changed: Condvar::new(),
+            max_pending_sends: options.max_pending_sends.max(1),
+            // The same bound for the events waiting to be read.
+            max_pending_events: options.max_pending_sends.max(1),
+        });
+        let weak = Arc::downgrade(&shared);
+        let ping = options.ping_interval;
+        thread::Builder::new()
+            .name("realtime-io".to_owned())
+            .spawn(move || io_loop(weak, ws, ping))
+            .map_err(|source| ConnectError::Io {
+                host: "a thread for the connection".to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            sender: Sender {
+                shared: shared.clone(),
+            },
+            receiver: Receiver { shared },
+        })
+    }
+
+    /// The next event; see [`Receiver::recv`].
+    pub fn recv(&mut self) -> Result<Event, RecvError> {
+        self.receiver.recv()
+    }
+
+    /// The next event within `timeout`; see [`Receiver::recv_timeout`].
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+        self.receiver.recv_timeout(timeout)
+    }
+
+    /// Separates the sending and the receiving halves.
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    /// The sending half, for cloning into other threads.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// The receiving half.
+    pub fn receiver(&mut self) -> &mut Receiver {
+        &mut self.receiver
+    }
+}
+
+impl Deref for Session {
+    type Target = Sender;
+
+    fn deref(&self) -> &Sender {
+        &self.sender
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, Inner>, timeout: Duration) -> MutexGuard<'a, Inner> {
+        match self.changed.wait_timeout(guard, timeout) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        }
+    }
+}
+
+impl Sender {
+    /// The session machine, locked: the confirmed session, the conversation, the responses.
+    pub fn state(&self) -> State<'_> {
+        State(self.shared.lock())
+    }
+
+    /// Runs `command` on the machine once the send queue has room.
+    fn with_machine<T>(
+        &self,
+        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
+    ) -> Result<T, SendError> {
+        let mut inner = self.shared.lock();
+        loop {
+            if inner.machine.pending_transmits() < self.shared.max_pending_sends
+                || inner.machine.is_closed()
+                || inner.finished
+            {
+                if inner.finished && !inner.machine.is_closed() {
+                    return Err(SendError::Closed);
+                }
+                return command(&mut inner.machine);
+            }
+            inner = self.shared.wait(inner, POLL * 10);
+        }
+    }
+
+    /// Sends any command; returns its `event_id`. Blocks while the send queue is full.
+    pub fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send(event))
+    }
+
+    /// Sends any JSON object with a string `type`, as it is.
+    pub fn send_raw(&self, value: serde_json::Value) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send_raw(value))
+    }
+
+    /// Configures the session (`session.update`).
+    pub fn configure(&self, config: SessionConfig) -> Result<EventId, SendError> {
+        self.send(ClientEvent::session_update(config))
+    }
+
+    /// Adds an item at the end of the conversation.
+    pub fn add_item(&self, item: Item) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item(item))
+    }
+
+    /// Adds an item after `previous` ([`ItemId::root`] for the start).
+    pub fn add_item_after(
+        &self,
+        previous: impl Into<ItemId>,
+        item: Item,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item_after(previous, item))
+    }
+
+    /// Asks for a response with the session's settings (held while another one runs).
+    pub fn start_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response())
+    }
+
+    /// Asks for a response with overrides.
+    pub fn start_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response_with(params))
+    }
+
+    /// Cancels the response in progress.
+    pub fn cancel_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::cancel_response())
+    }
+
+    /// Appends raw audio, in the session's input format, to the input buffer.
+    pub fn send_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::append_audio(audio))
+    }
+
+    /// Commits the input buffer (needed when VAD is off).
+    pub fn commit_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::commit_audio())
+    }
+
+    /// Clears the input buffer.
+    pub fn clear_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::clear_audio())
+    }
+
+    /// Truncates an assistant audio item at `audio_end_ms`.
+    pub fn truncate_item(
+        &self,
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        audio_end_ms: u64,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::truncate_item(
+            item_id,
+            content_index,
+            audio_end_ms,
+        ))
+    }
+
+    /// Deletes an item.
+    pub fn delete_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::delete_item(item_id))
+    }
+
+    /// Asks for an item with its audio.
+    pub fn retrieve_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::retrieve_item(item_id))
+    }
+
+    /// Interrupts the assistant: cancels its response if running and truncates its audio at
+    /// what was played, clamped to what was received. Stop local playback yourself.
+    pub fn interrupt(&self, played: Played) -> Result<Interruption, SendError> {
+        self.with_machine(|machine| machine.interrupt(played))
+    }
+
+    /// Answers a function call; after the last call of a finished response, asks for the next
+    /// response.
+    pub fn answer_function_call(
+        &self,
+        call_id: &CallId,
+        output: impl Into<String>,
+    ) -> Result<EventId, SendError> {
+        let output = output.into();
+        self.with_machine(|machine| machine.answer_function_call(call_id, output))
+    }
+
+    /// Starts a graceful close (code 1000). Keep receiving until [`Event::Closed`] to see the
+    /// server's answer.
+    pub fn close(&self) -> Result<(), SendError> {
+        self.with_machine(|machine| {
+            machine.close(1000, "");
+            Ok(())
+        })
+    }
+}
+
+impl Receiver {
+    /// The session machine, locked; see [`Sender::state`].
+    pub fn state(&self) -> State<'_> {
+        State(self.shared.lock())
+    }
+
+    /// Blocks until the next event. When it returns, the state already includes the event.
+    ///
+    /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
+    /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
+    pub fn recv(&mut self) -> Result<Event, RecvError> {
+        loop {
+            if let Some(result) = self.recv_timeout(Duration::from_secs(3600))? {
+                return Ok(result);
+            }
+        }
+    }
+
+    /// Like [`recv`](Self::recv), giving up after `timeout` with `Ok(None)`.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+        let deadline = Instant::now() + timeout;
+        let mut inner = self.shared.lock();
+        loop {
+            if let Some(result) = inner.inbox.pop_front() {
+                drop(inner);
+                // Room again: the I/O thread may read on.
+                self.shared.changed.notify_all();
+                return result.map(Some);
+            }
+            if inner.finished || inner.machine.close_info().is_some() {
+                return Err(RecvError::Closed);
+            }
+            let Some(left) = deadline
+                .checked_duration_since(Instant::now())
+                .filter(|left| !left.is_zero())
+            else {
+                return Ok(None);
+            };
+            inner = self.shared.wait(inner, left);
+        }
+    }
+
+    /// The events, until the connection ends.
+    pub fn iter(&mut self) -> Events<'_> {
+        Events { receiver: self }
+    }
+}
+
+/// An iterator over a [`Receiver`]'s events; it ends when the connection has ended.
+#[derive(Debug)]
+pub struct Events<'a> {
+    receiver: &'a mut Receiver,
+}
+
+impl Iterator for Events<'_> {
+    type Item = Result<Event, RecvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.receiver.recv() {
+            Err(RecvError::Closed) => None,
+            other => Some(other),
+        }
+    }
+}
+
+/// The I/O thread: write what the machine queued, ping, read when the reader has room.
+fn io_loop(shared: Weak<Shared>, mut ws: WebSocket<Socket>, ping: Option<Duration>) {
+    let mut next_ping = ping.map(|period| Instant::now() + period);
+    loop {
+        let Some(strong) = shared.upgrade() else {
+            // Every handle is gone: close politely, and give the server a moment to answer.
+            let _ = ws.send(websocket::normal_close());
+            let deadline = Instant::now() + CLOSE_GRACE;
+            while Instant::now() < deadline {
+                match ws.read() {
+                    Err(WsError::Io(error)) if is_timeout(&error) => {}
+                    Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+            return;
+        };
+        let batch: Vec<Transmit> = {
+            let mut inner = strong.lock();
+            std::iter::from_fn(|| inner.machine.poll_transmit()).collect()
+        };
+        if !batch.is_empty() {
+            strong.changed.notify_all();
+            if let Err(error) = write_batch(&mut ws, batch) {
+                return finish(
+                    &strong,
+                    Frame::Lost {
+                        reason: error.to_string(),
+                    },
+                );
+            }
+        }
+        if let (Some(period), Some(at)) = (ping, next_ping) {
+            if Instant::now() >= at {
+                next_ping = Some(Instant::now() + period);
+                if let Err(error) = ws.send(Message::Ping(Bytes::new())) {
+                    return finish(
+                        &strong,
+                        Frame::Lost {
+                            reason: error.to_string(),
+                        },
+                    );
+                }
+            }
+        }
+        // Read only while the reader keeps up: a reader that stops reading stops the reading,
+        // and TCP flow control slows the server down instead of this queue growing.
+        {
+            let inner = strong.lock();
+            if inner.inbox.len() >= strong.max_pending_events {
+                let inner = strong.wait(inner, POLL);
+                drop(inner);
+                continue;
+            }
+        }
+        let frame = match ws.read() {
+            Err(WsError::Io(error)) if is_timeout(&error) => continue,
+            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                let inner = strong.lock();
+                if inner.machine.close_info().is_some() {
+                    drop(inner);
+                    return finish(&strong, Frame::Control);
+                }
+                Frame::Lost {
+                    reason: "the connection closed".to_owned(),
+                }
+            }
+            other => websocket::frame(Some(other)),
+        };
+        let ended = matches!(
+            frame,
+            Frame::Close { .. } | Frame::Lost { .. } | Frame::TooLarge { .. }
+        );
+        deliver(&strong, frame);
+        if ended {
+            // Finish the closing handshake (tungstenite answers the server's close frame).
+            let _ = ws.flush();
+            return finish(&strong, Frame::Control);
+        }
+    }
+}
+
+/// Applies a frame and moves what it produced into the inbox, in order.
+fn deliver(shared: &Shared, frame: Frame) {
+    let mut inner = shared.lock();
+    let result = inner.machine.handle_frame(frame);
+    while let Some(event) = inner.machine.poll_event() {
+        inner.inbox.push_back(Ok(event));
+    }
+    if let Err(error) = result {
+        inner.inbox.push_back(Err(error));
+    }
+    drop(inner);
+    shared.changed.notify_all();
+}
+
+/// The I/O thread ends: apply the last frame, mark it, wake everyone.
+fn finish(shared: &Shared, frame: Frame) {
+    if !matches!(frame, Frame::Control) {
+        deliver(shared, frame);
+    }
+    let mut inner = shared.lock();
+    if inner.machine.close_info().is_none() {
+        // Nothing more will arrive; make the machine refuse further commands.
+        let _ = inner.machine.handle_frame(Frame::Lost {
+            reason: "the connection ended".to_owned(),
+        });
+    }
+    inner.finished = true;
+    drop(inner);
+    shared.changed.notify_all();
+}
+
+fn write_batch(ws: &mut WebSocket<Socket>, batch: Vec<Transmit>) -> Result<(), WsError> {
+    for transmit in batch {
+        ws.write(websocket::message(transmit))?;
+    }
+    ws.flush()
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
