@@ -2,6 +2,8 @@
 //! watchdog, audio generators, and the protocol checks every scenario ends with.
 #![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
 
+pub mod published;
+
 use std::collections::HashMap;
 use std::net::TcpStream;
 use std::sync::mpsc;
@@ -321,6 +323,26 @@ pub fn assert_protocol_order(events: &[Value], dialect: Dialect) {
         }
         let item_done =
             first("response.output_item.done").unwrap_or_else(|| panic!("{item}: {order:?}"));
+        // Everything about the item comes before its response's `response.done`.
+        let response_done = events
+            .iter()
+            .position(|e| e["type"] == "response.done" && e["response"]["id"] == response)
+            .unwrap_or_else(|| panic!("{response} never ended"));
+        let own = |kind: &str| {
+            !kind.starts_with("conversation.item.input_audio_transcription")
+                && kind != "conversation.item.retrieved"
+                && kind != "conversation.item.truncated"
+                && kind != "conversation.item.deleted"
+        };
+        let last_own = after
+            .iter()
+            .rev()
+            .find(|(_, kind)| own(kind))
+            .map_or(i, |(j, _)| *j);
+        assert!(
+            last_own < response_done,
+            "{item} has events after its response.done: {order:?}"
+        );
         if dialect == Dialect::Ga && !out_of_band {
             let conversation_done =
                 first("conversation.item.done").unwrap_or_else(|| panic!("{item}: {order:?}"));
