@@ -392,15 +392,14 @@ mod tests {
             }
         }
         run.cancel(StatusReason::CLIENT_CANCELLED);
-        use Step::*;
         assert_eq!(
             drain(&mut run),
             [
-                TextDone(0),
-                PartDone(0),
-                ItemDone(0),
-                ConversationDone(0),
-                Done
+                Step::TextDone(0),
+                Step::PartDone(0),
+                Step::ItemDone(0),
+                Step::ConversationDone(0),
+                Step::Done
             ]
         );
         assert!(run.outputs[0].incomplete && !run.outputs[1].incomplete);
