@@ -95,7 +95,7 @@ impl Default for Config {
             input_buffer_cap: 64 << 20,
             audio_chunk: Duration::from_millis(100),
             ms_per_char: 60,
-            read_buffer_size: 8 * 1024,
+            read_buffer_size: 4 * 1024,
             max_message_size: 32 << 20,
             model: "gpt-realtime".to_owned(),
             instructions: "You are the mock Realtime assistant. Your answers come from a script."
@@ -207,7 +207,8 @@ impl MockServerBuilder {
         self
     }
 
-    /// The WebSocket read buffer of each session. Default: 8 KiB (it bounds idle memory).
+    /// The WebSocket read buffer of each session. Default: 4 KiB (it is most of what an idle
+    /// session costs).
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.config.read_buffer_size = bytes;
         self

@@ -2,6 +2,7 @@
 //! sends comes from the session's [`Core`].
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use async_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 use crate::core::{Control, Core, Out};
 use crate::handshake::{self, ReadError, Verdict};
@@ -29,10 +30,45 @@ type Socket = WebSocketStream<TokioAdapter<TcpStream>>;
 #[derive(Debug)]
 pub(crate) struct SessionSlot {
     pub(crate) recorder: Mutex<Recorder>,
-    pub(crate) control: mpsc::UnboundedSender<Control>,
+    /// Control messages from the test, waiting for the session to read them. (A mutex and a
+    /// `Notify` rather than a channel: an idle session should cost next to nothing.)
+    control: Mutex<Vec<Control>>,
+    wake: Notify,
+    /// Whether the session's loop has ended (nothing reads `control` any more).
+    ended: AtomicBool,
 }
 
 impl SessionSlot {
+    pub(crate) fn new(recorder: Recorder) -> Self {
+        Self {
+            recorder: Mutex::new(recorder),
+            control: Mutex::new(Vec::new()),
+            wake: Notify::new(),
+            ended: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues a control message; false when the session has ended.
+    pub(crate) fn send(&self, control: Control) -> bool {
+        let mut queue = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.ended.load(Ordering::Acquire) {
+            return false;
+        }
+        queue.push(control);
+        drop(queue);
+        self.wake.notify_one();
+        true
+    }
+
+    fn take_controls(&self) -> Vec<Control> {
+        std::mem::take(&mut *self.control.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn mark_ended(&self) {
+        let _queue = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        self.ended.store(true, Ordering::Release);
+    }
+
     fn record(&self, frame: RecordedFrame) {
         self.recorder
             .lock()
@@ -77,10 +113,10 @@ pub(crate) async fn serve(
         Verdict::Accept { response, leftover } => (response, leftover),
     };
     // The session exists (and can be found by tests) before the client hears the 101.
-    let (control, control_rx) = mpsc::unbounded_channel();
     let opened = Instant::now();
-    let (slot, core) = shared.register(handshake, control, opened);
+    let (slot, core) = shared.register(handshake, opened);
     if !handshake::write_response(&mut stream, &response).await {
+        slot.mark_ended();
         slot.end(SessionEnd::Disconnected {
             error: "the client went away during the handshake".to_owned(),
         });
@@ -98,7 +134,8 @@ pub(crate) async fn serve(
         Some(config),
     )
     .await;
-    let end = run(socket, core, &slot, control_rx, shutdown, opened).await;
+    let end = run(socket, core, &slot, shutdown, opened).await;
+    slot.mark_ended();
     slot.end(end);
 }
 
@@ -106,11 +143,9 @@ async fn run(
     mut socket: Socket,
     mut core: Core,
     slot: &SessionSlot,
-    mut control: mpsc::UnboundedReceiver<Control>,
     mut shutdown: watch::Receiver<bool>,
     opened: Instant,
 ) -> SessionEnd {
-    let mut control_open = true;
     let mut stalled = false;
     let mut client_close = None;
     loop {
@@ -134,10 +169,11 @@ async fn run(
                     return SessionEnd::Shutdown;
                 }
             }
-            message = control.recv(), if control_open => match message {
-                Some(message) => core.handle_control(message, Instant::now()),
-                None => control_open = false,
-            },
+            () = slot.wake.notified() => {
+                for control in slot.take_controls() {
+                    core.handle_control(control, Instant::now());
+                }
+            }
             message = socket.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     let text = text.as_str();

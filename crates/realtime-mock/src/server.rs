@@ -1,13 +1,13 @@
 //! [`MockServer`]: the listening socket, the server thread and its runtime, and the registry
 //! of sessions that tests query.
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, MockServerBuilder};
@@ -18,6 +18,9 @@ use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
 use crate::ids;
 use crate::record::{Recorder, SessionEnd, SessionRecord};
+
+/// The listening socket's backlog (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
 
 /// How often waits look at the recordings.
 const WAIT_STEP: Duration = Duration::from_millis(2);
@@ -64,20 +67,30 @@ impl MockServer {
     }
 
     pub(crate) fn start_with(config: Config) -> Result<Self, StartError> {
-        let listener = StdListener::bind(config.listen).map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-        let bind_error = |source| StartError::Bind {
-            addr: config.listen,
-            source,
-        };
-        listener.set_nonblocking(true).map_err(bind_error)?;
-        let addr = listener.local_addr().map_err(bind_error)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(StartError::Thread)?;
+        let bind_error = |source| StartError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = {
+            // The listener registers with this runtime's reactor.
+            let _runtime = runtime.enter();
+            let socket = match config.listen {
+                SocketAddr::V4(_) => TcpSocket::new_v4(),
+                SocketAddr::V6(_) => TcpSocket::new_v6(),
+            }
+            .map_err(bind_error)?;
+            // As std's listeners do on Unix: a restarted server can reuse its port at once.
+            #[cfg(unix)]
+            socket.set_reuseaddr(true).map_err(bind_error)?;
+            socket.bind(config.listen).map_err(bind_error)?;
+            // A deep backlog: thousands of clients may connect at once.
+            socket.listen(LISTEN_BACKLOG).map_err(bind_error)?
+        };
+        let addr = listener.local_addr().map_err(bind_error)?;
         let seed = config.seed.unwrap_or_else(ids::clock_seed);
         let shared = Arc::new(Shared {
             config: Arc::new(config),
@@ -225,9 +238,11 @@ impl MockServer {
             .get(index)
             .cloned()
             .ok_or(InjectError::NoSuchSession(index))?;
-        slot.control
-            .send(Control::Inject(trigger, fault))
-            .map_err(|_| InjectError::SessionEnded(index))
+        if slot.send(Control::Inject(trigger, fault)) {
+            Ok(())
+        } else {
+            Err(InjectError::SessionEnded(index))
+        }
     }
 
     /// Stops the server: open sessions get close code 1001, then the thread ends.
@@ -276,22 +291,15 @@ impl Shared {
     }
 
     /// Opens a session: its core, with a seed from its index, and its slot in the registry.
-    pub(crate) fn register(
-        &self,
-        handshake: Handshake,
-        control: mpsc::UnboundedSender<Control>,
-        now: Instant,
-    ) -> (Arc<SessionSlot>, Core) {
+    pub(crate) fn register(&self, handshake: Handshake, now: Instant) -> (Arc<SessionSlot>, Core) {
         let mut registry = self.lock();
         let index = registry.sessions.len();
         let seed = ids::session_seed(self.seed, index);
         let core = Core::new(Arc::clone(&self.config), &handshake, seed, now);
         let mut record = SessionRecord::new(index, handshake, core.dialect());
         record.session_id = core.session_id();
-        let slot = Arc::new(SessionSlot {
-            recorder: Mutex::new(Recorder::new(record, self.config.recording_cap)),
-            control,
-        });
+        let recorder = Recorder::new(record, self.config.recording_cap);
+        let slot = Arc::new(SessionSlot::new(recorder));
         registry.sessions.push(Arc::clone(&slot));
         (slot, core)
     }
@@ -305,10 +313,7 @@ fn snapshot(slot: &SessionSlot) -> SessionRecord {
         .clone()
 }
 
-async fn accept_loop(listener: StdListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let Ok(listener) = TcpListener::from_std(listener) else {
-        return;
-    };
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {

@@ -2,6 +2,7 @@
 //! watchdog, audio generators, and the protocol checks every scenario ends with.
 #![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
 
+pub mod idle;
 pub mod published;
 
 use std::collections::HashMap;
