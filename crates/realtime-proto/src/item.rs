@@ -531,6 +531,15 @@ impl ContentPart {
         }
     }
 
+    /// Audio from the assistant, described by its transcript (what servers put in items and
+    /// `content_part` events; the audio bytes travel in deltas).
+    pub fn output_audio(transcript: impl Into<String>) -> Self {
+        Self {
+            transcript: Some(transcript.into()),
+            ..Self::new(ContentType::OUTPUT_AUDIO)
+        }
+    }
+
     /// A reference to another item (beta `response.create` input).
     pub fn item_reference(id: impl Into<ItemId>) -> Self {
         Self {

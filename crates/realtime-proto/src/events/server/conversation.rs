@@ -23,6 +23,16 @@ pub struct ConversationItemCreated {
     pub item: Box<Item>,
 }
 
+impl ConversationItemCreated {
+    /// Builds the event; `previous_item_id` starts as `None` (the item is first).
+    pub fn new(item: Item) -> Self {
+        Self {
+            previous_item_id: None,
+            item: Box::new(item),
+        }
+    }
+}
+
 /// `conversation.item.added` (GA): an item was added to the conversation: a client item
 /// (complete), committed user audio (complete, transcript pending), or a model item as it starts
 /// (`in_progress`, no content yet).
@@ -36,6 +46,16 @@ pub struct ConversationItemAdded {
     pub previous_item_id: Option<ItemId>,
     /// The item.
     pub item: Box<Item>,
+}
+
+impl ConversationItemAdded {
+    /// Builds the event; `previous_item_id` starts as `None` (the item is first).
+    pub fn new(item: Item) -> Self {
+        Self {
+            previous_item_id: None,
+            item: Box::new(item),
+        }
+    }
 }
 
 /// `conversation.item.done` (GA): an item is final (audio bytes omitted).
@@ -54,6 +74,16 @@ pub struct ConversationItemDone {
     pub item: Box<Item>,
 }
 
+impl ConversationItemDone {
+    /// Builds the event; `previous_item_id` starts as `None`.
+    pub fn new(item: Item) -> Self {
+        Self {
+            previous_item_id: None,
+            item: Box::new(item),
+        }
+    }
+}
+
 /// `conversation.item.retrieved`: the answer to `conversation.item.retrieve`, with audio bytes.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/retrieved)
@@ -64,6 +94,15 @@ pub struct ConversationItemRetrieved {
     pub item: Box<Item>,
 }
 
+impl ConversationItemRetrieved {
+    /// Builds the event.
+    pub fn new(item: Item) -> Self {
+        Self {
+            item: Box::new(item),
+        }
+    }
+}
+
 /// `conversation.item.deleted`: the answer to `conversation.item.delete`.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/deleted)
@@ -72,6 +111,15 @@ pub struct ConversationItemRetrieved {
 pub struct ConversationItemDeleted {
     /// The deleted item.
     pub item_id: ItemId,
+}
+
+impl ConversationItemDeleted {
+    /// Builds the event.
+    pub fn new(item_id: impl Into<ItemId>) -> Self {
+        Self {
+            item_id: item_id.into(),
+        }
+    }
 }
 
 /// `conversation.item.truncated`: the answer to `conversation.item.truncate`. The audio after
@@ -87,6 +135,17 @@ pub struct ConversationItemTruncated {
     pub content_index: u32,
     /// Where the audio now ends, in ms.
     pub audio_end_ms: u64,
+}
+
+impl ConversationItemTruncated {
+    /// Builds the event.
+    pub fn new(item_id: impl Into<ItemId>, content_index: u32, audio_end_ms: u64) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index,
+            audio_end_ms,
+        }
+    }
 }
 
 /// `conversation.item.input_audio_transcription.delta`: more of the user's transcript.
@@ -107,6 +166,18 @@ pub struct InputAudioTranscriptionDelta {
     /// Log probabilities, when requested with `include`.
     #[serde(default)]
     pub logprobs: Option<Vec<LogProb>>,
+}
+
+impl InputAudioTranscriptionDelta {
+    /// Builds the event for content part 0; `logprobs` starts as `None`.
+    pub fn new(item_id: impl Into<ItemId>, delta: impl Into<SharedStr>) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index: Some(0),
+            delta: delta.into(),
+            logprobs: None,
+        }
+    }
 }
 
 /// `conversation.item.input_audio_transcription.completed`: the user's final transcript.
@@ -132,6 +203,24 @@ pub struct InputAudioTranscriptionCompleted {
     pub languages: Option<Vec<Value>>,
 }
 
+impl InputAudioTranscriptionCompleted {
+    /// Builds the event; `usage`, `logprobs` and `languages` start as `None`.
+    pub fn new(
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        transcript: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index,
+            transcript: transcript.into(),
+            usage: None,
+            logprobs: None,
+            languages: None,
+        }
+    }
+}
+
 /// `conversation.item.input_audio_transcription.failed`: transcription of a user item failed.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/conversation/item/input_audio_transcription/failed)
@@ -144,6 +233,17 @@ pub struct InputAudioTranscriptionFailed {
     pub content_index: u32,
     /// What went wrong.
     pub error: ErrorDetails,
+}
+
+impl InputAudioTranscriptionFailed {
+    /// Builds the event.
+    pub fn new(item_id: impl Into<ItemId>, content_index: u32, error: ErrorDetails) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index,
+            error,
+        }
+    }
 }
 
 /// `conversation.item.input_audio_transcription.segment` (GA): a diarized segment.
@@ -168,6 +268,29 @@ pub struct InputAudioTranscriptionSegment {
     pub end: f64,
 }
 
+impl InputAudioTranscriptionSegment {
+    /// Builds the event.
+    pub fn new(
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        text: impl Into<String>,
+        id: impl Into<String>,
+        speaker: impl Into<String>,
+        start: f64,
+        end: f64,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index,
+            text: text.into(),
+            id: id.into(),
+            speaker: speaker.into(),
+            start,
+            end,
+        }
+    }
+}
+
 /// The usage of a transcription: tokens, or seconds of audio.
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
@@ -190,6 +313,28 @@ pub struct TranscriptionUsage {
     /// Seconds of audio transcribed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
+}
+
+impl TranscriptionUsage {
+    /// Usage billed by audio duration: `{"type":"duration","seconds":N}` (whisper models).
+    pub fn duration(seconds: f64) -> Self {
+        Self {
+            kind: Some("duration".to_owned()),
+            seconds: Some(seconds),
+            ..Self::default()
+        }
+    }
+
+    /// Usage billed by tokens: `{"type":"tokens",...}`; the total is the sum.
+    pub fn tokens(input_tokens: u64, output_tokens: u64) -> Self {
+        Self {
+            kind: Some("tokens".to_owned()),
+            input_tokens: Some(input_tokens),
+            output_tokens: Some(output_tokens),
+            total_tokens: Some(input_tokens.saturating_add(output_tokens)),
+            ..Self::default()
+        }
+    }
 }
 
 /// The log probability of one token.

@@ -15,6 +15,13 @@ pub struct ErrorEvent {
     pub error: ErrorDetails,
 }
 
+impl ErrorEvent {
+    /// Builds the event.
+    pub fn new(error: ErrorDetails) -> Self {
+        Self { error }
+    }
+}
+
 /// The details of a server error (also used by `input_audio_transcription.failed`).
 ///
 /// Decoded leniently: every field may be absent (early beta servers sent only a message).
@@ -36,4 +43,17 @@ pub struct ErrorDetails {
     /// The `event_id` of the client event that caused the error, if any.
     #[serde(default)]
     pub event_id: Option<EventId>,
+}
+
+impl ErrorDetails {
+    /// Details with a class and an explanation; `code`, `param` and `event_id` start as `None`.
+    pub fn new(kind: impl Into<ErrorType>, message: impl Into<String>) -> Self {
+        Self {
+            kind: Some(kind.into()),
+            code: None,
+            message: message.into(),
+            param: None,
+            event_id: None,
+        }
+    }
 }

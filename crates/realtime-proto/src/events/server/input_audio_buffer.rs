@@ -17,12 +17,29 @@ pub struct InputAudioBufferCommitted {
     pub item_id: ItemId,
 }
 
+impl InputAudioBufferCommitted {
+    /// Builds the event; `previous_item_id` starts as `None` (the item will be first).
+    pub fn new(item_id: impl Into<ItemId>) -> Self {
+        Self {
+            previous_item_id: None,
+            item_id: item_id.into(),
+        }
+    }
+}
+
 /// `input_audio_buffer.cleared`: the answer to `input_audio_buffer.clear`.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/input_audio_buffer/cleared)
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
 pub struct InputAudioBufferCleared {}
+
+impl InputAudioBufferCleared {
+    /// Builds the event.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 /// `input_audio_buffer.speech_started`: VAD heard speech begin.
 ///
@@ -36,6 +53,16 @@ pub struct InputAudioBufferSpeechStarted {
     pub item_id: ItemId,
 }
 
+impl InputAudioBufferSpeechStarted {
+    /// Builds the event.
+    pub fn new(audio_start_ms: u64, item_id: impl Into<ItemId>) -> Self {
+        Self {
+            audio_start_ms,
+            item_id: item_id.into(),
+        }
+    }
+}
+
 /// `input_audio_buffer.speech_stopped`: VAD heard speech end.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/input_audio_buffer/speech_stopped)
@@ -46,6 +73,16 @@ pub struct InputAudioBufferSpeechStopped {
     pub audio_end_ms: u64,
     /// The user item about to be created.
     pub item_id: ItemId,
+}
+
+impl InputAudioBufferSpeechStopped {
+    /// Builds the event.
+    pub fn new(audio_end_ms: u64, item_id: impl Into<ItemId>) -> Self {
+        Self {
+            audio_end_ms,
+            item_id: item_id.into(),
+        }
+    }
 }
 
 /// `input_audio_buffer.timeout_triggered` (GA): server VAD's idle timeout fired.
@@ -62,6 +99,17 @@ pub struct InputAudioBufferTimeoutTriggered {
     pub item_id: ItemId,
 }
 
+impl InputAudioBufferTimeoutTriggered {
+    /// Builds the event.
+    pub fn new(audio_start_ms: u64, audio_end_ms: u64, item_id: impl Into<ItemId>) -> Self {
+        Self {
+            audio_start_ms,
+            audio_end_ms,
+            item_id: item_id.into(),
+        }
+    }
+}
+
 /// `input_audio_buffer.dtmf_event_received` (GA, SIP only): a keypad key was pressed. This
 /// event has no `event_id`.
 ///
@@ -73,4 +121,14 @@ pub struct InputAudioBufferDtmfEventReceived {
     pub event: String,
     /// When the server received it (Unix seconds).
     pub received_at: i64,
+}
+
+impl InputAudioBufferDtmfEventReceived {
+    /// Builds the event.
+    pub fn new(event: impl Into<String>, received_at: i64) -> Self {
+        Self {
+            event: event.into(),
+            received_at,
+        }
+    }
 }

@@ -14,6 +14,15 @@ macro_rules! item_event {
             /// The `mcp_list_tools` item.
             pub item_id: ItemId,
         }
+
+        impl $name {
+            /// Builds the event.
+            pub fn new(item_id: impl Into<ItemId>) -> Self {
+                Self {
+                    item_id: item_id.into(),
+                }
+            }
+        }
     };
 }
 
@@ -55,6 +64,24 @@ pub struct ResponseMcpCallArgumentsDelta {
     pub obfuscation: Option<String>,
 }
 
+impl ResponseMcpCallArgumentsDelta {
+    /// Builds the event; `obfuscation` starts as `None`.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        delta: impl Into<SharedStr>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            delta: delta.into(),
+            obfuscation: None,
+        }
+    }
+}
+
 /// `response.mcp_call_arguments.done`: the final arguments of an MCP call.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/mcp_call_arguments/done)
@@ -71,6 +98,23 @@ pub struct ResponseMcpCallArgumentsDone {
     pub arguments: String,
 }
 
+impl ResponseMcpCallArgumentsDone {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            arguments: arguments.into(),
+        }
+    }
+}
+
 macro_rules! call_event {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -81,6 +125,16 @@ macro_rules! call_event {
             pub output_index: u32,
             /// The `mcp_call` item.
             pub item_id: ItemId,
+        }
+
+        impl $name {
+            /// Builds the event.
+            pub fn new(output_index: u32, item_id: impl Into<ItemId>) -> Self {
+                Self {
+                    output_index,
+                    item_id: item_id.into(),
+                }
+            }
         }
     };
 }

@@ -514,6 +514,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn constructed_events_roundtrip_in_both_dialects() {
+        use crate::item::{ContentPart, Item};
+        use crate::open::ErrorType;
+        use crate::response::Response;
+
+        let mut error = ErrorDetails::new(ErrorType::INVALID_REQUEST_ERROR, "bad");
+        error.event_id = Some(EventId::from("client_1"));
+        let mut committed = InputAudioBufferCommitted::new("item_2");
+        committed.previous_item_id = Some("item_1".into());
+        let events: Vec<ServerEvent> = vec![
+            ErrorEvent::new(error).into(),
+            committed.into(),
+            ResponseCreated::new(Response::new("resp_1")).into(),
+            ResponseOutputItemAdded::new("resp_1", 0, Item::assistant_text("")).into(),
+            ResponseContentPartAdded::new("resp_1", "item_3", 0, 0, ContentPart::output_audio(""))
+                .into(),
+            ResponseOutputTextDelta::new("resp_1", "item_3", 0, 0, "Hel").into(),
+            ResponseOutputAudioDelta::new("resp_1", "item_3", 0, 0, vec![1u8, 2, 3, 4]).into(),
+            ResponseFunctionCallArgumentsDone::new("resp_1", "item_4", 1, "call_1", "{}").into(),
+            RateLimitsUpdated::new(vec![RateLimit::new("tokens", 100, 90, 0.5)]).into(),
+            ConversationCreated::new(Conversation::new("conv_1")).into(),
+            InputAudioTranscriptionCompleted::new("item_2", 0, "hi").into(),
+            InputAudioBufferCleared::new().into(),
+        ];
+        for dialect in [Dialect::Ga, Dialect::Beta] {
+            for event in &events {
+                let text = event.encode(dialect, Some(&EventId::from("event_1")));
+                let message = ServerMessage::decode(text.as_str()).unwrap();
+                assert_eq!(message.event(), event, "{text}");
+                assert_eq!(message.wire_type(), event.wire_type(dialect));
+            }
+        }
+    }
+
+    #[test]
     fn events_stay_small() {
         // Large payloads (sessions, responses, items, parts) are boxed, so the hot events, which
         // are moved through queues by the thousand, stay small.

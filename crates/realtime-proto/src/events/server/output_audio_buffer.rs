@@ -14,6 +14,15 @@ pub struct OutputAudioBufferStarted {
     pub response_id: ResponseId,
 }
 
+impl OutputAudioBufferStarted {
+    /// Builds the event.
+    pub fn new(response_id: impl Into<ResponseId>) -> Self {
+        Self {
+            response_id: response_id.into(),
+        }
+    }
+}
+
 /// `output_audio_buffer.stopped` (WebRTC/SIP): the server's audio buffer drained.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/output_audio_buffer/stopped)
@@ -24,6 +33,15 @@ pub struct OutputAudioBufferStopped {
     pub response_id: ResponseId,
 }
 
+impl OutputAudioBufferStopped {
+    /// Builds the event.
+    pub fn new(response_id: impl Into<ResponseId>) -> Self {
+        Self {
+            response_id: response_id.into(),
+        }
+    }
+}
+
 /// `output_audio_buffer.cleared` (WebRTC/SIP): the server's audio buffer was cleared.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/output_audio_buffer/cleared)
@@ -32,4 +50,13 @@ pub struct OutputAudioBufferStopped {
 pub struct OutputAudioBufferCleared {
     /// The response.
     pub response_id: ResponseId,
+}
+
+impl OutputAudioBufferCleared {
+    /// Builds the event.
+    pub fn new(response_id: impl Into<ResponseId>) -> Self {
+        Self {
+            response_id: response_id.into(),
+        }
+    }
 }

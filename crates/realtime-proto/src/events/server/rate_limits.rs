@@ -13,6 +13,13 @@ pub struct RateLimitsUpdated {
     pub rate_limits: Vec<RateLimit>,
 }
 
+impl RateLimitsUpdated {
+    /// Builds the event.
+    pub fn new(rate_limits: Vec<RateLimit>) -> Self {
+        Self { rate_limits }
+    }
+}
+
 /// One rate limit.
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
@@ -29,4 +36,16 @@ pub struct RateLimit {
     /// Seconds until the limit resets.
     #[serde(default)]
     pub reset_seconds: Option<f64>,
+}
+
+impl RateLimit {
+    /// A limit with every field known.
+    pub fn new(name: impl Into<String>, limit: u64, remaining: u64, reset_seconds: f64) -> Self {
+        Self {
+            name: Some(name.into()),
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset_seconds: Some(reset_seconds),
+        }
+    }
 }

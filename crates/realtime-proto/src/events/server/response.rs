@@ -18,6 +18,15 @@ pub struct ResponseCreated {
     pub response: Box<Response>,
 }
 
+impl ResponseCreated {
+    /// Builds the event.
+    pub fn new(response: Response) -> Self {
+        Self {
+            response: Box::new(response),
+        }
+    }
+}
+
 /// `response.done`: a response ended, whatever the outcome. Always sent.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/done)
@@ -26,6 +35,15 @@ pub struct ResponseCreated {
 pub struct ResponseDone {
     /// The final response: status, output items (without audio), usage.
     pub response: Box<Response>,
+}
+
+impl ResponseDone {
+    /// Builds the event.
+    pub fn new(response: Response) -> Self {
+        Self {
+            response: Box::new(response),
+        }
+    }
 }
 
 /// `response.output_item.added`: a response began an output item.
@@ -42,6 +60,17 @@ pub struct ResponseOutputItemAdded {
     pub item: Box<Item>,
 }
 
+impl ResponseOutputItemAdded {
+    /// Builds the event.
+    pub fn new(response_id: impl Into<ResponseId>, output_index: u32, item: Item) -> Self {
+        Self {
+            response_id: response_id.into(),
+            output_index,
+            item: Box::new(item),
+        }
+    }
+}
+
 /// `response.output_item.done`: an output item finished (also on cancellation, `incomplete`).
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/output_item/done)
@@ -54,6 +83,17 @@ pub struct ResponseOutputItemDone {
     pub output_index: u32,
     /// The final item.
     pub item: Box<Item>,
+}
+
+impl ResponseOutputItemDone {
+    /// Builds the event.
+    pub fn new(response_id: impl Into<ResponseId>, output_index: u32, item: Item) -> Self {
+        Self {
+            response_id: response_id.into(),
+            output_index,
+            item: Box::new(item),
+        }
+    }
 }
 
 /// `response.content_part.added`: a content part began.
@@ -74,6 +114,25 @@ pub struct ResponseContentPartAdded {
     pub part: Box<ContentPart>,
 }
 
+impl ResponseContentPartAdded {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        part: ContentPart,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            part: Box::new(part),
+        }
+    }
+}
+
 /// `response.content_part.done`: a content part finished.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/content_part/done)
@@ -90,6 +149,25 @@ pub struct ResponseContentPartDone {
     pub content_index: u32,
     /// The final part (audio omitted).
     pub part: Box<ContentPart>,
+}
+
+impl ResponseContentPartDone {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        part: ContentPart,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            part: Box::new(part),
+        }
+    }
 }
 
 /// `response.output_text.delta` (beta `response.text.delta`): more text.
@@ -110,6 +188,25 @@ pub struct ResponseOutputTextDelta {
     pub delta: SharedStr,
 }
 
+impl ResponseOutputTextDelta {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        delta: impl Into<SharedStr>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            delta: delta.into(),
+        }
+    }
+}
+
 /// `response.output_text.done` (beta `response.text.done`): the final text of a part.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/output_text/done)
@@ -126,6 +223,25 @@ pub struct ResponseOutputTextDone {
     pub content_index: u32,
     /// The final text.
     pub text: String,
+}
+
+impl ResponseOutputTextDone {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        text: impl Into<String>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            text: text.into(),
+        }
+    }
 }
 
 /// `response.output_audio.delta` (beta `response.audio.delta`): more audio, decoded from base64
@@ -148,6 +264,25 @@ pub struct ResponseOutputAudioDelta {
     pub delta: Bytes,
 }
 
+impl ResponseOutputAudioDelta {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        delta: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            delta: delta.into(),
+        }
+    }
+}
+
 /// `response.output_audio.done` (beta `response.audio.done`): no more audio for this part.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/output_audio/done)
@@ -162,6 +297,23 @@ pub struct ResponseOutputAudioDone {
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
+}
+
+impl ResponseOutputAudioDone {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+        }
+    }
 }
 
 /// `response.output_audio_transcript.delta` (beta `response.audio_transcript.delta`): more of
@@ -183,6 +335,25 @@ pub struct ResponseOutputAudioTranscriptDelta {
     pub delta: SharedStr,
 }
 
+impl ResponseOutputAudioTranscriptDelta {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        delta: impl Into<SharedStr>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            delta: delta.into(),
+        }
+    }
+}
+
 /// `response.output_audio_transcript.done` (beta `response.audio_transcript.done`): the final
 /// transcript of an audio part.
 ///
@@ -202,6 +373,25 @@ pub struct ResponseOutputAudioTranscriptDone {
     pub transcript: String,
 }
 
+impl ResponseOutputAudioTranscriptDone {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        content_index: u32,
+        transcript: impl Into<String>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            content_index,
+            transcript: transcript.into(),
+        }
+    }
+}
+
 /// `response.function_call_arguments.delta`: more of a function call's arguments.
 ///
 /// [API reference](https://platform.openai.com/docs/api-reference/realtime-server-events/response/function_call_arguments/delta)
@@ -218,6 +408,25 @@ pub struct ResponseFunctionCallArgumentsDelta {
     pub call_id: CallId,
     /// The arguments delta (a piece of JSON text).
     pub delta: SharedStr,
+}
+
+impl ResponseFunctionCallArgumentsDelta {
+    /// Builds the event.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        call_id: impl Into<CallId>,
+        delta: impl Into<SharedStr>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            call_id: call_id.into(),
+            delta: delta.into(),
+        }
+    }
 }
 
 /// `response.function_call_arguments.done`: the final arguments of a function call.
@@ -239,4 +448,24 @@ pub struct ResponseFunctionCallArgumentsDone {
     pub name: Option<String>,
     /// The arguments, as JSON text.
     pub arguments: String,
+}
+
+impl ResponseFunctionCallArgumentsDone {
+    /// Builds the event; `name` (GA only) starts as `None`.
+    pub fn new(
+        response_id: impl Into<ResponseId>,
+        item_id: impl Into<ItemId>,
+        output_index: u32,
+        call_id: impl Into<CallId>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            item_id: item_id.into(),
+            output_index,
+            call_id: call_id.into(),
+            name: None,
+            arguments: arguments.into(),
+        }
+    }
 }

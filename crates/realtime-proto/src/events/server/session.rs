@@ -16,6 +16,15 @@ pub struct SessionCreated {
     pub session: Box<Session>,
 }
 
+impl SessionCreated {
+    /// Builds the event.
+    pub fn new(session: Session) -> Self {
+        Self {
+            session: Box::new(session),
+        }
+    }
+}
+
 /// `session.updated` (beta also `transcription_session.updated`): the full effective
 /// configuration after a `session.update`.
 ///
@@ -25,6 +34,15 @@ pub struct SessionCreated {
 pub struct SessionUpdated {
     /// The session.
     pub session: Box<Session>,
+}
+
+impl SessionUpdated {
+    /// Builds the event.
+    pub fn new(session: Session) -> Self {
+        Self {
+            session: Box::new(session),
+        }
+    }
 }
 
 /// `conversation.created`: sent by beta servers right after `session.created`.
@@ -37,6 +55,13 @@ pub struct ConversationCreated {
     pub conversation: Conversation,
 }
 
+impl ConversationCreated {
+    /// Builds the event.
+    pub fn new(conversation: Conversation) -> Self {
+        Self { conversation }
+    }
+}
+
 /// A conversation resource.
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
@@ -47,4 +72,14 @@ pub struct Conversation {
     /// The object name (`realtime.conversation`).
     #[serde(default)]
     pub object: Option<String>,
+}
+
+impl Conversation {
+    /// A conversation with this id, object `realtime.conversation`.
+    pub fn new(id: impl Into<ConversationId>) -> Self {
+        Self {
+            id: Some(id.into()),
+            object: Some("realtime.conversation".to_owned()),
+        }
+    }
 }

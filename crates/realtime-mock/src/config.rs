@@ -1,0 +1,288 @@
+//! Server configuration: [`MockServerBuilder`] and [`DialectMode`].
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::StartError;
+use crate::fault::{Fault, Trigger};
+use crate::replay::Replay;
+use crate::script::{Respond, Script};
+use crate::server::MockServer;
+
+/// Which wire protocol the server speaks.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+pub enum DialectMode {
+    /// Beta for clients that ask for it (`OpenAI-Beta: realtime=v1`, the
+    /// `openai-beta.realtime-v1` subprotocol, or the Azure preview path), GA otherwise.
+    #[default]
+    Auto,
+    /// GA for every client.
+    Ga,
+    /// Beta for every client.
+    Beta,
+    /// GA, and beta clients are refused as OpenAI refuses them today: `error`
+    /// `beta_api_shape_disabled`, then close code 4000.
+    GaOnly,
+}
+
+/// The error for a string that names no [`DialectMode`].
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
+#[error("unknown dialect mode {0:?}: expected ga, beta, auto or ga-only")]
+pub struct UnknownDialectMode(pub String);
+
+/// Builds and starts a [`MockServer`]. Every setting has a default that behaves like the real
+/// service; see each method.
+///
+/// ```
+/// use std::time::Duration;
+/// use realtime_mock::{DialectMode, MockServer, Reply, Script};
+///
+/// let server = MockServer::builder()
+///     .dialect(DialectMode::GaOnly)
+///     .api_key("sk-test")
+///     .script(Script::new().with_rule("hello", Reply::say("Hi there!")))
+///     .delta_interval(Duration::from_millis(2))
+///     .start()?;
+/// assert!(server.url().starts_with("ws://127.0.0.1:"));
+/// # Ok::<(), realtime_mock::StartError>(())
+/// ```
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct MockServerBuilder {
+    pub(crate) config: Config,
+}
+
+/// The settings a server runs with, shared by its sessions.
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) dialect: DialectMode,
+    pub(crate) api_key: Option<String>,
+    pub(crate) responder: Arc<dyn Respond>,
+    pub(crate) replay: Option<Arc<Replay>>,
+    pub(crate) delta_interval: Duration,
+    pub(crate) faults: Vec<(Trigger, Fault)>,
+    pub(crate) max_session_duration: Option<Duration>,
+    pub(crate) rate_limits: bool,
+    pub(crate) seed: Option<u64>,
+    pub(crate) recording_cap: usize,
+    pub(crate) input_buffer_cap: usize,
+    pub(crate) audio_chunk: Duration,
+    pub(crate) ms_per_char: u32,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) model: String,
+    pub(crate) instructions: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            dialect: DialectMode::Auto,
+            api_key: None,
+            responder: Arc::new(Script::new()),
+            replay: None,
+            delta_interval: Duration::from_millis(1),
+            faults: Vec::new(),
+            max_session_duration: Some(Duration::from_secs(60 * 60)),
+            rate_limits: true,
+            seed: None,
+            recording_cap: 64 << 20,
+            input_buffer_cap: 64 << 20,
+            audio_chunk: Duration::from_millis(100),
+            ms_per_char: 60,
+            read_buffer_size: 4 * 1024,
+            max_message_size: 32 << 20,
+            model: "gpt-realtime".to_owned(),
+            instructions: "You are the mock Realtime assistant. Your answers come from a script."
+                .to_owned(),
+        }
+    }
+}
+
+impl MockServerBuilder {
+    pub(crate) fn new() -> Self {
+        Self {
+            config: Config::default(),
+        }
+    }
+
+    /// The address to listen on. Default: `127.0.0.1:0` (a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.config.listen = addr;
+        self
+    }
+
+    /// The dialect. Default: [`DialectMode::Auto`].
+    pub fn dialect(mut self, dialect: DialectMode) -> Self {
+        self.config.dialect = dialect;
+        self
+    }
+
+    /// Require this key (as a Bearer token, `api-key` header or query parameter, or browser
+    /// subprotocol); others get HTTP 401 before the upgrade. Default: any key, or none.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = Some(key.into());
+        self
+    }
+
+    /// Answer from this script. Default: an empty script (a fixed text reply, and the call
+    /// `tool_choice` forces).
+    pub fn script(mut self, script: Script) -> Self {
+        self.config.responder = Arc::new(script);
+        self
+    }
+
+    /// Answer with this responder: any [`Respond`], such as a closure
+    /// `|request: &ResponseRequest<'_>| Reply::say("...")`.
+    pub fn respond_with(mut self, responder: impl Respond) -> Self {
+        self.config.responder = Arc::new(responder);
+        self
+    }
+
+    /// Serve a recorded session instead of simulating one.
+    pub fn replay(mut self, replay: Replay) -> Self {
+        self.config.replay = Some(Arc::new(replay));
+        self
+    }
+
+    /// The time between two deltas of a response (and of an input transcription). Default:
+    /// 1 ms, enough for a client to cancel mid-response.
+    pub fn delta_interval(mut self, interval: Duration) -> Self {
+        self.config.delta_interval = interval;
+        self
+    }
+
+    /// Arm a fault in every session; see [`Fault`].
+    pub fn fault(mut self, trigger: Trigger, fault: Fault) -> Self {
+        self.config.faults.push((trigger, fault));
+        self
+    }
+
+    /// Sessions expire (`error` `session_expired`, close 1001) after this long; `None` never.
+    /// Default: 60 minutes, like the real service.
+    pub fn max_session_duration(mut self, duration: Option<Duration>) -> Self {
+        self.config.max_session_duration = duration;
+        self
+    }
+
+    /// Whether `rate_limits.updated` follows each `response.done`. Default: true.
+    pub fn rate_limits(mut self, enabled: bool) -> Self {
+        self.config.rate_limits = enabled;
+        self
+    }
+
+    /// Seed the ids, padding and noise, for identical runs. Default: from the clock.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = Some(seed);
+        self
+    }
+
+    /// Stop recording a session's frames past this many bytes of text. Default: 64 MiB.
+    pub fn recording_cap(mut self, bytes: usize) -> Self {
+        self.config.recording_cap = bytes;
+        self
+    }
+
+    /// The most uncommitted input audio a session keeps; appends past it are refused with an
+    /// `error`. Default: 64 MiB.
+    pub fn input_buffer_cap(mut self, bytes: usize) -> Self {
+        self.config.input_buffer_cap = bytes;
+        self
+    }
+
+    /// The duration of the audio in one output audio delta. Default: 100 ms.
+    pub fn audio_chunk(mut self, duration: Duration) -> Self {
+        self.config.audio_chunk = duration;
+        self
+    }
+
+    /// How long the synthetic voice takes per character of text. Default: 60 ms.
+    pub fn speech_ms_per_char(mut self, ms: u32) -> Self {
+        self.config.ms_per_char = ms;
+        self
+    }
+
+    /// The WebSocket read buffer of each session. Default: 4 KiB (it is most of what an idle
+    /// session costs).
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.read_buffer_size = bytes;
+        self
+    }
+
+    /// The largest message a client may send. Default: 32 MiB (room for the service's 15 MiB
+    /// appends in base64).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes;
+        self
+    }
+
+    /// The model reported when the URL names none. Default: `gpt-realtime`.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.config.model = model.into();
+        self
+    }
+
+    /// The instructions of a new session.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.config.instructions = instructions.into();
+        self
+    }
+
+    /// Binds the socket and starts the server on its own thread.
+    pub fn start(self) -> Result<MockServer, StartError> {
+        MockServer::start_with(self.config)
+    }
+}
+
+impl fmt::Debug for MockServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServerBuilder")
+            .field("listen", &self.config.listen)
+            .field("dialect", &self.config.dialect)
+            .field(
+                "api_key",
+                &self.config.api_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("replay", &self.config.replay.is_some())
+            .field("delta_interval", &self.config.delta_interval)
+            .field("faults", &self.config.faults)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DialectMode {
+    /// `ga`, `beta`, `auto` or `ga-only`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Ga => "ga",
+            Self::Beta => "beta",
+            Self::GaOnly => "ga-only",
+        }
+    }
+}
+
+impl fmt::Display for DialectMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DialectMode {
+    type Err = UnknownDialectMode;
+
+    fn from_str(text: &str) -> Result<Self, UnknownDialectMode> {
+        match text.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "ga" => Ok(Self::Ga),
+            "beta" => Ok(Self::Beta),
+            "ga-only" | "ga_only" => Ok(Self::GaOnly),
+            _ => Err(UnknownDialectMode(text.to_owned())),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! What the server recorded: every frame of every session, in order, with the handshake.
+//!
+//! Recordings are snapshots ([`MockServer::sessions`](crate::MockServer::sessions) copies
+//! them), exportable in the JSON-lines format of the project's recorded sessions, from the
+//! client's point of view: what the server sent is `"received"`, what the client sent is
+//! `"sent"`.
+
+use std::time::Duration;
+
+use realtime_proto::Dialect;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::handshake::Handshake;
+
+/// Who sent a frame.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum Direction {
+    /// The client sent it to the server.
+    ClientToServer,
+    /// The server sent it to the client.
+    ServerToClient,
+}
+
+/// One WebSocket data frame.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedFrame {
+    /// Who sent it.
+    pub direction: Direction,
+    /// When, since the WebSocket opened.
+    pub elapsed: Duration,
+    /// The text exactly as sent (for a binary frame: `<binary: N bytes>`).
+    pub text: String,
+    /// Whether it was a binary frame.
+    pub is_binary: bool,
+    /// The event's `type`, when the text is a JSON object with a string `type`.
+    pub event_type: Option<String>,
+    /// Whether a fault sent it (garbage, oversized and unknown-event frames), rather than the
+    /// simulated service.
+    pub injected: bool,
+}
+
+/// How a session ended.
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum SessionEnd {
+    /// The client sent a close frame.
+    ClientClosed {
+        /// Its close code, if any.
+        code: Option<u16>,
+        /// Its reason.
+        reason: String,
+    },
+    /// The server closed cleanly (GA-only refusal 4000, session expiry 1001, a close fault).
+    ServerClosed {
+        /// The close code sent.
+        code: u16,
+        /// The reason sent.
+        reason: String,
+    },
+    /// The server dropped the TCP connection without a close frame (a fault).
+    ServerDropped,
+    /// The connection failed or the client vanished without a close frame.
+    Disconnected {
+        /// What the WebSocket layer reported.
+        error: String,
+    },
+    /// The server shut down.
+    Shutdown,
+}
+
+/// Everything recorded about one session.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    /// The session's index: 0 for the first connection, in accept order.
+    pub index: usize,
+    /// The session id the server announced (`sess_...`; empty in replay mode).
+    pub session_id: String,
+    /// The opening handshake (secrets redacted).
+    pub handshake: Handshake,
+    /// The dialect the server spoke.
+    pub dialect: Dialect,
+    /// Every data frame, both directions, in order.
+    pub frames: Vec<RecordedFrame>,
+    /// How the session ended; `None` while it is open.
+    pub end: Option<SessionEnd>,
+    /// Whether the recording stopped at its size cap (frames after that are missing).
+    pub truncated: bool,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    direction: &'static str,
+    event: &'a RawValue,
+}
+
+impl Direction {
+    /// The word the project's recordings use, from the client's point of view: `"sent"` for
+    /// client events, `"received"` for server events.
+    pub fn as_recording_word(self) -> &'static str {
+        match self {
+            Self::ClientToServer => "sent",
+            Self::ServerToClient => "received",
+        }
+    }
+}
+
+impl RecordedFrame {
+    pub(crate) fn text(
+        direction: Direction,
+        elapsed: Duration,
+        text: String,
+        event_type: Option<String>,
+        injected: bool,
+    ) -> Self {
+        Self {
+            direction,
+            elapsed,
+            text,
+            is_binary: false,
+            event_type,
+            injected,
+        }
+    }
+
+    pub(crate) fn binary(
+        direction: Direction,
+        elapsed: Duration,
+        len: usize,
+        injected: bool,
+    ) -> Self {
+        Self {
+            direction,
+            elapsed,
+            text: format!("<binary: {len} bytes>"),
+            is_binary: true,
+            event_type: None,
+            injected,
+        }
+    }
+}
+
+impl SessionRecord {
+    pub(crate) fn new(index: usize, handshake: Handshake, dialect: Dialect) -> Self {
+        Self {
+            index,
+            session_id: String::new(),
+            handshake,
+            dialect,
+            frames: Vec::new(),
+            end: None,
+            truncated: false,
+        }
+    }
+
+    /// The frames the client sent.
+    pub fn client_frames(&self) -> impl Iterator<Item = &RecordedFrame> {
+        self.frames
+            .iter()
+            .filter(|frame| frame.direction == Direction::ClientToServer)
+    }
+
+    /// The frames the server sent.
+    pub fn server_frames(&self) -> impl Iterator<Item = &RecordedFrame> {
+        self.frames
+            .iter()
+            .filter(|frame| frame.direction == Direction::ServerToClient)
+    }
+
+    /// The `type` of every event the server sent, in order (injected frames included when
+    /// they have one).
+    pub fn server_event_types(&self) -> Vec<&str> {
+        self.server_frames()
+            .filter_map(|frame| frame.event_type.as_deref())
+            .collect()
+    }
+
+    /// The `type` of every event the client sent, in order.
+    pub fn client_event_types(&self) -> Vec<&str> {
+        self.client_frames()
+            .filter_map(|frame| frame.event_type.as_deref())
+            .collect()
+    }
+
+    /// The server events of one type, parsed.
+    pub fn server_events_of(&self, event_type: &str) -> Vec<serde_json::Value> {
+        self.server_frames()
+            .filter(|frame| frame.event_type.as_deref() == Some(event_type))
+            .filter_map(|frame| serde_json::from_str(&frame.text).ok())
+            .collect()
+    }
+
+    /// Whether the session has ended.
+    pub fn has_ended(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// The session in the recordings' JSON-lines format, one
+    /// `{"direction": "received"|"sent", "event": {...}}` per line, from the client's point of
+    /// view. Frames that are not JSON objects (binary frames, injected garbage) are left out.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for frame in &self.frames {
+            if frame.is_binary || !frame.text.trim_start().starts_with('{') {
+                continue;
+            }
+            let Ok(event) = serde_json::from_str::<&RawValue>(&frame.text) else {
+                continue;
+            };
+            let line = Line {
+                direction: frame.direction.as_recording_word(),
+                event,
+            };
+            if let Ok(text) = serde_json::to_string(&line) {
+                out.push_str(&text);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// A session's record plus its size accounting.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    pub(crate) record: SessionRecord,
+    bytes: usize,
+    cap: usize,
+}
+
+impl Recorder {
+    pub(crate) fn new(record: SessionRecord, cap: usize) -> Self {
+        Self {
+            record,
+            bytes: 0,
+            cap,
+        }
+    }
+
+    pub(crate) fn push(&mut self, frame: RecordedFrame) {
+        if self.record.truncated {
+            return;
+        }
+        let size = frame.text.len();
+        if self.bytes.saturating_add(size) > self.cap {
+            self.record.truncated = true;
+            return;
+        }
+        self.bytes += size;
+        self.record.frames.push(frame);
+    }
+}
+
+/// The `type` of a JSON event text, read without parsing the rest.
+pub(crate) fn event_type_of(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Typed<'a> {
+        #[serde(borrow, rename = "type")]
+        kind: Option<std::borrow::Cow<'a, str>>,
+    }
+    let typed: Typed<'_> = serde_json::from_str(text).ok()?;
+    typed.kind.map(std::borrow::Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_in_the_recordings_format() {
+        let mut record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
+        let at = Duration::ZERO;
+        record.frames.push(RecordedFrame::text(
+            Direction::ServerToClient,
+            at,
+            r#"{"type":"session.created","event_id":"e1","session":{}}"#.to_owned(),
+            Some("session.created".to_owned()),
+            false,
+        ));
+        record.frames.push(RecordedFrame::text(
+            Direction::ServerToClient,
+            at,
+            "not json".to_owned(),
+            None,
+            true,
+        ));
+        record.frames.push(RecordedFrame::text(
+            Direction::ClientToServer,
+            at,
+            r#"{"type":"response.create"}"#.to_owned(),
+            Some("response.create".to_owned()),
+            false,
+        ));
+        assert_eq!(
+            record.to_jsonl(),
+            concat!(
+                r#"{"direction":"received","event":{"type":"session.created","event_id":"e1","session":{}}}"#,
+                "\n",
+                r#"{"direction":"sent","event":{"type":"response.create"}}"#,
+                "\n"
+            )
+        );
+        assert_eq!(record.server_event_types(), ["session.created"]);
+    }
+
+    #[test]
+    fn the_recorder_stops_at_its_cap() {
+        let record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
+        let mut recorder = Recorder::new(record, 10);
+        let frame = |text: &str| {
+            RecordedFrame::text(
+                Direction::ClientToServer,
+                Duration::ZERO,
+                text.to_owned(),
+                None,
+                false,
+            )
+        };
+        recorder.push(frame("12345"));
+        recorder.push(frame("123456"));
+        recorder.push(frame("1"));
+        assert_eq!(recorder.record.frames.len(), 1);
+        assert!(recorder.record.truncated);
+    }
+
+    #[test]
+    fn event_types_are_read_cheaply() {
+        assert_eq!(
+            event_type_of(r#"{"type":"a.b","x":[1,2]}"#).as_deref(),
+            Some("a.b")
+        );
+        assert_eq!(event_type_of("nope"), None);
+        assert_eq!(event_type_of(r#"{"type":3}"#), None);
+    }
+}

@@ -1,0 +1,336 @@
+//! [`MockServer`]: the listening socket, the server thread and its runtime, and the registry
+//! of sessions that tests query.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, MockServerBuilder};
+use crate::core::{Control, Core};
+use crate::driver::{self, SessionSlot};
+use crate::error::{InjectError, ShutdownError, StartError, WaitError};
+use crate::fault::{Fault, Trigger};
+use crate::handshake::Handshake;
+use crate::ids;
+use crate::record::{Recorder, SessionEnd, SessionRecord};
+
+/// The listening socket's backlog (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// How often waits look at the recordings.
+const WAIT_STEP: Duration = Duration::from_millis(2);
+
+/// A loopback Realtime server on its own thread; see the [crate docs](crate).
+///
+/// Method families: constructors ([`start`](Self::start), [`builder`](Self::builder)); getters
+/// for the client URLs and the recordings ([`url`](Self::url), [`sessions`](Self::sessions),
+/// [`rejected`](Self::rejected)); waits with a timeout ([`wait_for_sessions`](Self::wait_for_sessions),
+/// [`wait_for`](Self::wait_for)); commands ([`inject`](Self::inject),
+/// [`shutdown`](Self::shutdown)). Dropping the server shuts it down.
+///
+/// Every method may be called from any thread, inside or outside an async runtime: they
+/// never block on the server's runtime for longer than a lock.
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the server thread and the handle share.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    seed: u64,
+    registry: Mutex<Registry>,
+}
+
+#[derive(Default)]
+struct Registry {
+    sessions: Vec<Arc<SessionSlot>>,
+    rejected: Vec<Handshake>,
+}
+
+impl MockServer {
+    /// Starts a server with the default settings on a free port of 127.0.0.1.
+    pub fn start() -> Result<Self, StartError> {
+        Self::builder().start()
+    }
+
+    /// A builder, for any other settings.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::new()
+    }
+
+    pub(crate) fn start_with(config: Config) -> Result<Self, StartError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(StartError::Thread)?;
+        let bind_error = |source| StartError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = {
+            // The listener registers with this runtime's reactor.
+            let _runtime = runtime.enter();
+            let socket = match config.listen {
+                SocketAddr::V4(_) => TcpSocket::new_v4(),
+                SocketAddr::V6(_) => TcpSocket::new_v6(),
+            }
+            .map_err(bind_error)?;
+            // As std's listeners do on Unix: a restarted server can reuse its port at once.
+            #[cfg(unix)]
+            socket.set_reuseaddr(true).map_err(bind_error)?;
+            socket.bind(config.listen).map_err(bind_error)?;
+            // A deep backlog: thousands of clients may connect at once.
+            socket.listen(LISTEN_BACKLOG).map_err(bind_error)?
+        };
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let seed = config.seed.unwrap_or_else(ids::clock_seed);
+        let shared = Arc::new(Shared {
+            config: Arc::new(config),
+            seed,
+            registry: Mutex::new(Registry::default()),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("realtime-mock {addr}"))
+            .spawn(move || runtime.block_on(accept_loop(listener, thread_shared, stopped)))
+            .map_err(StartError::Thread)?;
+        Ok(Self {
+            addr,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://127.0.0.1:PORT`, without a path.
+    pub fn base_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// The OpenAI URL: `ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}/v1/realtime?model={}",
+            self.base_url(),
+            self.shared.config.model
+        )
+    }
+
+    /// The Azure GA URL: `ws://127.0.0.1:PORT/openai/v1/realtime?model=<deployment>`.
+    pub fn azure_url(&self, deployment: &str) -> String {
+        format!("{}/openai/v1/realtime?model={deployment}", self.base_url())
+    }
+
+    /// The Azure preview URL (beta protocol):
+    /// `ws://127.0.0.1:PORT/openai/realtime?api-version=<version>&deployment=<deployment>`.
+    pub fn azure_preview_url(&self, deployment: &str, api_version: &str) -> String {
+        format!(
+            "{}/openai/realtime?api-version={api_version}&deployment={deployment}",
+            self.base_url()
+        )
+    }
+
+    /// How many sessions opened (WebSocket upgrades) so far.
+    pub fn session_count(&self) -> usize {
+        self.shared.lock().sessions.len()
+    }
+
+    /// A snapshot of every session's recording, in connection order.
+    pub fn sessions(&self) -> Vec<SessionRecord> {
+        let slots = self.shared.lock().sessions.clone();
+        slots.iter().map(|slot| snapshot(slot)).collect()
+    }
+
+    /// A snapshot of one session's recording (0 is the first connection).
+    pub fn session(&self, index: usize) -> Option<SessionRecord> {
+        let slot = self.shared.lock().sessions.get(index).cloned()?;
+        Some(snapshot(&slot))
+    }
+
+    /// The handshakes the server refused (401, 404, 400), in order.
+    pub fn rejected(&self) -> Vec<Handshake> {
+        self.shared.lock().rejected.clone()
+    }
+
+    /// Waits until at least `count` sessions have opened.
+    pub fn wait_for_sessions(&self, count: usize, timeout: Duration) -> Result<(), WaitError> {
+        let deadline = Instant::now() + timeout;
+        while self.session_count() < count {
+            if Instant::now() >= deadline {
+                return Err(WaitError::Timeout {
+                    what: format!("{count} sessions ({} opened)", self.session_count()),
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(WAIT_STEP);
+        }
+        Ok(())
+    }
+
+    /// Waits until session `index` exists and its recording satisfies `condition`; returns
+    /// that snapshot.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # let server = realtime_mock::MockServer::start()?;
+    /// let record = server.wait_for(0, Duration::from_secs(5), |record| {
+    ///     record.server_event_types().contains(&"response.done")
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wait_for(
+        &self,
+        index: usize,
+        timeout: Duration,
+        condition: impl Fn(&SessionRecord) -> bool,
+    ) -> Result<SessionRecord, WaitError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(record) = self.session(index) {
+                if condition(&record) {
+                    return Ok(record);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(WaitError::Timeout {
+                    what: format!("a condition on session {index}"),
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(WAIT_STEP);
+        }
+    }
+
+    /// Waits until session `index` has ended; returns its final recording.
+    pub fn wait_for_end(
+        &self,
+        index: usize,
+        timeout: Duration,
+    ) -> Result<SessionRecord, WaitError> {
+        self.wait_for(index, timeout, SessionRecord::has_ended)
+            .map_err(|_| WaitError::Timeout {
+                what: format!("session {index} to end"),
+                waited: timeout,
+            })
+    }
+
+    /// Arms a fault in a running session; see [`Fault`] and [`Trigger`]. It is in place
+    /// before the session handles anything the client sends after this call returns.
+    pub fn inject(&self, index: usize, trigger: Trigger, fault: Fault) -> Result<(), InjectError> {
+        let slot = self
+            .shared
+            .lock()
+            .sessions
+            .get(index)
+            .cloned()
+            .ok_or(InjectError::NoSuchSession(index))?;
+        if slot.send(Control::Inject(trigger, fault)) {
+            Ok(())
+        } else {
+            Err(InjectError::SessionEnded(index))
+        }
+    }
+
+    /// Stops the server: open sessions get close code 1001, then the thread ends.
+    pub fn shutdown(mut self) -> Result<(), ShutdownError> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<(), ShutdownError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        let result = match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| ShutdownError::Panicked),
+            None => Ok(()),
+        };
+        for slot in &self.shared.lock().sessions {
+            slot.end(SessionEnd::Shutdown);
+        }
+        result
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        // Nothing to report from a drop: a panicked server thread already printed its panic.
+        let _ = self.stop_and_join();
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("sessions", &self.session_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn reject(&self, handshake: Handshake) {
+        self.lock().rejected.push(handshake);
+    }
+
+    /// Opens a session: its core, with a seed from its index, and its slot in the registry.
+    pub(crate) fn register(&self, handshake: Handshake, now: Instant) -> (Arc<SessionSlot>, Core) {
+        let mut registry = self.lock();
+        let index = registry.sessions.len();
+        let seed = ids::session_seed(self.seed, index);
+        let core = Core::new(Arc::clone(&self.config), &handshake, seed, now);
+        let mut record = SessionRecord::new(index, handshake, core.dialect());
+        record.session_id = core.session_id();
+        let recorder = Recorder::new(record, self.config.recording_cap);
+        let slot = Arc::new(SessionSlot::new(recorder));
+        registry.sessions.push(Arc::clone(&slot));
+        (slot, core)
+    }
+}
+
+fn snapshot(slot: &SessionSlot) -> SessionRecord {
+    slot.recorder
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .record
+        .clone()
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    tasks.spawn(driver::serve(stream, peer, Arc::clone(&shared), stop.clone()));
+                }
+                // Out of file descriptors, say: wait for some to free up rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+    drop(listener);
+    // Sessions see the same signal and close with 1001; give them a moment, then drop the rest.
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
