@@ -9,12 +9,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
 use realtime_proto::websocket;
 use realtime_proto::{
-    CallId, ClientEvent, Connection, Event, EventId, Frame, Item, ItemId, RecvError,
-    ResponseParams, SendError, SessionConfig, Transmit,
+    ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
 };
 use tungstenite::{Error as WsError, Message, WebSocket};
 
@@ -205,109 +203,7 @@ impl Sender {
         self.with_machine(|machine| machine.send(event))
     }
 
-    /// Sends any JSON object with a string `type`, as it is.
-    pub fn send_raw(&self, value: serde_json::Value) -> Result<EventId, SendError> {
-        self.with_machine(|machine| machine.send_raw(value))
-    }
-
-    /// Configures the session (`session.update`).
-    pub fn configure(&self, config: SessionConfig) -> Result<EventId, SendError> {
-        self.send(ClientEvent::session_update(config))
-    }
-
-    /// Adds an item at the end of the conversation.
-    pub fn add_item(&self, item: Item) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_item(item))
-    }
-
-    /// Adds an item after `previous` ([`ItemId::root`] for the start).
-    pub fn add_item_after(
-        &self,
-        previous: impl Into<ItemId>,
-        item: Item,
-    ) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_item_after(previous, item))
-    }
-
-    /// Asks for a response with the session's settings (held while another one runs).
-    pub fn start_response(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_response())
-    }
-
-    /// Asks for a response with overrides.
-    pub fn start_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_response_with(params))
-    }
-
-    /// Cancels the response in progress.
-    pub fn cancel_response(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::cancel_response())
-    }
-
-    /// Appends raw audio, in the session's input format, to the input buffer.
-    pub fn send_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::append_audio(audio))
-    }
-
-    /// Commits the input buffer (needed when VAD is off).
-    pub fn commit_audio(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::commit_audio())
-    }
-
-    /// Clears the input buffer.
-    pub fn clear_audio(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::clear_audio())
-    }
-
-    /// Truncates an assistant audio item at `audio_end_ms`.
-    pub fn truncate_item(
-        &self,
-        item_id: impl Into<ItemId>,
-        content_index: u32,
-        audio_end_ms: u64,
-    ) -> Result<EventId, SendError> {
-        self.send(ClientEvent::truncate_item(
-            item_id,
-            content_index,
-            audio_end_ms,
-        ))
-    }
-
-    /// Deletes an item.
-    pub fn delete_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::delete_item(item_id))
-    }
-
-    /// Asks for an item with its audio.
-    pub fn retrieve_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::retrieve_item(item_id))
-    }
-
-    /// Interrupts the assistant: cancels its response if running and truncates its audio at
-    /// what was played, clamped to what was received. Stop local playback yourself.
-    pub fn interrupt(&self, played: Played) -> Result<Interruption, SendError> {
-        self.with_machine(|machine| machine.interrupt(played))
-    }
-
-    /// Answers a function call; after the last call of a finished response, asks for the next
-    /// response.
-    pub fn answer_function_call(
-        &self,
-        call_id: &CallId,
-        output: impl Into<String>,
-    ) -> Result<EventId, SendError> {
-        let output = output.into();
-        self.with_machine(|machine| machine.answer_function_call(call_id, output))
-    }
-
-    /// Starts a graceful close (code 1000). Keep receiving until [`Event::Closed`] to see the
-    /// server's answer.
-    pub fn close(&self) -> Result<(), SendError> {
-        self.with_machine(|machine| {
-            machine.close(1000, "");
-            Ok(())
-        })
-    }
+    realtime_proto::sender_commands!(blocking);
 }
 
 impl Receiver {

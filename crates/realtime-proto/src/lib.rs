@@ -103,6 +103,7 @@
 )]
 #![warn(clippy::exhaustive_enums)]
 
+mod adapter;
 pub mod audio;
 pub mod connection;
 pub mod conversation;
@@ -139,6 +140,13 @@ pub use crate::session::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
+
+/// Items the exported macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytes::Bytes;
+    pub use serde_json::Value;
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -18,13 +18,9 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Message;
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
-use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::transport::ConnectOptions;
 use realtime_proto::websocket;
-use realtime_proto::{
-    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseParams,
-    SendError, SessionConfig, Transmit,
-};
+use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError, Transmit};
 use tokio::sync::Notify;
 
 use crate::connect::{Ws, WsReceiver, WsSender};
@@ -181,113 +177,7 @@ impl Sender {
         self.with_machine(|machine| machine.send(event)).await
     }
 
-    /// Sends any JSON object with a string `type`, as it is.
-    pub async fn send_raw(&self, value: serde_json::Value) -> Result<EventId, SendError> {
-        self.with_machine(|machine| machine.send_raw(value)).await
-    }
-
-    /// Configures the session (`session.update`).
-    pub async fn configure(&self, config: SessionConfig) -> Result<EventId, SendError> {
-        self.send(ClientEvent::session_update(config)).await
-    }
-
-    /// Adds an item at the end of the conversation.
-    pub async fn add_item(&self, item: Item) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_item(item)).await
-    }
-
-    /// Adds an item after `previous` ([`ItemId::root`] for the start).
-    pub async fn add_item_after(
-        &self,
-        previous: impl Into<ItemId>,
-        item: Item,
-    ) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_item_after(previous, item))
-            .await
-    }
-
-    /// Asks for a response with the session's settings (held while another one runs).
-    pub async fn start_response(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_response()).await
-    }
-
-    /// Asks for a response with overrides (out-of-band with `ConversationTarget::None`).
-    pub async fn start_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
-        self.send(ClientEvent::create_response_with(params)).await
-    }
-
-    /// Cancels the response in progress.
-    pub async fn cancel_response(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::cancel_response()).await
-    }
-
-    /// Appends raw audio, in the session's input format, to the input buffer.
-    pub async fn send_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::append_audio(audio)).await
-    }
-
-    /// Commits the input buffer (needed when VAD is off).
-    pub async fn commit_audio(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::commit_audio()).await
-    }
-
-    /// Clears the input buffer.
-    pub async fn clear_audio(&self) -> Result<EventId, SendError> {
-        self.send(ClientEvent::clear_audio()).await
-    }
-
-    /// Truncates an assistant audio item at `audio_end_ms`.
-    pub async fn truncate_item(
-        &self,
-        item_id: impl Into<ItemId>,
-        content_index: u32,
-        audio_end_ms: u64,
-    ) -> Result<EventId, SendError> {
-        self.send(ClientEvent::truncate_item(
-            item_id,
-            content_index,
-            audio_end_ms,
-        ))
-        .await
-    }
-
-    /// Deletes an item.
-    pub async fn delete_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::delete_item(item_id)).await
-    }
-
-    /// Asks for an item with its audio (`conversation.item.retrieved` answers).
-    pub async fn retrieve_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
-        self.send(ClientEvent::retrieve_item(item_id)).await
-    }
-
-    /// Interrupts the assistant: cancels its response if running and truncates its audio at
-    /// what was played, clamped to what was received. Stop local playback yourself.
-    pub async fn interrupt(&self, played: Played) -> Result<Interruption, SendError> {
-        self.with_machine(|machine| machine.interrupt(played)).await
-    }
-
-    /// Answers a function call; after the last call of a finished response, asks for the next
-    /// response.
-    pub async fn answer_function_call(
-        &self,
-        call_id: &CallId,
-        output: impl Into<String>,
-    ) -> Result<EventId, SendError> {
-        let output = output.into();
-        self.with_machine(|machine| machine.answer_function_call(call_id, output))
-            .await
-    }
-
-    /// Starts a graceful close (code 1000). Keep receiving until [`Event::Closed`] to see the
-    /// server's answer.
-    pub async fn close(&self) -> Result<(), SendError> {
-        self.with_machine(|machine| {
-            machine.close(1000, "");
-            Ok(())
-        })
-        .await
-    }
+    realtime_proto::sender_commands!(async);
 }
 
 impl Receiver {
