@@ -5,14 +5,12 @@ use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use realtime_proto::handshake::{Credential, EndpointError, HandshakeRejection, HandshakeRequest};
+use realtime_proto::handshake::{Credential, EndpointError, HandshakeRequest};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::websocket;
 use rustls::{ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
-use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
-use tungstenite::http::{HeaderName, HeaderValue};
-use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Error as WsError, WebSocket};
 
 use crate::session::Session;
@@ -107,36 +105,14 @@ fn open(
     } else {
         Socket::Plain(tcp)
     };
-    let mut upgrade = request
-        .url()
-        .into_client_request()
-        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
-    for header in request.headers() {
-        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
-        })?;
-        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
-        })?;
-        value.set_sensitive(header.is_sensitive());
-        upgrade.headers_mut().insert(name, value);
-    }
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(options.max_message_bytes))
-        .max_frame_size(Some(options.max_message_bytes));
-    match tungstenite::client::client_with_config(upgrade, socket, Some(config)) {
+    let upgrade = websocket::upgrade_request(request)?;
+    match tungstenite::client::client_with_config(upgrade, socket, Some(websocket::config(options)))
+    {
         Ok((ws, _response)) => Ok(ws),
-        Err(HandshakeError::Failure(WsError::Http(response))) => {
-            let status = response.status().as_u16();
-            let body = response.body().as_deref().unwrap_or_default();
-            Err(ConnectError::Rejected(HandshakeRejection::from_response(
-                status, body,
-            )))
-        }
         Err(HandshakeError::Failure(WsError::Io(error))) => {
             Err(timeout_or(error, options, io_error))
         }
-        Err(HandshakeError::Failure(error)) => Err(ConnectError::Protocol(error.to_string())),
+        Err(HandshakeError::Failure(error)) => Err(websocket::connect_error(error, &host, port)),
         Err(HandshakeError::Interrupted(_)) => Err(ConnectError::Timeout(options.connect_timeout)),
     }
 }

@@ -4,12 +4,61 @@
 
 use bytes::Bytes;
 use tungstenite::Message;
+use tungstenite::client::IntoClientRequest;
 use tungstenite::error::{CapacityError, Error};
+use tungstenite::handshake::client::Request;
+use tungstenite::http::{HeaderName, HeaderValue};
 use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::connection::{Frame, Transmit};
+use crate::handshake::{HandshakeRejection, HandshakeRequest};
 use crate::shared_str::SharedStr;
+use crate::transport::{ConnectError, ConnectOptions};
+
+/// The upgrade request: the URL and headers of the handshake (credentials marked sensitive, so
+/// `http`'s `Debug` hides them), plus tungstenite's WebSocket headers.
+pub fn upgrade_request(request: &HandshakeRequest) -> Result<Request, ConnectError> {
+    let mut upgrade = request
+        .url()
+        .into_client_request()
+        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
+    for header in request.headers() {
+        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
+        })?;
+        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
+            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
+        })?;
+        value.set_sensitive(header.is_sensitive());
+        upgrade.headers_mut().insert(name, value);
+    }
+    Ok(upgrade)
+}
+
+/// The WebSocket settings: the message and frame size limits of the options.
+pub fn config(options: &ConnectOptions) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_bytes))
+        .max_frame_size(Some(options.max_message_bytes))
+}
+
+/// A failed upgrade as a [`ConnectError`]: the server's HTTP answer when there is one, typed.
+pub fn connect_error(error: Error, host: &str, port: u16) -> ConnectError {
+    match error {
+        Error::Http(response) => {
+            let status = response.status().as_u16();
+            let body = response.body().as_deref().unwrap_or_default();
+            ConnectError::Rejected(HandshakeRejection::from_response(status, body))
+        }
+        Error::Io(source) => ConnectError::Io {
+            host: format!("{host}:{port}"),
+            source,
+        },
+        other => ConnectError::Protocol(other.to_string()),
+    }
+}
 
 /// What the socket delivered, as a [`Frame`]. `None` is the end of the stream without a close
 /// frame.

@@ -7,12 +7,9 @@ use std::task::{Context, Poll};
 
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tokio::{TokioAdapter, client_async_with_config};
-use async_tungstenite::tungstenite::Error as WsError;
-use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
-use realtime_proto::handshake::{Credential, EndpointError, HandshakeRejection, HandshakeRequest};
+use realtime_proto::handshake::{Credential, EndpointError, HandshakeRequest};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::websocket;
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -99,42 +96,10 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     } else {
         Socket::Plain(tcp)
     };
-    let mut upgrade = request
-        .url()
-        .into_client_request()
-        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
-    for header in request.headers() {
-        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
-        })?;
-        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
-        })?;
-        value.set_sensitive(header.is_sensitive());
-        upgrade.headers_mut().insert(name, value);
-    }
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(options.max_message_bytes))
-        .max_frame_size(Some(options.max_message_bytes));
-    match client_async_with_config(upgrade, socket, Some(config)).await {
+    let upgrade = websocket::upgrade_request(request)?;
+    match client_async_with_config(upgrade, socket, Some(websocket::config(options))).await {
         Ok((ws, _response)) => Ok(ws),
-        Err(error) => Err(handshake_error(error, &host, port)),
-    }
-}
-
-/// A failed upgrade: the server's HTTP answer when there is one, typed.
-fn handshake_error(error: WsError, host: &str, port: u16) -> ConnectError {
-    match error {
-        WsError::Http(response) => {
-            let status = response.status().as_u16();
-            let body = response.body().as_deref().unwrap_or_default();
-            ConnectError::Rejected(HandshakeRejection::from_response(status, body))
-        }
-        WsError::Io(source) => ConnectError::Io {
-            host: format!("{host}:{port}"),
-            source,
-        },
-        other => ConnectError::Protocol(other.to_string()),
+        Err(error) => Err(websocket::connect_error(error, &host, port)),
     }
 }
 

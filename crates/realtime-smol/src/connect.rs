@@ -1,0 +1,147 @@
+//! Opening the connection: TCP (smol), TLS (rustls via futures-rustls, verified certificates),
+//! the WebSocket upgrade. What to ask for comes from `realtime_proto::handshake`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_tungstenite::{WebSocketStream, client_async_with_config};
+use futures_lite::{AsyncRead, AsyncWrite};
+use futures_rustls::TlsConnector;
+use futures_rustls::client::TlsStream;
+use realtime_proto::handshake::{Credential, EndpointError, HandshakeRequest};
+use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::websocket;
+use rustls_pki_types::ServerName;
+use smol::net::TcpStream;
+
+use crate::session::Session;
+
+/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
+#[derive(Debug)]
+pub(crate) enum Socket {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+pub(crate) type Ws = WebSocketStream<Socket>;
+pub(crate) type WsSender = async_tungstenite::WebSocketSender<Socket>;
+pub(crate) type WsReceiver = async_tungstenite::WebSocketReceiver<Socket>;
+
+/// Connects and performs the handshake; the session is ready when this returns. The session's
+/// writer runs on smol's global executor (`smol::spawn`).
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> { smol::block_on(async {
+/// use realtime_smol::{connect, ConnectOptions};
+///
+/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
+/// let first = session.recv().await?; // session.created
+/// # let _ = first; Ok(()) }) }
+/// ```
+pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+    let request = options.handshake.request()?;
+    let timeout = options.connect_timeout;
+    let attempt = async { Some(open(&options, &request).await) };
+    let deadline = async {
+        smol::Timer::after(timeout).await;
+        None
+    };
+    let ws = futures_lite::future::or(attempt, deadline)
+        .await
+        .ok_or(ConnectError::Timeout(timeout))??;
+    Ok(Session::start(ws, &options))
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
+/// Entra ID token, or an ephemeral client secret minted by your backend.
+pub async fn connect_with_token<F, Fut, E>(
+    mut options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, E>>,
+    E: std::fmt::Display,
+{
+    let token = provider()
+        .await
+        .map_err(|error| ConnectError::Token(error.to_string()))?;
+    options.handshake.set_credential(Credential::bearer(token));
+    connect(options).await
+}
+
+async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws, ConnectError> {
+    let (host, port) = request.host_port()?;
+    let io_error = |source| ConnectError::Io {
+        host: format!("{host}:{port}"),
+        source,
+    };
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(io_error)?;
+    // Audio chunks are latency-sensitive; do not let Nagle hold them back.
+    let _ = tcp.set_nodelay(true);
+    let socket = if request.is_tls() {
+        let native = if options.tls.native_roots {
+            rustls_native_certs::load_native_certs().certs
+        } else {
+            Vec::new()
+        };
+        let config = realtime_proto::tls::client_config(&options.tls, native)?;
+        let name = ServerName::try_from(host.clone())
+            .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
+        let tls = TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(io_error)?;
+        Socket::Tls(Box::new(tls))
+    } else {
+        Socket::Plain(tcp)
+    };
+    let upgrade = websocket::upgrade_request(request)?;
+    match client_async_with_config(upgrade, socket, Some(websocket::config(options))).await {
+        Ok((ws, _response)) => Ok(ws),
+        Err(error) => Err(websocket::connect_error(error, &host, port)),
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Self::Tls(stream) => Pin::new(stream).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
+            Self::Tls(stream) => Pin::new(stream).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Self::Tls(stream) => Pin::new(stream).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(stream) => Pin::new(stream).poll_close(cx),
+            Self::Tls(stream) => Pin::new(stream).poll_close(cx),
+        }
+    }
+}

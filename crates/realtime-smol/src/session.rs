@@ -1,0 +1,322 @@
+//! The session: the machine shared by a [`Sender`] and a [`Receiver`], a writer task that owns
+//! the socket's write half, and the receiver that owns its read half.
+//!
+//! - Commands go into the machine under a short lock; the writer task is woken and writes what
+//!   the machine queued. `send` waits (asynchronously) while more than `max_pending_sends`
+//!   messages are queued: a socket that cannot keep up slows the sender down instead of growing
+//!   memory.
+//! - `recv` reads the socket only when the application asks for the next event: a consumer that
+//!   stops reading stops the reading, and TCP flow control slows the server down. Memory stays
+//!   bounded; the server may eventually give up on the connection.
+//! - The writer task also sends keep-alive pings, and a close frame when every handle is gone.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::Message;
+use bytes::Bytes;
+use event_listener::Event as Signal;
+use futures_util::{SinkExt, Stream, StreamExt};
+use realtime_proto::transport::ConnectOptions;
+use realtime_proto::websocket;
+use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError, Transmit};
+
+use crate::connect::{Ws, WsReceiver, WsSender};
+
+/// State shared by the handles and the writer task.
+#[derive(Debug)]
+struct Shared {
+    machine: Mutex<Connection>,
+    /// Wakes the writer: something to send, or every handle is gone.
+    wake: Arc<Signal>,
+    /// Wakes senders waiting for room in the send queue.
+    drained: Signal,
+    max_pending: usize,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: the writer closes the connection.
+        self.wake.notify(1);
+    }
+}
+
+/// A connected session: send commands, receive events, read the state.
+///
+/// A `Session` is a [`Sender`] (through `Deref`, so every command method is available on it)
+/// plus a [`Receiver`]. [`split`](Self::split) separates them, to stream audio from one task
+/// while another reads events. Dropping every handle closes the connection.
+#[derive(Debug)]
+pub struct Session {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+/// The sending half: cloneable, `Send`, usable from any task.
+///
+/// Every method is cancel-safe: a command is handed to the machine in one step, after any wait
+/// for room in the send queue, so a cancelled call either sent nothing or sent the command.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// The receiving half: the next event, as [`recv`](Self::recv) or as a [`Stream`].
+#[derive(Debug)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+    stream: WsReceiver,
+}
+
+/// A locked view of the session machine: the session configuration, the conversation, the
+/// responses. Do not hold it across an `.await`: it blocks both halves.
+pub type State<'a> = MutexGuard<'a, Connection>;
+
+impl Session {
+    pub(crate) fn start(ws: Ws, options: &ConnectOptions) -> Self {
+        let (sink, stream) = ws.split();
+        let wake = Arc::new(Signal::new());
+        let shared = Arc::new(Shared {
+            machine: Mutex::new(Connection::new(options.machine_config())),
+            wake: wake.clone(),
+            drained: Signal::new(),
+            max_pending: options.max_pending_sends.max(1),
+        });
+        // The writer runs on smol's global executor.
+        smol::spawn(write_loop(
+            Arc::downgrade(&shared),
+            wake,
+            sink,
+            options.ping_interval,
+        ))
+        .detach();
+        Self {
+            sender: Sender {
+                shared: shared.clone(),
+            },
+            receiver: Receiver { shared, stream },
+        }
+    }
+
+    /// The next event; see [`Receiver::recv`]. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// Separates the sending and the receiving halves.
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    /// The sending half, for cloning into other tasks.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// The receiving half.
+    pub fn receiver(&mut self) -> &mut Receiver {
+        &mut self.receiver
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Sender;
+
+    fn deref(&self) -> &Sender {
+        &self.sender
+    }
+}
+
+impl Stream for Session {
+    type Item = Result<Event, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.get_mut().receiver).poll_next(cx)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sender {
+    /// The session machine, locked: the confirmed session, the conversation, the responses,
+    /// usage. Do not hold it across an `.await`.
+    pub fn state(&self) -> State<'_> {
+        self.shared.lock()
+    }
+
+    /// Runs `command` on the machine once the send queue has room, then wakes the writer.
+    async fn with_machine<T>(
+        &self,
+        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
+    ) -> Result<T, SendError> {
+        loop {
+            // Listen before looking, so a drain in between is not missed.
+            let drained = self.shared.drained.listen();
+            {
+                let mut machine = self.shared.lock();
+                if machine.pending_transmits() < self.shared.max_pending || machine.is_closed() {
+                    let result = command(&mut machine);
+                    drop(machine);
+                    self.shared.wake.notify(1);
+                    return result;
+                }
+            }
+            drained.await;
+        }
+    }
+
+    /// Sends any command; returns its `event_id` (errors the server answers come back as
+    /// [`Event::CommandFailed`]). Waits while the send queue is full. Cancel-safe.
+    pub async fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send(event)).await
+    }
+
+    realtime_proto::sender_commands!(async);
+}
+
+impl Receiver {
+    /// The session machine, locked; see [`Sender::state`].
+    pub fn state(&self) -> State<'_> {
+        self.shared.lock()
+    }
+
+    /// The next event. When it returns, the state already includes the event.
+    ///
+    /// Cancel-safe: it waits only for the socket's next frame, and applies a frame in one step,
+    /// so cancelling it (in `futures::select!` or a race, say) loses nothing; the next call goes on.
+    ///
+    /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
+    /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next event; see [`recv`](Self::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, RecvError>> {
+        loop {
+            {
+                let mut machine = self.shared.lock();
+                if let Some(event) = machine.poll_event() {
+                    if machine.has_transmit() {
+                        self.shared.wake.notify(1);
+                    }
+                    return Poll::Ready(Ok(event));
+                }
+            }
+            if self.shared.lock().close_info().is_some() {
+                return Poll::Ready(Err(RecvError::Closed));
+            }
+            let frame = websocket::frame(ready!(self.stream.poll_next_unpin(cx)));
+            let mut machine = self.shared.lock();
+            let outcome = machine.handle_frame(frame);
+            if machine.has_transmit() {
+                self.shared.wake.notify(1);
+            }
+            drop(machine);
+            self.shared.drained.notify(usize::MAX);
+            if let Err(error) = outcome {
+                return Poll::Ready(Err(error));
+            }
+        }
+    }
+}
+
+impl Stream for Receiver {
+    type Item = Result<Event, RecvError>;
+
+    /// Yields events until the connection ends (then `None`).
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match ready!(self.get_mut().poll_recv(cx)) {
+            Err(RecvError::Closed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+/// Writes what the machine queues, pings, and closes when every handle is gone.
+async fn write_loop(
+    shared: Weak<Shared>,
+    wake: Arc<Signal>,
+    mut sink: WsSender,
+    ping: Option<Duration>,
+) {
+    let mut ticker = ping.map(smol::Timer::interval);
+    loop {
+        // Listen before looking, so a command queued in between is not missed.
+        let woken = wake.listen();
+        let Some(strong) = shared.upgrade() else {
+            // Every handle is gone: close politely.
+            let _ = sink.send(websocket::normal_close()).await;
+            return;
+        };
+        let batch: Vec<Transmit> = {
+            let mut machine = strong.lock();
+            std::iter::from_fn(|| machine.poll_transmit()).collect()
+        };
+        strong.drained.notify(usize::MAX);
+        drop(strong);
+        if batch.is_empty() {
+            let ping_due = futures_lite::future::or(
+                async {
+                    woken.await;
+                    false
+                },
+                async {
+                    tick(&mut ticker).await;
+                    true
+                },
+            )
+            .await;
+            if ping_due && sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                return fail(&shared, "could not send a keep-alive ping");
+            }
+            continue;
+        }
+        let mut closing = false;
+        for transmit in batch {
+            closing |= matches!(transmit, Transmit::Close { .. });
+            if let Err(error) = sink.feed(websocket::message(transmit)).await {
+                return fail(&shared, &error.to_string());
+            }
+        }
+        if let Err(error) = sink.flush().await {
+            return fail(&shared, &error.to_string());
+        }
+        if closing {
+            // The server answers with its own close frame, which the receiver reads.
+            return;
+        }
+    }
+}
+
+async fn tick(ticker: &mut Option<smol::Timer>) {
+    match ticker {
+        Some(ticker) => {
+            ticker.next().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Writing failed: the connection is unusable. Later sends fail with `Closed`; the receiver
+/// reports the transport's error.
+fn fail(shared: &Weak<Shared>, reason: &str) {
+    if let Some(shared) = shared.upgrade() {
+        let mut machine = shared.lock();
+        if !machine.is_closed() {
+            machine.close(1011, reason);
+            while machine.poll_transmit().is_some() {}
+        }
+        drop(machine);
+        shared.drained.notify(usize::MAX);
+    }
+}
