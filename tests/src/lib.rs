@@ -1,0 +1,377 @@
+//! One conformance suite for every adapter.
+//!
+//! Each scenario is written once against [`Client`], a small synchronous driver that each
+//! adapter implements in its own idiom (tokio: a runtime and `block_on`; smol: its global
+//! executor and `smol::block_on`; blocking: plain calls and threads). The scenarios run against
+//! `realtime-mock`, seeded, so every adapter meets the same server; the suite then checks that
+//! every adapter saw the same events and ended with the same conversation state.
+
+use std::time::Duration;
+
+use realtime_proto::connection::{Interruption, Played};
+use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
+use serde_json::{Value, json};
+
+/// The longest any single wait may take; nothing in the suite can hang past it.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// A connected session, driven synchronously, whatever the adapter underneath.
+pub trait Client: Send {
+    /// Sends a command.
+    fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError>;
+    /// The next event, or `None` after `timeout`.
+    fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError>;
+    /// Interrupts the assistant's audio.
+    fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError>;
+    /// Answers a function call.
+    fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError>;
+    /// Starts a graceful close.
+    fn close(&mut self) -> Result<(), SendError>;
+    /// Reads the session machine.
+    fn with_state(&self, read: &mut dyn FnMut(&Connection));
+    /// Streams audio from another task or thread, `chunk` bytes at a time with `pause` between
+    /// chunks, while this client keeps receiving.
+    fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming>;
+}
+
+/// Audio streaming in the background.
+pub trait Streaming {
+    /// Waits for the streaming to finish.
+    fn join(self: Box<Self>) -> Result<(), SendError>;
+}
+
+/// The adapters under test.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Adapter {
+    /// realtime-tokio.
+    Tokio,
+    /// realtime-smol.
+    Smol,
+    /// realtime-blocking.
+    Blocking,
+}
+
+impl Adapter {
+    /// Every adapter.
+    pub const ALL: [Self; 3] = [Self::Tokio, Self::Smol, Self::Blocking];
+
+    /// The adapter's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tokio => "tokio",
+            Self::Smol => "smol",
+            Self::Blocking => "blocking",
+        }
+    }
+
+    /// Connects with this adapter.
+    pub fn connect(self, options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        match self {
+            Self::Tokio => tokio_client::connect(options),
+            Self::Smol => smol_client::connect(options),
+            Self::Blocking => blocking_client::connect(options),
+        }
+    }
+}
+
+mod tokio_client {
+    use std::sync::Arc;
+
+    use super::*;
+
+    struct TokioClient {
+        runtime: Arc<tokio::runtime::Runtime>,
+        session: realtime_tokio::Session,
+    }
+
+    struct TokioStreaming {
+        runtime: Arc<tokio::runtime::Runtime>,
+        task: tokio::task::JoinHandle<Result<(), SendError>>,
+    }
+
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().map_err(|source| ConnectError::Io { host: "a runtime".into(), source })?,
+        );
+        let session = runtime.block_on(realtime_tokio::connect(options))?;
+        Ok(Box::new(TokioClient { runtime, session }))
+    }
+
+    impl Client for TokioClient {
+        fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
+            self.runtime.block_on(self.session.send(event))
+        }
+
+        fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+            let session = &mut self.session;
+            match self.runtime.block_on(async { tokio::time::timeout(timeout, session.recv()).await }) {
+
+                Ok(result) => result.map(Some),
+                Err(_) => Ok(None),
+            }
+        }
+
+        fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError> {
+            self.runtime.block_on(self.session.interrupt(played))
+        }
+
+        fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError> {
+            self.runtime.block_on(self.session.answer_function_call(call_id, output))
+        }
+
+        fn close(&mut self) -> Result<(), SendError> {
+            self.runtime.block_on(self.session.close())
+        }
+
+        fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
+            read(&self.session.state());
+        }
+
+        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+            let sender = self.session.sender().clone();
+            let task = self.runtime.spawn(async move {
+                for piece in audio.chunks(chunk) {
+                    sender.send_audio(piece.to_vec()).await?;
+                    tokio::time::sleep(pause).await;
+                }
+                Ok(())
+            });
+            Box::new(TokioStreaming { runtime: self.runtime.clone(), task })
+        }
+    }
+
+    impl Streaming for TokioStreaming {
+        fn join(self: Box<Self>) -> Result<(), SendError> {
+            self.runtime.block_on(self.task).unwrap_or(Err(SendError::Closed))
+        }
+    }
+}
+
+mod smol_client {
+    use super::*;
+
+    struct SmolClient {
+        session: realtime_smol::Session,
+    }
+
+    struct SmolStreaming {
+        task: smol::Task<Result<(), SendError>>,
+    }
+
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        let session = smol::block_on(realtime_smol::connect(options))?;
+        Ok(Box::new(SmolClient { session }))
+    }
+
+    impl Client for SmolClient {
+        fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
+            smol::block_on(self.session.send(event))
+        }
+
+        fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+            let session = &mut self.session;
+            smol::block_on(smol::future::or(async { session.recv().await.map(Some) }, async {
+                smol::Timer::after(timeout).await;
+                Ok(None)
+            }))
+        }
+
+        fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError> {
+            smol::block_on(self.session.interrupt(played))
+        }
+
+        fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError> {
+            smol::block_on(self.session.answer_function_call(call_id, output))
+        }
+
+        fn close(&mut self) -> Result<(), SendError> {
+            smol::block_on(self.session.close())
+        }
+
+        fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
+            read(&self.session.state());
+        }
+
+        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+            let sender = self.session.sender().clone();
+            let task = smol::spawn(async move {
+                for piece in audio.chunks(chunk) {
+                    sender.send_audio(piece.to_vec()).await?;
+                    smol::Timer::after(pause).await;
+                }
+                Ok(())
+            });
+            Box::new(SmolStreaming { task })
+        }
+    }
+
+    impl Streaming for SmolStreaming {
+        fn join(self: Box<Self>) -> Result<(), SendError> {
+            smol::block_on(self.task)
+        }
+    }
+}
+
+mod blocking_client {
+    use super::*;
+
+    struct BlockingClient {
+        session: realtime_blocking::Session,
+    }
+
+    struct BlockingStreaming {
+        thread: std::thread::JoinHandle<Result<(), SendError>>,
+    }
+
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        Ok(Box::new(BlockingClient { session: realtime_blocking::connect(options)? }))
+    }
+
+    impl Client for BlockingClient {
+        fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
+            self.session.send(event)
+        }
+
+        fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+            self.session.recv_timeout(timeout)
+        }
+
+        fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError> {
+            self.session.interrupt(played)
+        }
+
+        fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError> {
+            self.session.answer_function_call(call_id, output)
+        }
+
+        fn close(&mut self) -> Result<(), SendError> {
+            self.session.close()
+        }
+
+        fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
+            read(&self.session.state());
+        }
+
+        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+            let sender = self.session.sender().clone();
+            let thread = std::thread::spawn(move || {
+                for piece in audio.chunks(chunk) {
+                    sender.send_audio(piece.to_vec())?;
+                    std::thread::sleep(pause);
+                }
+                Ok(())
+            });
+            Box::new(BlockingStreaming { thread })
+        }
+    }
+
+    impl Streaming for BlockingStreaming {
+        fn join(self: Box<Self>) -> Result<(), SendError> {
+            self.thread.join().unwrap_or(Err(SendError::Closed))
+        }
+    }
+}
+
+/// What an event looks like for comparing adapters: its kind and wire type.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::Server(message) => format!("server {}", message.wire_type()),
+        Event::FunctionCall(call) => format!("function_call {}", call.name),
+        Event::CommandFailed(failure) => {
+            format!("command_failed {} {}", failure.command, failure.error.code.as_ref().map_or("", |c| c.as_str()))
+        }
+        Event::Closed(info) => format!("closed {:?}", info.code),
+        _ => "other".to_owned(),
+    }
+}
+
+/// The final state of a session, for comparing adapters: the conversation, responses, errors.
+pub fn snapshot(client: &dyn Client) -> Value {
+    let mut value = Value::Null;
+    client.with_state(&mut |connection| {
+        let items: Vec<Value> = connection
+            .conversation()
+            .items()
+            .map(|item| {
+                json!({
+                    "id": item.id().as_str(),
+                    "type": item.item_type(),
+                    "role": item.role().map(|r| r.as_str()),
+                    "status": item.status().map(|s| s.as_str()),
+                    "text": item.text(),
+                    "arguments": item.function_call().map(|c| c.arguments()),
+                    "audio_bytes": item.parts().iter().map(|p| p.audio().received_bytes()).sum::<u64>(),
+                    "truncated_at": item.parts().iter().find_map(|p| p.audio().truncated_at_ms()),
+                })
+            })
+            .collect();
+        let responses: Vec<Value> = connection
+            .responses()
+            .iter()
+            .map(|r| json!({"id": r.id().as_str(), "status": r.status().as_str(), "out_of_band": r.is_out_of_band(), "items": r.output_item_ids().count()}))
+            .collect();
+        let errors: Vec<Value> = connection
+            .errors()
+            .map(|e| json!({"code": e.error.code.as_ref().map(|c| c.as_str()), "command": e.command}))
+            .collect();
+        value = json!({
+            "items": items,
+            "responses": responses,
+            "errors": errors,
+            "appended": connection.input_audio().appended_bytes(),
+            "closed": connection.close_info().map(|info| info.code),
+        });
+    });
+    value
+}
+
+/// Receives until `stop` returns true for an event; returns every event's description. Fails
+/// the test if it takes longer than [`LIMIT`].
+pub fn until(client: &mut dyn Client, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
+    let deadline = std::time::Instant::now() + LIMIT;
+    let mut events = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "the expected event did not arrive within {LIMIT:?}; got {:?}", events.iter().map(describe).collect::<Vec<_>>());
+        match client.recv(left) {
+            Ok(Some(event)) => {
+                let done = stop(&event);
+                events.push(event);
+                if done {
+                    return events;
+                }
+            }
+            Ok(None) => {}
+            Err(error) => panic!("receiving failed: {error}; after {:?}", events.iter().map(describe).collect::<Vec<_>>()),
+        }
+    }
+}
+
+/// Receives until the first error; returns it. Fails the test if none comes within [`LIMIT`].
+pub fn until_error(client: &mut dyn Client) -> RecvError {
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "no error within {LIMIT:?}");
+        if let Err(error) = client.recv(left) {
+            return error;
+        }
+    }
+}
+
+/// Whether an event is a server event of this wire type (either dialect's spelling).
+pub fn is(event: &Event, ga_name: &str) -> bool {
+    matches!(event, Event::Server(message) if message.event().ga_name() == ga_name)
+}
+
+/// Speech-like PCM16 at 24 kHz: silence, a loud modulated tone, silence.
+pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
+    let mut audio = Vec::with_capacity((silence_ms * 2 + tone_ms) * 48);
+    for index in 0..(silence_ms * 2 + tone_ms) * 24 {
+        let in_tone = index >= silence_ms * 24 && index < (silence_ms + tone_ms) * 24;
+        let sample = if in_tone { ((index as f64 * 0.07).sin() * 11_000.0) as i16 } else { 0 };
+        audio.extend_from_slice(&sample.to_le_bytes());
+    }
+    audio
+}
