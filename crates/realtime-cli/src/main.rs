@@ -22,6 +22,7 @@ enum Command {
     Decode(cmd::decode::Args),
     /// Re-encode client events for the GA or the beta dialect.
     Encode(cmd::encode::Args),
+    Mock(cmd::mock::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Encode(args) => cmd::encode::run(args),
+        Command::Mock(args) => cmd::mock::run(args),
     };
     match result {
         Ok(code) => code,

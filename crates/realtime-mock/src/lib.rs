@@ -56,12 +56,13 @@
 //!   and close code 4000 as OpenAI does today.
 //! - **The service**: `session.update` merged into the effective session; items created
 //!   (honouring `previous_item_id` and `"root"`), retrieved with their audio, truncated, and
-//!   deleted; the input audio buffer with manual commit and server VAD computed from the audio's
-//!   energy ([`vad`](crate) settings from `turn_detection`); input transcription; text, audio
-//!   (PCM16 or G.711, with a synthetic voice) and function-call responses with usage;
-//!   cancellation and barge-in; out-of-band responses; the real error codes, each carrying the
-//!   client's `event_id`. Deltas are paced ([`delta_interval`](MockServerBuilder::delta_interval))
-//!   so clients can cancel mid-response.
+//!   deleted; the input audio buffer with manual commit, and server VAD computed from the
+//!   audio's energy on the input timeline (a 10 ms frame is speech when its RMS reaches
+//!   `threshold × 0.05` of full scale; prefix padding and silence duration as configured);
+//!   input transcription; text, audio (PCM16 or G.711, a synthetic voice) and function-call
+//!   responses with usage; cancellation and barge-in; out-of-band responses; the real error
+//!   codes, each carrying the client's `event_id`. Deltas are paced
+//!   ([`delta_interval`](MockServerBuilder::delta_interval)) so clients can cancel mid-response.
 //! - **Scripted replies** ([`Script`], [`Respond`]): JSON rules, the same in Rust, or a closure.
 //! - **Recording** ([`SessionRecord`]): every frame, both directions, exportable as JSON lines.
 //! - **Replay** ([`Replay`]): serve a recorded session.

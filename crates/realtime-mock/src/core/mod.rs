@@ -905,13 +905,14 @@ impl Core {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        self.runs.push(Run::Transcription(TranscriptionRun {
-            item_id,
-            pieces,
-            transcript: heard.to_owned(),
-            usage,
-            next_at: self.now,
-        }));
+        self.runs
+            .push(Run::Transcription(Box::new(TranscriptionRun {
+                item_id,
+                pieces,
+                transcript: heard.to_owned(),
+                usage,
+                next_at: self.now,
+            })));
     }
 
     /// Sends the next transcription delta, or `completed`; true when finished.
@@ -1285,7 +1286,7 @@ impl Core {
         self.advance(&mut run, false);
         if !run.is_finished() && !self.closed {
             run.next_at = now + self.delta_interval;
-            self.runs.push(Run::Response(run));
+            self.runs.push(Run::Response(Box::new(run)));
         }
     }
 
@@ -1606,7 +1607,7 @@ impl Core {
         };
     }
 
-    fn finish_response(&mut self, run: &mut ResponseRun) {
+    fn finish_response(&mut self, run: &ResponseRun) {
         let mut response = run.response.clone();
         let (status, details) = match &run.finish {
             Finish::Completed => (ResponseStatus::COMPLETED, None),

@@ -290,8 +290,8 @@ pub(crate) struct TranscriptionRun {
 /// Something paced.
 #[derive(Debug)]
 pub(crate) enum Run {
-    Response(ResponseRun),
-    Transcription(TranscriptionRun),
+    Response(Box<ResponseRun>),
+    Transcription(Box<TranscriptionRun>),
 }
 
 impl Run {
