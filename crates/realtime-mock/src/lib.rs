@@ -69,6 +69,15 @@
 //! - **Faults** ([`Fault`], [`Trigger`]): drop or close mid-response, stall, slow deltas,
 //!   garbage, binary and oversized frames, unknown events, session expiry.
 //!
+//! # Event order
+//!
+//! The mock follows protocol.md §8 in both dialects. Where §8 and the recorded sessions leave
+//! a choice, it takes the documented one and says so here: `response.output_item.done` comes
+//! before the GA `conversation.item.done` (§8.2; the recordings show both orders, and §8.1
+//! tells clients to key on ids); beta sessions open with `session.created` then
+//! `conversation.created`; `rate_limits.updated` follows `response.done` (as in the GA
+//! recordings); input transcription deltas interleave with the response they triggered.
+//!
 //! # Scale
 //!
 //! One current-thread runtime serves every session. An idle session costs about

@@ -870,3 +870,34 @@ fn seeded_servers_repeat_themselves() {
     let ids: std::collections::HashSet<_> = first.iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(ids.len(), first.len(), "event ids are unique");
 }
+
+#[test]
+fn kept_audio_is_capped_oldest_first() {
+    let _guard = watchdog("audio_cap", Duration::from_secs(30));
+    let server = MockServer::builder()
+        .audio_retention_cap(15_000)
+        .start()
+        .unwrap();
+    let mut client = Client::connect(&server.url());
+    client.recv_until("session.created");
+    for id in ["item_old", "item_new"] {
+        // 200 ms of PCM16 each: 9,600 bytes; only one fits under the cap.
+        client.send(json!({"type": "conversation.item.create", "item": {"id": id, "type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": base64(&tone(200))}]}}));
+        client.recv_until("conversation.item.done");
+    }
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": "item_old"}));
+    let old = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap();
+    assert!(old["item"]["content"][0].get("audio").is_none());
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": "item_new"}));
+    let new = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap();
+    assert_eq!(new["item"]["content"][0]["audio"], base64(&tone(200)));
+    client.close();
+    assert_session_ok(&server, 0);
+}

@@ -212,7 +212,8 @@ impl Core {
             core.open(handshake);
         }
         if let Some(duration) = core.config.max_session_duration {
-            core.expires_at = Some(now + duration);
+            // A duration past the clock's range means never.
+            core.expires_at = now.checked_add(duration);
         }
         let faults = core.config.faults.clone();
         for (trigger, fault) in faults {
@@ -305,7 +306,7 @@ impl Core {
                 return;
             }
             if !finished {
-                run.set_next_at(now + self.delta_interval);
+                run.set_next_at(later(now, self.delta_interval));
                 self.runs.insert(index, run);
                 index += 1;
             }
@@ -410,9 +411,10 @@ impl Core {
         if let ServerEvent::InputAudioTranscriptionCompleted(completed) = &event {
             // The service reports whole seconds as an integer.
             let seconds = completed.usage.as_ref().and_then(|usage| usage.seconds);
-            if let (Some(seconds), Some(usage)) = (seconds, value.get_mut("usage")) {
+            let usage = value.get_mut("usage").and_then(Value::as_object_mut);
+            if let (Some(seconds), Some(usage)) = (seconds, usage) {
                 if seconds.fract() == 0.0 && (0.0..1e15).contains(&seconds) {
-                    usage["seconds"] = Value::from(seconds as u64);
+                    usage.insert("seconds".to_owned(), Value::from(seconds as u64));
                 }
             }
         }
@@ -518,7 +520,7 @@ impl Core {
                     event_type: Some("mock.unknown_event".to_owned()),
                 });
             }
-            Fault::ExpireSession { after } => self.expires_at = Some(now + after),
+            Fault::ExpireSession { after } => self.expires_at = now.checked_add(after),
         }
     }
 
@@ -863,6 +865,8 @@ impl Core {
         stored.heard = Some(heard.clone());
         let event_item = stored.for_event(self.dialect);
         let previous = self.conversation.insert(&Place::End, stored);
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
         self.emit_inserted(previous, event_item);
         self.start_transcription(item_id, &heard, duration_ms);
     }
@@ -1008,6 +1012,8 @@ impl Core {
         let heard = stored.heard.clone();
         let event_item = stored.for_event(self.dialect);
         let previous = self.conversation.insert(&place, stored);
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
         self.emit_inserted(previous, event_item);
         if let (Some(bytes), Some(heard)) = (transcribe, heard) {
             let duration_ms = bytes.len() as u64 / audio::bytes_per_ms(&format);
@@ -1285,7 +1291,7 @@ impl Core {
         }
         self.advance(&mut run, false);
         if !run.is_finished() && !self.closed {
-            run.next_at = now + self.delta_interval;
+            run.next_at = later(now, self.delta_interval);
             self.runs.push(Run::Response(Box::new(run)));
         }
     }
@@ -1605,6 +1611,8 @@ impl Core {
             OutputKind::Message { .. } => vec![None],
             OutputKind::Call { .. } => Vec::new(),
         };
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
     }
 
     fn finish_response(&mut self, run: &ResponseRun) {
@@ -1727,6 +1735,14 @@ fn usage(run: &ResponseRun) -> Usage {
     usage.input_token_details = Some(input);
     usage.output_token_details = Some(output);
     usage
+}
+
+/// `now + by`, or as late as the clock allows (pacing intervals are the caller's to choose).
+fn later(now: Instant, by: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(YEAR))
+        .unwrap_or(now)
 }
 
 /// A recorded server event to send as it is.
