@@ -1415,7 +1415,7 @@ impl Core {
                     return;
                 };
                 output.added = true;
-                let item = in_progress_item(output);
+                let item = self.spelled(in_progress_item(output));
                 self.emit(ResponseOutputItemAdded::new(response_id, index as u32, item).into());
             }
             Step::ConversationAdded(index) => {
@@ -1575,22 +1575,28 @@ impl Core {
                 if !run.out_of_band {
                     self.store_final(output, &item);
                 }
+                let item = self.spelled(item);
                 self.emit(ResponseOutputItemDone::new(response_id, index as u32, item).into());
             }
             Step::ConversationDone(index) => {
                 let Some(output) = run.outputs.get(index) else {
                     return;
                 };
-                let mut item = final_item(output);
-                if self.dialect == Dialect::Beta {
-                    item.extra
-                        .insert("object".to_owned(), Value::from("realtime.item"));
-                }
+                let item = self.spelled(final_item(output));
                 // The service often sends `previous_item_id: null` here (see the recordings).
                 self.emit(ConversationItemDone::new(item).into());
             }
             Step::Done => self.finish_response(run),
         }
+    }
+
+    /// An item as the dialect's service writes it in events: beta adds `object`.
+    fn spelled(&self, mut item: Item) -> Item {
+        if self.dialect == Dialect::Beta {
+            item.extra
+                .insert("object".to_owned(), Value::from("realtime.item"));
+        }
+        item
     }
 
     /// Puts an output item's final content into the conversation.
@@ -1638,7 +1644,7 @@ impl Core {
             .outputs
             .iter()
             .filter(|output| output.added)
-            .map(final_item)
+            .map(|output| self.spelled(final_item(output)))
             .collect();
         let usage = usage(run);
         self.tokens_used = self
