@@ -116,7 +116,7 @@ fn a_published_protocol_client_converses_in_both_dialects() {
         "--script",
         script.to_str().unwrap(),
         "--delta-interval-ms",
-        "2",
+        "5",
     ]);
     for dialect in [Dialect::Ga, Dialect::Beta] {
         let events = full_conversation(&mock.url(), dialect);
@@ -146,7 +146,7 @@ fn a_python_websockets_client_converses_in_both_dialects() {
         "--script",
         script.to_str().unwrap(),
         "--delta-interval-ms",
-        "2",
+        "5",
     ]);
     let client = concat!(
         env!("CARGO_MANIFEST_DIR"),
