@@ -237,3 +237,26 @@ fn a_bad_script_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_recorded_session_is_replayed() {
+    let _guard = watchdog("cli_replay", Duration::from_secs(30));
+    let path =
+        std::env::temp_dir().join(format!("realtime-mock-replay-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"direction": "received", "event": {"type": "session.created", "event_id": "event_1", "session": {"type": "realtime", "id": "sess_1"}}}"#, "\n",
+            r#"{"direction": "sent", "event": {"type": "response.create"}}"#, "\n",
+            r#"{"direction": "received", "event": {"type": "response.created", "event_id": "event_2", "response": {"id": "resp_1", "status": "in_progress", "output": []}}}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let mock = Mock::start(&["--replay", path.to_str().unwrap()]);
+    let mut client = Client::connect(&mock.url());
+    assert_eq!(client.recv()["event_id"], "event_1");
+    client.send_text(r#"{"type":"response.create"}"#);
+    assert_eq!(client.recv()["response"]["id"], "resp_1");
+    client.close();
+    let _ = std::fs::remove_file(path);
+}

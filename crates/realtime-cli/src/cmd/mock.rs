@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use realtime_mock::{DialectMode, MockServer, Script, SessionEnd, SessionRecord};
+use realtime_mock::{DialectMode, MockServer, Replay, Script, SessionEnd, SessionRecord};
 
 use crate::CliError;
 
@@ -34,6 +34,10 @@ pub(crate) struct Args {
     /// "default", "transcript"}.
     #[arg(long)]
     script: Option<PathBuf>,
+    /// Serve a recorded session (JSON lines of {"direction": "received"|"sent", "event": {...}})
+    /// instead of simulating one: its server events go out in answer to the client's events.
+    #[arg(long, conflicts_with = "script")]
+    replay: Option<PathBuf>,
     /// Milliseconds between two deltas of a response.
     #[arg(long, default_value_t = 1)]
     delta_interval_ms: u64,
@@ -58,6 +62,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         let script =
             Script::from_path(path).map_err(|error| CliError::Message(error.to_string()))?;
         builder = builder.script(script);
+    }
+    if let Some(path) = &args.replay {
+        let replay =
+            Replay::from_path(path).map_err(|error| CliError::Message(error.to_string()))?;
+        builder = builder.replay(replay);
     }
     let server = builder
         .start()
