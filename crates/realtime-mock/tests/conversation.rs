@@ -901,3 +901,47 @@ fn kept_audio_is_capped_oldest_first() {
     client.close();
     assert_session_ok(&server, 0);
 }
+
+#[test]
+fn truncating_while_the_audio_streams_keeps_the_cut() {
+    let _guard = watchdog("truncate_streaming", Duration::from_secs(30));
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say(
+            "A sentence that is spoken slowly, word after word.",
+        )))
+        .delta_interval(Duration::from_millis(15))
+        .start()
+        .unwrap();
+    let mut client = Client::connect(&server.url());
+    client.recv_until("session.created");
+    client.send(json!({"type": "response.create"}));
+    let events = client.recv_until_nth("response.output_audio.delta", 3);
+    let item_id = of_type(&events, "response.output_item.added")[0]["item"]["id"].clone();
+    client.send(json!({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": 150}));
+    let events = client.recv_until("response.done");
+    assert_eq!(
+        of_type(&events, "conversation.item.truncated").len(),
+        1,
+        "{:?}",
+        types(&events)
+    );
+    assert_eq!(
+        events.last().unwrap()["response"]["status"],
+        "completed",
+        "truncation does not cancel"
+    );
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": item_id}));
+    let item = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap()["item"]
+        .clone();
+    let audio = base64::engine::general_purpose::STANDARD
+        .decode(item["content"][0]["audio"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(audio.len(), 150 * 48);
+    assert_eq!(item["content"][0]["transcript"], "");
+    assert_eq!(item["status"], "completed");
+    client.close();
+    assert_session_ok(&server, 0);
+}

@@ -1445,11 +1445,21 @@ impl Core {
                     return;
                 };
                 output.part_added = true;
-                let part = match &output.kind {
-                    OutputKind::Message { audio: true, .. } => ContentPart::output_audio(""),
-                    _ => ContentPart::output_text(""),
+                let speaks = matches!(output.kind, OutputKind::Message { audio: true, .. });
+                let part = if speaks {
+                    ContentPart::output_audio("")
+                } else {
+                    ContentPart::output_text("")
                 };
                 let item_id = output.item_id.clone();
+                // The conversation's item has its part from now on (retrieve and truncate see
+                // the audio as it comes).
+                if let Some(stored) = self.conversation.get_mut(item_id.as_str()) {
+                    if let ItemKind::Message(message) = &mut stored.item.kind {
+                        message.content = vec![part.clone()];
+                    }
+                    stored.audio = vec![speaks.then(Vec::new)];
+                }
                 let event =
                     ResponseContentPartAdded::new(response_id, item_id, index as u32, 0, part);
                 self.emit(event.into());
@@ -1478,9 +1488,16 @@ impl Core {
                 let OutputKind::Message { audio_sent, .. } = &mut output.kind else {
                     return;
                 };
-                audio_sent.extend_from_slice(&chunk);
+                *audio_sent += chunk.len() as u64;
                 self.spoke = true;
                 let item_id = output.item_id.clone();
+                if let Some(stored) = self.conversation.get_mut(item_id.as_str()) {
+                    // After a truncation, the audio past the cut is not kept.
+                    if let (false, Some(Some(audio))) = (stored.truncated, stored.audio.first_mut())
+                    {
+                        audio.extend_from_slice(&chunk);
+                    }
+                }
                 let event =
                     ResponseOutputAudioDelta::new(response_id, item_id, index as u32, 0, chunk);
                 self.emit(event.into());
@@ -1599,24 +1616,20 @@ impl Core {
         item
     }
 
-    /// Puts an output item's final content into the conversation.
+    /// Puts an output item's final content into the conversation (its audio is there already).
     fn store_final(&mut self, output: &Output, item: &Item) {
         let Some(stored) = self.conversation.get_mut(output.item_id.as_str()) else {
             return;
         };
         if stored.truncated {
-            return;
+            // Keep the cut: only the status moves on.
+            stored.item.status = item.status.clone();
+        } else {
+            stored.item = item.clone();
         }
-        stored.item = item.clone();
-        stored.audio = match &output.kind {
-            OutputKind::Message {
-                audio: true,
-                audio_sent,
-                ..
-            } => vec![Some(audio_sent.clone())],
-            OutputKind::Message { .. } => vec![None],
-            OutputKind::Call { .. } => Vec::new(),
-        };
+        if let OutputKind::Call { .. } = output.kind {
+            stored.audio = Vec::new();
+        }
         self.conversation
             .limit_audio(self.config.audio_retention_cap);
     }
@@ -1712,7 +1725,7 @@ fn usage(run: &ResponseRun) -> Usage {
                 sent, audio_sent, ..
             } => {
                 text += tokens::estimate(sent);
-                audio_bytes += audio_sent.len() as u64;
+                audio_bytes += audio_sent;
             }
             OutputKind::Call { sent, .. } => text += tokens::estimate(sent),
         }
