@@ -18,6 +18,9 @@
 //!
 //! // Any WebSocket client will do; here, tungstenite with hand-written JSON.
 //! let (mut socket, _) = tungstenite::connect(server.url())?;
+//! # if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_ref() {
+//! #     tcp.set_read_timeout(Some(Duration::from_secs(5)))?; // No test may hang.
+//! # }
 //! socket.send(r#"{"type":"conversation.item.create","item":{"type":"message","role":"user",
 //!     "content":[{"type":"input_text","text":"Hello there"}]}}"#.into())?;
 //! socket.send(r#"{"type":"response.create","response":{"output_modalities":["text"]}}"#.into())?;
