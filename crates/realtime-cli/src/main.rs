@@ -22,6 +22,8 @@ enum Command {
     Decode(cmd::decode::Args),
     /// Re-encode client events for the GA or the beta dialect.
     Encode(cmd::encode::Args),
+    /// Serve a loopback mock of the Realtime API (GA and beta, scripted replies, recordings).
+    Mock(cmd::mock::Args),
     /// Replay a recorded session through the session machine and print the final state as JSON.
     Replay(cmd::replay::Args),
 }
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Encode(args) => cmd::encode::run(args),
+        Command::Mock(args) => cmd::mock::run(args),
         Command::Replay(args) => cmd::replay::run(args),
     };
     match result {

@@ -70,6 +70,7 @@ pub(crate) struct Config {
     pub(crate) seed: Option<u64>,
     pub(crate) recording_cap: usize,
     pub(crate) input_buffer_cap: usize,
+    pub(crate) audio_retention_cap: usize,
     pub(crate) audio_chunk: Duration,
     pub(crate) ms_per_char: u32,
     pub(crate) read_buffer_size: usize,
@@ -93,6 +94,7 @@ impl Default for Config {
             seed: None,
             recording_cap: 64 << 20,
             input_buffer_cap: 64 << 20,
+            audio_retention_cap: 64 << 20,
             audio_chunk: Duration::from_millis(100),
             ms_per_char: 60,
             read_buffer_size: 4 * 1024,
@@ -192,6 +194,14 @@ impl MockServerBuilder {
     /// `error`. Default: 64 MiB.
     pub fn input_buffer_cap(mut self, bytes: usize) -> Self {
         self.config.input_buffer_cap = bytes;
+        self
+    }
+
+    /// The most audio (input and output) a session's conversation keeps for
+    /// `conversation.item.retrieve` and `conversation.item.truncate`; past it, the oldest items
+    /// lose their audio. Default: 64 MiB (about 23 minutes of PCM16).
+    pub fn audio_retention_cap(mut self, bytes: usize) -> Self {
+        self.config.audio_retention_cap = bytes;
         self
     }
 

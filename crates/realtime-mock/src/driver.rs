@@ -205,12 +205,12 @@ async fn run(
                 }
                 Some(Ok(_)) => {} // Pings are answered by the WebSocket layer.
                 Some(Err(error)) => {
-                    return client_close.unwrap_or(SessionEnd::Disconnected {
+                    return client_close.unwrap_or_else(|| SessionEnd::Disconnected {
                         error: error.to_string(),
                     });
                 }
                 None => {
-                    return client_close.unwrap_or(SessionEnd::Disconnected {
+                    return client_close.unwrap_or_else(|| SessionEnd::Disconnected {
                         error: "the connection closed without a close frame".to_owned(),
                     });
                 }

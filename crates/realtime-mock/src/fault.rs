@@ -1,27 +1,26 @@
 //! Faults the server injects on request: what a flaky network, a slow model or a misbehaving
 //! service does to a client.
-//!
-//! A fault is armed with a [`Trigger`] and fires once. Faults given to the server builder
-//! ([`MockServerBuilder::fault`](crate::MockServerBuilder::fault)) are armed in every session
-//! when it opens; [`MockServer::inject`](crate::MockServer::inject) arms one in a running
-//! session. Both are deterministic: a fault armed before the client sends its next event is in
-//! place when that event is handled.
-//!
-//! ```
-//! use std::time::Duration;
-//! use realtime_mock::{Fault, MockServer, Trigger};
-//!
-//! // Every session: the TCP connection drops after the third delta of the first response.
-//! let server = MockServer::builder()
-//!     .fault(Trigger::AfterDeltas(3), Fault::Drop)
-//!     .start()?;
-//! # drop(server);
-//! # Ok::<(), realtime_mock::StartError>(())
-//! ```
 
 use std::time::Duration;
 
 /// What goes wrong.
+///
+/// A fault is armed with a [`Trigger`] and fires once. Faults given to the server builder
+/// ([`MockServerBuilder::fault`](crate::MockServerBuilder::fault)) are armed in every session
+/// when it opens; [`MockServer::inject`](crate::MockServer::inject) arms one in a running
+/// session. Both are deterministic: a fault armed before the client sends its next event is in
+/// place when that event is handled.
+///
+/// ```
+/// use realtime_mock::{Fault, MockServer, Trigger};
+///
+/// // Every session: the TCP connection drops after the third delta of the first response.
+/// let server = MockServer::builder()
+///     .fault(Trigger::AfterDeltas(3), Fault::Drop)
+///     .start()?;
+/// # drop(server);
+/// # Ok::<(), realtime_mock::StartError>(())
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum Fault {

@@ -309,7 +309,7 @@ fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handsh
     }
     if let Some(expected) = api_key {
         let offered: Vec<&str> = credentials.iter().filter_map(|(_, key)| *key).collect();
-        if !offered.iter().any(|key| *key == expected) {
+        if !offered.contains(&expected) {
             let message = match offered.first() {
                 None => "You didn't provide an API key. You need to provide your API key in an \
                          Authorization header using Bearer auth (i.e. Authorization: Bearer \

@@ -18,6 +18,9 @@
 //!
 //! // Any WebSocket client will do; here, tungstenite with hand-written JSON.
 //! let (mut socket, _) = tungstenite::connect(server.url())?;
+//! # if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_ref() {
+//! #     tcp.set_read_timeout(Some(Duration::from_secs(5)))?; // No test may hang.
+//! # }
 //! socket.send(r#"{"type":"conversation.item.create","item":{"type":"message","role":"user",
 //!     "content":[{"type":"input_text","text":"Hello there"}]}}"#.into())?;
 //! socket.send(r#"{"type":"response.create","response":{"output_modalities":["text"]}}"#.into())?;
@@ -56,17 +59,27 @@
 //!   and close code 4000 as OpenAI does today.
 //! - **The service**: `session.update` merged into the effective session; items created
 //!   (honouring `previous_item_id` and `"root"`), retrieved with their audio, truncated, and
-//!   deleted; the input audio buffer with manual commit and server VAD computed from the audio's
-//!   energy ([`vad`](crate) settings from `turn_detection`); input transcription; text, audio
-//!   (PCM16 or G.711, with a synthetic voice) and function-call responses with usage;
-//!   cancellation and barge-in; out-of-band responses; the real error codes, each carrying the
-//!   client's `event_id`. Deltas are paced ([`delta_interval`](MockServerBuilder::delta_interval))
-//!   so clients can cancel mid-response.
+//!   deleted; the input audio buffer with manual commit, and server VAD computed from the
+//!   audio's energy on the input timeline (a 10 ms frame is speech when its RMS reaches
+//!   `threshold × 0.05` of full scale; prefix padding and silence duration as configured);
+//!   input transcription; text, audio (PCM16 or G.711, a synthetic voice) and function-call
+//!   responses with usage; cancellation and barge-in; out-of-band responses; the real error
+//!   codes, each carrying the client's `event_id`. Deltas are paced
+//!   ([`delta_interval`](MockServerBuilder::delta_interval)) so clients can cancel mid-response.
 //! - **Scripted replies** ([`Script`], [`Respond`]): JSON rules, the same in Rust, or a closure.
 //! - **Recording** ([`SessionRecord`]): every frame, both directions, exportable as JSON lines.
 //! - **Replay** ([`Replay`]): serve a recorded session.
 //! - **Faults** ([`Fault`], [`Trigger`]): drop or close mid-response, stall, slow deltas,
 //!   garbage, binary and oversized frames, unknown events, session expiry.
+//!
+//! # Event order
+//!
+//! The mock follows protocol.md §8 in both dialects. Where §8 and the recorded sessions leave
+//! a choice, it takes the documented one and says so here: `response.output_item.done` comes
+//! before the GA `conversation.item.done` (§8.2; the recordings show both orders, and §8.1
+//! tells clients to key on ids); beta sessions open with `session.created` then
+//! `conversation.created`; `rate_limits.updated` follows `response.done` (as in the GA
+//! recordings); input transcription deltas interleave with the response they triggered.
 //!
 //! # Scale
 //!

@@ -1,10 +1,5 @@
 //! Replaying a recorded session: the server sends what the real service sent, in answer to
 //! the client's events.
-//!
-//! A recording is a sequence `S0* C1 S1* C2 S2* ...` of server events (`S`) and client events
-//! (`C`). The server sends `S0*` when the client connects, and `Sk*` when the client sends its
-//! k-th event, whatever that event is (the recorded client events are kept for comparison in
-//! the session's record). Events go out verbatim, ids and all.
 
 use std::path::Path;
 
@@ -15,7 +10,12 @@ use serde_json::value::RawValue;
 use crate::error::ReplayError;
 use crate::record::event_type_of;
 
-/// A recorded session to serve; see the [module docs](self).
+/// A recorded session to serve ([`MockServerBuilder::replay`](crate::MockServerBuilder::replay)).
+///
+/// A recording is a sequence `S0* C1 S1* C2 S2* ...` of server events (`S`) and client events
+/// (`C`). The server sends `S0*` when the client connects, and `Sk*` when the client sends its
+/// k-th event, whatever that event is (the recorded client events are kept, for comparison).
+/// Events go out verbatim, ids and all.
 ///
 /// ```
 /// use realtime_mock::Replay;

@@ -436,8 +436,14 @@ fn example(schema: &Value, depth: usize) -> Value {
             Some("uri") => "https://example.com",
             _ => "example",
         }),
-        Some("integer") => schema.get("minimum").cloned().unwrap_or(Value::from(1)),
-        Some("number") => schema.get("minimum").cloned().unwrap_or(Value::from(1.0)),
+        Some("integer") => schema
+            .get("minimum")
+            .cloned()
+            .unwrap_or_else(|| Value::from(1)),
+        Some("number") => schema
+            .get("minimum")
+            .cloned()
+            .unwrap_or_else(|| Value::from(1.0)),
         Some("boolean") => Value::Bool(true),
         _ => Value::Null,
     }

@@ -870,3 +870,78 @@ fn seeded_servers_repeat_themselves() {
     let ids: std::collections::HashSet<_> = first.iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(ids.len(), first.len(), "event ids are unique");
 }
+
+#[test]
+fn kept_audio_is_capped_oldest_first() {
+    let _guard = watchdog("audio_cap", Duration::from_secs(30));
+    let server = MockServer::builder()
+        .audio_retention_cap(15_000)
+        .start()
+        .unwrap();
+    let mut client = Client::connect(&server.url());
+    client.recv_until("session.created");
+    for id in ["item_old", "item_new"] {
+        // 200 ms of PCM16 each: 9,600 bytes; only one fits under the cap.
+        client.send(json!({"type": "conversation.item.create", "item": {"id": id, "type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": base64(&tone(200))}]}}));
+        client.recv_until("conversation.item.done");
+    }
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": "item_old"}));
+    let old = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap();
+    assert!(old["item"]["content"][0].get("audio").is_none());
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": "item_new"}));
+    let new = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap();
+    assert_eq!(new["item"]["content"][0]["audio"], base64(&tone(200)));
+    client.close();
+    assert_session_ok(&server, 0);
+}
+
+#[test]
+fn truncating_while_the_audio_streams_keeps_the_cut() {
+    let _guard = watchdog("truncate_streaming", Duration::from_secs(30));
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say(
+            "A sentence that is spoken slowly, word after word.",
+        )))
+        .delta_interval(Duration::from_millis(15))
+        .start()
+        .unwrap();
+    let mut client = Client::connect(&server.url());
+    client.recv_until("session.created");
+    client.send(json!({"type": "response.create"}));
+    let events = client.recv_until_nth("response.output_audio.delta", 3);
+    let item_id = of_type(&events, "response.output_item.added")[0]["item"]["id"].clone();
+    client.send(json!({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": 150}));
+    let events = client.recv_until("response.done");
+    assert_eq!(
+        of_type(&events, "conversation.item.truncated").len(),
+        1,
+        "{:?}",
+        types(&events)
+    );
+    assert_eq!(
+        events.last().unwrap()["response"]["status"],
+        "completed",
+        "truncation does not cancel"
+    );
+    client.send(json!({"type": "conversation.item.retrieve", "item_id": item_id}));
+    let item = client
+        .recv_until("conversation.item.retrieved")
+        .pop()
+        .unwrap()["item"]
+        .clone();
+    let audio = base64::engine::general_purpose::STANDARD
+        .decode(item["content"][0]["audio"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(audio.len(), 150 * 48);
+    assert_eq!(item["content"][0]["transcript"], "");
+    assert_eq!(item["status"], "completed");
+    client.close();
+    assert_session_ok(&server, 0);
+}

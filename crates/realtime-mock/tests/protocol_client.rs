@@ -15,7 +15,7 @@ fn a_published_protocol_client_holds_a_full_conversation_in_both_dialects() {
     let _guard = watchdog("published_client", Duration::from_secs(60));
     let server = MockServer::builder()
         .script(Script::from_json(SCRIPT).unwrap())
-        .delta_interval(Duration::from_millis(2))
+        .delta_interval(Duration::from_millis(5))
         .start()
         .unwrap();
     for (index, dialect) in [Dialect::Ga, Dialect::Beta].into_iter().enumerate() {

@@ -155,6 +155,27 @@ impl Conversation {
         })
     }
 
+    /// Drops the audio of the oldest items until the conversation keeps at most `cap` bytes of
+    /// audio (their items stay; retrieving them shows no audio).
+    pub(crate) fn limit_audio(&mut self, cap: usize) {
+        let mut total: usize = self
+            .items
+            .iter()
+            .flat_map(|stored| stored.audio.iter().flatten())
+            .map(Vec::len)
+            .sum();
+        for stored in &mut self.items {
+            if total <= cap {
+                return;
+            }
+            for audio in &mut stored.audio {
+                if let Some(bytes) = audio.take() {
+                    total -= bytes.len();
+                }
+            }
+        }
+    }
+
     /// Total input audio of user items, in bytes (for usage).
     pub(crate) fn user_audio_bytes(&self) -> usize {
         self.items
@@ -195,6 +216,11 @@ mod tests {
         assert_eq!(ids, ["root", "a", "b", "c"]);
         assert!(!conversation.can_place(&Place::After("zz".into())));
         assert!(conversation.remove("b").is_some());
+        conversation.items[0].audio = vec![Some(vec![0; 10])];
+        conversation.items[1].audio = vec![Some(vec![0; 10])];
+        conversation.limit_audio(15);
+        assert_eq!(conversation.items[0].audio, [None]);
+        assert_eq!(conversation.items[1].audio, [Some(vec![0; 10])]);
         assert_eq!(conversation.last_id(), Some("c".into()));
     }
 }

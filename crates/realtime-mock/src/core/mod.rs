@@ -212,7 +212,8 @@ impl Core {
             core.open(handshake);
         }
         if let Some(duration) = core.config.max_session_duration {
-            core.expires_at = Some(now + duration);
+            // A duration past the clock's range means never.
+            core.expires_at = now.checked_add(duration);
         }
         let faults = core.config.faults.clone();
         for (trigger, fault) in faults {
@@ -305,7 +306,7 @@ impl Core {
                 return;
             }
             if !finished {
-                run.set_next_at(now + self.delta_interval);
+                run.set_next_at(later(now, self.delta_interval));
                 self.runs.insert(index, run);
                 index += 1;
             }
@@ -410,9 +411,10 @@ impl Core {
         if let ServerEvent::InputAudioTranscriptionCompleted(completed) = &event {
             // The service reports whole seconds as an integer.
             let seconds = completed.usage.as_ref().and_then(|usage| usage.seconds);
-            if let (Some(seconds), Some(usage)) = (seconds, value.get_mut("usage")) {
+            let usage = value.get_mut("usage").and_then(Value::as_object_mut);
+            if let (Some(seconds), Some(usage)) = (seconds, usage) {
                 if seconds.fract() == 0.0 && (0.0..1e15).contains(&seconds) {
-                    usage["seconds"] = Value::from(seconds as u64);
+                    usage.insert("seconds".to_owned(), Value::from(seconds as u64));
                 }
             }
         }
@@ -518,7 +520,7 @@ impl Core {
                     event_type: Some("mock.unknown_event".to_owned()),
                 });
             }
-            Fault::ExpireSession { after } => self.expires_at = Some(now + after),
+            Fault::ExpireSession { after } => self.expires_at = now.checked_add(after),
         }
     }
 
@@ -863,6 +865,8 @@ impl Core {
         stored.heard = Some(heard.clone());
         let event_item = stored.for_event(self.dialect);
         let previous = self.conversation.insert(&Place::End, stored);
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
         self.emit_inserted(previous, event_item);
         self.start_transcription(item_id, &heard, duration_ms);
     }
@@ -905,13 +909,14 @@ impl Core {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        self.runs.push(Run::Transcription(TranscriptionRun {
-            item_id,
-            pieces,
-            transcript: heard.to_owned(),
-            usage,
-            next_at: self.now,
-        }));
+        self.runs
+            .push(Run::Transcription(Box::new(TranscriptionRun {
+                item_id,
+                pieces,
+                transcript: heard.to_owned(),
+                usage,
+                next_at: self.now,
+            })));
     }
 
     /// Sends the next transcription delta, or `completed`; true when finished.
@@ -1007,6 +1012,8 @@ impl Core {
         let heard = stored.heard.clone();
         let event_item = stored.for_event(self.dialect);
         let previous = self.conversation.insert(&place, stored);
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
         self.emit_inserted(previous, event_item);
         if let (Some(bytes), Some(heard)) = (transcribe, heard) {
             let duration_ms = bytes.len() as u64 / audio::bytes_per_ms(&format);
@@ -1284,8 +1291,8 @@ impl Core {
         }
         self.advance(&mut run, false);
         if !run.is_finished() && !self.closed {
-            run.next_at = now + self.delta_interval;
-            self.runs.push(Run::Response(run));
+            run.next_at = later(now, self.delta_interval);
+            self.runs.push(Run::Response(Box::new(run)));
         }
     }
 
@@ -1408,7 +1415,7 @@ impl Core {
                     return;
                 };
                 output.added = true;
-                let item = in_progress_item(output);
+                let item = self.spelled(in_progress_item(output));
                 self.emit(ResponseOutputItemAdded::new(response_id, index as u32, item).into());
             }
             Step::ConversationAdded(index) => {
@@ -1438,11 +1445,21 @@ impl Core {
                     return;
                 };
                 output.part_added = true;
-                let part = match &output.kind {
-                    OutputKind::Message { audio: true, .. } => ContentPart::output_audio(""),
-                    _ => ContentPart::output_text(""),
+                let speaks = matches!(output.kind, OutputKind::Message { audio: true, .. });
+                let part = if speaks {
+                    ContentPart::output_audio("")
+                } else {
+                    ContentPart::output_text("")
                 };
                 let item_id = output.item_id.clone();
+                // The conversation's item has its part from now on (retrieve and truncate see
+                // the audio as it comes).
+                if let Some(stored) = self.conversation.get_mut(item_id.as_str()) {
+                    if let ItemKind::Message(message) = &mut stored.item.kind {
+                        message.content = vec![part.clone()];
+                    }
+                    stored.audio = vec![speaks.then(Vec::new)];
+                }
                 let event =
                     ResponseContentPartAdded::new(response_id, item_id, index as u32, 0, part);
                 self.emit(event.into());
@@ -1471,9 +1488,16 @@ impl Core {
                 let OutputKind::Message { audio_sent, .. } = &mut output.kind else {
                     return;
                 };
-                audio_sent.extend_from_slice(&chunk);
+                *audio_sent += chunk.len() as u64;
                 self.spoke = true;
                 let item_id = output.item_id.clone();
+                if let Some(stored) = self.conversation.get_mut(item_id.as_str()) {
+                    // After a truncation, the audio past the cut is not kept.
+                    if let (false, Some(Some(audio))) = (stored.truncated, stored.audio.first_mut())
+                    {
+                        audio.extend_from_slice(&chunk);
+                    }
+                }
                 let event =
                     ResponseOutputAudioDelta::new(response_id, item_id, index as u32, 0, chunk);
                 self.emit(event.into());
@@ -1568,17 +1592,14 @@ impl Core {
                 if !run.out_of_band {
                     self.store_final(output, &item);
                 }
+                let item = self.spelled(item);
                 self.emit(ResponseOutputItemDone::new(response_id, index as u32, item).into());
             }
             Step::ConversationDone(index) => {
                 let Some(output) = run.outputs.get(index) else {
                     return;
                 };
-                let mut item = final_item(output);
-                if self.dialect == Dialect::Beta {
-                    item.extra
-                        .insert("object".to_owned(), Value::from("realtime.item"));
-                }
+                let item = self.spelled(final_item(output));
                 // The service often sends `previous_item_id: null` here (see the recordings).
                 self.emit(ConversationItemDone::new(item).into());
             }
@@ -1586,27 +1607,34 @@ impl Core {
         }
     }
 
-    /// Puts an output item's final content into the conversation.
+    /// An item as the dialect's service writes it in events: beta adds `object`.
+    fn spelled(&self, mut item: Item) -> Item {
+        if self.dialect == Dialect::Beta {
+            item.extra
+                .insert("object".to_owned(), Value::from("realtime.item"));
+        }
+        item
+    }
+
+    /// Puts an output item's final content into the conversation (its audio is there already).
     fn store_final(&mut self, output: &Output, item: &Item) {
         let Some(stored) = self.conversation.get_mut(output.item_id.as_str()) else {
             return;
         };
         if stored.truncated {
-            return;
+            // Keep the cut: only the status moves on.
+            stored.item.status = item.status.clone();
+        } else {
+            stored.item = item.clone();
         }
-        stored.item = item.clone();
-        stored.audio = match &output.kind {
-            OutputKind::Message {
-                audio: true,
-                audio_sent,
-                ..
-            } => vec![Some(audio_sent.clone())],
-            OutputKind::Message { .. } => vec![None],
-            OutputKind::Call { .. } => Vec::new(),
-        };
+        if let OutputKind::Call { .. } = output.kind {
+            stored.audio = Vec::new();
+        }
+        self.conversation
+            .limit_audio(self.config.audio_retention_cap);
     }
 
-    fn finish_response(&mut self, run: &mut ResponseRun) {
+    fn finish_response(&mut self, run: &ResponseRun) {
         let mut response = run.response.clone();
         let (status, details) = match &run.finish {
             Finish::Completed => (ResponseStatus::COMPLETED, None),
@@ -1629,7 +1657,7 @@ impl Core {
             .outputs
             .iter()
             .filter(|output| output.added)
-            .map(final_item)
+            .map(|output| self.spelled(final_item(output)))
             .collect();
         let usage = usage(run);
         self.tokens_used = self
@@ -1697,7 +1725,7 @@ fn usage(run: &ResponseRun) -> Usage {
                 sent, audio_sent, ..
             } => {
                 text += tokens::estimate(sent);
-                audio_bytes += audio_sent.len() as u64;
+                audio_bytes += audio_sent;
             }
             OutputKind::Call { sent, .. } => text += tokens::estimate(sent),
         }
@@ -1726,6 +1754,14 @@ fn usage(run: &ResponseRun) -> Usage {
     usage.input_token_details = Some(input);
     usage.output_token_details = Some(output);
     usage
+}
+
+/// `now + by`, or as late as the clock allows (pacing intervals are the caller's to choose).
+fn later(now: Instant, by: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(YEAR))
+        .unwrap_or(now)
 }
 
 /// A recorded server event to send as it is.

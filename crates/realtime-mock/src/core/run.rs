@@ -36,11 +36,12 @@ pub(crate) enum Step {
 /// What an output item is, and what it has sent so far.
 #[derive(Clone, Debug)]
 pub(crate) enum OutputKind {
-    /// An assistant message; `sent` is the text (or transcript) so far.
+    /// An assistant message; `sent` is the text (or transcript) so far, `audio_sent` the
+    /// bytes of audio so far (the audio itself is kept by the conversation).
     Message {
         audio: bool,
         sent: String,
-        audio_sent: Vec<u8>,
+        audio_sent: u64,
     },
     /// A function call; `sent` is the arguments so far.
     Call {
@@ -136,7 +137,7 @@ impl ResponseRun {
                 OutputKind::Message {
                     audio: message.audio.is_some(),
                     sent: String::new(),
-                    audio_sent: Vec::new(),
+                    audio_sent: 0,
                 },
             ));
             open(&mut steps, index);
@@ -290,8 +291,8 @@ pub(crate) struct TranscriptionRun {
 /// Something paced.
 #[derive(Debug)]
 pub(crate) enum Run {
-    Response(ResponseRun),
-    Transcription(TranscriptionRun),
+    Response(Box<ResponseRun>),
+    Transcription(Box<TranscriptionRun>),
 }
 
 impl Run {

@@ -296,12 +296,16 @@ mod tests {
     #[test]
     fn modality_combinations_per_dialect() {
         let (t, a) = (Modality::TEXT, Modality::AUDIO);
-        assert!(modalities_allowed(Dialect::Ga, &[t.clone()]));
-        assert!(modalities_allowed(Dialect::Ga, &[a.clone()]));
-        assert!(!modalities_allowed(Dialect::Ga, &[a.clone(), t.clone()]));
-        assert!(modalities_allowed(Dialect::Beta, &[a.clone(), t.clone()]));
-        assert!(modalities_allowed(Dialect::Beta, &[t.clone()]));
-        assert!(!modalities_allowed(Dialect::Beta, &[a.clone()]));
+        let allowed = |dialect, modalities: &[&Modality]| {
+            let modalities: Vec<Modality> = modalities.iter().map(|&m| m.clone()).collect();
+            modalities_allowed(dialect, &modalities)
+        };
+        assert!(allowed(Dialect::Ga, &[&t]));
+        assert!(allowed(Dialect::Ga, &[&a]));
+        assert!(!allowed(Dialect::Ga, &[&a, &t]));
+        assert!(allowed(Dialect::Beta, &[&a, &t]));
+        assert!(allowed(Dialect::Beta, &[&t]));
+        assert!(!allowed(Dialect::Beta, &[&a]));
         assert_eq!(describe_modalities(&[a, t]), "['audio', 'text']");
     }
 }

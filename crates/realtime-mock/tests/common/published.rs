@@ -15,7 +15,7 @@ pub const SCRIPT: &str = r#"{"rules": [
     {"when": "hello", "say": "Hello! How can I help?"},
     {"when": "microphone", "say": "I heard you."}],
   "after_tool_output": {"say": "It is 21 degrees in Paris."},
-  "default": {"say": "This is a long default answer, long enough to be cancelled in the middle of it."},
+  "default": {"say": "This is a long default answer, long enough to be cancelled in the middle of it: it goes on and on about nothing in particular, one word after another, so that a client has plenty of time to say stop before the last word arrives."},
   "transcript": "testing the microphone"}"#;
 
 /// A whole conversation, in the dialect's own JSON; returns every event the client received.
