@@ -4,8 +4,8 @@
 //! - [`WavWriter`]: audio arrives in chunks and the output can seek (a file): sizes are
 //!   filled in by [`WavWriter::finalize`]. Built on `hound`.
 //! - [`streaming_wav_header`]: the output cannot seek (a pipe): a header whose sizes say
-//!   "until the end", as ffmpeg writes to a pipe and the converter
-//!   this crate is growing will read.
+//!   "until the end", as ffmpeg writes to a pipe and this crate's [`Converter`](crate::Converter)
+//!   reads.
 
 use std::io::{Seek, Write};
 
