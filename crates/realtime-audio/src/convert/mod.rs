@@ -160,7 +160,6 @@ impl Default for ConverterConfig {
 /// assert_eq!(audio.len(), 250 * 48); // PCM16 24 kHz mono: 48 bytes per millisecond
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Converter {
     config: ConverterConfig,
     stage: Stage,
@@ -178,23 +177,6 @@ pub struct Converter {
     data_received: u64,
     failed: Option<InputError>,
     finished: bool,
-}
-
-/// Where the converter is in the input.
-#[derive(Debug)]
-enum Stage {
-    /// Collecting the first bytes to recognise the container.
-    Sniff { head: [u8; SNIFF_LEN], len: usize },
-    /// Collecting an 8-byte chunk header.
-    ChunkHeader { header: [u8; 8], len: usize },
-    /// Collecting the `fmt ` body (`len` bytes, then a pad byte if `len` is odd).
-    Fmt { body: Vec<u8>, len: u32 },
-    /// Skipping the rest of a chunk that is not audio.
-    Skip { remaining: u64 },
-    /// Audio bytes; `None` for "until the end of the input".
-    Data { remaining: Option<u64> },
-    /// The data chunk is over; the rest of the input is ignored.
-    Done,
 }
 
 impl Converter {
@@ -622,6 +604,39 @@ impl Converter {
         };
         stage + self.pipeline.as_ref().map_or(0, Pipeline::heap_len)
     }
+}
+
+impl fmt::Debug for Converter {
+    /// A summary: the queued audio itself is left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Converter")
+            .field("config", &self.config)
+            .field("stage", &self.stage)
+            .field("source", &self.source)
+            .field("produced_samples", &self.produced_samples())
+            .field("pending_len", &self.output.len())
+            .field("data_received", &self.data_received)
+            .field("failed", &self.failed)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the converter is in the input.
+#[derive(Debug)]
+enum Stage {
+    /// Collecting the first bytes to recognise the container.
+    Sniff { head: [u8; SNIFF_LEN], len: usize },
+    /// Collecting an 8-byte chunk header.
+    ChunkHeader { header: [u8; 8], len: usize },
+    /// Collecting the `fmt ` body (`len` bytes, then a pad byte if `len` is odd).
+    Fmt { body: Vec<u8>, len: u32 },
+    /// Skipping the rest of a chunk that is not audio.
+    Skip { remaining: u64 },
+    /// Audio bytes; `None` for "until the end of the input".
+    Data { remaining: Option<u64> },
+    /// The data chunk is over; the rest of the input is ignored.
+    Done,
 }
 
 /// The smaller of a slice length and a byte count.

@@ -141,6 +141,7 @@ impl Resampler {
             self.run_chunk(target, emit);
             flushed += 1;
         }
+        debug_assert_eq!(self.frames_out, target, "the flush bound was too small");
         self.input.clear();
     }
 
