@@ -196,6 +196,23 @@ fn push_pattern_does_not_change_the_output() {
     }
 }
 
+/// Anchors, pain point 10: a 16 → 24 kHz resampler fed 10 ms microphone frames must keep its
+/// state across frames, or the output is near-silence and the server's VAD never fires.
+#[test]
+fn microphone_frames_of_10_ms_keep_their_energy() {
+    let signal = TestSignal::speech_like();
+    let mic = signal.pcm16_at(16_000);
+    let format = RawFormat::new(SampleEncoding::Signed16, 16_000, 1).unwrap();
+    let config = ConverterConfig::default().with_input(InputFormat::Raw(format));
+    let (_, framed) = run(config, &mic, &[320]); // 10 ms of 16 kHz PCM16
+    let (_, whole) = run(config, &mic, &[mic.len()]);
+    assert_eq!(framed, whole);
+    let voiced = 7_200..43_200; // 300 ms to 1.8 s at 24 kHz
+    let output = rms(&samples(&framed)[voiced.clone()]);
+    let ideal = rms(&signal.render(24_000)[voiced]);
+    assert!((output - ideal).abs() < 0.01 * ideal, "{output} vs {ideal}");
+}
+
 #[test]
 fn chunks_have_the_configured_duration() {
     let wav = TestSignal::sine(TONE_HZ, AMPLITUDE, 1_050)
@@ -650,6 +667,8 @@ fn a_full_output_queue_refuses_input_without_consuming_it() {
         output.extend_from_slice(&chunk);
     }
     converter.push(&wav[5_000..]).unwrap();
+    // Debug output summarises the queue rather than printing it.
+    assert!(format!("{converter:?}").len() < 1_000);
     converter.finish().unwrap();
     while let Some(chunk) = converter.poll_chunk() {
         output.extend_from_slice(&chunk);
