@@ -32,7 +32,8 @@ pub trait Client: Send {
     fn with_state(&self, read: &mut dyn FnMut(&Connection));
     /// Streams audio from another task or thread, `chunk` bytes at a time with `pause` between
     /// chunks, while this client keeps receiving.
-    fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming>;
+    fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration)
+    -> Box<dyn Streaming>;
 }
 
 /// Audio streaming in the background.
@@ -92,7 +93,14 @@ mod tokio_client {
 
     pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
         let runtime = Arc::new(
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().map_err(|source| ConnectError::Io { host: "a runtime".into(), source })?,
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(|source| ConnectError::Io {
+                    host: "a runtime".into(),
+                    source,
+                })?,
         );
         let session = runtime.block_on(realtime_tokio::connect(options))?;
         Ok(Box::new(TokioClient { runtime, session }))
@@ -105,8 +113,10 @@ mod tokio_client {
 
         fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
             let session = &mut self.session;
-            match self.runtime.block_on(async { tokio::time::timeout(timeout, session.recv()).await }) {
-
+            match self
+                .runtime
+                .block_on(async { tokio::time::timeout(timeout, session.recv()).await })
+            {
                 Ok(result) => result.map(Some),
                 Err(_) => Ok(None),
             }
@@ -117,7 +127,8 @@ mod tokio_client {
         }
 
         fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError> {
-            self.runtime.block_on(self.session.answer_function_call(call_id, output))
+            self.runtime
+                .block_on(self.session.answer_function_call(call_id, output))
         }
 
         fn close(&mut self) -> Result<(), SendError> {
@@ -128,7 +139,12 @@ mod tokio_client {
             read(&self.session.state());
         }
 
-        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+        fn stream_audio(
+            &mut self,
+            audio: Vec<u8>,
+            chunk: usize,
+            pause: Duration,
+        ) -> Box<dyn Streaming> {
             let sender = self.session.sender().clone();
             let task = self.runtime.spawn(async move {
                 for piece in audio.chunks(chunk) {
@@ -137,13 +153,18 @@ mod tokio_client {
                 }
                 Ok(())
             });
-            Box::new(TokioStreaming { runtime: self.runtime.clone(), task })
+            Box::new(TokioStreaming {
+                runtime: self.runtime.clone(),
+                task,
+            })
         }
     }
 
     impl Streaming for TokioStreaming {
         fn join(self: Box<Self>) -> Result<(), SendError> {
-            self.runtime.block_on(self.task).unwrap_or(Err(SendError::Closed))
+            self.runtime
+                .block_on(self.task)
+                .unwrap_or(Err(SendError::Closed))
         }
     }
 }
@@ -171,10 +192,13 @@ mod smol_client {
 
         fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
             let session = &mut self.session;
-            smol::block_on(smol::future::or(async { session.recv().await.map(Some) }, async {
-                smol::Timer::after(timeout).await;
-                Ok(None)
-            }))
+            smol::block_on(smol::future::or(
+                async { session.recv().await.map(Some) },
+                async {
+                    smol::Timer::after(timeout).await;
+                    Ok(None)
+                },
+            ))
         }
 
         fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError> {
@@ -193,7 +217,12 @@ mod smol_client {
             read(&self.session.state());
         }
 
-        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+        fn stream_audio(
+            &mut self,
+            audio: Vec<u8>,
+            chunk: usize,
+            pause: Duration,
+        ) -> Box<dyn Streaming> {
             let sender = self.session.sender().clone();
             let task = smol::spawn(async move {
                 for piece in audio.chunks(chunk) {
@@ -225,7 +254,9 @@ mod blocking_client {
     }
 
     pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
-        Ok(Box::new(BlockingClient { session: realtime_blocking::connect(options)? }))
+        Ok(Box::new(BlockingClient {
+            session: realtime_blocking::connect(options)?,
+        }))
     }
 
     impl Client for BlockingClient {
@@ -253,7 +284,12 @@ mod blocking_client {
             read(&self.session.state());
         }
 
-        fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration) -> Box<dyn Streaming> {
+        fn stream_audio(
+            &mut self,
+            audio: Vec<u8>,
+            chunk: usize,
+            pause: Duration,
+        ) -> Box<dyn Streaming> {
             let sender = self.session.sender().clone();
             let thread = std::thread::spawn(move || {
                 for piece in audio.chunks(chunk) {
@@ -279,7 +315,11 @@ pub fn describe(event: &Event) -> String {
         Event::Server(message) => format!("server {}", message.wire_type()),
         Event::FunctionCall(call) => format!("function_call {}", call.name),
         Event::CommandFailed(failure) => {
-            format!("command_failed {} {}", failure.command, failure.error.code.as_ref().map_or("", |c| c.as_str()))
+            format!(
+                "command_failed {} {}",
+                failure.command,
+                failure.error.code.as_ref().map_or("", |c| c.as_str())
+            )
         }
         Event::Closed(info) => format!("closed {:?}", info.code),
         _ => "other".to_owned(),
@@ -333,7 +373,11 @@ pub fn until(client: &mut dyn Client, stop: impl Fn(&Event) -> bool) -> Vec<Even
     let mut events = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        assert!(!left.is_zero(), "the expected event did not arrive within {LIMIT:?}; got {:?}", events.iter().map(describe).collect::<Vec<_>>());
+        assert!(
+            !left.is_zero(),
+            "the expected event did not arrive within {LIMIT:?}; got {:?}",
+            events.iter().map(describe).collect::<Vec<_>>()
+        );
         match client.recv(left) {
             Ok(Some(event)) => {
                 let done = stop(&event);
@@ -343,7 +387,10 @@ pub fn until(client: &mut dyn Client, stop: impl Fn(&Event) -> bool) -> Vec<Even
                 }
             }
             Ok(None) => {}
-            Err(error) => panic!("receiving failed: {error}; after {:?}", events.iter().map(describe).collect::<Vec<_>>()),
+            Err(error) => panic!(
+                "receiving failed: {error}; after {:?}",
+                events.iter().map(describe).collect::<Vec<_>>()
+            ),
         }
     }
 }
@@ -370,7 +417,11 @@ pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
     let mut audio = Vec::with_capacity((silence_ms * 2 + tone_ms) * 48);
     for index in 0..(silence_ms * 2 + tone_ms) * 24 {
         let in_tone = index >= silence_ms * 24 && index < (silence_ms + tone_ms) * 24;
-        let sample = if in_tone { ((index as f64 * 0.07).sin() * 11_000.0) as i16 } else { 0 };
+        let sample = if in_tone {
+            ((index as f64 * 0.07).sin() * 11_000.0) as i16
+        } else {
+            0
+        };
         audio.extend_from_slice(&sample.to_le_bytes());
     }
     audio

@@ -4,13 +4,17 @@
 
 use std::time::Duration;
 
-use realtime_conformance::{Adapter, Client, LIMIT, describe, is, snapshot, speech, until, until_error};
-use realtime_mock::{AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, Reply, Script, Trigger};
+use realtime_conformance::{
+    Adapter, Client, LIMIT, describe, is, snapshot, speech, until, until_error,
+};
+use realtime_mock::{
+    AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, Reply, Script, Trigger,
+};
 use realtime_proto::handshake::{Credential, Endpoint, Handshake, Secret};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
 use realtime_proto::{
-    ClientEvent, ConversationTarget, Dialect, Event, Item, Modality, Model, Played, RecvError, ResponseParams, SessionConfig, Tool,
-    Transcription, TurnDetection,
+    ClientEvent, ConversationTarget, Dialect, Event, Item, Modality, Model, Played, RecvError,
+    ResponseParams, SessionConfig, Tool, Transcription, TurnDetection,
 };
 use serde_json::{Value, json};
 
@@ -23,20 +27,41 @@ struct Outcome {
 
 /// Runs `scenario` on every adapter and requires the same outcome from all.
 fn conform(scenario: impl Fn(Adapter) -> Outcome) {
-    let outcomes: Vec<(Adapter, Outcome)> = Adapter::ALL.iter().map(|adapter| (*adapter, scenario(*adapter))).collect();
+    let outcomes: Vec<(Adapter, Outcome)> = Adapter::ALL
+        .iter()
+        .map(|adapter| (*adapter, scenario(*adapter)))
+        .collect();
     let (first, expected) = &outcomes[0];
     for (adapter, outcome) in &outcomes[1..] {
-        assert_eq!(outcome.events, expected.events, "{} and {} saw different events", adapter.name(), first.name());
-        assert_eq!(outcome.state, expected.state, "{} and {} ended in different states", adapter.name(), first.name());
+        assert_eq!(
+            outcome.events,
+            expected.events,
+            "{} and {} saw different events",
+            adapter.name(),
+            first.name()
+        );
+        assert_eq!(
+            outcome.state,
+            expected.state,
+            "{} and {} ended in different states",
+            adapter.name(),
+            first.name()
+        );
     }
 }
 
 fn server(script: Script) -> MockServer {
-    MockServer::builder().script(script).seed(42).start().expect("the mock starts")
+    MockServer::builder()
+        .script(script)
+        .seed(42)
+        .start()
+        .expect("the mock starts")
 }
 
 fn connect(adapter: Adapter, url: &str) -> Box<dyn Client> {
-    adapter.connect(ConnectOptions::url(url)).unwrap_or_else(|e| panic!("{}: {e}", adapter.name()))
+    adapter
+        .connect(ConnectOptions::url(url))
+        .unwrap_or_else(|e| panic!("{}: {e}", adapter.name()))
 }
 
 fn described(events: &[Event]) -> Vec<String> {
@@ -45,24 +70,45 @@ fn described(events: &[Event]) -> Vec<String> {
 
 /// The events without the deltas, whose number can depend on timing.
 fn without_deltas(events: &[Event]) -> Vec<String> {
-    described(events).into_iter().filter(|e| !e.ends_with(".delta")).collect()
+    described(events)
+        .into_iter()
+        .filter(|e| !e.ends_with(".delta"))
+        .collect()
 }
 
 fn text_session(client: &mut dyn Client) {
-    client.send(ClientEvent::session_update(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))).unwrap();
+    client
+        .send(ClientEvent::session_update(
+            SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
+        ))
+        .unwrap();
 }
 
 #[test]
 fn connects_in_every_url_and_auth_shape_and_dialect() {
     conform(|adapter| {
-        let server = MockServer::builder().api_key("the-key").seed(1).start().unwrap();
+        let server = MockServer::builder()
+            .api_key("the-key")
+            .seed(1)
+            .start()
+            .unwrap();
         let http = server.base_url().replacen("ws://", "http://", 1);
         let shapes = [
-            ConnectOptions::new(Handshake::new(Endpoint::url(server.url())).with_credential(Credential::api_key("the-key"))),
-            ConnectOptions::new(Handshake::new(Endpoint::url(server.url())).with_credential(Credential::api_key("the-key"))).with_dialect(Dialect::Beta),
+            ConnectOptions::new(
+                Handshake::new(Endpoint::url(server.url()))
+                    .with_credential(Credential::api_key("the-key")),
+            ),
+            ConnectOptions::new(
+                Handshake::new(Endpoint::url(server.url()))
+                    .with_credential(Credential::api_key("the-key")),
+            )
+            .with_dialect(Dialect::Beta),
             ConnectOptions::azure(http.clone(), "dep", "the-key"),
             ConnectOptions::azure_preview(http.clone(), "dep", "2025-04-01-preview", "the-key"),
-            ConnectOptions::new(Handshake::new(Endpoint::azure(http.clone(), "dep")).with_credential(Credential::AzureApiKeyQuery(Secret::new("the-key")))),
+            ConnectOptions::new(
+                Handshake::new(Endpoint::azure(http, "dep"))
+                    .with_credential(Credential::AzureApiKeyQuery(Secret::new("the-key"))),
+            ),
         ];
         let mut events = Vec::new();
         for (index, options) in shapes.into_iter().enumerate() {
@@ -85,7 +131,10 @@ fn connects_in_every_url_and_auth_shape_and_dialect() {
             events.push(format!("{endpoint} {auth} beta={}", handshake.wants_beta()));
         }
         assert_eq!(events.iter().filter(|e| e.contains("beta=true")).count(), 2);
-        Outcome { events, state: Value::Null }
+        Outcome {
+            events,
+            state: Value::Null,
+        }
     });
 }
 
@@ -93,31 +142,48 @@ fn connects_in_every_url_and_auth_shape_and_dialect() {
 fn a_refused_handshake_is_typed() {
     conform(|adapter| {
         let server = MockServer::builder().api_key("the-key").start().unwrap();
-        let wrong = ConnectOptions::new(Handshake::new(Endpoint::url(server.url())).with_credential(Credential::api_key("nope")));
+        let wrong = ConnectOptions::new(
+            Handshake::new(Endpoint::url(server.url()))
+                .with_credential(Credential::api_key("nope")),
+        );
         let missing = ConnectOptions::url(server.url());
         let unknown = ConnectOptions::url(format!("{}/not/realtime", server.base_url()));
         let events = [wrong, missing, unknown]
             .into_iter()
             .map(|options| match adapter.connect(options) {
-                Err(ConnectError::Rejected(rejection)) => format!("{} {}", rejection.status, rejection.code.unwrap_or_default()),
+                Err(ConnectError::Rejected(rejection)) => format!(
+                    "{} {}",
+                    rejection.status,
+                    rejection.code.unwrap_or_default()
+                ),
                 Err(other) => format!("other error: {other}"),
                 Ok(_) => "connected".to_owned(),
             })
             .collect();
-        Outcome { events, state: Value::Null }
+        Outcome {
+            events,
+            state: Value::Null,
+        }
     });
 }
 
 fn text_turn(adapter: Adapter, dialect: Dialect) -> Outcome {
     let server = server(Script::new().with_rule("hello", Reply::say("Hello! How can I help?")));
-    let mut client = adapter.connect(ConnectOptions::url(server.url()).with_dialect(dialect)).unwrap();
+    let mut client = adapter
+        .connect(ConnectOptions::url(server.url()).with_dialect(dialect))
+        .unwrap();
     text_session(client.as_mut());
-    client.send(ClientEvent::create_item(Item::user_text("hello there"))).unwrap();
+    client
+        .send(ClientEvent::create_item(Item::user_text("hello there")))
+        .unwrap();
     client.send(ClientEvent::create_response()).unwrap();
     let events = until(client.as_mut(), |e| is(e, "response.done"));
     let state = snapshot(client.as_ref());
     assert_eq!(state["items"][1]["text"], "Hello! How can I help?");
-    Outcome { events: described(&events), state }
+    Outcome {
+        events: described(&events),
+        state,
+    }
 }
 
 #[test]
@@ -129,7 +195,12 @@ fn a_text_turn_in_ga() {
 fn a_text_turn_in_beta() {
     conform(|adapter| {
         let outcome = text_turn(adapter, Dialect::Beta);
-        assert!(outcome.events.contains(&"server response.text.delta".to_owned()), "beta names");
+        assert!(
+            outcome
+                .events
+                .contains(&"server response.text.delta".to_owned()),
+            "beta names"
+        );
         outcome
     });
 }
@@ -137,43 +208,86 @@ fn a_text_turn_in_beta() {
 #[test]
 fn an_audio_turn_with_vad_and_transcription() {
     conform(|adapter| {
-        let server = server(Script::new().with_transcript("hello from the microphone").with_rule("hello", Reply::say("Hi! I heard you.")));
+        let server = server(
+            Script::new()
+                .with_transcript("hello from the microphone")
+                .with_rule("hello", Reply::say("Hi! I heard you.")),
+        );
         let mut client = connect(adapter, &server.url());
-        let config = SessionConfig::realtime().with_transcription(Transcription::new(Model::WHISPER_1)).with_turn_detection(TurnDetection::server_vad());
+        let config = SessionConfig::realtime()
+            .with_transcription(Transcription::new(Model::WHISPER_1))
+            .with_turn_detection(TurnDetection::server_vad());
         client.send(ClientEvent::session_update(config)).unwrap();
         let streaming = client.stream_audio(speech(400, 1200), 4800, Duration::from_millis(2));
         let mut events = until(client.as_mut(), |e| is(e, "response.done"));
         streaming.join().unwrap();
         let heard = |client: &dyn Client| {
             let mut done = false;
-            client.with_state(&mut |c| done = c.conversation().transcript().first().is_some_and(|l| l.text == "hello from the microphone"));
+            client.with_state(&mut |c| {
+                done = c
+                    .conversation()
+                    .transcript()
+                    .first()
+                    .is_some_and(|l| l.text == "hello from the microphone")
+            });
             done
         };
         if !heard(client.as_ref()) {
-            events.extend(until(client.as_mut(), |e| is(e, "conversation.item.input_audio_transcription.completed")));
+            events.extend(until(client.as_mut(), |e| {
+                is(e, "conversation.item.input_audio_transcription.completed")
+            }));
         }
         let mut kinds: Vec<String> = described(&events);
         kinds.sort();
         kinds.dedup();
-        for expected in ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed", "response.output_audio.delta"] {
+        for expected in [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+            "input_audio_buffer.committed",
+            "response.output_audio.delta",
+        ] {
             assert!(kinds.contains(&format!("server {expected}")), "{expected}");
         }
-        Outcome { events: kinds, state: snapshot(client.as_ref()) }
+        Outcome {
+            events: kinds,
+            state: snapshot(client.as_ref()),
+        }
     });
 }
 
 #[test]
 fn a_function_call_round() {
     conform(|adapter| {
-        let script = Script::new().with_rule("weather", Reply::call("get_weather", json!({"city": "Paris"}))).with_after_tool_output(Reply::say("It is 21 degrees in Paris."));
+        let script = Script::new()
+            .with_rule(
+                "weather",
+                Reply::call("get_weather", json!({"city": "Paris"})),
+            )
+            .with_after_tool_output(Reply::say("It is 21 degrees in Paris."));
         let server = server(script);
         let mut client = connect(adapter, &server.url());
-        let tool = Tool::function("get_weather", "weather", json!({"type": "object", "properties": {"city": {"type": "string"}}}));
-        client.send(ClientEvent::session_update(SessionConfig::realtime().with_output_modalities([Modality::TEXT]).with_tools([tool]))).unwrap();
-        client.send(ClientEvent::create_item(Item::user_text("What is the weather in Paris?"))).unwrap();
+        let tool = Tool::function(
+            "get_weather",
+            "weather",
+            json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+        );
+        client
+            .send(ClientEvent::session_update(
+                SessionConfig::realtime()
+                    .with_output_modalities([Modality::TEXT])
+                    .with_tools([tool]),
+            ))
+            .unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text(
+                "What is the weather in Paris?",
+            )))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         let mut events = until(client.as_mut(), |e| matches!(e, Event::FunctionCall(_)));
-        let Some(Event::FunctionCall(call)) = events.last() else { unreachable!() };
+        let Some(Event::FunctionCall(call)) = events.last() else {
+            unreachable!()
+        };
         assert_eq!(call.parsed.as_ref().unwrap()["city"], "Paris");
         let call_id = call.call_id.clone();
         // The call's response may still be finishing; the answer is sent now, and the next
@@ -181,8 +295,14 @@ fn a_function_call_round() {
         client.answer(&call_id, r#"{"temperature": 21}"#).unwrap();
         events.extend(until(client.as_mut(), |e| matches!(e, Event::Server(m) if m.event().ga_name() == "response.done" && !m.raw().contains("function_call\""))));
         let state = snapshot(client.as_ref());
-        assert_eq!(state["items"].as_array().unwrap().last().unwrap()["text"], "It is 21 degrees in Paris.");
-        Outcome { events: described(&events), state }
+        assert_eq!(
+            state["items"].as_array().unwrap().last().unwrap()["text"],
+            "It is 21 degrees in Paris."
+        );
+        Outcome {
+            events: described(&events),
+            state,
+        }
     });
 }
 
@@ -190,41 +310,65 @@ fn a_function_call_round() {
 fn interrupting_cancels_and_truncates_at_what_was_played() {
     conform(|adapter| {
         let long = "This is a long answer that keeps going so there is time to interrupt it.";
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say(long))).seed(5).delta_interval(Duration::from_millis(15)).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say(long)))
+            .seed(5)
+            .delta_interval(Duration::from_millis(15))
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
-        client.send(ClientEvent::create_item(Item::user_text("talk"))).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("talk")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         let mut events = until(client.as_mut(), |e| is(e, "response.output_audio.delta"));
         let interruption = client.interrupt(Played::Ms(60)).unwrap();
         assert!(interruption.cancel.is_some());
         let end = interruption.audio_end_ms.unwrap();
-        events.extend(until(client.as_mut(), |e| is(e, "conversation.item.truncated")));
+        events.extend(until(client.as_mut(), |e| {
+            is(e, "conversation.item.truncated")
+        }));
         let state = snapshot(client.as_ref());
         assert_eq!(state["items"][1]["truncated_at"], end);
         assert_eq!(state["responses"][0]["status"], "cancelled");
-        Outcome { events: without_deltas(&events), state }
+        Outcome {
+            events: without_deltas(&events),
+            state,
+        }
     });
 }
 
 #[test]
 fn cancelling_races_are_harmless_and_reported() {
     conform(|adapter| {
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say("one two three four five six"))).seed(6).delta_interval(Duration::from_millis(20)).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("one two three four five six")))
+            .seed(6)
+            .delta_interval(Duration::from_millis(20))
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
         text_session(client.as_mut());
-        client.send(ClientEvent::create_item(Item::user_text("go"))).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         let mut events = until(client.as_mut(), |e| is(e, "response.created"));
         client.send(ClientEvent::cancel_response()).unwrap();
         events.extend(until(client.as_mut(), |e| is(e, "response.done")));
         // Nothing runs now: the server says so, and the failure is attached to the command.
         client.send(ClientEvent::cancel_response()).unwrap();
-        events.extend(until(client.as_mut(), |e| matches!(e, Event::CommandFailed(_))));
+        events.extend(until(client.as_mut(), |e| {
+            matches!(e, Event::CommandFailed(_))
+        }));
         let state = snapshot(client.as_ref());
         assert_eq!(state["responses"][0]["status"], "cancelled");
         assert_eq!(state["errors"][0]["code"], "response_cancel_not_active");
         assert_eq!(state["errors"][0]["command"], "response.cancel");
-        Outcome { events: without_deltas(&events), state }
+        Outcome {
+            events: without_deltas(&events),
+            state,
+        }
     });
 }
 
@@ -234,14 +378,28 @@ fn an_out_of_band_response_stays_out_of_the_conversation() {
         let server = server(Script::new().with_default(Reply::say("A summary.")));
         let mut client = connect(adapter, &server.url());
         text_session(client.as_mut());
-        client.send(ClientEvent::create_item(Item::user_text("remember this"))).unwrap();
-        let params = ResponseParams::new().with_conversation(ConversationTarget::None).with_metadata("purpose", "summary").with_output_modalities([Modality::TEXT]);
-        client.send(ClientEvent::create_response_with(params)).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("remember this")))
+            .unwrap();
+        let params = ResponseParams::new()
+            .with_conversation(ConversationTarget::None)
+            .with_metadata("purpose", "summary")
+            .with_output_modalities([Modality::TEXT]);
+        client
+            .send(ClientEvent::create_response_with(params))
+            .unwrap();
         let events = until(client.as_mut(), |e| is(e, "response.done"));
         let state = snapshot(client.as_ref());
         assert_eq!(state["responses"][0]["out_of_band"], true);
-        assert_eq!(state["items"].as_array().unwrap().len(), 1, "only the user item is in the conversation");
-        Outcome { events: described(&events), state }
+        assert_eq!(
+            state["items"].as_array().unwrap().len(),
+            1,
+            "only the user item is in the conversation"
+        );
+        Outcome {
+            events: described(&events),
+            state,
+        }
     });
 }
 
@@ -250,43 +408,94 @@ fn faults_are_typed_errors_and_close_codes() {
     conform(|adapter| {
         let mut events = Vec::new();
         // The connection dropped mid-response.
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say("one two three four five six seven"))).fault(Trigger::AfterDeltas(2), Fault::Drop).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("one two three four five six seven")))
+            .fault(Trigger::AfterDeltas(2), Fault::Drop)
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
-        client.send(ClientEvent::create_item(Item::user_text("go"))).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         events.push(kind(&until_error(client.as_mut())));
         events.push(kind(&client.recv(LIMIT).unwrap_err()));
         // A garbage frame: a typed error, and the session goes on.
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say("still here"))).fault(Trigger::Now, Fault::non_json()).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("still here")))
+            .fault(Trigger::Now, Fault::non_json())
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
         events.push(kind(&until_error(client.as_mut())));
         text_session(client.as_mut());
-        client.send(ClientEvent::create_item(Item::user_text("go"))).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         until(client.as_mut(), |e| is(e, "response.done"));
         events.push("the session went on".to_owned());
         // A binary frame and an oversized one.
-        let server = MockServer::builder().fault(Trigger::Now, Fault::binary()).start().unwrap();
+        let server = MockServer::builder()
+            .fault(Trigger::Now, Fault::binary())
+            .start()
+            .unwrap();
         events.push(kind(&until_error(connect(adapter, &server.url()).as_mut())));
-        let server = MockServer::builder().fault(Trigger::Now, Fault::Oversized { bytes: 2 << 20 }).start().unwrap();
-        let mut client = adapter.connect(ConnectOptions::url(server.url()).with_max_message_bytes(1 << 20)).unwrap();
+        let server = MockServer::builder()
+            .fault(Trigger::Now, Fault::Oversized { bytes: 2 << 20 })
+            .start()
+            .unwrap();
+        let mut client = adapter
+            .connect(ConnectOptions::url(server.url()).with_max_message_bytes(1 << 20))
+            .unwrap();
         events.push(kind(&until_error(client.as_mut())));
         // A stalled server: nothing arrives, nothing hangs, sending still works.
-        let server = MockServer::builder().fault(Trigger::ClientEvent("response.create".into()), Fault::Stall).start().unwrap();
+        let server = MockServer::builder()
+            .fault(Trigger::ClientEvent("response.create".into()), Fault::Stall)
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
         until(client.as_mut(), |e| is(e, "session.created"));
         client.send(ClientEvent::create_response()).unwrap();
-        events.push(format!("after a stall: {:?}", client.recv(Duration::from_millis(400)).unwrap().map(|e| describe(&e))));
+        events.push(format!(
+            "after a stall: {:?}",
+            client
+                .recv(Duration::from_millis(400))
+                .unwrap()
+                .map(|e| describe(&e))
+        ));
         client.send(ClientEvent::commit_audio()).unwrap();
         // Close codes: session expiry (1001) and the GA-only refusal of beta (4000).
-        let server = MockServer::builder().fault(Trigger::Now, Fault::ExpireSession { after: Duration::from_millis(50) }).start().unwrap();
+        let server = MockServer::builder()
+            .fault(
+                Trigger::Now,
+                Fault::ExpireSession {
+                    after: Duration::from_millis(50),
+                },
+            )
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
-        events.extend(described(&until(client.as_mut(), |e| matches!(e, Event::Closed(_)))).into_iter().filter(|e| !e.contains("session.created")));
-        let server = MockServer::builder().dialect(DialectMode::GaOnly).start().unwrap();
-        let mut client = adapter.connect(ConnectOptions::url(server.url()).with_dialect(Dialect::Beta)).unwrap();
-        events.extend(described(&until(client.as_mut(), |e| matches!(e, Event::Closed(_)))));
+        events.extend(
+            described(&until(client.as_mut(), |e| matches!(e, Event::Closed(_))))
+                .into_iter()
+                .filter(|e| !e.contains("session.created")),
+        );
+        let server = MockServer::builder()
+            .dialect(DialectMode::GaOnly)
+            .start()
+            .unwrap();
+        let mut client = adapter
+            .connect(ConnectOptions::url(server.url()).with_dialect(Dialect::Beta))
+            .unwrap();
+        events.extend(described(&until(client.as_mut(), |e| {
+            matches!(e, Event::Closed(_))
+        })));
         events.push(kind(&client.recv(LIMIT).unwrap_err()));
-        Outcome { events, state: Value::Null }
+        Outcome {
+            events,
+            state: Value::Null,
+        }
     });
 }
 
@@ -304,21 +513,52 @@ fn kind(error: &RecvError) -> String {
 #[test]
 fn sending_while_receiving() {
     conform(|adapter| {
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say("a b c d e f g h i j k l m n o p"))).seed(8).delta_interval(Duration::from_millis(10)).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("a b c d e f g h i j k l m n o p")))
+            .seed(8)
+            .delta_interval(Duration::from_millis(10))
+            .start()
+            .unwrap();
         let mut client = connect(adapter, &server.url());
-        client.send(ClientEvent::session_update(SessionConfig::realtime().with_output_modalities([Modality::TEXT]).without_turn_detection())).unwrap();
-        client.send(ClientEvent::create_item(Item::user_text("go"))).unwrap();
+        client
+            .send(ClientEvent::session_update(
+                SessionConfig::realtime()
+                    .with_output_modalities([Modality::TEXT])
+                    .without_turn_detection(),
+            ))
+            .unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         // One second of audio streams in while the reply streams out.
         let streaming = client.stream_audio(speech(300, 400), 2400, Duration::from_millis(5));
         let events = until(client.as_mut(), |e| is(e, "response.done"));
         streaming.join().unwrap();
-        let record = server.wait_for(0, LIMIT, |r| r.client_event_types().iter().filter(|t| **t == "input_audio_buffer.append").count() == 20).unwrap();
-        assert_eq!(record.client_event_types().iter().filter(|t| **t == "input_audio_buffer.append").count(), 20);
+        let record = server
+            .wait_for(0, LIMIT, |r| {
+                r.client_event_types()
+                    .iter()
+                    .filter(|t| **t == "input_audio_buffer.append")
+                    .count()
+                    == 20
+            })
+            .unwrap();
+        assert_eq!(
+            record
+                .client_event_types()
+                .iter()
+                .filter(|t| **t == "input_audio_buffer.append")
+                .count(),
+            20
+        );
         let state = snapshot(client.as_ref());
         assert_eq!(state["appended"], speech(300, 400).len());
         assert_eq!(state["items"][1]["text"], "a b c d e f g h i j k l m n o p");
-        Outcome { events: described(&events), state }
+        Outcome {
+            events: described(&events),
+            state,
+        }
     });
 }
 
@@ -326,20 +566,32 @@ fn sending_while_receiving() {
 fn a_slow_consumer_slows_the_server_and_loses_nothing() {
     conform(|adapter| {
         let long = "word ".repeat(400);
-        let server = MockServer::builder().script(Script::new().with_default(Reply::say(long))).seed(9).start().unwrap();
+        let server = MockServer::builder()
+            .script(Script::new().with_default(Reply::say(long)))
+            .seed(9)
+            .start()
+            .unwrap();
         let mut options = ConnectOptions::url(server.url());
         options.config.limits.audio_retention = realtime_proto::conversation::AudioRetention::None;
         let mut client = adapter.connect(options).unwrap();
-        client.send(ClientEvent::create_item(Item::user_text("talk"))).unwrap();
+        client
+            .send(ClientEvent::create_item(Item::user_text("talk")))
+            .unwrap();
         client.send(ClientEvent::create_response()).unwrap();
         std::thread::sleep(Duration::from_millis(1200));
         let sent_while_asleep = server.session(0).unwrap().server_frames().count();
         let events = until(client.as_mut(), |e| is(e, "response.done"));
         let total = server.session(0).unwrap().server_frames().count();
-        assert!(sent_while_asleep < total, "{sent_while_asleep} of {total} frames left the server while the client did not read");
+        assert!(
+            sent_while_asleep < total,
+            "{sent_while_asleep} of {total} frames left the server while the client did not read"
+        );
         let state = snapshot(client.as_ref());
         assert_eq!(state["items"][1]["text"], "word ".repeat(400));
 
-        Outcome { events: described(&events), state }
+        Outcome {
+            events: described(&events),
+            state,
+        }
     });
 }
