@@ -23,6 +23,11 @@
 //! - [`SessionConfig`]: one session configuration, encoded in the GA nested shape or the beta
 //!   flat shape. [`Item`]: conversation items with factories like the .NET SDK's.
 //!
+//! Cargo features (all off by default): `rustls` (the TLS client configuration the adapters
+//! share), `tungstenite` (conversions between tungstenite messages and [`Frame`]s), `audio`
+//! (`upload`: streaming WAV files and raw audio as input audio, converted to the session's
+//! format with a resampler).
+//!
 //! Nothing that comes from the server or the caller makes it panic: a malformed message gives a
 //! [`DecodeError`] that names the event type, the field and the reason, and changes nothing.
 //!
@@ -120,6 +125,8 @@ pub mod session;
 pub mod shared_str;
 pub mod tls;
 pub mod transport;
+#[cfg(feature = "audio")]
+pub mod upload;
 #[cfg(feature = "tungstenite")]
 pub mod websocket;
 

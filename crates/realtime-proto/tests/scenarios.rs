@@ -764,3 +764,57 @@ fn transport_frames_map_onto_the_machine() {
 fn connection_fresh() -> Connection {
     Connection::new(Config::default())
 }
+
+fn session_updated(format: &str) -> Value {
+    let format = if format == "audio/pcm" {
+        json!({"type": format, "rate": 24000})
+    } else {
+        json!({"type": format})
+    };
+    json!({"type": "session.updated", "event_id": "e", "session": {"type": "realtime", "object": "realtime.session",
+        "audio": {"input": {"format": format}}}})
+}
+
+#[test]
+fn input_format_follows_the_update_in_flight_then_the_confirmation() {
+    use realtime_proto::{AudioFormat, SessionConfig};
+    let mut connection = connection();
+    assert_eq!(connection.input_format(), AudioFormat::Pcm16);
+
+    // Audio appended right after the update is read in the new format.
+    let update = SessionConfig::realtime().with_audio_format(AudioFormat::G711Ulaw);
+    connection
+        .send(ClientEvent::session_update(update))
+        .unwrap();
+    assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
+    // A later update that does not touch the format keeps it.
+    let other = SessionConfig::realtime().with_instructions("be brief");
+    connection.send(ClientEvent::session_update(other)).unwrap();
+    assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
+
+    // The first answer confirms the first update; the second is still in flight.
+    feed(&mut connection, &[session_updated("audio/pcmu")]);
+    assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
+    feed(&mut connection, &[session_updated("audio/pcmu")]);
+    assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
+}
+
+#[test]
+fn a_refused_update_gives_the_confirmed_input_format_back() {
+    use realtime_proto::{AudioFormat, SessionConfig};
+    let mut connection = connection();
+    feed(&mut connection, &[session_updated("audio/pcm")]);
+    let update = SessionConfig::realtime().with_audio_format(AudioFormat::G711Alaw);
+    let id = connection
+        .send(ClientEvent::session_update(update))
+        .unwrap();
+    assert_eq!(connection.input_format(), AudioFormat::G711Alaw);
+    feed(
+        &mut connection,
+        &[
+            json!({"type": "error", "event_id": "e", "error": {"type": "invalid_request_error",
+            "code": "invalid_value", "message": "no", "event_id": id.as_str()}}),
+        ],
+    );
+    assert_eq!(connection.input_format(), AudioFormat::Pcm16);
+}

@@ -740,3 +740,125 @@ mod tls {
         assert!(matches!(result, Err(ConnectError::Io { .. })), "{result:?}");
     }
 }
+
+/// A WAV file header with a compressed format tag (0x0055: MPEG layer 3), then "audio".
+fn mp3_in_wav() -> Vec<u8> {
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(4 + 8 + 16 + 8 + 64u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&0x0055u16.to_le_bytes()); // MPEG layer 3
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&44_100u32.to_le_bytes());
+    wav.extend_from_slice(&16_000u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&0u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&64u32.to_le_bytes());
+    wav.extend_from_slice(&[0x5a; 64]);
+    wav
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wav_file_streams_in_converted_and_vad_ends_the_turn() {
+    use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
+    use realtime_tokio::{AudioSendError, UploadOptions};
+
+    let server = mock(
+        Script::new()
+            .with_transcript("hello from a file")
+            .with_rule("hello", Reply::say("Hi! I heard your file.")),
+    );
+    let session = connect(ConnectOptions::url(server.url())).await.unwrap();
+    let (sender, mut receiver) = session.split();
+    sender
+        .configure(
+            SessionConfig::realtime()
+                .with_turn_detection(realtime_proto::TurnDetection::server_vad()),
+        )
+        .await
+        .unwrap();
+    // 2.1 s of speech-like audio as a 44.1 kHz stereo float WAV with a LIST chunk.
+    let wav = TestSignal::speech_like()
+        .to_wav(&WavSpec::new(44_100, 2, SampleEncoding::Float32).with_metadata(true))
+        .unwrap();
+    let upload = tokio::spawn({
+        let sender = sender.clone();
+        async move {
+            sender
+                .send_audio_from_with(&wav[..], UploadOptions::new().with_read_size(1_000))
+                .await
+        }
+    });
+    let events = {
+        let mut events = Vec::new();
+        timeout(LIMIT, async {
+            loop {
+                let event = receiver.recv().await.unwrap();
+                let done = is_response_done(&event);
+                events.push(event);
+                if done {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("VAD ends the turn");
+        events
+    };
+    let sent = upload.await.unwrap().unwrap();
+    assert_eq!(sent.duration_ms, 2_100);
+    assert_eq!(sent.bytes, 2_100 * 48);
+    assert_eq!(sent.source.unwrap().sample_rate, 44_100);
+    let types = wire_types(&events);
+    for expected in [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+    ] {
+        assert!(
+            types.iter().any(|t| t == expected),
+            "{expected} in {types:?}"
+        );
+    }
+    // The server received PCM16 24 kHz, header-free: exactly 2.1 s of it.
+    let record = server
+        .wait_for(0, LIMIT, |r| {
+            r.client_event_types()
+                .iter()
+                .filter(|t| **t == "input_audio_buffer.append")
+                .count()
+                == 21
+        })
+        .unwrap();
+    let appended: Vec<u8> = record
+        .client_frames()
+        .filter_map(|frame| serde_json::from_str::<serde_json::Value>(&frame.text).ok())
+        .filter(|event| event["type"] == "input_audio_buffer.append")
+        .flat_map(|event| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(event["audio"].as_str().unwrap())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(appended.len(), 2_100 * 48);
+    assert_ne!(&appended[..4], b"RIFF");
+    assert_eq!(receiver.state().input_audio().appended_bytes(), 2_100 * 48);
+
+    // Compressed audio is refused before anything is sent.
+    let error = sender.send_audio_from(&mp3_in_wav()[..]).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            AudioSendError::Input(realtime_audio::InputError::UnsupportedEncoding {
+                format_tag: 0x55,
+                ..
+            })
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("MPEG"), "{error}");
+    assert_eq!(receiver.state().input_audio().appended_bytes(), 2_100 * 48);
+}

@@ -90,7 +90,12 @@ impl Connection {
                     .as_ref()
                     .and_then(|id| self.commands.lookup(id.as_str()))
                     .map(str::to_owned);
+                if let Some(failed) = &error.event_id {
+                    self.pending_updates.retain(|(update, _)| update != failed);
+                }
+
                 let requeued = self.sequencer_error(error.event_id.as_ref(), error.code.as_ref());
+
                 if let (Some(command), Some(event_id), false) =
                     (&command, &error.event_id, requeued)
                 {
@@ -275,6 +280,10 @@ impl Connection {
     }
 
     fn set_session(&mut self, session: &Session, message: &ServerMessage) {
+        if matches!(message.event(), ServerEvent::SessionUpdated(_)) {
+            // The server answers updates in order.
+            self.pending_updates.pop_front();
+        }
         self.session = Some(session.clone());
         self.session_raw = Some(message.raw_shared().clone());
     }

@@ -13,6 +13,10 @@ use crate::item::Item;
 use crate::json::Nullable;
 use crate::open::{ContentType, ErrorCode, Role};
 
+/// How many unanswered `session.update` commands the machine remembers (for
+/// [`Connection::input_format`]).
+pub(super) const MAX_PENDING_UPDATES: usize = 64;
+
 /// The largest audio payload of one `input_audio_buffer.append`: the API takes at most 15 MiB
 /// per event, and base64 grows the audio by 4/3. A multiple of 6, so that chunks split on
 /// base64 groups and on 16-bit samples.
@@ -552,7 +556,15 @@ impl Connection {
                 self.input.appended(append.audio.len() as u64)
             }
             ClientEvent::InputAudioBufferClear(_) => self.input.cleared(),
+            ClientEvent::SessionUpdate(update) => {
+                if self.pending_updates.len() == MAX_PENDING_UPDATES {
+                    self.pending_updates.pop_front();
+                }
+                let format = update.session.input_audio.format.clone();
+                self.pending_updates.push_back((event_id.clone(), format));
+            }
             ClientEvent::ConversationItemCreate(ConversationItemCreate { .. }) => {}
+
             _ => {}
         }
     }

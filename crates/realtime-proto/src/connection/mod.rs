@@ -322,6 +322,9 @@ pub struct Connection {
     config: Config,
     session: Option<Session>,
     session_raw: Option<SharedStr>,
+    /// The `session.update` commands sent and not yet answered, oldest first, with the input
+    /// format each asks for: audio appended after an update is read in its format.
+    pending_updates: VecDeque<(EventId, Option<AudioFormat>)>,
     conversation: Conversation,
     responses: Responses,
     input: InputAudioState,
@@ -347,6 +350,7 @@ impl Connection {
             config,
             session: None,
             session_raw: None,
+            pending_updates: VecDeque::new(),
             input: InputAudioState::default(),
             rate_limits: Vec::new(),
             errors: VecDeque::new(),
@@ -420,8 +424,20 @@ impl Connection {
             .unwrap_or(AudioFormat::Pcm16)
     }
 
-    /// The input audio format of the session (PCM16 24 kHz until the server says otherwise).
+    /// The format the server reads input audio appended now in: the one a `session.update`
+    /// sent but not yet answered asks for, else the one the server confirmed, else PCM16
+    /// 24 kHz (the default). The server applies commands in order, so audio appended after a
+    /// `session.update` is read in the updated format; if the server refuses the update, the
+    /// confirmed format applies again.
     pub fn input_format(&self) -> AudioFormat {
+        if let Some(format) = self
+            .pending_updates
+            .iter()
+            .rev()
+            .find_map(|(_, format)| format.as_ref())
+        {
+            return format.clone();
+        }
         self.session
             .as_ref()
             .and_then(|session| session.config.input_audio.format.clone())

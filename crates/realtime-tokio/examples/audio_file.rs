@@ -1,0 +1,221 @@
+//! Streams a WAV file (any PCM rate, mono or stereo) as input audio, lets server VAD end the
+//! turn (or commits when VAD is off), prints the input transcript and the reply's transcript,
+//! and writes the reply audio as a WAV file (24 kHz mono PCM16).
+//!
+//! ```sh
+//! cargo run -p realtime-tokio --example audio_file -- [endpoint flags] --input hello.wav --output reply.wav
+//! ```
+//!
+//! The WAV file is sent from its own task while this one reads events, the way the .NET SDK's
+//! samples "fire and forget" `SendInputAudioAsync(stream)`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use realtime_tokio::proto::transport::EndpointArgs;
+use realtime_tokio::proto::{Model, Nullable, ResponseStatus, Transcription};
+
+use realtime_tokio::{Event, ServerEvent, SessionConfig, UploadOptions, connect};
+
+/// How long to wait for the server to end the turn after the file was sent, before
+/// committing by hand.
+const TURN_END_GRACE: Duration = Duration::from_secs(5);
+/// How long to wait for the input transcript after the reply is done.
+const TRANSCRIPT_GRACE: Duration = Duration::from_secs(5);
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--input FILE` (required) and `--output FILE` (default `reply.wav`).
+fn files(rest: &[String]) -> Result<(String, String), String> {
+    let mut input = None;
+    let mut output = "reply.wav".to_owned();
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--input" => input = args.next().cloned(),
+            "--output" => output = args.next().cloned().ok_or("--output needs a file name")?,
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    let input =
+        input.ok_or("usage: audio_file [endpoint flags] --input FILE.wav [--output reply.wav]")?;
+    Ok((input, output))
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (input, output) = files(&rest)?;
+    let file = tokio::fs::File::open(&input)
+        .await
+        .map_err(|error| format!("cannot open {input}: {error}"))?;
+    let session = connect(endpoint.resolve(|name| std::env::var(name).ok())?).await?;
+    session
+        .configure(
+            SessionConfig::realtime()
+                .with_instructions("Answer briefly.")
+                .with_transcription(Transcription::new(Model::WHISPER_1)),
+        )
+        .await?;
+    let (sender, mut receiver) = session.split();
+
+    // Send the file from its own task; 800 ms of silence after it lets server VAD see the end.
+    let mut upload = tokio::spawn({
+        let sender = sender.clone();
+        async move {
+            let options = UploadOptions::new().with_trailing_silence_ms(800);
+            sender.send_audio_from_with(file, options).await
+        }
+    });
+    let mut uploading = true;
+    let mut committed = false;
+    let mut reply_done = false;
+    let mut heard = false;
+    let mut line = Line::default();
+    // When to stop waiting for the server: to end the turn, then for the input transcript.
+    let mut deadline: Option<tokio::time::Instant> = None;
+
+    loop {
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            sent = &mut upload, if uploading => {
+                uploading = false;
+                let sent = sent??;
+                println!("sent {input}: {sent}");
+                // VAD is off when the server's session says `"turn_detection": null`.
+                let vad_off = receiver.state().session().is_some_and(|session| {
+                    session.config.input_audio.turn_detection.as_ref().is_some_and(Nullable::is_null)
+                });
+                if vad_off {
+                    sender.commit_audio().await?;
+                    sender.start_response().await?;
+                } else if !committed {
+                    deadline = Some(tokio::time::Instant::now() + TURN_END_GRACE);
+                }
+            }
+            () = sleep => {
+                deadline = None;
+                if !committed {
+                    println!("(the server did not end the turn; committing)");
+                    committed = true;
+                    sender.commit_audio().await?;
+                    sender.start_response().await?;
+                } else if reply_done {
+                    println!("(no input transcript)");
+                    break;
+                }
+            }
+            event = receiver.recv() => match event? {
+                Event::Server(message) => match message.event() {
+                    ServerEvent::InputAudioBufferSpeechStarted(started) => {
+                        println!("[speech started at {} ms]", started.audio_start_ms);
+                    }
+                    ServerEvent::InputAudioBufferSpeechStopped(stopped) => {
+                        println!("[speech stopped at {} ms]", stopped.audio_end_ms);
+                    }
+                    ServerEvent::InputAudioBufferCommitted(_) => {
+                        committed = true;
+                        deadline = None;
+                    }
+                    ServerEvent::InputAudioTranscriptionCompleted(done) => {
+                        line.end();
+                        println!("you said: {}", done.transcript);
+                        heard = true;
+                    }
+                    ServerEvent::InputAudioTranscriptionFailed(failed) => {
+                        line.end();
+                        println!("(input transcription failed: {})", failed.error.message);
+                        heard = true;
+                    }
+                    ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
+                        line.print("assistant: ", &delta.delta);
+                    }
+                    ServerEvent::ResponseDone(done) => {
+                        line.end();
+                        let status = done.response.status.clone().unwrap_or(ResponseStatus::COMPLETED);
+                        if status != ResponseStatus::COMPLETED {
+                            return Err(format!("the response ended {status}").into());
+                        }
+                        let written = write_reply(&receiver.state(), &done.response, &output)?;
+                        println!("wrote {output} ({written} ms of audio)");
+                        reply_done = true;
+                        if !heard {
+                            deadline = Some(tokio::time::Instant::now() + TRANSCRIPT_GRACE);
+                        }
+                    }
+                    ServerEvent::Error(error) => eprintln!("server error: {}", error.error.message),
+                    _ => {}
+                },
+                Event::CommandFailed(failure) => {
+                    return Err(format!("{} failed: {}", failure.command, failure.error.message).into());
+                }
+                Event::Closed(info) => {
+                    return Err(format!("the server closed the connection ({:?} {})", info.code, info.reason).into());
+                }
+                _ => {}
+            },
+        }
+        if reply_done && heard {
+            break;
+        }
+    }
+    sender.close().await?;
+    Ok(())
+}
+
+/// The reply's transcript streams on one line, which other output ends first.
+#[derive(Default)]
+struct Line {
+    open: bool,
+}
+
+impl Line {
+    fn print(&mut self, prefix: &str, text: &str) {
+        use std::io::Write as _;
+        if !self.open {
+            print!("{prefix}");
+            self.open = true;
+        }
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    }
+
+    fn end(&mut self) {
+        if std::mem::take(&mut self.open) {
+            println!();
+        }
+    }
+}
+
+/// Writes the audio of the response's message as a 24 kHz mono PCM16 WAV file; returns its
+/// duration in milliseconds.
+fn write_reply(
+    state: &realtime_tokio::Connection,
+    response: &realtime_tokio::proto::Response,
+    path: &str,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let audio: Vec<u8> = response
+        .output
+        .iter()
+        .filter_map(|item| item.id.as_ref())
+        .filter_map(|id| state.conversation().item(id.as_str()))
+        .flat_map(|item| item.parts().iter().map(|part| part.audio().to_vec()))
+        .flatten()
+        .collect();
+    let wav = realtime_audio::encode_wav(&audio, 24_000)?;
+    std::fs::write(path, wav).map_err(|error| format!("cannot write {path}: {error}"))?;
+    Ok(audio.len() as u64 / 48)
+}
