@@ -16,6 +16,9 @@ use realtime_proto::{
 };
 use tungstenite::{Error as WsError, Message, WebSocket};
 
+#[cfg(feature = "audio")]
+use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
+
 use crate::connect::Socket;
 
 /// How long one read waits before the I/O thread looks for messages to send.
@@ -204,6 +207,63 @@ impl Sender {
     }
 
     realtime_proto::sender_commands!(blocking);
+
+    /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
+    /// appends: a WAV file is recognised by its header (never sent as audio) and converted to
+    /// the session's input format, whatever its rate, channel count or sample type; anything
+    /// else is refused with [`AudioSendError::Input`]. Like the .NET SDK's
+    /// `SendInputAudioAsync(Stream)`.
+    ///
+    /// It does not commit: with server VAD (the default) the server ends the turn; with VAD
+    /// off, call [`commit_audio`](Self::commit_audio). Call it from another thread to receive
+    /// events meanwhile (`std::thread::spawn(move || sender.send_audio_from(file))`).
+    ///
+    /// ```no_run
+    /// # fn example(session: realtime_blocking::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = std::fs::File::open("hello.wav")?;
+    /// let sent = session.send_audio_from(file)?;
+    /// println!("sent {sent}");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "audio")]
+    pub fn send_audio_from(&self, reader: impl io::Read) -> Result<AudioSent, AudioSendError> {
+        self.send_audio_from_with(reader, UploadOptions::default())
+    }
+
+    /// [`send_audio_from`](Self::send_audio_from) with options: raw samples in a declared
+    /// layout, the chunk duration, real-time pacing (as a microphone would send), the read
+    /// size, trailing silence.
+    #[cfg(feature = "audio")]
+    pub fn send_audio_from_with(
+        &self,
+        mut reader: impl io::Read,
+        options: UploadOptions,
+    ) -> Result<AudioSent, AudioSendError> {
+        let mut upload = AudioUpload::new(&self.state().input_format(), options)?;
+        let mut buffer = vec![0; upload.read_size()];
+        let start = Instant::now();
+        loop {
+            let read = match reader.read(&mut buffer) {
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(AudioSendError::Read(error)),
+            };
+            if read == 0 {
+                upload.finish()?;
+            } else {
+                upload.push(&buffer[..read])?;
+            }
+            while let Some(chunk) = upload.poll_chunk() {
+                if let Some(at) = chunk.send_at {
+                    thread::sleep((start + at).saturating_duration_since(Instant::now()));
+                }
+                self.send_audio(chunk.audio)?;
+            }
+            if read == 0 {
+                return Ok(upload.summary());
+            }
+        }
+    }
 }
 
 impl Receiver {

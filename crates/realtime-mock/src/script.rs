@@ -23,7 +23,10 @@
 //!
 //! When no rule matches and the response's `tool_choice` forces a function (`{"type":
 //! "function", "name": ...}`, or `"required"`), the mock calls it with arguments built from the
-//! tool's JSON schema ([`arguments_from_schema`]).
+//! tool's JSON schema ([`arguments_from_schema`]). With `tool_choice` `auto`, it calls the
+//! first function whose name the user's message mentions (`get_weather` for "what is the
+//! weather?", see [`ResponseRequest::mentioned_call`]). After a tool output, with neither
+//! `after_tool_output` nor `default` set, it answers `The tool answered: <output>`.
 
 use std::fmt;
 use std::path::Path;
@@ -254,9 +257,12 @@ impl Script {
 
     /// The reply the script gives to a request.
     pub fn reply_to(&self, request: &ResponseRequest<'_>) -> Reply {
-        if request.tool_output().is_some() {
+        if let Some(output) = request.tool_output() {
             if let Some(reply) = &self.after_tool_output {
                 return reply.clone();
+            }
+            if self.default.is_none() {
+                return Reply::say(format!("The tool answered: {output}"));
             }
         } else if let Some(text) = request.last_user_text() {
             let text = text.to_lowercase();
@@ -268,7 +274,7 @@ impl Script {
                 return rule.reply.clone();
             }
         }
-        if let Some(call) = request.forced_call() {
+        if let Some(call) = request.forced_call().or_else(|| request.mentioned_call()) {
             return Reply {
                 say: None,
                 calls: vec![call],
@@ -352,12 +358,44 @@ impl ResponseRequest<'_> {
             }
             _ => return None,
         };
+        Some(self.call_with_example_arguments(name))
+    }
+
+    /// With `tool_choice` `auto` (or unset), the call a model would likely make: the first
+    /// function tool whose name has a word (of 4 letters or more, `get`/`set`/`lookup`-like
+    /// verbs aside) that the last user message mentions, as `get_weather` for "What is the
+    /// weather in Paris?". Arguments from the tool's schema.
+    pub fn mentioned_call(&self) -> Option<FunctionCallReply> {
+        const VERBS: [&str; 8] = [
+            "fetch", "find", "lookup", "list", "search", "query", "check", "call",
+        ];
+        if self.tool_choice.is_some_and(
+            |choice| !matches!(choice, ToolChoice::Mode(mode) if *mode == ToolChoiceMode::AUTO),
+        ) {
+            return None;
+        }
+        let text = self.last_user_text()?.to_lowercase();
+        let name = self.tools.iter().find_map(|tool| match tool {
+            Tool::Function(function) => function
+                .name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .map(str::to_lowercase)
+                .any(|word| {
+                    word.len() >= 4 && !VERBS.contains(&word.as_str()) && text.contains(&word)
+                })
+                .then_some(function.name.as_str()),
+            _ => None,
+        })?;
+        Some(self.call_with_example_arguments(name))
+    }
+
+    fn call_with_example_arguments(&self, name: &str) -> FunctionCallReply {
         let schema = self.tools.iter().find_map(|tool| match tool {
             Tool::Function(function) if function.name == name => function.parameters.as_ref(),
             _ => None,
         });
         let arguments = schema.map_or_else(|| Value::Object(Map::new()), arguments_from_schema);
-        Some(FunctionCallReply::new(name, arguments))
+        FunctionCallReply::new(name, arguments)
     }
 }
 
@@ -641,6 +679,48 @@ mod tests {
         }
         let reply = Script::new().reply_to(&request(&items, &tools, Some(&ToolChoice::AUTO)));
         assert_eq!(reply, Reply::say(DEFAULT_REPLY));
+    }
+
+    #[test]
+    fn with_auto_tool_choice_a_tool_the_user_mentions_is_called() {
+        let weather = Tool::function(
+            "get_weather",
+            "Get the current weather for a city.",
+            json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+        );
+        let tools = [weather];
+        let asked = [Item::user_text("What is the Weather in Paris?")];
+        for choice in [None, Some(&ToolChoice::AUTO)] {
+            let reply = Script::new().reply_to(&request(&asked, &tools, choice));
+            assert_eq!(
+                reply,
+                Reply::call("get_weather", json!({"city": "example"}))
+            );
+        }
+        // Not mentioned, `none`, or a bare verb ("get") match: no call.
+        let other = [Item::user_text("get me a joke")];
+        let reply = Script::new().reply_to(&request(&other, &tools, None));
+        assert_eq!(reply, Reply::say(DEFAULT_REPLY));
+        let none = ToolChoice::Mode(ToolChoiceMode::NONE);
+        let reply = Script::new().reply_to(&request(&asked, &tools, Some(&none)));
+        assert_eq!(reply, Reply::say(DEFAULT_REPLY));
+        // A rule still wins over the heuristic.
+        let ruled = Script::new().with_rule("weather", Reply::say("Sunny."));
+        assert_eq!(
+            ruled.reply_to(&request(&asked, &tools, None)),
+            Reply::say("Sunny.")
+        );
+        // The tool's output is answered back when the script says nothing about it.
+        let answered = [
+            Item::user_text("weather?"),
+            Item::function_call("get_weather", "call_1", "{}"),
+            Item::function_call_output("call_1", r#"{"temperature": 21}"#),
+        ];
+        let reply = Script::new().reply_to(&request(&answered, &tools, None));
+        assert_eq!(
+            reply,
+            Reply::say(r#"The tool answered: {"temperature": 21}"#)
+        );
     }
 
     #[test]

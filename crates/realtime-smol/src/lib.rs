@@ -46,5 +46,8 @@ pub use realtime_proto::{
     ResponseParams, SendError, ServerEvent, SessionConfig,
 };
 
+#[cfg(feature = "audio")]
+pub use realtime_proto::upload::{AudioSendError, AudioSent, UploadOptions};
+
 pub use crate::connect::{connect, connect_with_token};
 pub use crate::session::{Receiver, Sender, Session, State};

@@ -23,6 +23,9 @@ use realtime_proto::transport::ConnectOptions;
 use realtime_proto::websocket;
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError, Transmit};
 
+#[cfg(feature = "audio")]
+use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
+
 use crate::connect::{Ws, WsReceiver, WsSender};
 
 /// State shared by the handles and the writer task.
@@ -179,6 +182,72 @@ impl Sender {
     }
 
     realtime_proto::sender_commands!(async);
+
+    /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
+    /// appends: a WAV file is recognised by its header (never sent as audio) and converted to
+    /// the session's input format, whatever its rate, channel count or sample type; anything
+    /// else is refused with [`AudioSendError::Input`]. Like the .NET SDK's
+    /// `SendInputAudioAsync(Stream)`.
+    ///
+    /// It does not commit: with server VAD (the default) the server ends the turn; with VAD
+    /// off, call [`commit_audio`](Self::commit_audio). Run it in its own task to receive
+    /// events meanwhile (`smol::spawn(async move { sender.send_audio_from(file).await })`).
+    ///
+    /// ```no_run
+    /// # async fn example(session: realtime_smol::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = smol::fs::File::open("hello.wav").await?;
+    /// let sent = session.send_audio_from(file).await?;
+    /// println!("sent {sent}");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "audio")]
+    pub async fn send_audio_from(
+        &self,
+        reader: impl futures_lite::AsyncRead,
+    ) -> Result<AudioSent, AudioSendError> {
+        self.send_audio_from_with(reader, UploadOptions::default())
+            .await
+    }
+
+    /// [`send_audio_from`](Self::send_audio_from) with options: raw samples in a declared
+    /// layout, the chunk duration, real-time pacing (as a microphone would send), the read
+    /// size, trailing silence.
+    ///
+    /// Not cancel-safe as a whole: dropped midway, the audio sent so far stays in the
+    /// server's input buffer ([`clear_audio`](Self::clear_audio) drops it).
+    #[cfg(feature = "audio")]
+    pub async fn send_audio_from_with(
+        &self,
+        reader: impl futures_lite::AsyncRead,
+        options: UploadOptions,
+    ) -> Result<AudioSent, AudioSendError> {
+        use futures_lite::AsyncReadExt;
+
+        let mut upload = AudioUpload::new(&self.state().input_format(), options)?;
+        let mut buffer = vec![0; upload.read_size()];
+        let start = std::time::Instant::now();
+        let mut reader = std::pin::pin!(reader);
+        loop {
+            let read = reader
+                .read(&mut buffer)
+                .await
+                .map_err(AudioSendError::Read)?;
+            if read == 0 {
+                upload.finish()?;
+            } else {
+                upload.push(&buffer[..read])?;
+            }
+            while let Some(chunk) = upload.poll_chunk() {
+                if let Some(at) = chunk.send_at {
+                    smol::Timer::at(start + at).await;
+                }
+                self.send_audio(chunk.audio).await?;
+            }
+            if read == 0 {
+                return Ok(upload.summary());
+            }
+        }
+    }
 }
 
 impl Receiver {

@@ -94,7 +94,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             sent = &mut upload, if uploading => {
                 uploading = false;
                 let sent = sent??;
-                println!("sent {input}: {sent}");
+                line.println(format_args!("sent {input}: {sent}"));
                 // VAD is off when the server's session says `"turn_detection": null`.
                 let vad_off = receiver.state().session().is_some_and(|session| {
                     session.config.input_audio.turn_detection.as_ref().is_some_and(Nullable::is_null)
@@ -109,54 +109,53 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             () = sleep => {
                 deadline = None;
                 if !committed {
-                    println!("(the server did not end the turn; committing)");
+                    line.println("(the server did not end the turn; committing)");
                     committed = true;
                     sender.commit_audio().await?;
                     sender.start_response().await?;
                 } else if reply_done {
-                    println!("(no input transcript)");
+                    line.println("(no input transcript)");
                     break;
                 }
             }
             event = receiver.recv() => match event? {
                 Event::Server(message) => match message.event() {
                     ServerEvent::InputAudioBufferSpeechStarted(started) => {
-                        println!("[speech started at {} ms]", started.audio_start_ms);
+                        line.println(format_args!("[speech started at {} ms]", started.audio_start_ms));
                     }
                     ServerEvent::InputAudioBufferSpeechStopped(stopped) => {
-                        println!("[speech stopped at {} ms]", stopped.audio_end_ms);
+                        line.println(format_args!("[speech stopped at {} ms]", stopped.audio_end_ms));
                     }
                     ServerEvent::InputAudioBufferCommitted(_) => {
                         committed = true;
                         deadline = None;
                     }
                     ServerEvent::InputAudioTranscriptionCompleted(done) => {
-                        line.end();
-                        println!("you said: {}", done.transcript);
+                        line.println(format_args!("you said: {}", done.transcript));
                         heard = true;
                     }
                     ServerEvent::InputAudioTranscriptionFailed(failed) => {
-                        line.end();
-                        println!("(input transcription failed: {})", failed.error.message);
+                        line.println(format_args!("(input transcription failed: {})", failed.error.message));
                         heard = true;
                     }
-                    ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
-                        line.print("assistant: ", &delta.delta);
-                    }
+                    ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => line.stream(&delta.delta),
                     ServerEvent::ResponseDone(done) => {
-                        line.end();
+                        line.end_response();
                         let status = done.response.status.clone().unwrap_or(ResponseStatus::COMPLETED);
                         if status != ResponseStatus::COMPLETED {
                             return Err(format!("the response ended {status}").into());
                         }
                         let written = write_reply(&receiver.state(), &done.response, &output)?;
-                        println!("wrote {output} ({written} ms of audio)");
+                        line.println(format_args!("wrote {output} ({written} ms of audio)"));
                         reply_done = true;
                         if !heard {
                             deadline = Some(tokio::time::Instant::now() + TRANSCRIPT_GRACE);
                         }
                     }
-                    ServerEvent::Error(error) => eprintln!("server error: {}", error.error.message),
+                    ServerEvent::Error(error) => {
+                        line.end();
+                        eprintln!("server error: {}", error.error.message);
+                    }
                     _ => {}
                 },
                 Event::CommandFailed(failure) => {
@@ -176,21 +175,35 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The reply's transcript streams on one line, which other output ends first.
+/// The console: the reply's transcript streams on one line, which any other output ends
+/// first (and the transcript then goes on, after "…", on a line of its own).
 #[derive(Default)]
 struct Line {
     open: bool,
+    resumed: bool,
 }
 
 impl Line {
-    fn print(&mut self, prefix: &str, text: &str) {
+    fn stream(&mut self, text: &str) {
         use std::io::Write as _;
         if !self.open {
-            print!("{prefix}");
+            print!("{}", if self.resumed { "…" } else { "assistant: " });
             self.open = true;
+            self.resumed = true;
         }
         print!("{text}");
         let _ = std::io::stdout().flush();
+    }
+
+    fn println(&mut self, text: impl std::fmt::Display) {
+        self.end();
+        println!("{text}");
+    }
+
+    /// Ends the streamed line; the next response starts afresh.
+    fn end_response(&mut self) {
+        self.end();
+        self.resumed = false;
     }
 
     fn end(&mut self) {

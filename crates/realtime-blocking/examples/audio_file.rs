@@ -1,0 +1,249 @@
+//! Streams a WAV file (any PCM rate, mono or stereo) as input audio, lets server VAD end the
+//! turn (or commits when VAD is off), prints the input transcript and the reply's transcript,
+//! and writes the reply audio as a WAV file (24 kHz mono PCM16).
+//!
+//! ```sh
+//! cargo run -p realtime-blocking --example audio_file -- [endpoint flags] --input hello.wav --output reply.wav
+//! ```
+//!
+//! The WAV file is sent from its own thread while this one reads events, the way the .NET
+//! SDK's samples "fire and forget" `SendInputAudioAsync(stream)`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use realtime_blocking::proto::transport::EndpointArgs;
+use realtime_blocking::proto::{Model, Nullable, ResponseStatus, Transcription};
+use realtime_blocking::{Event, ServerEvent, SessionConfig, UploadOptions, connect};
+
+/// How long to wait for the server to end the turn after the file was sent, before
+/// committing by hand.
+const TURN_END_GRACE: Duration = Duration::from_secs(5);
+/// How long to wait for the input transcript after the reply is done.
+const TRANSCRIPT_GRACE: Duration = Duration::from_secs(5);
+/// How often the loop looks at the upload thread and the deadline between events.
+const TICK: Duration = Duration::from_millis(50);
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--input FILE` (required) and `--output FILE` (default `reply.wav`).
+fn files(rest: &[String]) -> Result<(String, String), String> {
+    let mut input = None;
+    let mut output = "reply.wav".to_owned();
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--input" => input = args.next().cloned(),
+            "--output" => output = args.next().cloned().ok_or("--output needs a file name")?,
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    let input =
+        input.ok_or("usage: audio_file [endpoint flags] --input FILE.wav [--output reply.wav]")?;
+    Ok((input, output))
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (input, output) = files(&rest)?;
+    let file =
+        std::fs::File::open(&input).map_err(|error| format!("cannot open {input}: {error}"))?;
+    let session = connect(endpoint.resolve(|name| std::env::var(name).ok())?)?;
+    session.configure(
+        SessionConfig::realtime()
+            .with_instructions("Answer briefly.")
+            .with_transcription(Transcription::new(Model::WHISPER_1)),
+    )?;
+    let (sender, mut receiver) = session.split();
+
+    // Send the file from its own thread; 800 ms of silence after it lets server VAD see the end.
+    let mut upload = Some(std::thread::spawn({
+        let sender = sender.clone();
+        move || {
+            let options = UploadOptions::new().with_trailing_silence_ms(800);
+            sender.send_audio_from_with(file, options)
+        }
+    }));
+    let mut committed = false;
+    let mut reply_done = false;
+    let mut heard = false;
+    let mut line = Line::default();
+    // When to stop waiting for the server: to end the turn, then for the input transcript.
+    let mut deadline: Option<Instant> = None;
+
+    while !(reply_done && heard) {
+        if upload.as_ref().is_some_and(|thread| thread.is_finished())
+            && let Some(thread) = upload.take()
+        {
+            let sent = thread.join().map_err(|_| "the upload thread panicked")??;
+            line.println(format_args!("sent {input}: {sent}"));
+            // VAD is off when the server's session says `"turn_detection": null`.
+            let vad_off = receiver.state().session().is_some_and(|session| {
+                session
+                    .config
+                    .input_audio
+                    .turn_detection
+                    .as_ref()
+                    .is_some_and(Nullable::is_null)
+            });
+            if vad_off {
+                sender.commit_audio()?;
+                sender.start_response()?;
+            } else if !committed {
+                deadline = Some(Instant::now() + TURN_END_GRACE);
+            }
+        }
+        if deadline.is_some_and(|at| Instant::now() >= at) {
+            deadline = None;
+            if !committed {
+                line.println("(the server did not end the turn; committing)");
+                committed = true;
+                sender.commit_audio()?;
+                sender.start_response()?;
+            } else if reply_done {
+                line.println("(no input transcript)");
+                break;
+            }
+        }
+        let Some(event) = receiver.recv_timeout(TICK)? else {
+            continue;
+        };
+        match event {
+            Event::Server(message) => match message.event() {
+                ServerEvent::InputAudioBufferSpeechStarted(started) => {
+                    line.println(format_args!(
+                        "[speech started at {} ms]",
+                        started.audio_start_ms
+                    ));
+                }
+                ServerEvent::InputAudioBufferSpeechStopped(stopped) => {
+                    line.println(format_args!(
+                        "[speech stopped at {} ms]",
+                        stopped.audio_end_ms
+                    ));
+                }
+                ServerEvent::InputAudioBufferCommitted(_) => {
+                    committed = true;
+                    deadline = None;
+                }
+                ServerEvent::InputAudioTranscriptionCompleted(done) => {
+                    line.println(format_args!("you said: {}", done.transcript));
+                    heard = true;
+                }
+                ServerEvent::InputAudioTranscriptionFailed(failed) => {
+                    line.println(format_args!(
+                        "(input transcription failed: {})",
+                        failed.error.message
+                    ));
+                    heard = true;
+                }
+                ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
+                    line.stream(&delta.delta);
+                }
+                ServerEvent::ResponseDone(done) => {
+                    line.end_response();
+                    let status = done
+                        .response
+                        .status
+                        .clone()
+                        .unwrap_or(ResponseStatus::COMPLETED);
+                    if status != ResponseStatus::COMPLETED {
+                        return Err(format!("the response ended {status}").into());
+                    }
+                    let written = write_reply(&receiver.state(), &done.response, &output)?;
+                    line.println(format_args!("wrote {output} ({written} ms of audio)"));
+                    reply_done = true;
+                    if !heard {
+                        deadline = Some(Instant::now() + TRANSCRIPT_GRACE);
+                    }
+                }
+                ServerEvent::Error(error) => {
+                    line.end();
+                    eprintln!("server error: {}", error.error.message);
+                }
+                _ => {}
+            },
+            Event::CommandFailed(failure) => {
+                return Err(
+                    format!("{} failed: {}", failure.command, failure.error.message).into(),
+                );
+            }
+            Event::Closed(info) => {
+                return Err(format!(
+                    "the server closed the connection ({:?} {})",
+                    info.code, info.reason
+                )
+                .into());
+            }
+            _ => {}
+        }
+    }
+    sender.close()?;
+    Ok(())
+}
+
+/// The console: the reply's transcript streams on one line, which any other output ends
+/// first (and the transcript then goes on, after "…", on a line of its own).
+#[derive(Default)]
+struct Line {
+    open: bool,
+    resumed: bool,
+}
+
+impl Line {
+    fn stream(&mut self, text: &str) {
+        use std::io::Write as _;
+        if !self.open {
+            print!("{}", if self.resumed { "…" } else { "assistant: " });
+            self.open = true;
+            self.resumed = true;
+        }
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    }
+
+    fn println(&mut self, text: impl std::fmt::Display) {
+        self.end();
+        println!("{text}");
+    }
+
+    /// Ends the streamed line; the next response starts afresh.
+    fn end_response(&mut self) {
+        self.end();
+        self.resumed = false;
+    }
+
+    fn end(&mut self) {
+        if std::mem::take(&mut self.open) {
+            println!();
+        }
+    }
+}
+
+/// Writes the audio of the response's message as a 24 kHz mono PCM16 WAV file; returns its
+/// duration in milliseconds.
+fn write_reply(
+    state: &realtime_blocking::Connection,
+    response: &realtime_blocking::proto::Response,
+    path: &str,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let audio: Vec<u8> = response
+        .output
+        .iter()
+        .filter_map(|item| item.id.as_ref())
+        .filter_map(|id| state.conversation().item(id.as_str()))
+        .flat_map(|item| item.parts().iter().map(|part| part.audio().to_vec()))
+        .flatten()
+        .collect();
+    let wav = realtime_audio::encode_wav(&audio, 24_000)?;
+    std::fs::write(path, wav).map_err(|error| format!("cannot write {path}: {error}"))?;
+    Ok(audio.len() as u64 / 48)
+}

@@ -1,0 +1,74 @@
+//! Sends one message and prints the reply as it streams (text modality).
+//!
+//! ```sh
+//! cargo run -p realtime-blocking --example text_chat -- [--url URL | --azure-endpoint URL --deployment NAME [--api-version V]] [--model M] [--api-key K] [--dialect ga|beta] "Hello there"
+//! ```
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use realtime_blocking::proto::transport::EndpointArgs;
+use realtime_blocking::proto::{Modality, ResponseStatus};
+use realtime_blocking::{Event, Item, ServerEvent, SessionConfig, connect};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let message = if rest.is_empty() {
+        "Hello there".to_owned()
+    } else {
+        rest.join(" ")
+    };
+    let mut session = connect(endpoint.resolve(|name| std::env::var(name).ok())?)?;
+    session.configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))?;
+    session.add_item(Item::user_text(message))?;
+    session.start_response()?;
+    loop {
+        match session.recv()? {
+            Event::Server(message) => match message.event() {
+                ServerEvent::ResponseOutputTextDelta(delta) => {
+                    print!("{}", delta.delta);
+                    std::io::stdout().flush()?;
+                }
+                ServerEvent::ResponseDone(done) => {
+                    println!();
+                    let status = done
+                        .response
+                        .status
+                        .clone()
+                        .unwrap_or(ResponseStatus::COMPLETED);
+                    if status != ResponseStatus::COMPLETED {
+                        return Err(format!("the response ended {status}").into());
+                    }
+                    break;
+                }
+                ServerEvent::Error(error) => eprintln!("server error: {}", error.error.message),
+                _ => {}
+            },
+            Event::CommandFailed(failure) => {
+                return Err(
+                    format!("{} failed: {}", failure.command, failure.error.message).into(),
+                );
+            }
+            Event::Closed(info) => {
+                return Err(format!(
+                    "the server closed the connection ({:?} {})",
+                    info.code, info.reason
+                )
+                .into());
+            }
+            _ => {}
+        }
+    }
+    session.close()?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Sends one message and prints the reply as it streams (text modality).
+//!
+//! ```sh
+//! cargo run -p realtime-smol --example text_chat -- [--url URL | --azure-endpoint URL --deployment NAME [--api-version V]] [--model M] [--api-key K] [--dialect ga|beta] "Hello there"
+//! ```
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use realtime_smol::proto::transport::EndpointArgs;
+use realtime_smol::proto::{Modality, ResponseStatus};
+use realtime_smol::{Event, Item, ServerEvent, SessionConfig, connect};
+
+fn main() -> ExitCode {
+    match smol::block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let message = if rest.is_empty() {
+        "Hello there".to_owned()
+    } else {
+        rest.join(" ")
+    };
+    let mut session = connect(endpoint.resolve(|name| std::env::var(name).ok())?).await?;
+    session
+        .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+        .await?;
+    session.add_item(Item::user_text(message)).await?;
+    session.start_response().await?;
+    loop {
+        match session.recv().await? {
+            Event::Server(message) => match message.event() {
+                ServerEvent::ResponseOutputTextDelta(delta) => {
+                    print!("{}", delta.delta);
+                    std::io::stdout().flush()?;
+                }
+                ServerEvent::ResponseDone(done) => {
+                    println!();
+                    let status = done
+                        .response
+                        .status
+                        .clone()
+                        .unwrap_or(ResponseStatus::COMPLETED);
+                    if status != ResponseStatus::COMPLETED {
+                        return Err(format!("the response ended {status}").into());
+                    }
+                    break;
+                }
+                ServerEvent::Error(error) => eprintln!("server error: {}", error.error.message),
+                _ => {}
+            },
+            Event::CommandFailed(failure) => {
+                return Err(
+                    format!("{} failed: {}", failure.command, failure.error.message).into(),
+                );
+            }
+            Event::Closed(info) => {
+                return Err(format!(
+                    "the server closed the connection ({:?} {})",
+                    info.code, info.reason
+                )
+                .into());
+            }
+            _ => {}
+        }
+    }
+    session.close().await?;
+    Ok(())
+}
