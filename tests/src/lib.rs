@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::upload::{AudioSent, UploadOptions};
 use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
 use serde_json::{Value, json};
 
@@ -34,6 +35,15 @@ pub trait Client: Send {
     /// chunks, while this client keeps receiving.
     fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration)
     -> Box<dyn Streaming>;
+    /// Streams a file (a WAV, say) with the adapter's `send_audio_from_with`, from another
+    /// task or thread, reading it through the adapter's reader trait.
+    fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading>;
+}
+
+/// A file upload in the background.
+pub trait Uploading {
+    /// Waits for the upload to finish; an error as its message.
+    fn join(self: Box<Self>) -> Result<AudioSent, String>;
 }
 
 /// Audio streaming in the background.
@@ -158,6 +168,33 @@ mod tokio_client {
                 task,
             })
         }
+
+        fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading> {
+            let sender = self.session.sender().clone();
+            let task = self.runtime.spawn(async move {
+                sender
+                    .send_audio_from_with(std::io::Cursor::new(file), options)
+                    .await
+            });
+            Box::new(TokioUploading {
+                runtime: self.runtime.clone(),
+                task,
+            })
+        }
+    }
+
+    struct TokioUploading {
+        runtime: Arc<tokio::runtime::Runtime>,
+        task: tokio::task::JoinHandle<Result<AudioSent, realtime_tokio::AudioSendError>>,
+    }
+
+    impl Uploading for TokioUploading {
+        fn join(self: Box<Self>) -> Result<AudioSent, String> {
+            match self.runtime.block_on(self.task) {
+                Ok(result) => result.map_err(|error| error.to_string()),
+                Err(error) => Err(error.to_string()),
+            }
+        }
     }
 
     impl Streaming for TokioStreaming {
@@ -233,6 +270,31 @@ mod smol_client {
             });
             Box::new(SmolStreaming { task })
         }
+
+        fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading> {
+            let sender = self.session.sender().clone();
+            let task = smol::spawn(async move {
+                sender
+                    .send_audio_from_with(futures_lite_cursor(file), options)
+                    .await
+            });
+            Box::new(SmolUploading { task })
+        }
+    }
+
+    /// A `futures::AsyncRead` over bytes.
+    fn futures_lite_cursor(file: Vec<u8>) -> impl smol::io::AsyncRead {
+        smol::io::Cursor::new(file)
+    }
+
+    struct SmolUploading {
+        task: smol::Task<Result<AudioSent, realtime_smol::AudioSendError>>,
+    }
+
+    impl Uploading for SmolUploading {
+        fn join(self: Box<Self>) -> Result<AudioSent, String> {
+            smol::block_on(self.task).map_err(|error| error.to_string())
+        }
     }
 
     impl Streaming for SmolStreaming {
@@ -299,6 +361,27 @@ mod blocking_client {
                 Ok(())
             });
             Box::new(BlockingStreaming { thread })
+        }
+
+        fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading> {
+            let sender = self.session.sender().clone();
+            let thread = std::thread::spawn(move || {
+                sender.send_audio_from_with(std::io::Cursor::new(file), options)
+            });
+            Box::new(BlockingUploading { thread })
+        }
+    }
+
+    struct BlockingUploading {
+        thread: std::thread::JoinHandle<Result<AudioSent, realtime_blocking::AudioSendError>>,
+    }
+
+    impl Uploading for BlockingUploading {
+        fn join(self: Box<Self>) -> Result<AudioSent, String> {
+            match self.thread.join() {
+                Ok(result) => result.map_err(|error| error.to_string()),
+                Err(_) => Err("the upload thread panicked".to_owned()),
+            }
         }
     }
 

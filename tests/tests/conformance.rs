@@ -256,6 +256,88 @@ fn an_audio_turn_with_vad_and_transcription() {
 }
 
 #[test]
+fn a_wav_file_from_a_reader_is_converted_and_sent_and_a_compressed_one_refused() {
+    use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
+    use realtime_proto::upload::UploadOptions;
+
+    // 2.1 s of speech-like sound as a 44.1 kHz stereo float WAV with a LIST chunk.
+    let wav = TestSignal::speech_like()
+        .to_wav(&WavSpec::new(44_100, 2, SampleEncoding::Float32).with_metadata(true))
+        .unwrap();
+    // The same header, claiming MPEG layer 3 (format tag 0x0055) instead of float.
+    let mut mp3 = wav.clone();
+    let fmt = mp3.windows(4).position(|w| w == b"fmt ").unwrap();
+    mp3[fmt + 8..fmt + 10].copy_from_slice(&0x0055u16.to_le_bytes());
+    conform(|adapter| {
+        let server = server(Script::new().with_transcript("hello from a file"));
+        let mut client = connect(adapter, &server.url());
+        let config = SessionConfig::realtime()
+            .with_transcription(Transcription::new(Model::WHISPER_1))
+            .with_turn_detection(TurnDetection::server_vad());
+        client.send(ClientEvent::session_update(config)).unwrap();
+        let options = UploadOptions::new()
+            .with_read_size(777)
+            .with_trailing_silence_ms(600);
+        let upload = client.upload(wav.clone(), options);
+        let mut events = until(client.as_mut(), |e| is(e, "response.done"));
+        let sent = upload.join().unwrap();
+        assert_eq!(
+            (sent.duration_ms, sent.silence_ms, sent.chunks),
+            (2_700, 600, 27),
+            "{}",
+            adapter.name()
+        );
+        let refused = client.upload(mp3.clone(), UploadOptions::new()).join();
+        let error = refused.unwrap_err();
+        assert!(
+            error.contains("MPEG Layer 3"),
+            "{}: {error}",
+            adapter.name()
+        );
+        // The transcription may come after the response; wait for it.
+        let mut heard = false;
+        client.with_state(&mut |c| {
+            heard = c
+                .conversation()
+                .transcript()
+                .first()
+                .is_some_and(|l| l.text == "hello from a file");
+        });
+        if !heard {
+            events.extend(until(client.as_mut(), |e| {
+                is(e, "conversation.item.input_audio_transcription.completed")
+            }));
+        }
+        let mut kinds = without_deltas(&events);
+        kinds.sort();
+        kinds.dedup();
+        for expected in [
+            "server input_audio_buffer.speech_started",
+            "server input_audio_buffer.speech_stopped",
+            "server input_audio_buffer.committed",
+        ] {
+            assert!(
+                kinds.iter().any(|k| k == expected),
+                "{}: {expected}",
+                adapter.name()
+            );
+        }
+        client.with_state(&mut |c| {
+            assert_eq!(
+                c.input_audio().appended_bytes(),
+                2_700 * 48,
+                "{}",
+                adapter.name()
+            );
+        });
+        Outcome {
+            events: kinds,
+            state: snapshot(client.as_ref()),
+        }
+    });
+}
+
+#[test]
 fn a_function_call_round() {
     conform(|adapter| {
         let script = Script::new()
