@@ -536,17 +536,51 @@ fn faults_are_typed_errors_and_close_codes() {
             .fault(Trigger::ClientEvent("response.create".into()), Fault::Stall)
             .start()
             .unwrap();
-        let mut client = connect(adapter, &server.url());
+        // Pings every 100 ms, given up after 600 ms of silence: the stalled server's WebSocket
+        // layer still answers the pings, so the connection lives on.
+        let lively = |url: String| {
+            ConnectOptions::url(url)
+                .with_ping_interval(Some(Duration::from_millis(100)))
+                .with_idle_timeout(Some(Duration::from_millis(600)))
+        };
+        let mut client = adapter.connect(lively(server.url())).unwrap();
         until(client.as_mut(), |e| is(e, "session.created"));
         client.send(ClientEvent::create_response()).unwrap();
         events.push(format!(
             "after a stall: {:?}",
             client
-                .recv(Duration::from_millis(400))
+                .recv(Duration::from_millis(1_500))
                 .unwrap()
                 .map(|e| describe(&e))
         ));
         client.send(ClientEvent::commit_audio()).unwrap();
+        // A frozen server (or a black-holed network) answers nothing, pings included: the
+        // receiver gives the connection up instead of waiting forever.
+        let server = MockServer::builder()
+            .fault(
+                Trigger::ClientEvent("response.create".into()),
+                Fault::Freeze,
+            )
+            .start()
+            .unwrap();
+        let mut client = adapter.connect(lively(server.url())).unwrap();
+        until(client.as_mut(), |e| is(e, "session.created"));
+        client.send(ClientEvent::create_response()).unwrap();
+        let started = std::time::Instant::now();
+        let error = until_error(client.as_mut());
+        assert!(
+            matches!(error, RecvError::Unresponsive { idle } if idle >= Duration::from_millis(600)),
+            "{}: {error}",
+            adapter.name()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}",
+            adapter.name()
+        );
+        events.push(kind(&error));
+        events.push(kind(&client.recv(LIMIT).unwrap_err()));
+        assert!(client.send(ClientEvent::commit_audio()).is_err());
         // Close codes: session expiry (1001) and the GA-only refusal of beta (4000).
         let server = MockServer::builder()
             .fault(
@@ -587,6 +621,7 @@ fn kind(error: &RecvError) -> String {
         RecvError::TooLarge { .. } => "too large".to_owned(),
         RecvError::Binary { size } => format!("binary {size}"),
         RecvError::ConnectionLost { .. } => "connection lost".to_owned(),
+        RecvError::Unresponsive { .. } => "unresponsive".to_owned(),
         RecvError::Closed => "closed".to_owned(),
         other => format!("{other}"),
     }

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_proto::transport::{ConnectError, ConnectOptions, Liveness, Silence};
 use realtime_proto::websocket;
 use realtime_proto::{
     ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
@@ -112,9 +112,10 @@ impl Session {
         });
         let weak = Arc::downgrade(&shared);
         let ping = options.ping_interval;
+        let liveness = options.liveness();
         thread::Builder::new()
             .name("realtime-io".to_owned())
-            .spawn(move || io_loop(weak, ws, ping))
+            .spawn(move || io_loop(weak, ws, ping, liveness))
             .map_err(|source| ConnectError::Io {
                 host: "a thread for the connection".to_owned(),
                 source,
@@ -276,7 +277,9 @@ impl Receiver {
     ///
     /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
     /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
-    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
+    /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
+    /// ping) for `ConnectOptions::idle_timeout`, and
     /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
     pub fn recv(&mut self) -> Result<Event, RecvError> {
         loop {
@@ -334,7 +337,12 @@ impl Iterator for Events<'_> {
 }
 
 /// The I/O thread: write what the machine queued, ping, read when the reader has room.
-fn io_loop(shared: Weak<Shared>, mut ws: WebSocket<Socket>, ping: Option<Duration>) {
+fn io_loop(
+    shared: Weak<Shared>,
+    mut ws: WebSocket<Socket>,
+    ping: Option<Duration>,
+    mut liveness: Liveness,
+) {
     let mut next_ping = ping.map(|period| Instant::now() + period);
     loop {
         let Some(strong) = shared.upgrade() else {
@@ -389,7 +397,15 @@ fn io_loop(shared: Weak<Shared>, mut ws: WebSocket<Socket>, ping: Option<Duratio
             }
         }
         let frame = match ws.read() {
-            Err(WsError::Io(error)) if is_timeout(&error) => continue,
+            Err(WsError::Io(error)) if is_timeout(&error) => {
+                // Nothing to read: a server silent for too long (pongs included) is dead.
+                match liveness.poll(Instant::now()) {
+                    Silence::Unresponsive(idle) => {
+                        return finish(&strong, Frame::Unresponsive { idle });
+                    }
+                    _ => continue,
+                }
+            }
             Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
                 let inner = strong.lock();
                 if inner.machine.close_info().is_some() {
@@ -402,6 +418,7 @@ fn io_loop(shared: Weak<Shared>, mut ws: WebSocket<Socket>, ping: Option<Duratio
             }
             other => websocket::frame(Some(other)),
         };
+        liveness.heard();
         let ended = matches!(
             frame,
             Frame::Close { .. } | Frame::Lost { .. } | Frame::TooLarge { .. }

@@ -89,7 +89,7 @@ pub(crate) async fn serve(
     mut stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let api_key = shared.config.api_key.clone();
@@ -127,29 +127,35 @@ pub(crate) async fn serve(
         .write_buffer_size(0)
         .max_message_size(Some(shared.config.max_message_size))
         .max_frame_size(Some(shared.config.max_message_size));
-    let socket = WebSocketStream::from_partially_read(
+    let mut socket = WebSocketStream::from_partially_read(
         TokioAdapter::new(stream),
         leftover,
         Role::Server,
         Some(config),
     )
     .await;
-    let end = run(socket, core, &slot, shutdown, opened).await;
+    let end = run(&mut socket, core, &slot, &mut shutdown, opened).await;
+    let frozen = end == SessionEnd::Frozen;
     slot.mark_ended();
     slot.end(end);
+    if frozen {
+        // Hold the connection open, reading and writing nothing, until the server stops.
+        while shutdown.changed().await.is_ok() && !*shutdown.borrow() {}
+        drop(socket);
+    }
 }
 
 async fn run(
-    mut socket: Socket,
+    socket: &mut Socket,
     mut core: Core,
     slot: &SessionSlot,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<bool>,
     opened: Instant,
 ) -> SessionEnd {
     let mut stalled = false;
     let mut client_close = None;
     loop {
-        if let Some(end) = flush(&mut socket, &mut core, slot, opened, &mut stalled).await {
+        if let Some(end) = flush(socket, &mut core, slot, opened, &mut stalled).await {
             return end;
         }
         let deadline = core.next_deadline();
@@ -236,6 +242,7 @@ async fn flush(
                 *stalled = true;
                 continue;
             }
+            Out::Freeze => return Some(SessionEnd::Frozen),
             Out::Drop => return Some(SessionEnd::ServerDropped),
             Out::Close { code, reason } => {
                 let frame = CloseFrame {

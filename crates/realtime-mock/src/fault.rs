@@ -34,7 +34,11 @@ pub enum Fault {
         reason: String,
     },
     /// Stop answering: nothing more is sent; what the client sends is still read and recorded.
+    /// The WebSocket layer still answers pings: the application hung, the connection lives.
     Stall,
+    /// Stop reading and writing the socket, keeping the TCP connection open: a hung server or
+    /// a black-holed network. Pings go unanswered; nothing the client sends is read.
+    Freeze,
     /// Pace response deltas this slowly from now on.
     SlowDeltas {
         /// The time between two deltas of one response.

@@ -62,6 +62,9 @@ pub enum SessionEnd {
     },
     /// The server dropped the TCP connection without a close frame (a fault).
     ServerDropped,
+    /// The server froze (a [`Fault::Freeze`](crate::Fault::Freeze)): it stopped reading and
+    /// writing, and holds the connection open until it shuts down.
+    Frozen,
     /// The connection failed or the client vanished without a close frame.
     Disconnected {
         /// What the WebSocket layer reported.

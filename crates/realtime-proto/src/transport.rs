@@ -2,7 +2,7 @@
 //! (`realtime-tokio`, `realtime-smol`, `realtime-blocking`) take these same types, so switching
 //! runtime changes the crate name, not the code.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::connection::Config;
 use crate::dialect::Dialect;
@@ -33,6 +33,12 @@ pub struct ConnectOptions {
     /// How often to ping the server to keep the connection alive; `None` never pings
     /// (default 20 s).
     pub ping_interval: Option<Duration>,
+    /// How long the receiver waits for any frame (an event, or the pong that answers a
+    /// keep-alive ping) before it gives the connection up as dead with
+    /// [`RecvError::Unresponsive`](crate::RecvError::Unresponsive) (default 45 s). Only in
+    /// effect while pings are sent, since without them a quiet session is normal; `None`
+    /// waits forever.
+    pub idle_timeout: Option<Duration>,
     /// The largest message accepted from the server (default 32 MiB); a larger one is an
     /// error, and the transport refuses to buffer it.
     pub max_message_bytes: usize,
@@ -85,6 +91,7 @@ impl ConnectOptions {
             tls: TlsOptions::default(),
             connect_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(20)),
+            idle_timeout: Some(Duration::from_secs(45)),
             max_message_bytes: 32 * 1024 * 1024,
             max_pending_sends: 64,
             config,
@@ -194,12 +201,97 @@ impl ConnectOptions {
         self
     }
 
+    /// Sets how long to wait for any frame before giving the connection up (see
+    /// [`idle_timeout`](Self::idle_timeout)).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The idle detector the receiving side of an adapter uses: the idle timeout when pings
+    /// are sent, none otherwise.
+    pub fn liveness(&self) -> Liveness {
+        Liveness::new(self.ping_interval.and(self.idle_timeout))
+    }
+
     /// The machine settings to use: `config`, with the handshake's dialect and the message limit.
     pub fn machine_config(&self) -> Config {
         let mut config = self.config.clone();
         config.dialect = self.handshake.dialect();
         config.max_message_bytes = self.max_message_bytes;
         config
+    }
+}
+
+/// Detects a server that stopped answering: no frame at all (not even the pong of a
+/// keep-alive ping) for the idle timeout while the application waits for one. No clock: the
+/// adapter passes `now`.
+///
+/// The adapter calls [`heard`](Self::heard) for every frame it reads, and
+/// [`poll`](Self::poll) when it has nothing to read. Time counts from the first `poll` after
+/// the last frame, so an application that stops receiving for a while (and so stops reading)
+/// is not taken for a dead server: frames that arrived meanwhile are read before any verdict.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use realtime_proto::transport::{Liveness, Silence};
+///
+/// let mut liveness = Liveness::new(Some(Duration::from_secs(45)));
+/// let start = Instant::now();
+/// assert_eq!(liveness.poll(start), Silence::WaitUntil(start + Duration::from_secs(45)));
+/// liveness.heard(); // a pong arrived
+/// let later = start + Duration::from_secs(50);
+/// assert_eq!(liveness.poll(later), Silence::WaitUntil(later + Duration::from_secs(45)));
+/// assert_eq!(
+///     liveness.poll(later + Duration::from_secs(46)),
+///     Silence::Unresponsive(Duration::from_secs(46))
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct Liveness {
+    timeout: Option<Duration>,
+    silent_since: Option<Instant>,
+}
+
+/// What [`Liveness::poll`] concludes.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Silence {
+    /// No idle timeout: wait as long as it takes.
+    Unlimited,
+    /// Wait for a frame until then; poll again at that time if none came.
+    WaitUntil(Instant),
+    /// Nothing came for this long: the connection is dead.
+    Unresponsive(Duration),
+}
+
+impl Liveness {
+    /// A detector with this timeout (`None`: never).
+    pub fn new(timeout: Option<Duration>) -> Self {
+        Self {
+            timeout,
+            silent_since: None,
+        }
+    }
+
+    /// A frame arrived.
+    pub fn heard(&mut self) {
+        self.silent_since = None;
+    }
+
+    /// Nothing to read at `now`: how long to keep waiting.
+    pub fn poll(&mut self, now: Instant) -> Silence {
+        let Some(timeout) = self.timeout else {
+            return Silence::Unlimited;
+        };
+        let since = *self.silent_since.get_or_insert(now);
+        let silent = now.saturating_duration_since(since);
+        if silent >= timeout {
+            Silence::Unresponsive(silent)
+        } else {
+            Silence::WaitUntil(since + timeout)
+        }
     }
 }
 

@@ -19,9 +19,11 @@ use async_tungstenite::tungstenite::Message;
 use bytes::Bytes;
 use event_listener::Event as Signal;
 use futures_util::{SinkExt, Stream, StreamExt};
-use realtime_proto::transport::ConnectOptions;
+use realtime_proto::transport::{ConnectOptions, Liveness, Silence};
 use realtime_proto::websocket;
-use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError, Transmit};
+use realtime_proto::{
+    ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
+};
 
 #[cfg(feature = "audio")]
 use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
@@ -71,6 +73,9 @@ pub struct Sender {
 pub struct Receiver {
     shared: Arc<Shared>,
     stream: WsReceiver,
+    /// Gives the connection up when nothing arrives for the idle timeout while waiting.
+    liveness: Liveness,
+    idle_timer: Option<smol::Timer>,
 }
 
 /// A locked view of the session machine: the session configuration, the conversation, the
@@ -99,7 +104,12 @@ impl Session {
             sender: Sender {
                 shared: shared.clone(),
             },
-            receiver: Receiver { shared, stream },
+            receiver: Receiver {
+                shared,
+                stream,
+                liveness: options.liveness(),
+                idle_timer: None,
+            },
         }
     }
 
@@ -263,7 +273,9 @@ impl Receiver {
     ///
     /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
     /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
-    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
+    /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
+    /// ping) for `ConnectOptions::idle_timeout`, and
     /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
@@ -284,7 +296,16 @@ impl Receiver {
             if self.shared.lock().close_info().is_some() {
                 return Poll::Ready(Err(RecvError::Closed));
             }
-            let frame = websocket::frame(ready!(self.stream.poll_next_unpin(cx)));
+            let frame = match self.stream.poll_next_unpin(cx) {
+                Poll::Ready(message) => {
+                    self.liveness.heard();
+                    websocket::frame(message)
+                }
+                Poll::Pending => match self.silence(cx) {
+                    Some(frame) => frame,
+                    None => return Poll::Pending,
+                },
+            };
             let mut machine = self.shared.lock();
             let outcome = machine.handle_frame(frame);
             if machine.has_transmit() {
@@ -294,6 +315,26 @@ impl Receiver {
             self.shared.drained.notify(usize::MAX);
             if let Err(error) = outcome {
                 return Poll::Ready(Err(error));
+            }
+        }
+    }
+}
+
+impl Receiver {
+    /// Nothing to read: the frame that ends a dead connection, or `None` to wait (with a
+    /// timer armed for the idle deadline).
+    fn silence(&mut self, cx: &mut Context<'_>) -> Option<Frame> {
+        loop {
+            match self.liveness.poll(std::time::Instant::now()) {
+                Silence::Unresponsive(idle) => return Some(Frame::Unresponsive { idle }),
+                Silence::WaitUntil(at) => {
+                    let timer = self.idle_timer.get_or_insert_with(|| smol::Timer::at(at));
+                    timer.set_at(at);
+                    if Pin::new(timer).poll(cx).is_pending() {
+                        return None;
+                    }
+                }
+                _ => return None,
             }
         }
     }

@@ -18,11 +18,13 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Message;
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
-use realtime_proto::transport::ConnectOptions;
+use realtime_proto::transport::{ConnectOptions, Liveness, Silence};
 #[cfg(feature = "audio")]
 use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
 use realtime_proto::websocket;
-use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError, Transmit};
+use realtime_proto::{
+    ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
+};
 use tokio::sync::Notify;
 
 use crate::connect::{Ws, WsReceiver, WsSender};
@@ -70,6 +72,9 @@ pub struct Sender {
 pub struct Receiver {
     shared: Arc<Shared>,
     stream: WsReceiver,
+    /// Gives the connection up when nothing arrives for the idle timeout while waiting.
+    liveness: Liveness,
+    idle_timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// A locked view of the session machine: the session configuration, the conversation, the
@@ -96,7 +101,12 @@ impl Session {
             sender: Sender {
                 shared: shared.clone(),
             },
-            receiver: Receiver { shared, stream },
+            receiver: Receiver {
+                shared,
+                stream,
+                liveness: options.liveness(),
+                idle_timer: None,
+            },
         }
     }
 
@@ -261,7 +271,9 @@ impl Receiver {
     ///
     /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
     /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
-    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame, and
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
+    /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
+    /// ping) for `ConnectOptions::idle_timeout`, and
     /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
@@ -282,7 +294,16 @@ impl Receiver {
             if self.shared.lock().close_info().is_some() {
                 return Poll::Ready(Err(RecvError::Closed));
             }
-            let frame = websocket::frame(ready!(self.stream.poll_next_unpin(cx)));
+            let frame = match self.stream.poll_next_unpin(cx) {
+                Poll::Ready(message) => {
+                    self.liveness.heard();
+                    websocket::frame(message)
+                }
+                Poll::Pending => match self.silence(cx) {
+                    Some(frame) => frame,
+                    None => return Poll::Pending,
+                },
+            };
             let mut machine = self.shared.lock();
             let outcome = machine.handle_frame(frame);
             if machine.has_transmit() {
@@ -292,6 +313,33 @@ impl Receiver {
             self.shared.drained.notify_waiters();
             if let Err(error) = outcome {
                 return Poll::Ready(Err(error));
+            }
+        }
+    }
+}
+
+impl Receiver {
+    /// Nothing to read: the frame that ends a dead connection, or `None` to wait (with a
+    /// timer armed for the idle deadline).
+    fn silence(&mut self, cx: &mut Context<'_>) -> Option<Frame> {
+        loop {
+            // tokio's clock, so that a paused test clock stays consistent.
+            let now = tokio::time::Instant::now();
+            match self.liveness.poll(now.into_std()) {
+                Silence::Unresponsive(idle) => return Some(Frame::Unresponsive { idle }),
+                Silence::WaitUntil(at) => {
+                    let at = tokio::time::Instant::from_std(at);
+                    let timer = self
+                        .idle_timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+                    if timer.deadline() != at {
+                        timer.as_mut().reset(at);
+                    }
+                    if timer.as_mut().poll(cx).is_pending() {
+                        return None;
+                    }
+                }
+                _ => return None,
             }
         }
     }

@@ -99,6 +99,8 @@ pub(crate) enum Out {
     Drop,
     /// Send nothing more (a stall fault): what follows is discarded.
     Stall,
+    /// Stop touching the socket (a freeze fault).
+    Freeze,
 }
 
 /// A message from the test to a running session.
@@ -491,6 +493,7 @@ impl Core {
             }
             Fault::Close { code, reason } => self.close(code, &reason),
             Fault::Stall => self.out.push(Out::Stall),
+            Fault::Freeze => self.out.push(Out::Freeze),
             Fault::SlowDeltas { interval } => self.delta_interval = interval,
             Fault::NonJsonText { text } => self.out.push(Out::Injected {
                 text,

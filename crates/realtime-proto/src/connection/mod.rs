@@ -135,6 +135,12 @@ pub enum Frame {
         /// What the transport said.
         reason: String,
     },
+    /// No frame at all arrived for this long while keep-alive pings were sent: the server or
+    /// the network stopped answering ([`Liveness`](crate::transport::Liveness)).
+    Unresponsive {
+        /// How long nothing arrived.
+        idle: std::time::Duration,
+    },
     /// The transport refused a message over its size limit.
     TooLarge {
         /// The message size.
@@ -267,6 +273,17 @@ pub enum RecvError {
     ConnectionLost {
         /// What the transport said.
         reason: String,
+    },
+    /// Nothing arrived for `idle`, not even the answers to keep-alive pings: the server or the
+    /// network stopped answering, and the connection is given up (the machine has applied its
+    /// end). See [`ConnectOptions::idle_timeout`](crate::transport::ConnectOptions::idle_timeout).
+    #[error(
+        "the server sent nothing for {} s, not even answers to keep-alive pings; the connection is given up",
+        .idle.as_secs()
+    )]
+    Unresponsive {
+        /// How long nothing arrived.
+        idle: std::time::Duration,
     },
     /// The connection is closed (the caller's mistake: nothing more can be received).
     #[error("the connection is closed")]
@@ -513,6 +530,8 @@ impl Connection {
     ///   gets [`RecvError::ConnectionLost`] instead of an [`Event::Closed`].
     /// - `TooLarge`: the transport refused a message over its limit; the connection is unusable
     ///   after it, so the end is applied too.
+    /// - `Unresponsive`: the adapter's idle detector gave up; the end is applied, and the caller
+    ///   gets [`RecvError::Unresponsive`].
     /// - `Control`: pings and pongs; nothing to do.
     pub fn handle_frame(&mut self, frame: Frame) -> Result<(), RecvError> {
         match frame {
@@ -525,6 +544,10 @@ impl Connection {
             Frame::Lost { reason } => {
                 self.end_abruptly(&reason);
                 Err(RecvError::ConnectionLost { reason })
+            }
+            Frame::Unresponsive { idle } => {
+                self.end_abruptly(&format!("the server sent nothing for {} s", idle.as_secs()));
+                Err(RecvError::Unresponsive { idle })
             }
             Frame::TooLarge { size, limit } => {
                 self.end_abruptly(&format!(
