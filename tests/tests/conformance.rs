@@ -148,7 +148,8 @@ fn a_refused_handshake_is_typed() {
         );
         let missing = ConnectOptions::url(server.url());
         let unknown = ConnectOptions::url(format!("{}/not/realtime", server.base_url()));
-        let events = [wrong, missing, unknown]
+        let broken = ConnectOptions::url(server_error_once());
+        let events = [wrong, missing, unknown, broken]
             .into_iter()
             .map(|options| match adapter.connect(options) {
                 Err(ConnectError::Rejected(rejection)) => format!(
@@ -165,6 +166,41 @@ fn a_refused_handshake_is_typed() {
             state: Value::Null,
         }
     });
+}
+
+/// A loopback server that answers one upgrade request with an HTTP 500 and a JSON error body,
+/// as the service does when it fails, the body arriving after the headers; returns its URL.
+/// (Regression: tungstenite's own client handshake kept only the body bytes that came with the
+/// headers, and smol's upgrade lost the error code.)
+fn server_error_once() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "ws://{}/v1/realtime?model=m",
+        listener.local_addr().unwrap()
+    );
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(LIMIT));
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+            request.push(byte[0]);
+        }
+        let body = r#"{"error":{"type":"server_error","code":"internal_error","message":"The server had an error.","param":null}}"#;
+        // The headers, then the body in a later segment, as servers behind proxies send it.
+        let _ = write!(
+            stream,
+            "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = stream.write_all(body.as_bytes());
+    });
+    url
 }
 
 fn text_turn(adapter: Adapter, dialect: Dialect) -> Outcome {
@@ -709,6 +745,35 @@ fn a_slow_consumer_slows_the_server_and_loses_nothing() {
         Outcome {
             events: described(&events),
             state,
+        }
+    });
+}
+
+#[test]
+fn a_100_mb_message_is_refused_at_its_header() {
+    conform(|adapter| {
+        let server = MockServer::builder()
+            .fault(Trigger::Now, Fault::Oversized { bytes: 100 << 20 })
+            .start()
+            .unwrap();
+        // The default limit: 32 MiB.
+        let mut client = adapter.connect(ConnectOptions::url(server.url())).unwrap();
+        let started = std::time::Instant::now();
+        let error = until_error(client.as_mut());
+        assert!(
+            matches!(error, RecvError::TooLarge { size, limit: 33_554_432 } if size >= 100 << 20),
+            "{}: {error}",
+            adapter.name()
+        );
+        // Refused from the frame header: well before 100 MB could cross the loopback.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}",
+            adapter.name()
+        );
+        Outcome {
+            events: vec![kind(&error), kind(&client.recv(LIMIT).unwrap_err())],
+            state: Value::Null,
         }
     });
 }

@@ -10,8 +10,8 @@ use realtime_proto::transport::{ConnectError, ConnectOptions};
 use realtime_proto::websocket;
 use rustls::{ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
-use tungstenite::handshake::HandshakeError;
-use tungstenite::{Error as WsError, WebSocket};
+use tungstenite::WebSocket;
+use tungstenite::protocol::Role;
 
 use crate::session::Session;
 
@@ -105,16 +105,50 @@ fn open(
     } else {
         Socket::Plain(tcp)
     };
-    let upgrade = websocket::upgrade_request(request)?;
-    match tungstenite::client::client_with_config(upgrade, socket, Some(websocket::config(options)))
-    {
-        Ok((ws, _response)) => Ok(ws),
-        Err(HandshakeError::Failure(WsError::Io(error))) => {
-            Err(timeout_or(error, options, io_error))
+    upgrade(socket, options, request, &format!("{host}:{port}"))
+}
+
+/// The WebSocket upgrade, read with realtime-proto's [`websocket::ClientUpgrade`] so that a
+/// refusal keeps the server's whole error body. The socket's timeouts bound it.
+fn upgrade(
+    mut socket: Socket,
+    options: &ConnectOptions,
+    request: &HandshakeRequest,
+    host: &str,
+) -> Result<WebSocket<Socket>, ConnectError> {
+    let mut upgrade = websocket::ClientUpgrade::new(request)?;
+    let io_error = |source| ConnectError::Io {
+        host: host.to_owned(),
+        source,
+    };
+    socket
+        .write_all(upgrade.request_bytes())
+        .and_then(|()| socket.flush())
+        .map_err(|error| timeout_or(error, options, io_error))?;
+    let mut buffer = vec![0; 4096];
+    let leftover = loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => return Err(upgrade.eof()),
+            Ok(read) => {
+                if let Some(upgraded) = upgrade.push(&buffer[..read])? {
+                    break upgraded.leftover;
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(match upgrade.read_failed(error, host) {
+                    ConnectError::Io { source, .. } => timeout_or(source, options, io_error),
+                    other => other,
+                });
+            }
         }
-        Err(HandshakeError::Failure(error)) => Err(websocket::connect_error(error, &host, port)),
-        Err(HandshakeError::Interrupted(_)) => Err(ConnectError::Timeout(options.connect_timeout)),
-    }
+    };
+    Ok(WebSocket::from_partially_read(
+        socket,
+        leftover,
+        Role::Client,
+        Some(websocket::config(options)),
+    ))
 }
 
 fn timeout_or(

@@ -4,38 +4,18 @@
 
 use bytes::Bytes;
 use tungstenite::Message;
-use tungstenite::client::IntoClientRequest;
 use tungstenite::error::{CapacityError, Error};
-use tungstenite::handshake::client::Request;
-use tungstenite::http::{HeaderName, HeaderValue};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::connection::{Frame, Transmit};
-use crate::handshake::{HandshakeRejection, HandshakeRequest};
+use tungstenite::handshake::client::generate_key;
+use tungstenite::handshake::derive_accept_key;
+
+use crate::handshake::{HandshakeRejection, HandshakeRequest, redact_url};
 use crate::shared_str::SharedStr;
 use crate::transport::{ConnectError, ConnectOptions};
-
-/// The upgrade request: the URL and headers of the handshake (credentials marked sensitive, so
-/// `http`'s `Debug` hides them), plus tungstenite's WebSocket headers.
-pub fn upgrade_request(request: &HandshakeRequest) -> Result<Request, ConnectError> {
-    let mut upgrade = request
-        .url()
-        .into_client_request()
-        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
-    for header in request.headers() {
-        let name = HeaderName::from_bytes(header.name().as_bytes()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid header name {:?}", header.name()))
-        })?;
-        let mut value = HeaderValue::from_str(header.value()).map_err(|_| {
-            ConnectError::Protocol(format!("invalid value for header {:?}", header.name()))
-        })?;
-        value.set_sensitive(header.is_sensitive());
-        upgrade.headers_mut().insert(name, value);
-    }
-    Ok(upgrade)
-}
 
 /// The WebSocket settings: the message and frame size limits of the options.
 pub fn config(options: &ConnectOptions) -> WebSocketConfig {
@@ -44,19 +24,249 @@ pub fn config(options: &ConnectOptions) -> WebSocketConfig {
         .max_frame_size(Some(options.max_message_bytes))
 }
 
-/// A failed upgrade as a [`ConnectError`]: the server's HTTP answer when there is one, typed.
-pub fn connect_error(error: Error, host: &str, port: u16) -> ConnectError {
-    match error {
-        Error::Http(response) => {
-            let status = response.status().as_u16();
-            let body = response.body().as_deref().unwrap_or_default();
-            ConnectError::Rejected(HandshakeRejection::from_response(status, body))
+/// The client side of the WebSocket upgrade, without I/O: the request bytes to write, then
+/// the answer read back, however it is split across reads.
+///
+/// The adapters perform the upgrade with this rather than with tungstenite's client handshake
+/// so that a refusal keeps the server's whole error body: tungstenite keeps only the body bytes
+/// that arrived with the headers, and servers behind proxies often send the body separately.
+/// On success, the adapter builds its WebSocket from the socket and
+/// [`Upgraded::leftover`] (bytes after the 101 answer, already the first frames).
+///
+/// ```
+/// use realtime_proto::handshake::{Endpoint, Handshake};
+/// use realtime_proto::websocket::ClientUpgrade;
+///
+/// let request = Handshake::new(Endpoint::url("ws://127.0.0.1:9/v1/realtime?model=m")).request()?;
+/// let mut upgrade = ClientUpgrade::new(&request)?;
+/// let written = upgrade.request_bytes().to_vec(); // write these to the socket
+/// assert!(written.starts_with(b"GET /v1/realtime?model=m HTTP/1.1\r\n"));
+///
+/// // The answer, in two reads: headers, then the body.
+/// let head = b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 46\r\n\r\n";
+/// assert!(upgrade.push(head)?.is_none()); // the body is still to come
+/// let error = upgrade.push(br#"{"error":{"code":"invalid_api_key","x":"y"}}  "#).unwrap_err();
+/// assert!(error.to_string().contains("401"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientUpgrade {
+    request: Vec<u8>,
+    accept: String,
+    received: Vec<u8>,
+    /// Once the head is parsed: the status and where the body starts.
+    head: Option<Head>,
+}
+
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    body_start: usize,
+    body: BodyLength,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum BodyLength {
+    Known(usize),
+    Chunked,
+    UntilEof,
+}
+
+/// A successful upgrade: the bytes read after the server's 101 answer.
+#[derive(Debug)]
+pub struct Upgraded {
+    /// The first bytes of the WebSocket stream (often empty), to hand to the WebSocket.
+    pub leftover: Vec<u8>,
+}
+
+/// The most header bytes of the answer read before giving up.
+const MAX_HEAD: usize = 16 * 1024;
+/// The most error-body bytes kept.
+const MAX_BODY: usize = 64 * 1024;
+
+impl ClientUpgrade {
+    /// The upgrade for a handshake request: a fresh `Sec-WebSocket-Key`, the request's headers
+    /// (credentials included) and tungstenite's WebSocket headers.
+    pub fn new(request: &HandshakeRequest) -> Result<Self, ConnectError> {
+        let uri: tungstenite::http::Uri = request.url().parse().map_err(|_| {
+            ConnectError::Protocol(format!("invalid URL {}", redact_url(request.url())))
+        })?;
+        let (host, port) = request.host_port()?;
+        let default_port = if request.is_tls() { 443 } else { 80 };
+        let host_header = if port == default_port {
+            host
+        } else {
+            format!("{host}:{port}")
+        };
+        let path = uri.path_and_query().map_or("/", |path| path.as_str());
+        let key = generate_key();
+        let mut text = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
+        );
+        for header in request.headers() {
+            let (name, value) = (header.name(), header.value());
+            if name.bytes().any(|b| !b.is_ascii_graphic() || b == b':')
+                || value.bytes().any(|b| b == b'\r' || b == b'\n')
+            {
+                return Err(ConnectError::Protocol(format!("invalid header {name:?}")));
+            }
+            text.push_str(name);
+            text.push_str(": ");
+            text.push_str(value);
+            text.push_str("\r\n");
         }
-        Error::Io(source) => ConnectError::Io {
-            host: format!("{host}:{port}"),
-            source,
-        },
-        other => ConnectError::Protocol(other.to_string()),
+        text.push_str("\r\n");
+        Ok(Self {
+            request: text.into_bytes(),
+            accept: derive_accept_key(key.as_bytes()),
+            received: Vec::new(),
+            head: None,
+        })
+    }
+
+    /// The request to write to the socket. It carries the credentials: do not log it.
+    pub fn request_bytes(&self) -> &[u8] {
+        &self.request
+    }
+
+    /// Bytes read from the socket. `Ok(None)`: read more. `Ok(Some(_))`: upgraded. `Err`:
+    /// refused ([`ConnectError::Rejected`], with the status and the server's error body) or a
+    /// malformed answer ([`ConnectError::Protocol`]).
+    pub fn push(&mut self, read: &[u8]) -> Result<Option<Upgraded>, ConnectError> {
+        self.received.extend_from_slice(read);
+        if self.head.is_none() {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut headers);
+            let parsed = response.parse(&self.received).map_err(|error| {
+                ConnectError::Protocol(format!("malformed HTTP answer: {error}"))
+            })?;
+            let httparse::Status::Complete(body_start) = parsed else {
+                if self.received.len() > MAX_HEAD {
+                    return Err(ConnectError::Protocol(format!(
+                        "the server's HTTP answer has more than {MAX_HEAD} bytes of headers"
+                    )));
+                }
+                return Ok(None);
+            };
+            let status = response.code.unwrap_or(0);
+            let header = |name: &str| {
+                response
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                    .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
+            };
+            if status == 101 {
+                if header("sec-websocket-accept").as_deref() != Some(self.accept.as_str()) {
+                    return Err(ConnectError::Protocol(
+                        "the server's Sec-WebSocket-Accept does not match the key sent".to_owned(),
+                    ));
+                }
+                if !header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
+                    return Err(ConnectError::Protocol(
+                        "the server answered 101 without `Upgrade: websocket`".to_owned(),
+                    ));
+                }
+                return Ok(Some(Upgraded {
+                    leftover: self.received.split_off(body_start),
+                }));
+            }
+            let body = if header("transfer-encoding")
+                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+            {
+                BodyLength::Chunked
+            } else if let Some(length) =
+                header("content-length").and_then(|v| v.parse::<usize>().ok())
+            {
+                BodyLength::Known(length)
+            } else {
+                BodyLength::UntilEof
+            };
+            self.head = Some(Head {
+                status,
+                body_start,
+                body,
+            });
+        }
+        self.try_reject(false)
+    }
+
+    /// The socket ended (or the caller gives up waiting): a refusal with whatever body
+    /// arrived, or an error if the answer's headers never completed.
+    pub fn eof(&mut self) -> ConnectError {
+        match self.try_reject(true) {
+            Err(error) => error,
+            Ok(_) => ConnectError::Protocol(
+                "the server closed the connection before answering the upgrade".to_owned(),
+            ),
+        }
+    }
+
+    /// Reading the answer failed: a refusal with what arrived of its body if the server's
+    /// headers did (servers often reset the connection right after an error), else the I/O
+    /// error.
+    pub fn read_failed(&mut self, error: std::io::Error, host: &str) -> ConnectError {
+        if self.head.is_some() {
+            return self.eof();
+        }
+        ConnectError::Io {
+            host: host.to_owned(),
+            source: error,
+        }
+    }
+
+    /// A refusal once its body is complete (or `at_end`).
+    fn try_reject(&self, at_end: bool) -> Result<Option<Upgraded>, ConnectError> {
+        let Some(head) = &self.head else {
+            return Ok(None);
+        };
+        let raw = &self.received[head.body_start..];
+        let body: Option<Vec<u8>> = match head.body {
+            BodyLength::Known(length) if raw.len() >= length.min(MAX_BODY) => {
+                Some(raw[..length.min(MAX_BODY)].to_vec())
+            }
+            BodyLength::Chunked => match dechunk(raw) {
+                Some(body) => Some(body),
+                None if raw.len() >= MAX_BODY => Some(raw[..MAX_BODY].to_vec()),
+                None => None,
+            },
+            BodyLength::UntilEof if raw.len() >= MAX_BODY => Some(raw[..MAX_BODY].to_vec()),
+            _ => None,
+        };
+        let body = match body {
+            Some(body) => body,
+            None if at_end => raw[..raw.len().min(MAX_BODY)].to_vec(),
+            None => return Ok(None),
+        };
+        Err(ConnectError::Rejected(HandshakeRejection::from_response(
+            head.status,
+            &body,
+        )))
+    }
+}
+
+/// A chunked body, once its last chunk arrived.
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let httparse::Status::Complete((start, size)) = httparse::parse_chunk_size(raw).ok()?
+        else {
+            return None;
+        };
+        let size = usize::try_from(size).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        let end = start.checked_add(size)?;
+        if raw.len() < end + 2 {
+            return None;
+        }
+        body.extend_from_slice(&raw[start..end]);
+        if body.len() >= MAX_BODY {
+            body.truncate(MAX_BODY);
+            return Some(body);
+        }
+        raw = &raw[end + 2..];
     }
 }
 
@@ -118,6 +328,141 @@ pub fn normal_close() -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handshake::{Credential, Endpoint, Handshake};
+
+    fn upgrade() -> ClientUpgrade {
+        let request = Handshake::new(Endpoint::url("wss://example.com/v1/realtime?model=m"))
+            .with_credential(Credential::api_key("sk-secret"))
+            .request()
+            .unwrap();
+        ClientUpgrade::new(&request).unwrap()
+    }
+
+    fn accept_for(upgrade: &ClientUpgrade) -> String {
+        let text = String::from_utf8(upgrade.request_bytes().to_vec()).unwrap();
+        let key = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap();
+        derive_accept_key(key.as_bytes())
+    }
+
+    #[test]
+    fn the_request_carries_the_path_host_and_headers() {
+        let upgrade = upgrade();
+        let text = String::from_utf8(upgrade.request_bytes().to_vec()).unwrap();
+        assert!(text.starts_with("GET /v1/realtime?model=m HTTP/1.1\r\nHost: example.com\r\n"));
+        assert!(text.contains("Authorization: Bearer sk-secret\r\n"));
+        assert!(text.contains("Upgrade: websocket\r\n"));
+        assert!(text.ends_with("\r\n\r\n"));
+        assert!(!format!("{upgrade:?}").is_empty());
+    }
+
+    #[test]
+    fn a_101_split_anywhere_upgrades_and_keeps_the_first_frame_bytes() {
+        let mut upgrade = upgrade();
+        let mut answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            accept_for(&upgrade)
+        )
+        .into_bytes();
+        answer.extend_from_slice(b"\x81\x02{}");
+        let bytes = answer.as_slice();
+        for (i, byte) in bytes.iter().enumerate() {
+            match upgrade.push(std::slice::from_ref(byte)).unwrap() {
+                None => assert!(i < bytes.len() - 5, "decided late at {i}"),
+                Some(upgraded) => {
+                    // Decided at the end of the head; the rest is WebSocket data.
+                    let mut leftover = upgraded.leftover;
+                    leftover.extend_from_slice(&bytes[i + 1..]);
+                    assert_eq!(leftover, b"\x81\x02{}");
+                    return;
+                }
+            }
+        }
+        panic!("never upgraded");
+    }
+
+    #[test]
+    fn a_wrong_accept_key_is_refused() {
+        let mut upgrade = upgrade();
+        let answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: bogus\r\n\r\n";
+        assert!(matches!(
+            upgrade.push(answer),
+            Err(ConnectError::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_whole_body_however_it_arrives() {
+        let body = r#"{"error":{"type":"invalid_request_error","code":"invalid_api_key","message":"Incorrect API key provided.","param":null}}"#;
+        let known = format!(
+            "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let chunked = format!(
+            "HTTP/1.1 401 Unauthorized\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+            10,
+            &body[..10],
+            body.len() - 10,
+            &body[10..]
+        );
+        for answer in [known, chunked] {
+            for split in [1, 7, 60, answer.len()] {
+                let mut upgrade = upgrade();
+                let mut outcome = None;
+                for piece in answer.as_bytes().chunks(split) {
+                    match upgrade.push(piece) {
+                        Ok(None) => {}
+                        Ok(Some(_)) => panic!("upgraded"),
+                        Err(error) => {
+                            outcome = Some(error);
+                            break;
+                        }
+                    }
+                }
+                let Some(ConnectError::Rejected(rejection)) = outcome else {
+                    panic!("{split}: {outcome:?}");
+                };
+                assert_eq!(rejection.status, 401);
+                assert_eq!(
+                    rejection.code.as_deref(),
+                    Some("invalid_api_key"),
+                    "{split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_without_length_ends_with_the_connection() {
+        let mut upgrade = upgrade();
+        let answer =
+            b"HTTP/1.1 500 Internal Server Error\r\n\r\n{\"error\":{\"code\":\"internal_error\"}}";
+        assert!(upgrade.push(answer).unwrap().is_none());
+        let ConnectError::Rejected(rejection) = upgrade.eof() else {
+            panic!("not a rejection");
+        };
+        assert_eq!(
+            (rejection.status, rejection.code.as_deref()),
+            (500, Some("internal_error"))
+        );
+        // No answer at all, or endless headers.
+        assert!(matches!(
+            ClientUpgrade::eof(&mut self::upgrade()),
+            ConnectError::Protocol(_)
+        ));
+        let mut endless = self::upgrade();
+        let mut result = Ok(None);
+        for _ in 0..2_000 {
+            result = endless.push(b"HTTP/1.1 200 OK\r\nx-filler: 0123456789\r\n".as_slice());
+            if result.is_err() {
+                break;
+            }
+        }
+        // Repeated status lines are malformed; either way it is refused, not buffered forever.
+        assert!(matches!(result, Err(ConnectError::Protocol(_))));
+    }
 
     #[test]
     fn frames_and_messages() {

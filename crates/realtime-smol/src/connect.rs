@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use async_tungstenite::{WebSocketStream, client_async_with_config};
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::protocol::Role;
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
@@ -99,11 +100,47 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     } else {
         Socket::Plain(tcp)
     };
-    let upgrade = websocket::upgrade_request(request)?;
-    match client_async_with_config(upgrade, socket, Some(websocket::config(options))).await {
-        Ok((ws, _response)) => Ok(ws),
-        Err(error) => Err(websocket::connect_error(error, &host, port)),
-    }
+    upgrade(socket, options, request, &format!("{host}:{port}")).await
+}
+
+/// The WebSocket upgrade, read with realtime-proto's [`websocket::ClientUpgrade`] so that a
+/// refusal keeps the server's whole error body.
+async fn upgrade(
+    mut socket: Socket,
+    options: &ConnectOptions,
+    request: &HandshakeRequest,
+    host: &str,
+) -> Result<Ws, ConnectError> {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+    let mut upgrade = websocket::ClientUpgrade::new(request)?;
+    let io_error = |source| ConnectError::Io {
+        host: host.to_owned(),
+        source,
+    };
+    socket
+        .write_all(upgrade.request_bytes())
+        .await
+        .map_err(io_error)?;
+    let mut buffer = vec![0; 4096];
+    let leftover = loop {
+        match socket.read(&mut buffer).await {
+            Ok(0) => return Err(upgrade.eof()),
+            Ok(read) => {
+                if let Some(upgraded) = upgrade.push(&buffer[..read])? {
+                    break upgraded.leftover;
+                }
+            }
+            Err(error) => return Err(upgrade.read_failed(error, host)),
+        }
+    };
+    Ok(WebSocketStream::from_partially_read(
+        socket,
+        leftover,
+        Role::Client,
+        Some(websocket::config(options)),
+    )
+    .await)
 }
 
 impl AsyncRead for Socket {
