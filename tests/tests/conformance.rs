@@ -777,3 +777,64 @@ fn a_100_mb_message_is_refused_at_its_header() {
         }
     });
 }
+
+/// A loopback server that accepts one WebSocket upgrade, sends the first 10 bytes of a
+/// 1,000-byte text frame, and drops the connection; returns its URL.
+fn drop_mid_frame_once() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "ws://{}/v1/realtime?model=m",
+        listener.local_addr().unwrap()
+    );
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(LIMIT));
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+            request.push(byte[0]);
+        }
+        let request = String::from_utf8_lossy(&request);
+        let key = request
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("sec-websocket-key")
+                    .then(|| value.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let _ = write!(
+            stream,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        // FIN + text, 16-bit length 1000, then only 10 bytes of it.
+        let _ = stream.write_all(&[0x81, 0x7E, 0x03, 0xE8]);
+        let _ = stream.write_all(br#"{"type":"r"#);
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    });
+    url
+}
+
+#[test]
+fn a_connection_dropped_mid_frame_is_a_typed_error() {
+    conform(|adapter| {
+        let mut client = connect(adapter, &drop_mid_frame_once());
+        let error = until_error(client.as_mut());
+        assert!(
+            matches!(error, RecvError::ConnectionLost { .. }),
+            "{}: {error}",
+            adapter.name()
+        );
+        assert!(client.send(ClientEvent::commit_audio()).is_err());
+        Outcome {
+            events: vec![kind(&error), kind(&client.recv(LIMIT).unwrap_err())],
+            state: snapshot(client.as_ref()),
+        }
+    });
+}

@@ -156,3 +156,43 @@ fn truncation_past_the_audio_keeps_everything_received() {
         "the server drops the transcript on truncation"
     );
 }
+
+#[test]
+fn an_unknown_event_type_is_data_with_its_raw_json() {
+    let mut connection = connection();
+    let text = r#"{"type":"response.brand_new_thing","event_id":"e9","payload":{"x":[1,2,3]}}"#;
+    connection.handle_message(text).unwrap();
+    let Some(Event::Server(message)) = connection.poll_event() else {
+        panic!("the event is delivered");
+    };
+    assert!(matches!(message.event(), ServerEvent::Unknown(_)));
+    assert_eq!(message.wire_type(), "response.brand_new_thing");
+    assert_eq!(message.raw(), text);
+    assert!(connection.conversation().is_empty());
+    connection.check_invariants().unwrap();
+}
+
+#[test]
+fn every_close_code_is_reported_as_sent() {
+    for code in [
+        None,
+        Some(1000),
+        Some(1001),
+        Some(1008),
+        Some(1011),
+        Some(4000),
+        Some(4999),
+    ] {
+        let mut connection = connection();
+        connection.handle_close(code, "bye");
+        let events: Vec<Event> = std::iter::from_fn(|| connection.poll_event()).collect();
+        assert!(
+            matches!(events.as_slice(), [Event::Closed(info)] if info.code == code && info.reason == "bye"),
+            "{code:?}: {events:?}"
+        );
+        assert!(connection.is_closed());
+        // A second close (the transport ending after the close frame) adds nothing.
+        connection.handle_close(Some(1006), "");
+        assert!(connection.poll_event().is_none());
+    }
+}
