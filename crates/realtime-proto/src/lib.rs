@@ -164,3 +164,8 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/migrating-from-dotnet.md")]
 struct MigrationDoctests;
+
+/// The architecture page's drive loop, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/architecture.md")]
+struct ArchitectureDoctests;
