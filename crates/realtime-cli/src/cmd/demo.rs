@@ -124,8 +124,8 @@ async fn speak(live: &mut Live, dir: &Path, files: &mut Files) -> Result<(), Cli
     live.out.tell(
         Tag::AUDIO,
         format_args!(
-            "wrote {}: {:.1} s of speech-like sound (16 kHz mono PCM16) made by realtime-audio; \
-             it is resampled to the session's 24 kHz as it streams, in real time",
+            "wrote {}: {:.1} s of speech-like sound, 16 kHz mono (resampled to 24 kHz as it \
+             streams)",
             path.display(),
             input_ms as f64 / 1000.0
         ),

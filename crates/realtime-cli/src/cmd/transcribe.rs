@@ -96,7 +96,7 @@ async fn transcribe(
             joined = &mut upload, if sent.is_none() => {
                 let done = upload_error(&label, joined)?;
                 live.out.clear_bar();
-                live.out.line(Tag::AUDIO, format_args!("sent {label}: {done}"));
+                live.out.line_after_stream(Tag::AUDIO, format_args!("sent {label}: {done}"));
                 sent = Some(done);
                 send_barrier(live, true).await?;
                 barrier_sent = true;

@@ -63,6 +63,8 @@ pub(crate) struct Output {
     streaming: Option<String>,
     /// The key of a stream another line interrupted: its next delta starts a continuation line.
     broken: Option<String>,
+    /// Lines waiting for the open stream to end (see [`line_after_stream`](Self::line_after_stream)).
+    deferred: Vec<(Tag, String)>,
     bar: Option<ProgressBar>,
 }
 
@@ -74,6 +76,7 @@ impl Output {
             json,
             streaming: None,
             broken: None,
+            deferred: Vec::new(),
             bar: None,
         }
     }
@@ -96,6 +99,19 @@ impl Output {
         self.end_stream();
         let prefix = self.prefix(tag);
         self.write(|out| writeln!(out, "{prefix}{text}"));
+    }
+
+    /// A line that can wait: printed now, or when the line being streamed ends, so that it
+    /// does not cut the assistant's sentence in two.
+    pub(crate) fn line_after_stream(&mut self, tag: Tag, text: impl Display) {
+        if self.json {
+            return;
+        }
+        if self.streaming.is_some() {
+            self.deferred.push((tag, text.to_string()));
+        } else {
+            self.line(tag, text);
+        }
     }
 
     /// A line the user must see even with `--json` (where it goes to standard error): files
@@ -158,6 +174,7 @@ impl Output {
         if open {
             self.streaming = None;
             self.write(|out| writeln!(out));
+            self.flush_deferred();
         }
         if broken {
             self.broken = None;
@@ -190,6 +207,14 @@ impl Output {
         if let Some(key) = self.streaming.take() {
             self.broken = Some(key);
             self.write(|out| writeln!(out));
+            self.flush_deferred();
+        }
+    }
+
+    fn flush_deferred(&mut self) {
+        for (tag, text) in std::mem::take(&mut self.deferred) {
+            let prefix = self.prefix(tag);
+            self.write(|out| writeln!(out, "{prefix}{text}"));
         }
     }
 

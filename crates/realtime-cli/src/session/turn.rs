@@ -130,7 +130,7 @@ pub(crate) async fn voice_turn(
             joined = &mut upload, if sent.is_none() => {
                 let done = upload_error(label, joined)?;
                 live.out.clear_bar();
-                live.out.line(Tag::AUDIO, format_args!("sent {label}: {done}"));
+                live.out.line_after_stream(Tag::AUDIO, format_args!("sent {label}: {done}"));
                 sent = Some(done);
                 send_barrier(live, false).await?;
                 barrier_sent = true;
