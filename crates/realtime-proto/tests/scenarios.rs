@@ -828,7 +828,7 @@ fn recording_keeps_every_text_frame_both_ways_in_order() {
     config.max_recorded_frames = 16;
     let mut connection = Connection::new(config);
     let created = json!({"type": "session.created", "event_id": "e1", "session": {}});
-    feed(&mut connection, &[created.clone()]);
+    feed(&mut connection, std::slice::from_ref(&created));
     connection
         .send(ClientEvent::create_item(Item::user_text("hi")))
         .unwrap();
