@@ -20,7 +20,7 @@ pub(crate) struct EndpointFlags {
     /// Any WebSocket URL: a proxy, a compatible server, `realtime mock`.
     #[arg(long, value_name = "URL")]
     url: Option<String>,
-    /// An Azure OpenAI resource, https://NAME.openai.azure.com [env: AZURE_OPENAI_ENDPOINT].
+    /// An Azure OpenAI resource, `https://NAME.openai.azure.com` [env: AZURE_OPENAI_ENDPOINT].
     #[arg(long, value_name = "URL")]
     azure_endpoint: Option<String>,
     /// The Azure deployment [env: AZURE_OPENAI_DEPLOYMENT].
@@ -44,7 +44,10 @@ pub(crate) struct EndpointFlags {
 /// The flags of every session command.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct SessionFlags {
-    #[command(flatten)]
+    #[command(
+        flatten,
+        next_help_heading = "Endpoint (none given: the bundled mock server)"
+    )]
     pub(crate) endpoint: EndpointFlags,
     /// Write every event, both ways, to FILE as JSON lines ({"direction": "sent"|"received",
     /// "event": {...}}), for `realtime replay` and `realtime mock --replay`.

@@ -55,7 +55,7 @@ pub(crate) fn upload_error(
     match joined {
         Ok(Ok(sent)) => Ok(sent),
         // The library's refusal says what the input is and how to convert it.
-        Ok(Err(error)) if matches!(error, AudioSendError::Input(_)) => {
+        Ok(Err(AudioSendError::Input(error))) => {
             Err(CliError::session(format!("cannot send {label}: {error}")))
         }
         Ok(Err(error)) => Err(CliError::session(format!("cannot send {label}: {error}"))),
