@@ -129,3 +129,63 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use realtime_audio::TestSignal;
+
+    use super::*;
+
+    fn saved(audio: &[u8], format: &AudioFormat) -> (u64, realtime_audio::Converted) {
+        let path = std::env::temp_dir().join(format!(
+            "realtime-cli-save-{}-{}.wav",
+            std::process::id(),
+            audio.len()
+        ));
+        let ms = save_wav(&path, audio, format).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        (
+            ms,
+            realtime_audio::convert(&bytes, ConverterConfig::new()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn pcm16_replies_are_saved_as_they_came() {
+        let pcm = TestSignal::sine(440.0, 0.5, 300).pcm16();
+        let (ms, wav) = saved(&pcm, &AudioFormat::Pcm16);
+        assert_eq!(ms, 300);
+        assert_eq!((wav.source.sample_rate, wav.source.channels), (24_000, 1));
+        assert_eq!(&wav.audio[..], &pcm[..]);
+    }
+
+    #[test]
+    fn g711_replies_are_decoded_and_resampled_to_24_khz() {
+        let pcm8k = TestSignal::sine(440.0, 0.5, 400).pcm16_at(8_000);
+        let mut ulaw = Vec::new();
+        realtime_audio::g711::ulaw_encode_pcm16(&pcm8k, &mut ulaw);
+        assert_eq!(duration_ms(ulaw.len(), &AudioFormat::G711Ulaw), 400);
+        let (ms, wav) = saved(&ulaw, &AudioFormat::G711Ulaw);
+        assert_eq!(ms, 400);
+        assert_eq!(wav.source.sample_rate, 24_000);
+        assert_eq!(wav.duration_ms(), 400);
+        // The tone survives: the samples are far from silence.
+        let peak = wav
+            .audio
+            .chunks_exact(2)
+            .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
+            .max()
+            .unwrap();
+        assert!(peak > 8_000, "{peak}");
+    }
+
+    #[test]
+    fn unknown_output_formats_are_refused() {
+        let format = AudioFormat::Other(serde_json::json!({"type": "audio/opus"}));
+        let path = std::env::temp_dir().join("realtime-cli-never-written.wav");
+        let error = save_wav(&path, &[0; 100], &format).unwrap_err();
+        assert!(error.to_string().contains("audio/opus"), "{error}");
+        assert!(!path.exists());
+    }
+}
