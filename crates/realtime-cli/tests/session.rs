@@ -740,3 +740,44 @@ fn a_recording_replays_and_serves_the_same_session() {
         "the replayed audio is the recorded audio"
     );
 }
+
+#[test]
+fn transcribe_keeps_each_turn_on_its_line_and_records_every_append() {
+    // Five turns: 1.5 s of tone, 1.5 s of silence, and so on (15 s in all).
+    let mut pcm = Vec::new();
+    for _ in 0..5 {
+        pcm.extend(TestSignal::sine(300.0, 0.5, 1_500).pcm16());
+        pcm.extend(TestSignal::silence(1_500).pcm16());
+    }
+    let dir = scratch();
+    std::fs::write(
+        dir.join("turns.wav"),
+        realtime_audio::encode_wav(&pcm, 24_000).unwrap(),
+    )
+    .unwrap();
+    let run = realtime(
+        &dir,
+        &["transcribe", "turns.wav", "--record", "turns.jsonl"],
+        b"",
+    );
+    run.assert_ok();
+    // The transcripts of several turns arrive interleaved; each shows whole, on its own line.
+    let lines = run
+        .stdout
+        .lines()
+        .filter(|line| line.ends_with("transcript Hello, can you hear me?"))
+        .count();
+    assert_eq!(lines, 5, "{}", run.stdout);
+    assert!(!run.stdout.contains('…'), "{}", run.stdout);
+    run.shows_in_order(&[
+        "158 chunks",
+        "5 segment(s) transcribed from 15.8 s of audio",
+    ]);
+    // Every append is in the recording, although no event arrived for most of them.
+    let recording = std::fs::read_to_string(dir.join("turns.jsonl")).unwrap();
+    let appends = recording
+        .lines()
+        .filter(|line| line.contains(r#""type":"input_audio_buffer.append""#))
+        .count();
+    assert_eq!(appends, 158);
+}

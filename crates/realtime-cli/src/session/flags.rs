@@ -127,6 +127,8 @@ pub(crate) async fn open(
         options.handshake = options.handshake.for_transcription();
     }
     options.config.record_frames = record;
+    // Drained every 100 ms at most: room for an upload at full speed in between.
+    options.config.max_recorded_frames = 65_536;
     options.connect_timeout = Duration::from_secs(15);
     let request = options.handshake.request().map_err(|error| {
         CliError::usage_with_hint(

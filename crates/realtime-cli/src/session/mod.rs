@@ -32,6 +32,9 @@ use crate::CliError;
 /// How long the server may stay silent while the command waits for it.
 const IDLE_LIMIT: Duration = Duration::from_secs(120);
 
+/// How often frames are written to `--record` and `--json` while no event arrives.
+const DRAIN_EVERY: Duration = Duration::from_millis(100);
+
 /// How long to wait for the server's answer to a close.
 const CLOSE_LIMIT: Duration = Duration::from_secs(3);
 
@@ -117,7 +120,14 @@ impl Live {
     /// loses nothing.
     pub(crate) async fn next(&mut self) -> Result<Event, CliError> {
         loop {
-            let received = self.receiver.recv().await;
+            let received = tokio::select! {
+                received = self.receiver.recv() => received,
+                // Frames sent while no event arrives (a long upload) are written out meanwhile.
+                () = tokio::time::sleep(DRAIN_EVERY), if self.recording => {
+                    self.drain_frames()?;
+                    continue;
+                }
+            };
             self.drain_frames()?;
             match received {
                 Ok(Event::Closed(info)) => {
@@ -296,7 +306,6 @@ impl Live {
                     self.fail_later(text);
                 }
             }
-            Event::Closed(_) => {}
             _ => {}
         }
     }
@@ -326,15 +335,16 @@ impl Live {
                 self.out
                     .line(Tag::SESSION, format_args!("updated: {summary}"));
             }
-            ServerEvent::InputAudioBufferSpeechStarted(started) => self.out.line(
+            // These can wait for a streamed line to end: they do not cut it in two.
+            ServerEvent::InputAudioBufferSpeechStarted(started) => self.out.line_after_stream(
                 Tag::SPEECH,
                 format_args!("started at {} ms of input audio", started.audio_start_ms),
             ),
-            ServerEvent::InputAudioBufferSpeechStopped(stopped) => self.out.line(
+            ServerEvent::InputAudioBufferSpeechStopped(stopped) => self.out.line_after_stream(
                 Tag::SPEECH,
                 format_args!("stopped at {} ms", stopped.audio_end_ms),
             ),
-            ServerEvent::InputAudioBufferCommitted(committed) => self.out.line(
+            ServerEvent::InputAudioBufferCommitted(committed) => self.out.line_after_stream(
                 Tag::INPUT,
                 format_args!("committed: the turn is item {}", committed.item_id),
             ),
@@ -345,8 +355,7 @@ impl Live {
             }
             ServerEvent::InputAudioTranscriptionCompleted(done) => {
                 let key = format!("in:{}", done.item_id);
-                let streamed = self.out.finish_stream(&key);
-                if !streamed {
+                if self.out.finish_stream(&key) {
                     let tag = if self.stream_input_transcripts {
                         Tag::TRANSCRIPT
                     } else {
@@ -368,12 +377,16 @@ impl Live {
                 self.out.stream(Tag::ASSISTANT, &key, &delta.delta);
             }
             ServerEvent::ResponseOutputTextDone(done) => {
-                self.out
-                    .finish_stream(&format!("out:{}:{}", done.item_id, done.content_index));
+                let key = format!("out:{}:{}", done.item_id, done.content_index);
+                if self.out.finish_stream(&key) && !done.text.is_empty() {
+                    self.out.line(Tag::ASSISTANT, &done.text);
+                }
             }
             ServerEvent::ResponseOutputAudioTranscriptDone(done) => {
-                self.out
-                    .finish_stream(&format!("out:{}:{}", done.item_id, done.content_index));
+                let key = format!("out:{}:{}", done.item_id, done.content_index);
+                if self.out.finish_stream(&key) && !done.transcript.is_empty() {
+                    self.out.line(Tag::ASSISTANT, &done.transcript);
+                }
             }
             ServerEvent::ResponseOutputAudioDelta(delta) => {
                 self.audio.push(&delta.response_id, &delta.delta);

@@ -15,6 +15,7 @@
 //! A progress bar (on standard error) may be active: lines are printed around it, so the bar
 //! stays at the bottom.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 use std::io::Write;
 use std::time::Instant;
@@ -61,10 +62,14 @@ pub(crate) struct Output {
     json: bool,
     /// The key of the line being streamed (an item and part), if one is open.
     streaming: Option<String>,
-    /// The key of a stream another line interrupted: its next delta starts a continuation line.
-    broken: Option<String>,
-    /// Lines waiting for the open stream to end (see [`line_after_stream`](Self::line_after_stream)).
-    deferred: Vec<(Tag, String)>,
+    /// Keys that streamed something and are not finished (a later piece after another line
+    /// starts a continuation line).
+    shown: HashSet<String>,
+    /// Keys whose pieces were held back while another line streamed.
+    waiting: HashSet<String>,
+    /// Lines waiting for the open stream to end, with their prefix (timestamp of when they
+    /// happened); see [`line_after_stream`](Self::line_after_stream).
+    deferred: Vec<String>,
     bar: Option<ProgressBar>,
 }
 
@@ -75,7 +80,8 @@ impl Output {
             start: Instant::now(),
             json,
             streaming: None,
-            broken: None,
+            shown: HashSet::new(),
+            waiting: HashSet::new(),
             deferred: Vec::new(),
             bar: None,
         }
@@ -108,7 +114,8 @@ impl Output {
             return;
         }
         if self.streaming.is_some() {
-            self.deferred.push((tag, text.to_string()));
+            let prefix = self.prefix(tag);
+            self.deferred.push(format!("{prefix}{text}"));
         } else {
             self.line(tag, text);
         }
@@ -145,41 +152,43 @@ impl Output {
         self.write(|out| writeln!(out, "{text}"));
     }
 
-    /// Streams a piece of text for `key` (an item and part): on the open line if it is this
-    /// key's, else on a new line.
+    /// Streams a piece of text for `key` (an item and part) on its line. One line streams at
+    /// a time: while another key's line is open, this key's pieces are not shown, and
+    /// [`finish_stream`](Self::finish_stream) asks for its whole text instead (transcripts of
+    /// several turns can arrive interleaved).
     pub(crate) fn stream(&mut self, tag: Tag, key: &str, delta: &str) {
         if self.json || delta.is_empty() {
             return;
         }
-        let continuing = self.streaming.as_deref() == Some(key);
-        if continuing {
+        if self.streaming.as_deref() == Some(key) {
             self.write(|out| write!(out, "{delta}"));
-        } else {
-            self.end_stream();
-            let mut prefix = self.prefix(tag);
-            if self.broken.as_deref() == Some(key) {
-                prefix.push('…');
-            }
-            self.write(|out| write!(out, "{prefix}{delta}"));
-            self.streaming = Some(key.to_owned());
+            return;
         }
-        let _ = std::io::stdout().flush();
+        if self.streaming.is_some() || self.waiting.contains(key) {
+            self.waiting.insert(key.to_owned());
+            return;
+        }
+        let mut prefix = self.prefix(tag);
+        if self.shown.contains(key) {
+            // Another line cut this one: it goes on here.
+            prefix.push('…');
+        }
+        self.write(|out| write!(out, "{prefix}{delta}"));
+        self.streaming = Some(key.to_owned());
+        self.shown.insert(key.to_owned());
     }
 
-    /// Ends the streamed line of `key`, if it is open. Returns whether anything was streamed
-    /// for it.
+    /// Ends the streamed line of `key`. Returns true when its text was not all shown, and the
+    /// caller should print it whole.
     pub(crate) fn finish_stream(&mut self, key: &str) -> bool {
-        let open = self.streaming.as_deref() == Some(key);
-        let broken = self.broken.as_deref() == Some(key);
-        if open {
+        if self.streaming.as_deref() == Some(key) {
             self.streaming = None;
             self.write(|out| writeln!(out));
             self.flush_deferred();
         }
-        if broken {
-            self.broken = None;
-        }
-        open || broken
+        let shown = self.shown.remove(key);
+        let waiting = self.waiting.remove(key);
+        waiting || !shown
     }
 
     /// A raw event line (with `--json`).
@@ -204,17 +213,15 @@ impl Output {
     }
 
     fn end_stream(&mut self) {
-        if let Some(key) = self.streaming.take() {
-            self.broken = Some(key);
+        if self.streaming.take().is_some() {
             self.write(|out| writeln!(out));
             self.flush_deferred();
         }
     }
 
     fn flush_deferred(&mut self) {
-        for (tag, text) in std::mem::take(&mut self.deferred) {
-            let prefix = self.prefix(tag);
-            self.write(|out| writeln!(out, "{prefix}{text}"));
+        for line in std::mem::take(&mut self.deferred) {
+            self.write(|out| writeln!(out, "{line}"));
         }
     }
 
