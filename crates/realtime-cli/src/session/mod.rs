@@ -16,8 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use realtime_mock::MockServer;
-use realtime_proto::open::ErrorCode;
-use realtime_proto::open::SessionKind;
+use realtime_proto::open::{ErrorCode, SessionKind};
 use realtime_proto::{
     ItemKind, Modality, Nullable, ResponseStatus, SessionConfig, Tool, TurnDetection, Voice,
 };
@@ -52,10 +51,10 @@ pub(crate) struct Live {
     /// The bundled mock server, when no endpoint was configured; kept alive with the session.
     mock: Option<MockServer>,
     /// The assistant's audio, by response.
-    pub(crate) audio: ReplyAudio,
+    audio: ReplyAudio,
     /// Whether input transcripts stream delta by delta (transcription sessions) or show whole
     /// when complete (conversations, where they would interleave with the reply).
-    pub(crate) stream_input_transcripts: bool,
+    stream_input_transcripts: bool,
     /// How many coming `session.updated` answer a barrier (see [`turn`]) and are not shown.
     pub(crate) quiet_updates: u32,
     /// Server errors that were not expected (exit code 1 at the end).
