@@ -818,3 +818,47 @@ fn a_refused_update_gives_the_confirmed_input_format_back() {
     );
     assert_eq!(connection.input_format(), AudioFormat::Pcm16);
 }
+
+#[test]
+fn recording_keeps_every_text_frame_both_ways_in_order() {
+    use realtime_proto::connection::FrameDirection;
+
+    let mut config = Config::default();
+    config.record_frames = true;
+    config.max_recorded_frames = 16;
+    let mut connection = Connection::new(config);
+    let created = json!({"type": "session.created", "event_id": "e1", "session": {}});
+    feed(&mut connection, std::slice::from_ref(&created));
+    connection
+        .send(ClientEvent::create_item(Item::user_text("hi")))
+        .unwrap();
+    // Queued is not sent: the frame is recorded when the adapter takes it.
+    assert!(
+        connection
+            .poll_recorded()
+            .is_some_and(|f| f.direction == FrameDirection::Received)
+    );
+    assert!(connection.poll_recorded().is_none());
+    let sent_texts = sent(&mut connection);
+    // A message that does not decode is on the wire all the same.
+    assert!(connection.handle_message("{\"type\": 42}").is_err());
+    let frames: Vec<_> = std::iter::from_fn(|| connection.poll_recorded()).collect();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[0].direction, FrameDirection::Sent);
+    assert_eq!(
+        serde_json::from_str::<Value>(&frames[0].text).unwrap(),
+        sent_texts[0]
+    );
+    assert_eq!(frames[1].direction, FrameDirection::Received);
+    assert_eq!(
+        frames[1].to_jsonl().unwrap(),
+        r#"{"direction":"received","event":{"type": 42}}"#
+    );
+    assert_eq!(connection.recorded_dropped(), 0);
+    connection.check_invariants().unwrap();
+
+    // Off by default: nothing is kept.
+    let mut quiet = Connection::new(Config::default());
+    feed(&mut quiet, &[created]);
+    assert!(quiet.poll_recorded().is_none());
+}

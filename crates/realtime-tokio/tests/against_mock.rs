@@ -111,6 +111,52 @@ async fn a_text_turn_over_ws() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_session_holds_every_frame_the_server_saw() {
+    use realtime_proto::connection::FrameDirection;
+
+    let server = mock(hello_script());
+    let mut options = ConnectOptions::url(server.url());
+    options.config.record_frames = true;
+    let mut session = connect(options).await.unwrap();
+    // The machine records a frame when it reads it: read session.created before sending, so
+    // that the recording starts with it, as on the wire.
+    until(&mut session, |_| true).await;
+    assert_eq!(
+        text_turn(&mut session, "hello").await,
+        "Hello! How can I help?"
+    );
+    session.close().await.unwrap();
+    until(&mut session, |event| matches!(event, Event::Closed(_))).await;
+    let frames: Vec<_> = std::iter::from_fn(|| session.state().poll_recorded()).collect();
+    assert_eq!(session.state().recorded_dropped(), 0);
+    let record = server.wait_for_end(0, LIMIT).unwrap();
+    // Each direction holds exactly the frames the server recorded, in the same order.
+    for (direction, theirs) in [
+        (
+            FrameDirection::Sent,
+            record.client_frames().collect::<Vec<_>>(),
+        ),
+        (
+            FrameDirection::Received,
+            record.server_frames().collect::<Vec<_>>(),
+        ),
+    ] {
+        let ours: Vec<&str> = frames
+            .iter()
+            .filter(|frame| frame.direction == direction)
+            .map(|frame| frame.text.as_str())
+            .collect();
+        let theirs: Vec<&str> = theirs.iter().map(|frame| frame.text.as_str()).collect();
+        assert_eq!(ours, theirs, "{direction:?}");
+    }
+    assert_eq!(
+        frames[0].direction,
+        FrameDirection::Received,
+        "session.created comes first"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_url_and_auth_shape_reaches_the_right_endpoint() {
     let server = MockServer::builder()
         .api_key("right-key")

@@ -22,6 +22,7 @@
 mod apply;
 mod commands;
 mod input;
+mod record;
 mod responses;
 
 use std::collections::VecDeque;
@@ -30,6 +31,7 @@ use serde_json::Value;
 
 pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
 pub use self::input::{InputAudioState, Speech};
+pub use self::record::{FrameDirection, RecordedFrame};
 pub use self::responses::{ResponseState, Responses};
 use crate::audio::AudioFormat;
 use crate::conversation::{Conversation, ConversationLimits};
@@ -68,6 +70,13 @@ pub struct Config {
     pub max_tracked_commands: usize,
     /// The prefix of generated `event_id`s (default `"evt_"`).
     pub event_id_prefix: String,
+    /// Whether every text frame, sent and received, is kept for
+    /// [`Connection::poll_recorded`] (default false): a recording of the session in wire order,
+    /// for logs and replays.
+    pub record_frames: bool,
+    /// The most recorded frames kept undrained (default 4096); past it the oldest go, counted
+    /// by [`Connection::recorded_dropped`]. Drain after each event to lose nothing.
+    pub max_recorded_frames: usize,
 }
 
 impl Default for Config {
@@ -83,6 +92,8 @@ impl Default for Config {
             max_errors: 256,
             max_tracked_commands: 1024,
             event_id_prefix: "evt_".to_owned(),
+            record_frames: false,
+            max_recorded_frames: 4096,
         }
     }
 }
@@ -331,7 +342,8 @@ pub enum SendError {
 /// - commands: [`send`](Self::send), [`send_raw`](Self::send_raw), the helpers
 ///   ([`interrupt`](Self::interrupt), [`answer_function_call`](Self::answer_function_call), ...)
 ///   and [`close`](Self::close);
-/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event).
+/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event),
+///   and with [`Config::record_frames`] [`poll_recorded`](Self::poll_recorded).
 ///
 /// See the [crate docs](crate) for the drive loop.
 #[derive(Debug)]
@@ -352,6 +364,7 @@ pub struct Connection {
     calls: commands::Calls,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    recorder: record::Recorder,
     next_event_id: u64,
     closing: bool,
     closed: Option<CloseInfo>,
@@ -364,6 +377,7 @@ impl Connection {
             conversation: Conversation::new(config.limits.clone()),
             responses: Responses::new(config.max_responses),
             commands: commands::Tracker::new(config.max_tracked_commands),
+            recorder: record::Recorder::new(config.record_frames, config.max_recorded_frames),
             config,
             session: None,
             session_raw: None,
@@ -490,6 +504,8 @@ impl Connection {
                 limit: self.config.max_message_bytes,
             });
         }
+        // The recording logs the wire, so it keeps a message even when it does not decode.
+        self.recorder.record(FrameDirection::Received, text.clone());
         let message = ServerMessage::decode(text)?;
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
@@ -575,7 +591,46 @@ impl Connection {
     /// The next message to send, if any.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let transmit = self.transmits.pop_front();
+        if let Some(Transmit::Text { text, .. }) = &transmit {
+            if self.recorder.is_enabled() {
+                self.recorder
+                    .record(FrameDirection::Sent, SharedStr::new(text.as_str()));
+            }
+        }
+        transmit
+    }
+
+    /// The next recorded frame, if any: with [`Config::record_frames`], every text message
+    /// handed to [`handle_message`](Self::handle_message) (within the size limit, decodable or
+    /// not) and every text message handed out by [`poll_transmit`](Self::poll_transmit), in
+    /// that order. [`RecordedFrame::to_jsonl`] writes the recordings' format.
+    ///
+    /// ```
+    /// use realtime_proto::connection::{Config, FrameDirection};
+    /// use realtime_proto::{ClientEvent, Connection};
+    ///
+    /// let mut config = Config::default();
+    /// config.record_frames = true;
+    /// let mut connection = Connection::new(config);
+    /// connection.handle_message(r#"{"type":"session.created","event_id":"e1","session":{}}"#)?;
+    /// connection.send(ClientEvent::create_response())?;
+    /// let _ = connection.poll_transmit(); // the adapter sends it
+    /// let frames: Vec<_> = std::iter::from_fn(|| connection.poll_recorded()).collect();
+    /// assert_eq!(frames[0].direction, FrameDirection::Received);
+    /// assert_eq!(frames[1].direction, FrameDirection::Sent);
+    /// assert!(frames[1].to_jsonl().unwrap().starts_with(r#"{"direction":"sent","event":{"type":"response.create""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn poll_recorded(&mut self) -> Option<RecordedFrame> {
+        self.recorder.poll()
+    }
+
+    /// How many recorded frames were dropped because more than
+    /// [`Config::max_recorded_frames`] waited undrained.
+    pub fn recorded_dropped(&self) -> u64 {
+        self.recorder.dropped()
     }
 
     /// The next thing that happened, if any. The state already includes it.
@@ -620,6 +675,7 @@ impl Connection {
         }
         self.commands.check(self.config.max_tracked_commands)?;
         self.calls.check()?;
+        self.recorder.check()?;
         Ok(())
     }
 }

@@ -1,0 +1,212 @@
+//! The flags every session command shares (where to connect, `--record`, `--json`), and
+//! connecting: to the endpoint they name, or to the bundled mock server when they name none.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use realtime_mock::MockServer;
+use realtime_proto::Dialect;
+use realtime_proto::handshake::redact_url;
+use realtime_proto::transport::{EndpointArgs, EndpointArgsError};
+use realtime_tokio::{ConnectError, ConnectOptions, Session, connect};
+
+use crate::CliError;
+use crate::session::bundled;
+
+/// Where to connect. With none of these flags and none of their environment variables, the
+/// command runs against the bundled mock server.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct EndpointFlags {
+    /// Any WebSocket URL: a proxy, a compatible server, `realtime mock`.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// An Azure OpenAI resource, `https://NAME.openai.azure.com` [env: AZURE_OPENAI_ENDPOINT].
+    #[arg(long, value_name = "URL")]
+    azure_endpoint: Option<String>,
+    /// The Azure deployment [env: AZURE_OPENAI_DEPLOYMENT].
+    #[arg(long, value_name = "NAME")]
+    deployment: Option<String>,
+    /// Use Azure's preview path with this api-version (the beta dialect) instead of the GA
+    /// path.
+    #[arg(long, value_name = "VERSION")]
+    api_version: Option<String>,
+    /// The OpenAI model [default: gpt-realtime].
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// The API key [env: OPENAI_API_KEY, or AZURE_OPENAI_API_KEY for Azure].
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
+    /// The dialect, ga or beta [default: what the endpoint implies].
+    #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+    dialect: Option<Dialect>,
+}
+
+/// The flags of every session command.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct SessionFlags {
+    #[command(
+        flatten,
+        next_help_heading = "Endpoint (none given: the bundled mock server)"
+    )]
+    pub(crate) endpoint: EndpointFlags,
+    /// Write every event, both ways, to FILE as JSON lines ({"direction": "sent"|"received",
+    /// "event": {...}}), for `realtime replay` and `realtime mock --replay`.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) record: Option<PathBuf>,
+    /// Print the raw events, both ways, one JSON object a line (the --record format), on
+    /// standard output instead of the pretty view.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) json: bool,
+}
+
+/// What kind of session to open.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Purpose {
+    /// A conversation (`realtime` session).
+    Conversation,
+    /// Transcription only (`intent=transcription`).
+    Transcription,
+}
+
+/// A connected session, before its first event.
+#[derive(Debug)]
+pub(crate) struct Connected {
+    pub(crate) session: Session,
+    /// Where it is connected, secrets hidden.
+    pub(crate) target: String,
+    /// The bundled mock server, when no endpoint was configured; it stops when dropped.
+    pub(crate) mock: Option<MockServer>,
+}
+
+fn parse_dialect(text: &str) -> Result<Dialect, String> {
+    text.parse().map_err(|error| format!("{error}"))
+}
+
+/// An environment variable, if set and not blank.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+impl EndpointFlags {
+    fn to_args(&self) -> EndpointArgs {
+        let mut args = EndpointArgs::default();
+        args.url.clone_from(&self.url);
+        args.azure_endpoint.clone_from(&self.azure_endpoint);
+        args.deployment.clone_from(&self.deployment);
+        args.api_version.clone_from(&self.api_version);
+        args.model.clone_from(&self.model);
+        args.api_key.clone_from(&self.api_key);
+        args.dialect = self.dialect;
+        args
+    }
+}
+
+/// Connects where the flags say, or to a bundled mock server when they say nowhere.
+pub(crate) async fn open(
+    flags: &SessionFlags,
+    purpose: Purpose,
+    record: bool,
+) -> Result<Connected, CliError> {
+    let args = flags.endpoint.to_args();
+    let (mut options, mock) = if args.is_configured(env) {
+        let options = args.resolve(env).map_err(endpoint_error)?;
+        (options, None)
+    } else {
+        let mock = bundled::start().map_err(|error| {
+            CliError::usage(format!("could not start the bundled mock server: {error}"))
+        })?;
+        let mut options = ConnectOptions::url(mock.url());
+        if let Some(dialect) = args.dialect {
+            options = options.with_dialect(dialect);
+        }
+        (options, Some(mock))
+    };
+    if purpose == Purpose::Transcription {
+        options.handshake = options.handshake.for_transcription();
+    }
+    options.config.record_frames = record;
+    // Drained every 100 ms at most: room for an upload at full speed in between.
+    options.config.max_recorded_frames = 65_536;
+    options.connect_timeout = Duration::from_secs(15);
+    let request = options.handshake.request().map_err(|error| {
+        CliError::usage_with_hint(
+            error.to_string(),
+            "check --url or --azure-endpoint: wss://HOST/PATH or https://NAME.openai.azure.com",
+        )
+    })?;
+    let target = format!("{} ({})", redact_url(request.url()), request.dialect());
+    let session = connect(options)
+        .await
+        .map_err(|error| connect_error(error, &args))?;
+    Ok(Connected {
+        session,
+        target,
+        mock,
+    })
+}
+
+fn endpoint_error(error: EndpointArgsError) -> CliError {
+    let hint = match &error {
+        EndpointArgsError::MissingAzureKey => {
+            "set AZURE_OPENAI_API_KEY=... (or pass --api-key KEY); the key is in the Azure portal, \
+             under the resource's Keys and Endpoint"
+        }
+        EndpointArgsError::MissingDeployment => {
+            "set AZURE_OPENAI_DEPLOYMENT=NAME (or pass --deployment NAME): the name of a realtime \
+             model deployment in the resource"
+        }
+        EndpointArgsError::NoEndpoint => {
+            "set OPENAI_API_KEY=sk-... for OpenAI, or pass --url ws://... for another server"
+        }
+        _ => "see `realtime help` for the endpoint flags",
+    };
+    CliError::usage_with_hint(error.to_string(), hint)
+}
+
+/// What went wrong connecting, and what to do about it.
+fn connect_error(error: ConnectError, args: &EndpointArgs) -> CliError {
+    let azure = args.azure_endpoint.is_some() || env("AZURE_OPENAI_ENDPOINT").is_some();
+    let hint = match &error {
+        ConnectError::Rejected(rejection) => match rejection.status {
+            401 | 403 if azure => "check the API key: pass --api-key KEY or set \
+                 AZURE_OPENAI_API_KEY (Keys and Endpoint in the Azure portal), and that it belongs \
+                 to this resource"
+                .to_owned(),
+            401 | 403 => "check the API key: pass --api-key KEY or set OPENAI_API_KEY (a key from \
+                 platform.openai.com/api-keys, or an ephemeral client secret)"
+                .to_owned(),
+            404 if azure => "check the deployment name (--deployment or AZURE_OPENAI_DEPLOYMENT): \
+                 it must name a realtime model deployment of this resource; and the \
+                 --api-version, if given"
+                .to_owned(),
+            404 => "check the model name (--model) or the URL's path (--url)".to_owned(),
+            _ => rejection
+                .hint
+                .unwrap_or("check the endpoint flags")
+                .to_owned(),
+        },
+        ConnectError::Io { .. } => {
+            "is the server running and reachable? check --url / --azure-endpoint".to_owned()
+        }
+        ConnectError::Timeout(_) => {
+            "the server did not complete the WebSocket handshake: check the URL and the network"
+                .to_owned()
+        }
+        ConnectError::Endpoint(_) => {
+            "check --url or --azure-endpoint: wss://HOST/PATH or https://NAME.openai.azure.com"
+                .to_owned()
+        }
+        _ => "check the endpoint flags (`realtime help`)".to_owned(),
+    };
+    let message = match &error {
+        // The library's own hint is replaced by one that names the flags.
+        ConnectError::Rejected(rejection) => format!(
+            "the server refused the connection: HTTP {}: {}",
+            rejection.status, rejection.message
+        ),
+        other => other.to_string(),
+    };
+    CliError::usage_with_hint(message, hint)
+}

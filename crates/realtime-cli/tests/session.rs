@@ -1,0 +1,783 @@
+//! The session commands (`demo`, `chat`, `say`, `send-audio`, `transcribe`), run as a user
+//! would: the built binary, loopback only, against the bundled mock (no endpoint flags), against
+//! `realtime mock` and against an in-process `MockServer` given with `--url`, in both dialects.
+//! Every run is killed after [`LIMIT`]: nothing can hang CI.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use realtime_audio::{ConverterConfig, SampleEncoding, TestSignal, WavSpec};
+use realtime_mock::{Fault, MockServer, Reply, Script, Trigger};
+use serde_json::Value;
+
+/// The longest any run of the binary may take.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// What a run of `realtime` did.
+#[derive(Debug)]
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Asserts that `needles` appear in standard output, in this order.
+    fn shows_in_order(&self, needles: &[&str]) {
+        let mut from = 0;
+        for needle in needles {
+            match self.stdout[from..].find(needle) {
+                Some(at) => from += at + needle.len(),
+                None => panic!(
+                    "{needle:?} is missing (or out of order) in standard output:\n{}\n--- stderr:\n{}",
+                    self.stdout, self.stderr
+                ),
+            }
+        }
+    }
+
+    fn assert_ok(&self) {
+        assert_eq!(
+            self.code(),
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+}
+
+/// A fresh directory for one test's files.
+fn scratch() -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "realtime-cli-session-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `realtime` with no endpoint in the environment, no colours, in `dir`.
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_realtime"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("AZURE_OPENAI_ENDPOINT")
+        .env_remove("AZURE_OPENAI_API_KEY")
+        .env_remove("AZURE_OPENAI_DEPLOYMENT");
+    command
+}
+
+/// Runs `realtime ARGS` in `dir` with `stdin`, killing it after [`LIMIT`].
+fn realtime(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = command(dir, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // A command that ends before reading its input closes the pipe: that is not a failure.
+    let _ = input.write_all(stdin);
+    drop(input);
+    let stdout = reader(child.stdout.take().unwrap());
+    let stderr = reader(child.stderr.take().unwrap());
+    let status = wait(&mut child, LIMIT);
+    let run = Run {
+        status: status.unwrap_or_else(|| {
+            let _ = child.kill();
+            child.wait().unwrap()
+        }),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(
+        status.is_some(),
+        "realtime {args:?} did not finish in {LIMIT:?}; killed.\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// A running `realtime mock`, killed when dropped.
+struct RealtimeMock {
+    child: Child,
+    base_url: String,
+}
+
+impl RealtimeMock {
+    fn start(args: &[&str]) -> Self {
+        let mut child = command(&std::env::temp_dir(), &["mock"])
+            .args(args)
+            .args(["--max-seconds", "120"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (sender, first) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = Vec::new();
+            let mut byte = [0];
+            while stdout.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
+                line.push(byte[0]);
+            }
+            let _ = sender.send(String::from_utf8_lossy(&line).into_owned());
+            // Keep the pipe drained until the process ends.
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        });
+        let line = first
+            .recv_timeout(Duration::from_secs(10))
+            .expect("realtime mock prints where it listens");
+        let base_url = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {line:?}"))
+            .to_owned();
+        Self { child, base_url }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/v1/realtime?model=gpt-realtime", self.base_url)
+    }
+}
+
+impl Drop for RealtimeMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WAV file of speech-like sound in another layout than the API's: 44.1 kHz stereo float.
+fn speech_wav(dir: &Path) -> PathBuf {
+    let wav = TestSignal::speech_like()
+        .to_wav(&WavSpec::new(44_100, 2, SampleEncoding::Float32))
+        .unwrap();
+    let path = dir.join("speech.wav");
+    std::fs::write(&path, wav).unwrap();
+    path
+}
+
+/// Asserts that `path` is a WAV file of 24 kHz mono PCM16 with at least `min_ms` of audio.
+fn assert_reply_wav(path: &Path, min_ms: u64) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let converted = realtime_audio::convert(&bytes, ConverterConfig::default()).unwrap();
+    assert_eq!(converted.source.sample_rate, 24_000, "{}", path.display());
+    assert_eq!(converted.source.channels, 1);
+    assert_eq!(converted.source.encoding, SampleEncoding::Signed16);
+    assert!(
+        converted.duration_ms() >= min_ms,
+        "{}: {} ms",
+        path.display(),
+        converted.duration_ms()
+    );
+}
+
+// ----- demo -----
+
+#[test]
+fn demo_walks_through_a_whole_session_offline() {
+    let dir = scratch();
+    let started = Instant::now();
+    let run = realtime(&dir, &["demo", "--out-dir", "out"], b"");
+    let took = started.elapsed();
+    run.assert_ok();
+    eprintln!("realtime demo took {took:?}");
+    run.shows_in_order(&[
+        "note       no endpoint configured: using the bundled mock server",
+        "session    created session",
+        "1/6",
+        "session    updated: output audio, voice alloy, input transcription whisper-1, server VAD, tools get_weather",
+        "2/6",
+        "audio      wrote out/demo-input.wav: 2.1 s of speech-like sound",
+        "speech     started at",
+        "speech     stopped at",
+        "input      committed",
+        "audio      saved the reply's audio to out/demo-reply.wav",
+        "3/6",
+        "you        What's the weather like in Paris?",
+        "function   the model calls get_weather({\"city\":\"Paris\"})",
+        "function   get_weather() returns",
+        "response   completed, called get_weather",
+        "assistant  It is 21 degrees and sunny in Paris.",
+        "4/6",
+        "assistant  Once upon a time",
+        "interrupt  you speak up after",
+        "interrupt  sent response.cancel and conversation.item.truncate at",
+        "response   cancelled (client_cancelled)",
+        "the server truncated item",
+        "5/6",
+        "assistant  Sure, here is a text answer.",
+        "6/6",
+        "responses     5 (4 completed, 1 cancelled)",
+        "usage",
+        "the reply     out/demo-reply.wav",
+    ]);
+    // The spoken turn: the input transcript and the reply (in whichever order they come).
+    assert!(run.stdout.contains("you        Hello, can you hear me?"));
+    assert!(run.stdout.contains("Yes, I"));
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "no colours when not a terminal"
+    );
+    assert_reply_wav(&dir.join("out/demo-reply.wav"), 1_000);
+    let input = std::fs::read(dir.join("out/demo-input.wav")).unwrap();
+    let input = realtime_audio::convert(&input, ConverterConfig::default()).unwrap();
+    assert_eq!(input.source.sample_rate, 16_000);
+}
+
+#[test]
+fn demo_runs_against_realtime_mock_in_both_dialects() {
+    // A story long enough to be still playing when the demo interrupts it, however slow the
+    // machine: 400 characters of synthetic speech last 24 s.
+    let dir = scratch();
+    let script = dir.join("script.json");
+    let story = "and then the sea went on ".repeat(16);
+    std::fs::write(
+        &script,
+        serde_json::json!({"rules": [{"when": "story", "say": story}]}).to_string(),
+    )
+    .unwrap();
+    let mock = RealtimeMock::start(&[
+        "--delta-interval-ms",
+        "5",
+        "--script",
+        script.to_str().unwrap(),
+    ]);
+    for dialect in ["ga", "beta"] {
+        let dir = scratch();
+        let url = mock.url();
+        let run = realtime(&dir, &["demo", "--url", &url, "--dialect", dialect], b"");
+        run.assert_ok();
+        assert!(!run.stdout.contains("bundled mock"), "{}", run.stdout);
+        run.shows_in_order(&[
+            &format!("({dialect})"),
+            "speech     started at",
+            "input      committed",
+            "saved the reply's audio",
+            // `realtime mock` has no weather rule: the demo forces the call; its arguments
+            // come from the tool's schema.
+            "the model calls get_weather({\"city\":\"Paris\"})",
+            "interrupt  you speak up after",
+            "conversation.item.truncate at",
+            "the server truncated item",
+            "5/6",
+            "6/6",
+        ]);
+    }
+}
+
+// ----- say -----
+
+#[test]
+fn say_speaks_and_saves_the_reply() {
+    let dir = scratch();
+    let run = realtime(&dir, &["say", "hello", "there"], b"");
+    run.assert_ok();
+    run.shows_in_order(&[
+        "no endpoint configured",
+        "you        hello there",
+        "assistant  Hello! I am the bundled mock server.",
+        "response   completed",
+        "saved the reply's audio to reply.wav",
+    ]);
+    assert_reply_wav(&dir.join("reply.wav"), 500);
+
+    let run = realtime(
+        &dir,
+        &["say", "--voice", "echo", "--out", "echo.wav", "hello"],
+        b"",
+    );
+    run.assert_ok();
+    run.shows_in_order(&[
+        "updated: ",
+        "voice echo",
+        "saved the reply's audio to echo.wav",
+    ]);
+    assert_reply_wav(&dir.join("echo.wav"), 500);
+}
+
+#[test]
+fn every_command_works_against_realtime_mock_in_both_dialects() {
+    let mock = RealtimeMock::start(&["--delta-interval-ms", "2"]);
+    let url = mock.url();
+    for dialect in ["ga", "beta"] {
+        let dir = scratch();
+        let wav = speech_wav(&dir);
+        let wav = wav.to_str().unwrap();
+        let endpoint = ["--url", url.as_str(), "--dialect", dialect];
+
+        let run = realtime(&dir, &[&["say", "hi"][..], &endpoint].concat(), b"");
+        run.assert_ok();
+        run.shows_in_order(&[
+            &format!("({dialect})"),
+            "assistant  This is the mock assistant.",
+            "saved the reply's audio to reply.wav",
+        ]);
+        assert_reply_wav(&dir.join("reply.wav"), 500);
+
+        let run = realtime(&dir, &[&["chat"][..], &endpoint].concat(), b"hi\n/quit\n");
+        run.assert_ok();
+        run.shows_in_order(&["you        hi", "assistant  This is the mock assistant."]);
+
+        let args = [&["send-audio", wav, "--out", "voice.wav"][..], &endpoint].concat();
+        let run = realtime(&dir, &args, b"");
+        run.assert_ok();
+        run.shows_in_order(&["speech     started", "input      committed"]);
+        assert!(
+            run.stdout
+                .contains("from WAV, 32-bit float, 44100 Hz, stereo"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("you        Hello, this is a test of the mock")
+        );
+        assert_reply_wav(&dir.join("voice.wav"), 500);
+
+        let run = realtime(&dir, &[&["transcribe", wav][..], &endpoint].concat(), b"");
+        run.assert_ok();
+        run.shows_in_order(&[
+            "created transcription session",
+            "updated: input transcription gpt-4o-transcribe, server VAD",
+            "transcript Hello, this is a test of the mock Realtime server.",
+            "1 segment(s) transcribed from 2.9 s of audio",
+        ]);
+    }
+}
+
+// ----- chat -----
+
+#[test]
+fn chat_reads_lines_from_a_pipe_until_quit_or_the_end() {
+    let dir = scratch();
+    let run = realtime(
+        &dir,
+        &["chat"],
+        b"hello\n\nwhat did I say?\n/quit\nnever sent\n",
+    );
+    run.assert_ok();
+    run.shows_in_order(&[
+        "updated: output text",
+        "you        hello",
+        "assistant  Hello! I am the bundled mock server.",
+        "you        what did I say?",
+        "assistant  You said: \"what did I say?\"",
+    ]);
+    assert!(!run.stdout.contains("never sent"));
+
+    // The end of the input ends the chat too.
+    let run = realtime(&dir, &["chat", "--dialect", "beta"], b"hello");
+    run.assert_ok();
+    run.shows_in_order(&["(beta)", "assistant  Hello! I am the bundled mock server."]);
+}
+
+// ----- send-audio -----
+
+#[test]
+fn send_audio_resamples_any_wav_and_saves_the_reply() {
+    let dir = scratch();
+    let wav = speech_wav(&dir);
+    let run = realtime(&dir, &["send-audio", wav.to_str().unwrap()], b"");
+    run.assert_ok();
+    run.shows_in_order(&[
+        "updated: output audio, voice alloy, input transcription whisper-1, server VAD",
+        "speech     started at",
+        "speech     stopped at",
+        "input      committed",
+        "saved the reply's audio to reply.wav",
+    ]);
+    assert!(run.stdout.contains("2900 ms of PCM16 mono 24 kHz in 29 chunks from WAV, 32-bit float, 44100 Hz, stereo, 800 ms of trailing silence included"), "{}", run.stdout);
+    assert!(run.stdout.contains("you        Hello, can you hear me?"));
+    assert!(run.stdout.contains("assistant  Yes, I"));
+    assert_reply_wav(&dir.join("reply.wav"), 1_000);
+}
+
+#[test]
+fn send_audio_refuses_compressed_and_unreadable_files() {
+    let dir = scratch();
+    // A WAV header whose format tag says MPEG layer 3.
+    let mut mp3 = Vec::new();
+    mp3.extend_from_slice(b"RIFF");
+    mp3.extend_from_slice(&(4 + 8 + 16 + 8 + 64u32).to_le_bytes());
+    mp3.extend_from_slice(b"WAVEfmt ");
+    mp3.extend_from_slice(&16u32.to_le_bytes());
+    mp3.extend_from_slice(&0x0055u16.to_le_bytes());
+    mp3.extend_from_slice(&1u16.to_le_bytes());
+    mp3.extend_from_slice(&44_100u32.to_le_bytes());
+    mp3.extend_from_slice(&16_000u32.to_le_bytes());
+    mp3.extend_from_slice(&1u16.to_le_bytes());
+    mp3.extend_from_slice(&0u16.to_le_bytes());
+    mp3.extend_from_slice(b"data");
+    mp3.extend_from_slice(&64u32.to_le_bytes());
+    mp3.extend_from_slice(&[0x5a; 64]);
+    std::fs::write(dir.join("compressed.wav"), mp3).unwrap();
+    let run = realtime(&dir, &["send-audio", "compressed.wav"], b"");
+    assert_eq!(run.code(), Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: cannot send compressed.wav: "),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.join("reply.wav").exists());
+
+    std::fs::write(dir.join("song.ogg"), b"OggS\0\x02\0\0\0\0\0\0\0\0more").unwrap();
+    let run = realtime(&dir, &["transcribe", "song.ogg"], b"");
+    assert_eq!(run.code(), Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("Ogg"), "{}", run.stderr);
+
+    let run = realtime(&dir, &["send-audio", "missing.wav"], b"");
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: cannot read missing.wav")
+            && run.stderr.contains("hint: give the path of a WAV file"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing connects: {}", run.stdout);
+}
+
+// ----- transcribe -----
+
+#[test]
+fn transcribe_prints_the_transcript_in_both_dialects() {
+    let dir = scratch();
+    let wav = speech_wav(&dir);
+    for dialect in ["ga", "beta"] {
+        let run = realtime(
+            &dir,
+            &[
+                "transcribe",
+                wav.to_str().unwrap(),
+                "--dialect",
+                dialect,
+                "--transcription-model",
+                "whisper-1",
+            ],
+            b"",
+        );
+        run.assert_ok();
+        run.shows_in_order(&[
+            &format!("intent=transcription ({dialect})"),
+            "created transcription session",
+            "updated: input transcription whisper-1, server VAD",
+            "speech     started at",
+            "transcript Hello, can you hear me?",
+            "done       1 segment(s) transcribed from 2.9 s of audio",
+        ]);
+        assert!(
+            !run.stdout.contains("assistant"),
+            "no response in transcription"
+        );
+    }
+}
+
+// ----- an explicit URL, errors and exit codes -----
+
+fn scripted_server() -> MockServer {
+    MockServer::builder()
+        .script(Script::new().with_rule("ping", Reply::say("Pong from the test's server.")))
+        .delta_interval(Duration::from_millis(2))
+        .start()
+        .unwrap()
+}
+
+#[test]
+fn an_explicit_url_is_used_in_both_dialects() {
+    let server = scripted_server();
+    let dir = scratch();
+    for (index, dialect) in ["ga", "beta"].into_iter().enumerate() {
+        let url = server.url();
+        let run = realtime(
+            &dir,
+            &["say", "ping", "--url", &url, "--dialect", dialect],
+            b"",
+        );
+        run.assert_ok();
+        assert!(!run.stdout.contains("bundled"), "{}", run.stdout);
+        run.shows_in_order(&[
+            &format!("({dialect})"),
+            "assistant  Pong from the test's server.",
+        ]);
+        let record = server.wait_for_end(index, LIMIT).unwrap();
+        assert_eq!(record.dialect.to_string(), dialect);
+    }
+}
+
+#[test]
+fn a_bad_key_a_wrong_path_and_no_server_are_usage_errors_with_hints() {
+    let server = MockServer::builder()
+        .api_key("the-right-key")
+        .start()
+        .unwrap();
+    let dir = scratch();
+    let url = server.url();
+    let run = realtime(
+        &dir,
+        &["say", "hi", "--url", &url, "--api-key", "wrong"],
+        b"",
+    );
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: the server refused the connection: HTTP 401"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: check the API key: pass --api-key KEY or set OPENAI_API_KEY"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("wrong"), "the key is not echoed");
+
+    let run = realtime(
+        &dir,
+        &["say", "hi", "--url", &url, "--api-key", "the-right-key"],
+        b"",
+    );
+    run.assert_ok();
+
+    let wrong_path = format!("{}/not/realtime", server.base_url());
+    let run = realtime(&dir, &["say", "hi", "--url", &wrong_path], b"");
+    assert_eq!(run.code(), Some(2));
+    assert!(run.stderr.contains("HTTP 404"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let nowhere = format!("ws://{addr}/v1/realtime?model=m");
+    let run = realtime(&dir, &["chat", "--url", &nowhere], b"hi\n");
+    assert_eq!(run.code(), Some(2));
+    assert!(
+        run.stderr.contains("could not connect")
+            && run.stderr.contains("hint: is the server running"),
+        "{}",
+        run.stderr
+    );
+
+    // Azure without a key: what to set.
+    let run = realtime(
+        &dir,
+        &[
+            "say",
+            "hi",
+            "--azure-endpoint",
+            "http://127.0.0.1:9",
+            "--deployment",
+            "d",
+        ],
+        b"",
+    );
+    assert_eq!(run.code(), Some(2));
+    assert!(
+        run.stderr.contains("AZURE_OPENAI_API_KEY"),
+        "{}",
+        run.stderr
+    );
+
+    let run = realtime(&dir, &["say"], b"");
+    assert_eq!(run.code(), Some(2), "a missing argument is a usage error");
+}
+
+#[test]
+fn a_lost_connection_fails_the_session_with_exit_code_1() {
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say("one two three four five six seven eight")))
+        .fault(Trigger::AfterDeltas(3), Fault::Drop)
+        .start()
+        .unwrap();
+    let dir = scratch();
+    let url = server.url();
+    let run = realtime(&dir, &["say", "hi", "--url", &url], b"");
+    assert_eq!(run.code(), Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("error: the connection was lost"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ----- --json and --record -----
+
+#[test]
+fn json_prints_one_event_object_per_line_both_ways() {
+    let dir = scratch();
+    let run = realtime(&dir, &["say", "hello", "--json"], b"");
+    run.assert_ok();
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(events.len() > 10);
+    for event in &events {
+        assert!(event.is_object());
+        assert!(
+            matches!(event["direction"].as_str(), Some("sent" | "received")),
+            "{event}"
+        );
+        assert!(event["event"]["type"].is_string(), "{event}");
+    }
+    assert_eq!(events[0]["direction"], "received");
+    assert_eq!(events[0]["event"]["type"], "session.created");
+    let sent: Vec<&str> = events
+        .iter()
+        .filter(|event| event["direction"] == "sent")
+        .filter_map(|event| event["event"]["type"].as_str())
+        .collect();
+    assert_eq!(sent, ["conversation.item.create", "response.create"]);
+    // What a person needs still reaches them, on standard error.
+    assert!(run.stderr.contains("bundled mock server"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("saved the reply's audio"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_recording_replays_and_serves_the_same_session() {
+    let server = scripted_server();
+    let dir = scratch();
+    let url = server.url();
+    let run = realtime(
+        &dir,
+        &["say", "ping", "--url", &url, "--record", "ping.jsonl"],
+        b"",
+    );
+    run.assert_ok();
+    assert!(run.stdout.contains("recorded "), "{}", run.stdout);
+    let recording = std::fs::read_to_string(dir.join("ping.jsonl")).unwrap();
+
+    // The recording holds every frame the server saw, both ways, in order.
+    let record = server.wait_for_end(0, LIMIT).unwrap();
+    let lines: Vec<Value> = recording
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    for (direction, theirs) in [
+        ("sent", record.client_frames().collect::<Vec<_>>()),
+        ("received", record.server_frames().collect::<Vec<_>>()),
+    ] {
+        let ours: Vec<&Value> = lines
+            .iter()
+            .filter(|line| line["direction"] == direction)
+            .map(|line| &line["event"])
+            .collect();
+        let theirs: Vec<Value> = theirs
+            .iter()
+            .map(|frame| serde_json::from_str(&frame.text).unwrap())
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{direction}");
+        assert!(
+            ours.iter().zip(&theirs).all(|(a, b)| *a == b),
+            "{direction}"
+        );
+    }
+
+    // `realtime decode` and `realtime replay` read it.
+    let run = realtime(&dir, &["decode", "ping.jsonl"], b"");
+    run.assert_ok();
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);
+    let run = realtime(&dir, &["replay", "ping.jsonl"], b"");
+    run.assert_ok();
+    let state: Value = serde_json::from_str(&run.stdout).unwrap();
+    let texts = state.to_string();
+    assert!(texts.contains("Pong from the test's server."), "{texts}");
+
+    // `realtime mock --replay` serves it: the same command gets the same answer.
+    let replay = dir.join("ping.jsonl");
+    let mock = RealtimeMock::start(&["--replay", replay.to_str().unwrap()]);
+    let url = mock.url();
+    let run = realtime(
+        &dir,
+        &["say", "ping", "--url", &url, "--out", "again.wav"],
+        b"",
+    );
+    run.assert_ok();
+    run.shows_in_order(&["assistant  Pong from the test's server.", "again.wav"]);
+    assert_eq!(
+        std::fs::read(dir.join("again.wav")).unwrap(),
+        std::fs::read(dir.join("reply.wav")).unwrap(),
+        "the replayed audio is the recorded audio"
+    );
+}
+
+#[test]
+fn transcribe_keeps_each_turn_on_its_line_and_records_every_append() {
+    // Five turns: 1.5 s of tone, 1.5 s of silence, and so on (15 s in all).
+    let mut pcm = Vec::new();
+    for _ in 0..5 {
+        pcm.extend(TestSignal::sine(300.0, 0.5, 1_500).pcm16());
+        pcm.extend(TestSignal::silence(1_500).pcm16());
+    }
+    let dir = scratch();
+    std::fs::write(
+        dir.join("turns.wav"),
+        realtime_audio::encode_wav(&pcm, 24_000).unwrap(),
+    )
+    .unwrap();
+    let run = realtime(
+        &dir,
+        &["transcribe", "turns.wav", "--record", "turns.jsonl"],
+        b"",
+    );
+    run.assert_ok();
+    // The transcripts of several turns arrive interleaved; each shows whole, on its own line.
+    let lines = run
+        .stdout
+        .lines()
+        .filter(|line| line.ends_with("transcript Hello, can you hear me?"))
+        .count();
+    assert_eq!(lines, 5, "{}", run.stdout);
+    assert!(!run.stdout.contains('…'), "{}", run.stdout);
+    run.shows_in_order(&[
+        "158 chunks",
+        "5 segment(s) transcribed from 15.8 s of audio",
+    ]);
+    // Every append is in the recording, although no event arrived for most of them.
+    let recording = std::fs::read_to_string(dir.join("turns.jsonl")).unwrap();
+    let appends = recording
+        .lines()
+        .filter(|line| line.contains(r#""type":"input_audio_buffer.append""#))
+        .count();
+    assert_eq!(appends, 158);
+}
