@@ -509,3 +509,9 @@ pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
     }
     audio
 }
+
+/// The README's examples (every adapter's and the bare machine's), compiled and run as
+/// doctests here, where every crate is a dependency.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -155,11 +155,6 @@ pub mod __private {
     pub use serde_json::Value;
 }
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
-
 /// The migration guide's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/migrating-from-dotnet.md")]

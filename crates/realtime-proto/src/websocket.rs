@@ -367,7 +367,10 @@ mod tests {
         assert!(text.ends_with("\r\n\r\n"));
         // The secret is in the bytes to write, never in Debug output (not even as numbers).
         let debug = format!("{upgrade:?}");
-        assert!(!debug.contains("sk-secret") && !debug.contains("115, 107, 45"), "{debug}");
+        assert!(
+            !debug.contains("sk-secret") && !debug.contains("115, 107, 45"),
+            "{debug}"
+        );
     }
 
     #[test]
