@@ -369,9 +369,17 @@ mod tests {
         let again = arena.decode(&delta).unwrap();
         assert_eq!(again.len(), 4800);
         // A large payload gets a buffer of its own.
-        assert_eq!(arena.decode(&encode_base64(&[1u8; 40_000])).unwrap().len(), 40_000);
+        assert_eq!(
+            arena.decode(&encode_base64(&[1u8; 40_000])).unwrap().len(),
+            40_000
+        );
         // Refusals explain, as the reference decoder does.
-        assert!(arena.decode("A*E=").unwrap_err().starts_with("invalid base64"));
+        assert!(
+            arena
+                .decode("A*E=")
+                .unwrap_err()
+                .starts_with("invalid base64")
+        );
     }
 
     #[test]
