@@ -31,7 +31,7 @@ use serde_json::Value;
 pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
 pub use self::input::{InputAudioState, Speech};
 pub use self::responses::{ResponseState, Responses};
-use crate::audio::AudioFormat;
+use crate::audio::{AudioArena, AudioFormat};
 use crate::conversation::{Conversation, ConversationLimits};
 use crate::dialect::Dialect;
 use crate::error::{DecodeError, EncodeError};
@@ -335,6 +335,8 @@ pub struct Connection {
     next_event_id: u64,
     closing: bool,
     closed: Option<CloseInfo>,
+    /// Where audio deltas are decoded: one allocation serves many deltas.
+    audio_arena: AudioArena,
 }
 
 impl Connection {
@@ -357,6 +359,7 @@ impl Connection {
             next_event_id: 0,
             closing: false,
             closed: None,
+            audio_arena: AudioArena::default(),
         }
     }
 
@@ -457,7 +460,7 @@ impl Connection {
                 limit: self.config.max_message_bytes,
             });
         }
-        let message = ServerMessage::decode(text)?;
+        let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
         self.events.push_back(Event::Server(message));
