@@ -337,6 +337,17 @@ pub struct Connection {
     closed: Option<CloseInfo>,
     /// Where audio deltas are decoded: one allocation serves many deltas.
     audio_arena: AudioArena,
+    /// The item the last delta streamed into; see `apply::streaming_slot`.
+    streaming: Option<Streaming>,
+}
+
+/// The ids and slot of the item the last delta streamed into. Valid until an event other than
+/// a delta is applied.
+#[derive(Debug)]
+struct Streaming {
+    item_id: ItemId,
+    response_id: ResponseId,
+    slot: usize,
 }
 
 impl Connection {
@@ -360,6 +371,7 @@ impl Connection {
             closing: false,
             closed: None,
             audio_arena: AudioArena::default(),
+            streaming: None,
         }
     }
 
