@@ -16,10 +16,24 @@ use realtime_proto::{ClientEvent, Config, Connection, Dialect, EventId, ServerMe
 fn main() {
     let mode = Mode::from_args();
     println!("# realtime-proto hot paths: {}", machine());
+    let text = streams::text();
+    let (deltas, others): (Vec<String>, Vec<String>) = text
+        .messages
+        .iter()
+        .cloned()
+        .partition(|message| streams::is_text_delta(message));
     for stream in [
         streams::voice(Names::Ga),
         streams::voice(Names::Beta),
-        streams::text(),
+        text,
+        Stream {
+            name: "text (GA), text deltas only",
+            messages: deltas,
+        },
+        Stream {
+            name: "text (GA), other events only",
+            messages: others,
+        },
     ] {
         if mode.wants(stream.name) {
             decode_stream(&mode, &stream);
@@ -111,6 +125,7 @@ fn decode_stream(mode: &Mode, stream: &Stream) {
         "ceiling: scan + SIMD base64"
     };
     compare(
+        mode,
         &format!("{}: decode", stream.name),
         bytes,
         events,
@@ -134,6 +149,7 @@ fn encode_append(mode: &Mode) {
         text.len()
     );
     compare(
+        mode,
         "append 100 ms: encode (1,000 per pass)",
         text.len() * PASS,
         PASS,

@@ -33,11 +33,24 @@ impl Mode {
         Self { timed, filter }
     }
 
-    /// Whether a comparison of this title should run.
+    /// Whether a comparison of this title should run. A filter `TITLE/LABEL` also keeps only
+    /// the candidates whose label contains `LABEL` (to profile one of them).
     pub fn wants(&self, title: &str) -> bool {
         self.filter
             .as_deref()
-            .is_none_or(|filter| title.contains(filter))
+            .is_none_or(|filter| title.contains(filter.split('/').next().unwrap_or(filter)))
+    }
+
+    /// Whether a candidate of this label should run (see [`wants`](Self::wants)).
+    pub fn wants_label(&self, label: &str) -> bool {
+        match self
+            .filter
+            .as_deref()
+            .and_then(|filter| filter.split_once('/'))
+        {
+            Some((_, wanted)) => label.contains(wanted),
+            None => true,
+        }
     }
 
     /// How many rounds to run: `timed` when timed, one otherwise.
@@ -97,6 +110,7 @@ pub struct Measured {
 /// one's median, its throughput for `bytes` bytes and `items` items per pass, and its ratio to
 /// the first candidate whose label is `reference`. Returns the measurements.
 pub fn compare(
+    mode: &Mode,
     title: &str,
     bytes: usize,
     items: usize,
@@ -104,6 +118,7 @@ pub fn compare(
     reference: &str,
     mut candidates: Vec<Candidate<'_>>,
 ) -> Vec<Measured> {
+    candidates.retain(|candidate| mode.wants_label(candidate.label));
     for candidate in &mut candidates {
         (candidate.run)();
     }
