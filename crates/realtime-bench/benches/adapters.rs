@@ -290,13 +290,17 @@ impl Blaster {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
         let addr = listener.local_addr().expect("has an address");
         let frames = Arc::new(frames(&stream.messages));
-        thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                let frames = frames.clone();
-                thread::spawn(move || serve(client, &frames));
-            }
-        });
+        // Named, so that a profile can tell the server's threads from the client's.
+        let spawn = |name: &str| thread::Builder::new().name(name.to_owned());
+        spawn("blaster")
+            .spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    let frames = frames.clone();
+                    let _ = spawn("blaster").spawn(move || serve(client, &frames));
+                }
+            })
+            .expect("a server thread");
         Self { addr }
     }
 }
