@@ -306,7 +306,7 @@ mod tests {
         let fast_arena = decode(&raw, Some(&mut arena));
         prop_assert_eq!(
             fast.as_ref().map(|(t, i, e)| (*t, i.clone(), e.clone())),
-            fast_arena.map(|(t, i, e)| (t, i, e))
+            fast_arena
         );
         let general = general(raw.clone());
         let Some((wire_type, event_id, event)) = fast else {
