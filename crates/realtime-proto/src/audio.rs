@@ -9,7 +9,7 @@
 //! moves, and the vectorized codec is several times faster than a scalar one. Its decoder is
 //! stricter than ours about padding, so whatever it refuses goes to the scalar `base64` decoder,
 //! which gives the final answer and the error message: the accepted language and the errors are
-//! exactly those of [`BASE64`] (a property test holds them equal).
+//! exactly those of the scalar decoder (a property test holds them equal).
 
 use std::fmt;
 
