@@ -41,6 +41,10 @@ fn main() {
             .with_ping_interval(None)
             .with_connect_timeout(Duration::from_secs(10))
     };
+    // The same machine keeping no audio: the decoded chunks go to the application only, and the
+    // arena reuses its blocks (the default keeps the current item's audio).
+    let mut no_audio = realtime_proto::Config::default();
+    no_audio.limits.audio_retention = realtime_proto::conversation::AudioRetention::None;
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -62,6 +66,25 @@ fn main() {
                     tokio.block_on(async {
                         let mut session =
                             realtime_tokio::connect(options()).await.expect("connects");
+                        let start = Instant::now();
+                        let mut counted = 0;
+                        loop {
+                            match session.recv().await {
+                                Ok(Event::Server(_)) => counted += 1,
+                                Ok(Event::Closed(_)) | Err(RecvError::Closed) => break,
+                                Ok(_) => {}
+                                Err(error) => panic!("{error}"),
+                            }
+                        }
+                        let took = start.elapsed();
+                        check(counted);
+                        took
+                    })
+                }),
+                Candidate::new("realtime-tokio, audio retention None", || {
+                    tokio.block_on(async {
+                        let mut session =
+                            realtime_tokio::connect(options().with_config(no_audio.clone())).await.expect("connects");
                         let start = Instant::now();
                         let mut counted = 0;
                         loop {
