@@ -577,9 +577,9 @@ mod tests {
             r#"{"type":"response.text.delta","event_id":null,"response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"ab"}"#,
             r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"ab","delta":"c"}"#,
             // An escaped quote ends the delta's span early; the backslash left in it refuses.
-            r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a"b"}"#,
-            r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a","x":"y"}"#,
-            r#"{"type":"response.audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"AA","x":"y"}"#,
+            r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a\"b"}"#,
+            r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a\","x":"y"}"#,
+            r#"{"type":"response.audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"AA\","x":"y"}"#,
         ] {
             assert!(!agrees(text).unwrap(), "{text}");
         }
