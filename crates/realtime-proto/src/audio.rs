@@ -11,6 +11,7 @@
 //! which gives the final answer and the error message: the accepted language and the errors are
 //! exactly those of the scalar decoder (a property test holds them equal).
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use base64::Engine as _;
@@ -246,18 +247,27 @@ pub(crate) fn encode_base64(audio: &[u8]) -> String {
 /// Each delta would otherwise cost an allocation (two, once shared). Here one block of
 /// [`ARENA_BLOCK`] bytes serves a dozen 100 ms deltas: each is decoded into the block's free
 /// space and split off as its own [`Bytes`], which shares the block (cloning it only bumps a
-/// count). When the block is full, it is reused if every chunk cut from it is gone (audio
-/// retention `None`, or after the retained item changed), and replaced otherwise. The cost:
-/// a block stays allocated while any of its chunks lives, so memory held can exceed the audio
-/// kept by up to one block per run of kept chunks.
+/// count). A full block is set aside; when a new one is needed, the first set-aside block whose
+/// chunks are all gone is reused (after the retained item changed, or at once with audio
+/// retention `None`), so a steady stream allocates almost nothing and touches memory it already
+/// has. The cost: a block stays allocated while any of its chunks lives, and up to
+/// [`SPARE_BLOCKS`] set-aside blocks are kept for reuse, so the memory held can exceed the
+/// audio kept by a few blocks.
 #[derive(Debug, Default)]
 pub(crate) struct AudioArena {
     /// Free space of the current block; empty between deltas (its capacity is what is left).
     block: BytesMut,
+    /// Whether `block` is a real block (the default is an empty handle with no memory).
+    has_block: bool,
+    /// Full blocks, oldest first, waiting for their chunks to go.
+    spent: VecDeque<BytesMut>,
 }
 
 /// The size of one arena block: about 680 ms of PCM16 24 kHz.
 pub(crate) const ARENA_BLOCK: usize = 64 * 1024;
+
+/// How many full blocks an arena keeps for reuse (at most 256 KiB beyond the kept audio).
+pub(crate) const SPARE_BLOCKS: usize = 4;
 
 impl AudioArena {
     /// Decodes base64 audio into the arena. Large payloads (over half a block) get a buffer of
@@ -271,10 +281,7 @@ impl AudioArena {
             return decode_base64(text);
         }
         if self.block.capacity() < len {
-            // `try_reclaim` succeeds when no chunk of the block is alive any more.
-            if !self.block.try_reclaim(ARENA_BLOCK) {
-                self.block = BytesMut::with_capacity(ARENA_BLOCK);
-            }
+            self.refill();
         }
         // The decoder writes into initialized memory (setting the length of uninitialized
         // memory would need `unsafe`): zeroing `len` bytes costs a fraction of decoding them.
@@ -286,6 +293,30 @@ impl AudioArena {
                 decode_scalar(text)
             }
         }
+    }
+
+    /// Makes the current block a whole free one: the current block itself if every chunk cut
+    /// from it is gone, else the oldest set-aside block whose chunks are, else a new block.
+    fn refill(&mut self) {
+        // `try_reclaim` succeeds on a handle that is the last one to its block.
+        if self.has_block && self.block.try_reclaim(ARENA_BLOCK) {
+            return;
+        }
+        let reused = self
+            .spent
+            .iter_mut()
+            .position(|block| block.try_reclaim(ARENA_BLOCK))
+            .and_then(|at| self.spent.remove(at));
+        let next = reused.unwrap_or_else(|| BytesMut::with_capacity(ARENA_BLOCK));
+        let full = std::mem::replace(&mut self.block, next);
+        if self.has_block {
+            if self.spent.len() >= SPARE_BLOCKS {
+                // The oldest goes; its memory is freed with its last chunk.
+                self.spent.pop_front();
+            }
+            self.spent.push_back(full);
+        }
+        self.has_block = true;
     }
 }
 
@@ -364,10 +395,20 @@ mod tests {
             .map(|chunk| chunk.as_ptr() as usize / ARENA_BLOCK)
             .collect();
         assert!(blocks.len() <= 8, "{} blocks", blocks.len());
-        // A block whose chunks are all gone is reused.
+        // Blocks whose chunks are all gone are reused: 40 more chunks allocate nothing new.
+        let used: std::collections::HashSet<usize> = chunks
+            .iter()
+            .map(|c| c.as_ptr() as usize & !(ARENA_BLOCK - 1))
+            .collect();
         drop(chunks);
-        let again = arena.decode(&delta).unwrap();
-        assert_eq!(again.len(), 4800);
+        let again: Vec<Bytes> = (0..40).map(|_| arena.decode(&delta).unwrap()).collect();
+        assert_eq!(again[0].len(), 4800);
+        assert!(arena.spent.len() <= SPARE_BLOCKS);
+        let reused = again
+            .iter()
+            .filter(|c| used.contains(&(c.as_ptr() as usize & !(ARENA_BLOCK - 1))))
+            .count();
+        assert!(reused > 0, "no block was reused");
         // A large payload gets a buffer of its own.
         assert_eq!(
             arena.decode(&encode_base64(&[1u8; 40_000])).unwrap().len(),
