@@ -84,7 +84,9 @@ fn main() {
                 Candidate::new("realtime-tokio, audio retention None", || {
                     tokio.block_on(async {
                         let mut session =
-                            realtime_tokio::connect(options().with_config(no_audio.clone())).await.expect("connects");
+                            realtime_tokio::connect(options().with_config(no_audio.clone()))
+                                .await
+                                .expect("connects");
                         let start = Instant::now();
                         let mut counted = 0;
                         loop {
