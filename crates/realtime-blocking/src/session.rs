@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -42,6 +43,10 @@ struct Shared {
     inner: Mutex<Inner>,
     /// Signalled when the inbox grows or shrinks, the send queue drains, or the I/O thread ends.
     changed: Condvar,
+    /// Threads waiting on `changed`. Signalling costs a system call even when nobody waits, and
+    /// the I/O thread and the reader would otherwise pay one per event each; counted under the
+    /// lock (before waiting), so a signal is never skipped while someone waits for it.
+    waiting: AtomicUsize,
     max_pending_sends: usize,
     max_pending_events: usize,
 }
@@ -106,6 +111,7 @@ impl Session {
                 finished: false,
             }),
             changed: Condvar::new(),
+            waiting: AtomicUsize::new(0),
             max_pending_sends: options.max_pending_sends.max(1),
             // The same bound for the events waiting to be read.
             max_pending_events: options.max_pending_sends.max(1),
@@ -169,9 +175,19 @@ impl Shared {
     }
 
     fn wait<'a>(&self, guard: MutexGuard<'a, Inner>, timeout: Duration) -> MutexGuard<'a, Inner> {
-        match self.changed.wait_timeout(guard, timeout) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let guard = match self.changed.wait_timeout(guard, timeout) {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// Wakes the waiting threads, if any. Call it after changing the state under the lock.
+    fn notify(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_all();
         }
     }
 }
@@ -297,7 +313,7 @@ impl Receiver {
             if let Some(result) = inner.inbox.pop_front() {
                 drop(inner);
                 // Room again: the I/O thread may read on.
-                self.shared.changed.notify_all();
+                self.shared.notify();
                 return result.map(Some);
             }
             if inner.finished || inner.machine.close_info().is_some() {
@@ -363,7 +379,7 @@ fn io_loop(
             std::iter::from_fn(|| inner.machine.poll_transmit()).collect()
         };
         if !batch.is_empty() {
-            strong.changed.notify_all();
+            strong.notify();
             if let Err(error) = write_batch(&mut ws, batch) {
                 return finish(
                     &strong,
@@ -443,7 +459,7 @@ fn deliver(shared: &Shared, frame: Frame) {
         inner.inbox.push_back(Err(error));
     }
     drop(inner);
-    shared.changed.notify_all();
+    shared.notify();
 }
 
 /// The I/O thread ends: apply the last frame, mark it, wake everyone.
@@ -460,7 +476,7 @@ fn finish(shared: &Shared, frame: Frame) {
     }
     inner.finished = true;
     drop(inner);
-    shared.changed.notify_all();
+    shared.notify();
 }
 
 fn write_batch(ws: &mut WebSocket<Socket>, batch: Vec<Transmit>) -> Result<(), WsError> {

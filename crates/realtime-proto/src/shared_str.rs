@@ -68,6 +68,11 @@ impl SharedStr {
         }
     }
 
+    /// The underlying buffer, borrowed.
+    pub(crate) fn as_byte_string(&self) -> &ByteString {
+        &self.0
+    }
+
     /// The underlying buffer.
     pub(crate) fn into_inner(self) -> ByteString {
         self.0

@@ -16,9 +16,11 @@ fn allocated_by(f: impl FnOnce()) -> u64 {
 }
 
 /// The most a message of `len` bytes may make the machine allocate: a generous multiple of
-/// its size plus a fixed allowance for the structures one new item, part or response needs.
+/// its size, a fixed allowance for the structures one new item, part or response needs, and
+/// one block of the connection's audio arena (64 KiB, taken by the first audio delta and then
+/// reused).
 fn budget(len: usize) -> u64 {
-    16 * len as u64 + 16 * 1024
+    16 * len as u64 + 16 * 1024 + 64 * 1024
 }
 
 fn machine() -> Connection {

@@ -292,9 +292,9 @@ impl Receiver {
                     }
                     return Poll::Ready(Ok(event));
                 }
-            }
-            if self.shared.lock().close_info().is_some() {
-                return Poll::Ready(Err(RecvError::Closed));
+                if machine.close_info().is_some() {
+                    return Poll::Ready(Err(RecvError::Closed));
+                }
             }
             let frame = match self.stream.poll_next_unpin(cx) {
                 Poll::Ready(message) => {
@@ -306,15 +306,29 @@ impl Receiver {
                     None => return Poll::Pending,
                 },
             };
+            // One lock per frame: apply it and take its first event in the same step.
             let mut machine = self.shared.lock();
             let outcome = machine.handle_frame(frame);
-            if machine.has_transmit() {
+            let event = match outcome {
+                Ok(()) => machine.poll_event(),
+                Err(_) => None,
+            };
+            let wake_writer = machine.has_transmit();
+            // Applying a frame never shrinks the send queue, it can only close the session:
+            // only then do senders waiting for room need waking.
+            let closed = machine.is_closed();
+            drop(machine);
+            if wake_writer {
                 self.shared.wake.notify(1);
             }
-            drop(machine);
-            self.shared.drained.notify(usize::MAX);
+            if closed {
+                self.shared.drained.notify(usize::MAX);
+            }
             if let Err(error) = outcome {
                 return Poll::Ready(Err(error));
+            }
+            if let Some(event) = event {
+                return Poll::Ready(Ok(event));
             }
         }
     }

@@ -12,6 +12,16 @@ use crate::session::Session;
 impl Connection {
     pub(crate) fn apply(&mut self, message: &ServerMessage, derived: &mut Vec<Event>) {
         let max_text = self.config.limits.max_text_bytes;
+        if !matches!(
+            message.event(),
+            ServerEvent::ResponseOutputTextDelta(_)
+                | ServerEvent::ResponseOutputAudioDelta(_)
+                | ServerEvent::ResponseOutputAudioTranscriptDelta(_)
+        ) {
+            // Only a run of deltas may skip the lookups: anything else may move, remove or
+            // re-file items and responses.
+            self.streaming = None;
+        }
         match message.event() {
             ServerEvent::SessionCreated(event) => self.set_session(&event.session, message),
             ServerEvent::SessionUpdated(event) => self.set_session(&event.session, message),
@@ -193,7 +203,7 @@ impl Connection {
                 }
             }
             ServerEvent::ResponseOutputTextDelta(event) => {
-                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                let slot = self.streaming_slot(&event.item_id, &event.response_id);
                 if let Some(part) =
                     self.typed_part(slot, event.content_index, ContentType::OUTPUT_TEXT)
                 {
@@ -209,7 +219,7 @@ impl Connection {
                 }
             }
             ServerEvent::ResponseOutputAudioDelta(event) => {
-                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                let slot = self.streaming_slot(&event.item_id, &event.response_id);
                 if self
                     .typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
                     .is_some()
@@ -227,7 +237,7 @@ impl Connection {
                 }
             }
             ServerEvent::ResponseOutputAudioTranscriptDelta(event) => {
-                let slot = self.assistant_slot(&event.item_id, &event.response_id);
+                let slot = self.streaming_slot(&event.item_id, &event.response_id);
                 if let Some(part) =
                     self.typed_part(slot, event.content_index, ContentType::OUTPUT_AUDIO)
                 {
@@ -330,6 +340,24 @@ impl Connection {
         if let Some(item) = self.conversation.get_mut(slot) {
             item.set_role(Role::ASSISTANT);
         }
+        slot
+    }
+
+    /// [`assistant_slot`](Self::assistant_slot) for a delta. Deltas come in runs for one item
+    /// of one response: the first of a run does the lookups, the next ones compare two ids with
+    /// the first's (no hashing), and reuse its slot.
+    fn streaming_slot(&mut self, id: &ItemId, response: &ResponseId) -> usize {
+        if let Some(streaming) = &self.streaming {
+            if streaming.item_id == *id && streaming.response_id == *response {
+                return streaming.slot;
+            }
+        }
+        let slot = self.assistant_slot(id, response);
+        self.streaming = Some(super::Streaming {
+            item_id: id.clone(),
+            response_id: response.clone(),
+            slot,
+        });
         slot
     }
 

@@ -33,7 +33,7 @@ pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
 pub use self::input::{InputAudioState, Speech};
 pub use self::record::{FrameDirection, RecordedFrame};
 pub use self::responses::{ResponseState, Responses};
-use crate::audio::AudioFormat;
+use crate::audio::{AudioArena, AudioFormat};
 use crate::conversation::{Conversation, ConversationLimits};
 use crate::dialect::Dialect;
 use crate::error::{DecodeError, EncodeError};
@@ -368,6 +368,19 @@ pub struct Connection {
     next_event_id: u64,
     closing: bool,
     closed: Option<CloseInfo>,
+    /// Where audio deltas are decoded: one allocation serves many deltas.
+    audio_arena: AudioArena,
+    /// The item the last delta streamed into; see `apply::streaming_slot`.
+    streaming: Option<Streaming>,
+}
+
+/// The ids and slot of the item the last delta streamed into. Valid until an event other than
+/// a delta is applied.
+#[derive(Debug)]
+struct Streaming {
+    item_id: ItemId,
+    response_id: ResponseId,
+    slot: usize,
 }
 
 impl Connection {
@@ -392,6 +405,8 @@ impl Connection {
             next_event_id: 0,
             closing: false,
             closed: None,
+            audio_arena: AudioArena::default(),
+            streaming: None,
         }
     }
 
@@ -505,8 +520,10 @@ impl Connection {
             });
         }
         // The recording logs the wire, so it keeps a message even when it does not decode.
-        self.recorder.record(FrameDirection::Received, text.clone());
-        let message = ServerMessage::decode(text)?;
+        if self.recorder.is_enabled() {
+            self.recorder.record(FrameDirection::Received, text.clone());
+        }
+        let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
         self.events.push_back(Event::Server(message));

@@ -422,14 +422,17 @@ impl Conversation {
     /// Appends a delta of audio to a part, under the retention policy.
     pub(crate) fn push_audio(&mut self, slot: usize, index: u32, chunk: Bytes) {
         let retention = self.limits.audio_retention;
-        let Some(id) = self.get(slot).map(|item| item.id.clone()) else {
+        let Some(item) = self.get(slot) else {
             return;
         };
-        if retention == AudioRetention::CurrentItem && self.current_audio.as_ref() != Some(&id) {
+        // The id is cloned only when it is kept: a delta of the current item clones nothing.
+        if retention == AudioRetention::CurrentItem && self.current_audio.as_ref() != Some(&item.id)
+        {
+            let id = item.id.clone();
             if let Some(previous) = self.current_audio.take() {
                 self.release_item_audio(previous.as_str());
             }
-            self.current_audio = Some(id.clone());
+            self.current_audio = Some(id);
         }
         let keep = retention != AudioRetention::None;
         let len = chunk.len() as u64;
@@ -441,7 +444,9 @@ impl Conversation {
         if keep && len > 0 {
             self.retained_audio += len;
             if first {
-                self.audio_order.push_back((id, index));
+                if let Some(item) = self.get(slot) {
+                    self.audio_order.push_back((item.id.clone(), index));
+                }
             }
         }
         self.enforce_audio_cap();

@@ -19,11 +19,10 @@
 //! # Ok::<(), realtime_proto::EncodeError>(())
 //! ```
 
-use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::audio::{BASE64, decode_base64, encoded_len};
+use crate::audio::{decode_base64, encode_base64, encode_base64_into, encoded_len};
 use crate::dialect::Dialect;
 use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};
 use crate::ids::{EventId, ItemId, ResponseId};
@@ -423,7 +422,7 @@ impl ClientEvent {
             Self::InputAudioBufferAppend(append) => {
                 map.insert(
                     "audio".to_owned(),
-                    Value::from(BASE64.encode(&append.audio)),
+                    Value::from(encode_base64(&append.audio)),
                 );
             }
             Self::ResponseCancel(cancel) => {
@@ -478,7 +477,7 @@ fn encode_append(audio: &[u8], event_id: Option<&EventId>) -> String {
         out.push_str(r#"","#);
     }
     out.push_str(AUDIO);
-    BASE64.encode_string(audio, &mut out);
+    encode_base64_into(audio, &mut out);
     out.push_str(TAIL);
     debug_assert_eq!(out.len(), len, "the append buffer was sized exactly");
     out

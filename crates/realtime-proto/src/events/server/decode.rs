@@ -6,6 +6,9 @@
 //! own `Deserialize`: nothing is parsed twice and nothing is buffered but those few early keys.
 //!
 //! On failure the message is decoded a second time with path tracking, to name the field.
+//!
+//! Deltas, the bulk of a session, first try the fast path (`fast.rs`), which scans them without
+//! serde and gives up on anything unusual; what it gives up on comes here.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,6 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{Kind, ServerEvent, ServerMessage, UnknownEvent};
+use crate::audio::AudioArena;
 use crate::error::{DecodeError, DecodeErrorReason};
 use crate::ids::EventId;
 use crate::shared_str::{SharedStr, with_source};
@@ -29,6 +33,35 @@ struct Header {
 }
 
 pub(super) fn decode(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
+    decode_with(raw, None)
+}
+
+/// Decodes with the connection's audio arena (see [`AudioArena`]).
+pub(crate) fn decode_in(
+    raw: SharedStr,
+    arena: &mut AudioArena,
+) -> Result<ServerMessage, DecodeError> {
+    decode_with(raw, Some(arena))
+}
+
+/// The fast path for deltas first; everything it leaves goes to the general decoder.
+fn decode_with(
+    raw: SharedStr,
+    arena: Option<&mut AudioArena>,
+) -> Result<ServerMessage, DecodeError> {
+    if let Some((wire_type, event_id, event)) = super::fast::decode(&raw, arena) {
+        return Ok(ServerMessage {
+            raw,
+            wire_type: Cow::Borrowed(wire_type),
+            event_id,
+            event,
+        });
+    }
+    decode_general(raw)
+}
+
+/// The general decoder: every event, and every error explained.
+pub(super) fn decode_general(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
     let source = raw.clone().into_inner();
     let mut header = Header::default();
     let result = with_source(&source, || {

@@ -9,11 +9,14 @@
 //! Decoding is one pass over the text: the `type` is read as it streams by and the rest of the
 //! object goes straight into the event's struct. Ids and text deltas are views of the message
 //! buffer, and audio deltas are decoded from base64 in place, so the bulk of a voice session is
-//! never copied as text.
+//! never copied as text. Deltas (audio, text, transcripts, arguments) take a faster path still:
+//! a flat scan that finds their fields with memchr and gives up, to the general decoder, on
+//! anything unusual.
 
 mod conversation;
 mod decode;
 mod error;
+mod fast;
 mod input_audio_buffer;
 mod mcp;
 mod output_audio_buffer;
@@ -431,6 +434,14 @@ impl ServerMessage {
     /// [`SharedStr`] (both kept without copying).
     pub fn decode(raw: impl Into<SharedStr>) -> Result<Self, DecodeError> {
         decode::decode(raw.into())
+    }
+
+    /// Decodes one text message, cutting audio deltas from a connection's arena.
+    pub(crate) fn decode_in(
+        raw: SharedStr,
+        arena: &mut crate::audio::AudioArena,
+    ) -> Result<Self, DecodeError> {
+        decode::decode_in(raw, arena)
     }
 
     /// The message text exactly as received: every field, unknown ones included.

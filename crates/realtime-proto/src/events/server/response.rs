@@ -260,6 +260,11 @@ pub struct ResponseOutputAudioDelta {
     /// The part's position in the item's content.
     pub content_index: u32,
     /// The audio bytes, in the session's output format.
+    ///
+    /// Decoded by a [`Connection`](crate::Connection), these bytes share a 64 KiB block with the
+    /// neighbouring deltas (one allocation serves about thirteen of them); the block is freed
+    /// when its last chunk is. To keep a single delta for long on its own, copy it
+    /// (`Bytes::copy_from_slice`).
     #[serde(with = "crate::audio::base64_bytes")]
     pub delta: Bytes,
 }
