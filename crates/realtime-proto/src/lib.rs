@@ -109,6 +109,8 @@ pub mod conversation;
 pub mod dialect;
 pub mod error;
 pub mod events;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod handshake;
 pub mod ids;
 pub mod item;
