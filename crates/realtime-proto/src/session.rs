@@ -1043,7 +1043,9 @@ impl Tool {
         }))
     }
 
-    fn to_wire(&self, encoder: &mut Encoder, index: usize) -> Value {
+    /// The tool in a dialect's shape; `None` (reported as dropped) if the dialect has no such
+    /// tool.
+    fn to_wire(&self, encoder: &mut Encoder, index: usize) -> Option<Value> {
         match self {
             Self::Function(function) => {
                 let mut map = Map::new();
@@ -1051,18 +1053,21 @@ impl Tool {
                 map.insert("name".to_owned(), Value::from(function.name.as_str()));
                 put(&mut map, "description", function.description.as_ref());
                 put(&mut map, "parameters", function.parameters.as_ref());
-                with_extra(map, &function.extra)
+                Some(with_extra(map, &function.extra))
             }
             Self::Other(value) => {
                 if encoder.dialect == Dialect::Beta
                     && value.get("type").and_then(Value::as_str) == Some("mcp")
                 {
+                    // Reported as dropped, so it must not be written: the lossy encoding says
+                    // exactly what it left out.
                     encoder.drop_field(
                         &format!("[{index}]"),
                         "MCP tools exist only in the GA interface",
                     );
+                    return None;
                 }
-                value.clone()
+                Some(value.clone())
             }
         }
     }
@@ -1242,7 +1247,7 @@ pub(crate) fn tools_to_wire(tools: &[Tool], encoder: &mut Encoder) -> Value {
             tools
                 .iter()
                 .enumerate()
-                .map(|(i, tool)| tool.to_wire(encoder, i))
+                .filter_map(|(i, tool)| tool.to_wire(encoder, i))
                 .collect(),
         )
     })
@@ -1381,5 +1386,23 @@ mod tests {
         );
         assert!(MaxTokens::from_wire(json!("many")).is_err());
         assert!(MaxTokens::from_wire(json!(1e30)).is_err());
+    }
+
+    #[test]
+    fn a_tool_reported_dropped_is_not_written() {
+        // Regression (fuzz target session_config, `fuzz/regressions/session_config/
+        // beta-mcp-tool-reported-but-kept`): in beta, an MCP tool was reported as dropped but
+        // written all the same, so the beta shape still carried a tool beta has no use for.
+        let mcp = Tool::Other(json!({"type": "mcp", "server_label": "docs"}));
+        let function = Tool::function("lookup", "Looks up.", json!({}));
+        let config = SessionConfig::realtime().with_tools([mcp.clone(), function.clone()]);
+        let (beta, dropped) = config.to_json_lossy(Dialect::Beta);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].path, "tools.[0]");
+        assert_eq!(beta["tools"].as_array().map(Vec::len), Some(1));
+        assert_eq!(beta["tools"][0]["name"], "lookup");
+        let (ga, dropped) = config.to_json_lossy(Dialect::Ga);
+        assert!(dropped.is_empty());
+        assert_eq!(ga["tools"].as_array().map(Vec::len), Some(2));
     }
 }
