@@ -175,10 +175,16 @@ impl Envelope<'_> {
                 fields.insert(key.0.into_owned(), value);
             }
             while let Some(key) = map.next_key::<Key<'de>>()? {
-                if key.0 == "event_id" {
-                    self.header.event_id = map.next_value()?;
-                } else {
-                    fields.insert(key.0.into_owned(), map.next_value()?);
+                match key.0.as_ref() {
+                    "event_id" => self.header.event_id = map.next_value()?,
+                    // The first `type` decides, as for known events; a repeated one stays in the
+                    // raw text only (among the fields it would replace the type on re-encoding).
+                    "type" => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    _ => {
+                        fields.insert(key.0.into_owned(), map.next_value()?);
+                    }
                 }
             }
             return Ok(ServerEvent::Unknown(UnknownEvent { wire_type, fields }));
@@ -259,5 +265,34 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
             Some(raw) => seed.deserialize(raw).map_err(A::Error::custom),
             None => self.rest.next_value_seed(seed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Dialect;
+
+    #[test]
+    fn a_repeated_type_does_not_replace_an_unknown_events_type() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // unknown-event-repeated-type`): the second `type` of an unknown event was kept among its
+        // fields, and re-encoding the event wrote that one, which then did not decode.
+        let text = r#"{"type":"x.new","type":"response.output_text.done","item_id":"i"}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        assert_eq!(message.wire_type(), "x.new");
+        let ServerEvent::Unknown(unknown) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        assert!(!unknown.fields.contains_key("type"));
+        assert_eq!(unknown.fields["item_id"], "i");
+        let again = decode(SharedStr::from(message.event().encode(Dialect::Ga, None))).unwrap();
+        assert_eq!(again.event(), message.event());
+        // A known event ignores a repeated `type` too: the first one decides.
+        let text = r#"{"type":"input_audio_buffer.cleared","type":"x.new"}"#;
+        assert_eq!(
+            decode(SharedStr::from(text)).unwrap().wire_type(),
+            "input_audio_buffer.cleared"
+        );
     }
 }
