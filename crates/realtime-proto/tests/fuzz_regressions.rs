@@ -67,8 +67,16 @@ fn every_regression_input_passes() {
         count += inputs.len();
         failures.extend(run_all(name, &inputs));
     }
-    assert!(count > 0, "no regression inputs under {:?}", regressions_dir());
-    assert!(failures.is_empty(), "failing inputs:\n{}", failures.join("\n"));
+    assert!(
+        count > 0,
+        "no regression inputs under {:?}",
+        regressions_dir()
+    );
+    assert!(
+        failures.is_empty(),
+        "failing inputs:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// The seeds of each target, made from the shared fixtures as `fuzz/make-corpus.py` makes them.
@@ -166,5 +174,9 @@ fn the_seed_corpus_passes() {
         assert!(!inputs.is_empty(), "no seeds for {name}");
         failures.extend(run_all(name, &inputs));
     }
-    assert!(failures.is_empty(), "failing seeds:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing seeds:\n{}",
+        failures.join("\n")
+    );
 }
