@@ -565,9 +565,8 @@ impl Response {
         }
         map.insert("usage".to_owned(), value_of(&self.usage));
         map.insert("metadata".to_owned(), value_of(&self.metadata));
-        for (key, value) in &self.extra {
-            map.entry(key.clone()).or_insert_with(|| value.clone());
-        }
+        // Deep: unknown fields inside `audio.output` sit beside the typed ones.
+        crate::session::deep_merge(&mut map, &self.extra);
         Value::Object(map)
     }
 }
@@ -713,5 +712,22 @@ mod tests {
                 params
             );
         }
+    }
+
+    #[test]
+    fn unknown_fields_beside_typed_audio_fields_are_kept() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // response-unknown-audio-output-field`): an unknown field inside a GA response's
+        // `audio.output` was kept on decoding but dropped on encoding, because the typed
+        // `audio` object won over the unknown one as a whole.
+        let value = serde_json::json!({"object": "realtime.response", "id": "resp_1",
+            "output_modalities": ["audio"],
+            "audio": {"output": {"voice": "marin", "x_gain": 2}, "x_mix": true}});
+        let response = Response::from_wire(value).unwrap();
+        let encoded = response.to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(encoded["audio"]["output"]["voice"], "marin");
+        assert_eq!(encoded["audio"]["output"]["x_gain"], 2);
+        assert_eq!(encoded["audio"]["x_mix"], true);
+        assert_eq!(Response::from_wire(encoded).unwrap(), response);
     }
 }

@@ -737,7 +737,9 @@ fn report_leaves(extra: &Map<String, Value>, prefix: &str, encoder: &mut Encoder
     }
 }
 
-fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
+/// Adds unknown fields to an encoded object, object into object; a typed field of the same name
+/// wins.
+pub(crate) fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
     for (key, value) in extra {
         match (map.get_mut(key), value) {
             (Some(Value::Object(existing)), Value::Object(inner)) => deep_merge(existing, inner),
