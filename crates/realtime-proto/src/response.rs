@@ -525,7 +525,10 @@ impl Response {
 
     pub(crate) fn to_wire(&self, encoder: &mut Encoder) -> Value {
         let mut map = Map::new();
-        map.insert("object".to_owned(), Value::from("realtime.response"));
+        // An unexpected `object` name was kept among the unknown fields: write it back.
+        let object = self.extra.get("object").cloned();
+        let object = object.unwrap_or_else(|| Value::from("realtime.response"));
+        map.insert("object".to_owned(), object);
         map.insert("id".to_owned(), value_of(&self.id));
         put(&mut map, "status", self.status.as_ref());
         map.insert("status_details".to_owned(), value_of(&self.status_details));
@@ -729,5 +732,21 @@ mod tests {
         assert_eq!(encoded["audio"]["output"]["x_gain"], 2);
         assert_eq!(encoded["audio"]["x_mix"], true);
         assert_eq!(Response::from_wire(encoded).unwrap(), response);
+    }
+
+    #[test]
+    fn an_unexpected_object_name_is_written_back() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // response-unexpected-object-name`): the name was kept on decoding ("nothing is lost")
+        // but the encoder always wrote `realtime.response` over it.
+        let value = serde_json::json!({"object": "realtime.response.v2", "id": "resp_1"});
+        let response = Response::from_wire(value).unwrap();
+        for dialect in [Dialect::Ga, Dialect::Beta] {
+            let encoded = response.to_wire(&mut Encoder::new(dialect));
+            assert_eq!(encoded["object"], "realtime.response.v2");
+            assert_eq!(Response::from_wire(encoded).unwrap(), response);
+        }
+        let plain = Response::new("resp_2").to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(plain["object"], "realtime.response");
     }
 }
