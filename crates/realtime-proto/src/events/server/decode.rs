@@ -203,17 +203,27 @@ impl Envelope<'_> {
             ServerEvent::SessionCreated(mut event)
                 if wire_type.starts_with("transcription_session") =>
             {
-                event.session.config.kind = crate::open::SessionKind::TRANSCRIPTION;
+                beta_transcription(&mut event.session.config);
                 ServerEvent::SessionCreated(event)
             }
             ServerEvent::SessionUpdated(mut event)
                 if wire_type.starts_with("transcription_session") =>
             {
-                event.session.config.kind = crate::open::SessionKind::TRANSCRIPTION;
+                beta_transcription(&mut event.session.config);
                 ServerEvent::SessionUpdated(event)
             }
             other => other,
         })
+    }
+}
+
+/// A `transcription_session.*` event: a transcription session, and beta's alone, so the unknown
+/// fields of its session object are beta fields even when no key told the two shapes apart (the
+/// object alone would default to GA, and then they could not be written back in beta).
+fn beta_transcription(config: &mut crate::session::SessionConfig) {
+    config.kind = crate::open::SessionKind::TRANSCRIPTION;
+    if config.extra_dialect.is_some() {
+        config.extra_dialect = Some(crate::dialect::Dialect::Beta);
     }
 }
 
@@ -293,6 +303,26 @@ mod tests {
         assert_eq!(
             decode(SharedStr::from(text)).unwrap().wire_type(),
             "input_audio_buffer.cleared"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_of_a_beta_transcription_session_are_beta_fields() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // beta-transcription-session-unknown-fields`): with no key that tells the shapes apart,
+        // the session object's unknown fields were taken as GA's, so re-encoding the beta event
+        // in beta (or sending the configuration back in a beta session) dropped them.
+        let text = r#"{"type":"transcription_session.created","session":{"id":"sess_1","x_future":{"a":1}}}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        let ServerEvent::SessionCreated(created) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        assert_eq!(created.session.config.extra_dialect, Some(Dialect::Beta));
+        let beta = message.event().encode(Dialect::Beta, None);
+        assert!(beta.contains("x_future"), "{beta}");
+        assert_eq!(
+            decode(SharedStr::from(beta)).unwrap().event(),
+            message.event()
         );
     }
 }
