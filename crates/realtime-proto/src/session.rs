@@ -1397,7 +1397,7 @@ mod tests {
         // written all the same, so the beta shape still carried a tool beta has no use for.
         let mcp = Tool::Other(json!({"type": "mcp", "server_label": "docs"}));
         let function = Tool::function("lookup", "Looks up.", json!({}));
-        let config = SessionConfig::realtime().with_tools([mcp.clone(), function.clone()]);
+        let config = SessionConfig::realtime().with_tools([mcp, function]);
         let (beta, dropped) = config.to_json_lossy(Dialect::Beta);
         assert_eq!(dropped.len(), 1);
         assert_eq!(dropped[0].path, "tools.[0]");
