@@ -25,7 +25,7 @@
 
 mod audio;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -578,7 +578,7 @@ impl Conversation {
             return Err("the index and the slab disagree".to_owned());
         }
         // The byte cap's queue: exactly one entry per part that keeps audio.
-        let mut entries = std::collections::HashSet::new();
+        let mut entries = HashSet::new();
         for (id, index) in &self.audio_order {
             if !entries.insert((id.as_str(), *index)) {
                 return Err(format!(
@@ -1081,10 +1081,10 @@ mod tests {
 
     #[test]
     fn the_audio_cap_queue_has_one_entry_per_part_that_keeps_audio() {
-        // Regression (the invariant the `session` fuzz target checks): a part truncated to
-        // nothing kept its entry in the cap's queue, and a delta after that added another, as did
-        // every retrieved copy of the same audio; in a long session the queue grew with every
-        // such cycle.
+        // Regression (found reviewing the bookkeeping for the `session` fuzz target, which now
+        // checks it through `check_invariants`): a part truncated to nothing kept its entry in
+        // the cap's queue and its next delta added another, as did every retrieved copy of the
+        // same audio; in a long session the queue grew by one entry per such cycle.
         let limits = ConversationLimits {
             audio_retention: AudioRetention::All,
             ..ConversationLimits::default()
