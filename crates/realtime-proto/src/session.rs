@@ -443,13 +443,28 @@ impl SessionConfig {
     }
 
     fn from_fields(
-        mut fields: Fields,
+        fields: Fields,
         kind: Option<SessionKind>,
         hint: Option<Dialect>,
     ) -> Result<Self, String> {
         let dialect = Self::detect(&fields, hint);
+        Self::from_fields_in(fields, kind, dialect)
+    }
+
+    /// Decodes an object of a known shape. Only GA names the kind in the object: beta objects
+    /// are detected by the absence of `type`, and where beta is known from elsewhere (an event
+    /// name), a `type` is an unknown field like any other.
+    fn from_fields_in(
+        mut fields: Fields,
+        kind: Option<SessionKind>,
+        dialect: Dialect,
+    ) -> Result<Self, String> {
+        let own_kind = match dialect {
+            Dialect::Ga => fields.take("type")?,
+            Dialect::Beta => None,
+        };
         let mut config = Self {
-            kind: fields.take("type")?.or(kind).unwrap_or_default(),
+            kind: own_kind.or(kind).unwrap_or_default(),
             model: fields.take("model")?,
             instructions: fields.take("instructions")?,
             include: fields.take_nullable("include")?,
@@ -1169,6 +1184,16 @@ impl Reasoning {
 impl Session {
     /// Decodes a server session object of either dialect.
     pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, String> {
+        Self::from_wire_in(value, kind, None)
+    }
+
+    /// Decodes a server session object, in a dialect's shape when it is known from elsewhere
+    /// (beta's `transcription_session.*` event names), else in the shape its keys show.
+    pub(crate) fn from_wire_in(
+        value: Value,
+        kind: Option<SessionKind>,
+        dialect: Option<Dialect>,
+    ) -> Result<Self, String> {
         let mut fields = Fields::new(value)?;
         let id = fields.take("id")?;
         let object: Option<String> = fields.take("object")?;
@@ -1178,7 +1203,10 @@ impl Session {
             _ => None,
         };
         let kind = kind.or(object_kind);
-        let config = SessionConfig::from_fields(fields, kind, None)?;
+        let config = match dialect {
+            Some(dialect) => SessionConfig::from_fields_in(fields, kind, dialect)?,
+            None => SessionConfig::from_fields(fields, kind, None)?,
+        };
         Ok(Self {
             id,
             object,

@@ -197,34 +197,37 @@ impl Envelope<'_> {
             rest: map,
             event_id: &mut header.event_id,
         };
-        let event = kind.decode(body)?;
-        Ok(match event {
-            // Beta names transcription sessions by event name only.
-            ServerEvent::SessionCreated(mut event)
-                if wire_type.starts_with("transcription_session") =>
-            {
-                beta_transcription(&mut event.session.config);
-                ServerEvent::SessionCreated(event)
-            }
-            ServerEvent::SessionUpdated(mut event)
-                if wire_type.starts_with("transcription_session") =>
-            {
-                beta_transcription(&mut event.session.config);
-                ServerEvent::SessionUpdated(event)
-            }
-            other => other,
-        })
+        if wire_type.starts_with("transcription_session") {
+            return beta_transcription_session(kind, body);
+        }
+        kind.decode(body)
     }
 }
 
-/// A `transcription_session.*` event: a transcription session, and beta's alone, so the unknown
-/// fields of its session object are beta fields even when no key told the two shapes apart (the
-/// object alone would default to GA, and then they could not be written back in beta).
-fn beta_transcription(config: &mut crate::session::SessionConfig) {
-    config.kind = crate::open::SessionKind::TRANSCRIPTION;
-    if config.extra_dialect.is_some() {
-        config.extra_dialect = Some(crate::dialect::Dialect::Beta);
-    }
+/// The body of beta's `transcription_session.created` / `.updated`.
+#[derive(Deserialize)]
+struct BetaTranscriptionSession {
+    session: Value,
+}
+
+/// A `transcription_session.*` event: beta names transcription sessions by event name only, and
+/// the name is beta's alone, so the session object is read in beta's shape whatever its keys
+/// (alone, an object with no telling key would default to GA, and its unknown fields could not
+/// be written back in beta).
+fn beta_transcription_session<'de, A: MapAccess<'de>>(
+    kind: Kind,
+    body: Body<'_, 'de, A>,
+) -> Result<ServerEvent, A::Error> {
+    let BetaTranscriptionSession { session } = BetaTranscriptionSession::deserialize(body)?;
+    let transcription = Some(crate::open::SessionKind::TRANSCRIPTION);
+    let beta = Some(crate::dialect::Dialect::Beta);
+    let session = crate::session::Session::from_wire_in(session, transcription, beta)
+        .map_err(A::Error::custom)?;
+    let session = Box::new(session);
+    Ok(match kind {
+        Kind::SessionUpdated => ServerEvent::SessionUpdated(super::SessionUpdated { session }),
+        _ => ServerEvent::SessionCreated(super::SessionCreated { session }),
+    })
 }
 
 /// The event body: the keys seen before `type`, then the rest of the object, minus `event_id`.
@@ -320,6 +323,25 @@ mod tests {
         assert_eq!(created.session.config.extra_dialect, Some(Dialect::Beta));
         let beta = message.event().encode(Dialect::Beta, None);
         assert!(beta.contains("x_future"), "{beta}");
+        assert_eq!(
+            decode(SharedStr::from(beta)).unwrap().event(),
+            message.event()
+        );
+        // The shape is beta's whatever the keys: a `type` (which alone would make the object
+        // GA-shaped) is an unknown field, and beta keys are read as beta's.
+        let text = r#"{"type":"transcription_session.updated","session":{"type":"x","input_audio_format":"g711_ulaw"}}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        let ServerEvent::SessionUpdated(updated) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        let config = &updated.session.config;
+        assert_eq!(config.kind, crate::open::SessionKind::TRANSCRIPTION);
+        assert_eq!(
+            config.input_audio.format,
+            Some(crate::AudioFormat::G711Ulaw)
+        );
+        assert_eq!(config.extra["type"], "x");
+        let beta = message.event().encode(Dialect::Beta, None);
         assert_eq!(
             decode(SharedStr::from(beta)).unwrap().event(),
             message.event()
