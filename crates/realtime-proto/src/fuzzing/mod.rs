@@ -9,8 +9,9 @@
 //! crash the fuzzer reports. Nothing here is meant for production use.
 //!
 //! - [`server_event`]: any bytes, as one server message, decode without panicking; what decodes
-//!   keeps its raw text, and encoding the event in either dialect and decoding that again gives
-//!   the same event. The machine accepts the message exactly when the decoder does.
+//!   keeps its raw text, its encoding in either dialect decodes again, and the encoding in the
+//!   event's own dialect gives back the same event. The machine accepts the message exactly when
+//!   the decoder does.
 //! - [`session`]: a sequence of server messages (valid events of every family rendered from
 //!   templates with mutated ids, indices, types and payloads, raw lines, garbage), client
 //!   commands and transport frames, fed to a [`Connection`] with small caps; after every step
