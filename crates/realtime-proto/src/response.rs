@@ -544,7 +544,8 @@ impl Response {
             "conversation_id".to_owned(),
             value_of(&self.conversation_id),
         );
-        // A response object reports its temperature in beta; GA has none, so don't report it.
+        // A response object reports its temperature in beta; in GA it is written below, as is,
+        // and only if it arrived (GA has none, so nothing is reported as dropped).
         let temperature = if encoder.dialect == Dialect::Beta {
             self.temperature
         } else {
@@ -558,6 +559,11 @@ impl Response {
             &self.output_audio,
             temperature,
         );
+        if encoder.dialect == Dialect::Ga {
+            // GA has no response temperature, but one that arrived is written back: a server
+            // event keeps what its dialect cannot express.
+            put(&mut map, "temperature", self.temperature.as_ref());
+        }
         if encoder.dialect == Dialect::Beta {
             map.remove("max_response_output_tokens");
             put(
@@ -748,5 +754,21 @@ mod tests {
         }
         let plain = Response::new("resp_2").to_wire(&mut Encoder::new(Dialect::Ga));
         assert_eq!(plain["object"], "realtime.response");
+    }
+
+    #[test]
+    fn a_response_temperature_survives_ga_encoding() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // ga-response-with-a-temperature`): a GA-shaped response object with a `temperature`
+        // decoded it, but the GA encoder left it out, so the value was lost on re-encoding.
+        let value = serde_json::json!({"object": "realtime.response", "id": "resp_1",
+            "output_modalities": ["audio"], "temperature": 0.8});
+        let response = Response::from_wire(value).unwrap();
+        assert_eq!(response.temperature, Some(0.8));
+        let encoded = response.to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(encoded["temperature"], 0.8);
+        assert_eq!(Response::from_wire(encoded).unwrap(), response);
+        let plain = Response::new("resp_2").to_wire(&mut Encoder::new(Dialect::Ga));
+        assert!(plain.get("temperature").is_none());
     }
 }
