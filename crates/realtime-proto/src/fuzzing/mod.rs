@@ -37,7 +37,7 @@ pub use self::session::session;
 use crate::connection::{Config, Connection, Frame};
 use crate::dialect::Dialect;
 use crate::events::client::{ClientEvent, ClientMessage};
-use crate::events::server::ServerMessage;
+use crate::events::server::{ServerEvent, ServerMessage, SessionCreated, SessionUpdated};
 use crate::open::SessionKind;
 use crate::session::{SessionConfig, Tool};
 use crate::shared_str::SharedStr;
@@ -72,9 +72,15 @@ pub fn server_event(data: &[u8]) {
 /// The dialect is the one the wire name belongs to; for names both dialects use, whichever of the
 /// two reproduces the event (encoding a server event in the other dialect keeps what that dialect
 /// cannot express as it is, so the shapes may differ).
+///
+/// One known ambiguity is allowed for names both dialects use: a session object's shape is told
+/// by its keys, and when the only telling key is a `null` that decodes as absent (`"voice":
+/// null`), the re-encoded object has none, so its unknown fields may come back attributed to the
+/// other dialect. Only that attribution may differ, and only then.
 fn check_reencoding(message: &ServerMessage, text: &str) {
     assert_eq!(message.raw(), text, "the raw text changed");
     let mut reproduced = Vec::new();
+    let mut reproduced_but_attribution = false;
     for dialect in [Dialect::Ga, Dialect::Beta] {
         let encoded = message.event().encode(dialect, message.event_id());
         let again = match ServerMessage::decode(encoded.as_str()) {
@@ -85,6 +91,10 @@ fn check_reencoding(message: &ServerMessage, text: &str) {
         };
         if again.event() == message.event() && again.event_id() == message.event_id() {
             reproduced.push(dialect);
+        } else if message.dialect_hint().is_none()
+            && unattributed(again.event()) == unattributed(message.event())
+        {
+            reproduced_but_attribution = true;
         } else if message.dialect_hint() == Some(dialect) {
             assert_eq!(
                 again.event(),
@@ -94,9 +104,20 @@ fn check_reencoding(message: &ServerMessage, text: &str) {
         }
     }
     assert!(
-        !reproduced.is_empty(),
+        !reproduced.is_empty() || reproduced_but_attribution,
         "no dialect reproduces the event of {text}"
     );
+}
+
+/// The event with the dialect of a session object's unknown fields forgotten.
+fn unattributed(event: &ServerEvent) -> ServerEvent {
+    let mut event = event.clone();
+    if let ServerEvent::SessionCreated(SessionCreated { session })
+    | ServerEvent::SessionUpdated(SessionUpdated { session }) = &mut event
+    {
+        session.config.extra_dialect = None;
+    }
+    event
 }
 
 /// Target `client_roundtrip`: a command encoded in a dialect decodes to itself.
