@@ -301,4 +301,23 @@ mod tests {
         );
         assert_eq!(fields.take_nullable::<u32>("b").unwrap(), None);
     }
+
+    #[test]
+    fn floats_survive_encoding_exactly() {
+        // Regression (fuzz target client_roundtrip, `fuzz/regressions/client_roundtrip/
+        // float-roundtrip`): serde_json's default float parser is off by one ulp for some values,
+        // so a float written by the encoder came back different. The workspace enables
+        // serde_json's `float_roundtrip`.
+        for value in [
+            2.602_187_688_239_233e251,
+            0.1 + 0.2,
+            1.5e-300,
+            f64::MAX,
+            0.34,
+        ] {
+            let text = Value::from(value).to_string();
+            let back: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.as_f64(), Some(value), "{text}");
+        }
+    }
 }

@@ -26,7 +26,8 @@
 //! Cargo features (all off by default): `rustls` (the TLS client configuration the adapters
 //! share), `tungstenite` (conversions between tungstenite messages and [`Frame`]s), `audio`
 //! (`upload`: streaming WAV files and raw audio as input audio, converted to the session's
-//! format with a resampler).
+//! format with a resampler), `arbitrary` (`Arbitrary` for the command model and the bodies of
+//! the fuzz targets, `fuzzing`).
 //!
 //! Nothing that comes from the server or the caller makes it panic: a malformed message gives a
 //! [`DecodeError`] that names the event type, the field and the reason, and changes nothing.
@@ -115,6 +116,8 @@ pub mod conversation;
 pub mod dialect;
 pub mod error;
 pub mod events;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod handshake;
 pub mod ids;
 pub mod item;

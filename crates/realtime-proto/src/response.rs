@@ -525,7 +525,10 @@ impl Response {
 
     pub(crate) fn to_wire(&self, encoder: &mut Encoder) -> Value {
         let mut map = Map::new();
-        map.insert("object".to_owned(), Value::from("realtime.response"));
+        // An unexpected `object` name was kept among the unknown fields: write it back.
+        let object = self.extra.get("object").cloned();
+        let object = object.unwrap_or_else(|| Value::from("realtime.response"));
+        map.insert("object".to_owned(), object);
         map.insert("id".to_owned(), value_of(&self.id));
         put(&mut map, "status", self.status.as_ref());
         map.insert("status_details".to_owned(), value_of(&self.status_details));
@@ -541,7 +544,8 @@ impl Response {
             "conversation_id".to_owned(),
             value_of(&self.conversation_id),
         );
-        // A response object reports its temperature in beta; GA has none, so don't report it.
+        // A response object reports its temperature in beta; in GA it is written below, as is,
+        // and only if it arrived (GA has none, so nothing is reported as dropped).
         let temperature = if encoder.dialect == Dialect::Beta {
             self.temperature
         } else {
@@ -555,6 +559,11 @@ impl Response {
             &self.output_audio,
             temperature,
         );
+        if encoder.dialect == Dialect::Ga {
+            // GA has no response temperature, but one that arrived is written back: a server
+            // event keeps what its dialect cannot express.
+            put(&mut map, "temperature", self.temperature.as_ref());
+        }
         if encoder.dialect == Dialect::Beta {
             map.remove("max_response_output_tokens");
             put(
@@ -565,9 +574,8 @@ impl Response {
         }
         map.insert("usage".to_owned(), value_of(&self.usage));
         map.insert("metadata".to_owned(), value_of(&self.metadata));
-        for (key, value) in &self.extra {
-            map.entry(key.clone()).or_insert_with(|| value.clone());
-        }
+        // Deep: unknown fields inside `audio.output` sit beside the typed ones.
+        crate::session::deep_merge(&mut map, &self.extra);
         Value::Object(map)
     }
 }
@@ -713,5 +721,54 @@ mod tests {
                 params
             );
         }
+    }
+
+    #[test]
+    fn unknown_fields_beside_typed_audio_fields_are_kept() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // response-unknown-audio-output-field`): an unknown field inside a GA response's
+        // `audio.output` was kept on decoding but dropped on encoding, because the typed
+        // `audio` object won over the unknown one as a whole.
+        let value = serde_json::json!({"object": "realtime.response", "id": "resp_1",
+            "output_modalities": ["audio"],
+            "audio": {"output": {"voice": "marin", "x_gain": 2}, "x_mix": true}});
+        let response = Response::from_wire(value).unwrap();
+        let encoded = response.to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(encoded["audio"]["output"]["voice"], "marin");
+        assert_eq!(encoded["audio"]["output"]["x_gain"], 2);
+        assert_eq!(encoded["audio"]["x_mix"], true);
+        assert_eq!(Response::from_wire(encoded).unwrap(), response);
+    }
+
+    #[test]
+    fn an_unexpected_object_name_is_written_back() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // response-unexpected-object-name`): the name was kept on decoding ("nothing is lost")
+        // but the encoder always wrote `realtime.response` over it.
+        let value = serde_json::json!({"object": "realtime.response.v2", "id": "resp_1"});
+        let response = Response::from_wire(value).unwrap();
+        for dialect in [Dialect::Ga, Dialect::Beta] {
+            let encoded = response.to_wire(&mut Encoder::new(dialect));
+            assert_eq!(encoded["object"], "realtime.response.v2");
+            assert_eq!(Response::from_wire(encoded).unwrap(), response);
+        }
+        let plain = Response::new("resp_2").to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(plain["object"], "realtime.response");
+    }
+
+    #[test]
+    fn a_response_temperature_survives_ga_encoding() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // ga-response-with-a-temperature`): a GA-shaped response object with a `temperature`
+        // decoded it, but the GA encoder left it out, so the value was lost on re-encoding.
+        let value = serde_json::json!({"object": "realtime.response", "id": "resp_1",
+            "output_modalities": ["audio"], "temperature": 0.8});
+        let response = Response::from_wire(value).unwrap();
+        assert_eq!(response.temperature, Some(0.8));
+        let encoded = response.to_wire(&mut Encoder::new(Dialect::Ga));
+        assert_eq!(encoded["temperature"], 0.8);
+        assert_eq!(Response::from_wire(encoded).unwrap(), response);
+        let plain = Response::new("resp_2").to_wire(&mut Encoder::new(Dialect::Ga));
+        assert!(plain.get("temperature").is_none());
     }
 }

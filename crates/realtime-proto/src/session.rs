@@ -443,13 +443,28 @@ impl SessionConfig {
     }
 
     fn from_fields(
-        mut fields: Fields,
+        fields: Fields,
         kind: Option<SessionKind>,
         hint: Option<Dialect>,
     ) -> Result<Self, String> {
         let dialect = Self::detect(&fields, hint);
+        Self::from_fields_in(fields, kind, dialect)
+    }
+
+    /// Decodes an object of a known shape. Only GA names the kind in the object: beta objects
+    /// are detected by the absence of `type`, and where beta is known from elsewhere (an event
+    /// name), a `type` is an unknown field like any other.
+    fn from_fields_in(
+        mut fields: Fields,
+        kind: Option<SessionKind>,
+        dialect: Dialect,
+    ) -> Result<Self, String> {
+        let own_kind = match dialect {
+            Dialect::Ga => fields.take("type")?,
+            Dialect::Beta => None,
+        };
         let mut config = Self {
-            kind: fields.take("type")?.or(kind).unwrap_or_default(),
+            kind: own_kind.or(kind).unwrap_or_default(),
             model: fields.take("model")?,
             instructions: fields.take("instructions")?,
             include: fields.take_nullable("include")?,
@@ -737,7 +752,9 @@ fn report_leaves(extra: &Map<String, Value>, prefix: &str, encoder: &mut Encoder
     }
 }
 
-fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
+/// Adds unknown fields to an encoded object, object into object; a typed field of the same name
+/// wins.
+pub(crate) fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
     for (key, value) in extra {
         match (map.get_mut(key), value) {
             (Some(Value::Object(existing)), Value::Object(inner)) => deep_merge(existing, inner),
@@ -1043,7 +1060,9 @@ impl Tool {
         }))
     }
 
-    fn to_wire(&self, encoder: &mut Encoder, index: usize) -> Value {
+    /// The tool in a dialect's shape; `None` (reported as dropped) if the dialect has no such
+    /// tool.
+    fn to_wire(&self, encoder: &mut Encoder, index: usize) -> Option<Value> {
         match self {
             Self::Function(function) => {
                 let mut map = Map::new();
@@ -1051,18 +1070,21 @@ impl Tool {
                 map.insert("name".to_owned(), Value::from(function.name.as_str()));
                 put(&mut map, "description", function.description.as_ref());
                 put(&mut map, "parameters", function.parameters.as_ref());
-                with_extra(map, &function.extra)
+                Some(with_extra(map, &function.extra))
             }
             Self::Other(value) => {
                 if encoder.dialect == Dialect::Beta
                     && value.get("type").and_then(Value::as_str) == Some("mcp")
                 {
+                    // Reported as dropped, so it must not be written: the lossy encoding says
+                    // exactly what it left out.
                     encoder.drop_field(
                         &format!("[{index}]"),
                         "MCP tools exist only in the GA interface",
                     );
+                    return None;
                 }
-                value.clone()
+                Some(value.clone())
             }
         }
     }
@@ -1162,6 +1184,16 @@ impl Reasoning {
 impl Session {
     /// Decodes a server session object of either dialect.
     pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, String> {
+        Self::from_wire_in(value, kind, None)
+    }
+
+    /// Decodes a server session object, in a dialect's shape when it is known from elsewhere
+    /// (beta's `transcription_session.*` event names), else in the shape its keys show.
+    pub(crate) fn from_wire_in(
+        value: Value,
+        kind: Option<SessionKind>,
+        dialect: Option<Dialect>,
+    ) -> Result<Self, String> {
         let mut fields = Fields::new(value)?;
         let id = fields.take("id")?;
         let object: Option<String> = fields.take("object")?;
@@ -1171,7 +1203,10 @@ impl Session {
             _ => None,
         };
         let kind = kind.or(object_kind);
-        let config = SessionConfig::from_fields(fields, kind, None)?;
+        let config = match dialect {
+            Some(dialect) => SessionConfig::from_fields_in(fields, kind, dialect)?,
+            None => SessionConfig::from_fields(fields, kind, None)?,
+        };
         Ok(Self {
             id,
             object,
@@ -1242,7 +1277,7 @@ pub(crate) fn tools_to_wire(tools: &[Tool], encoder: &mut Encoder) -> Value {
             tools
                 .iter()
                 .enumerate()
-                .map(|(i, tool)| tool.to_wire(encoder, i))
+                .filter_map(|(i, tool)| tool.to_wire(encoder, i))
                 .collect(),
         )
     })
@@ -1381,5 +1416,23 @@ mod tests {
         );
         assert!(MaxTokens::from_wire(json!("many")).is_err());
         assert!(MaxTokens::from_wire(json!(1e30)).is_err());
+    }
+
+    #[test]
+    fn a_tool_reported_dropped_is_not_written() {
+        // Regression (fuzz target session_config, `fuzz/regressions/session_config/
+        // beta-mcp-tool-reported-but-kept`): in beta, an MCP tool was reported as dropped but
+        // written all the same, so the beta shape still carried a tool beta has no use for.
+        let mcp = Tool::Other(json!({"type": "mcp", "server_label": "docs"}));
+        let function = Tool::function("lookup", "Looks up.", json!({}));
+        let config = SessionConfig::realtime().with_tools([mcp, function]);
+        let (beta, dropped) = config.to_json_lossy(Dialect::Beta);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].path, "tools.[0]");
+        assert_eq!(beta["tools"].as_array().map(Vec::len), Some(1));
+        assert_eq!(beta["tools"][0]["name"], "lookup");
+        let (ga, dropped) = config.to_json_lossy(Dialect::Ga);
+        assert!(dropped.is_empty());
+        assert_eq!(ga["tools"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -219,3 +219,184 @@ proptest! {
         }
     }
 }
+
+/// A number at the edges of what the wire can say: small, near `u32::MAX` or `u64::MAX`, or any.
+fn edge_number() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        0u64..4,
+        Just(u64::from(u32::MAX)),
+        Just(u64::from(u32::MAX) - 1),
+        Just(u64::from(u32::MAX) + 1),
+        Just(u64::MAX),
+        Just(u64::MAX - 1),
+        Just(u64::MAX / 48 + 1),
+        any::<u64>(),
+    ]
+}
+
+/// Base64 that is valid, or not base64 at all, or almost base64.
+fn base64_or_not() -> impl Strategy<Value = String> {
+    use base64::Engine as _;
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..200)
+            .prop_map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Just("!!not base64!!".to_owned()),
+        Just("QUJD=".to_owned()),
+        Just("QQ".to_owned()),
+        Just("====".to_owned()),
+        "[A-Za-z0-9+/=]{0,40}",
+        "\\PC{0,20}",
+    ]
+}
+
+/// Events that name items and responses the machine may never have seen, with edge numbers and
+/// audio that may not be base64.
+fn edge_event() -> impl Strategy<Value = Value> {
+    let item = prop_oneof![
+        Just("item_known".to_owned()),
+        "item_[a-z]{1,3}",
+        Just("root".to_owned())
+    ];
+    let response = prop_oneof![Just("resp_known".to_owned()), "resp_[a-z]{1,3}"];
+    (item, response, edge_number(), edge_number(), base64_or_not(), "\\PC{0,8}", 0u8..12).prop_map(
+        |(item, response, a, b, audio, text, kind)| {
+            let locator = json!({"event_id": "e", "response_id": response, "item_id": item,
+                "output_index": a, "content_index": b});
+            let mut event = match kind {
+                0 => json!({"type": "response.output_text.delta", "delta": text}),
+                1 => json!({"type": "response.output_audio.delta", "delta": audio}),
+                2 => json!({"type": "response.audio.delta", "delta": audio}),
+                3 => json!({"type": "response.output_audio_transcript.delta", "delta": text}),
+                4 => json!({"type": "response.content_part.added", "part": {"type": "audio", "transcript": text}}),
+                5 => json!({"type": "response.function_call_arguments.delta", "call_id": "call_1", "delta": text}),
+                6 => json!({"type": "conversation.item.input_audio_transcription.delta", "delta": text}),
+                7 => json!({"type": "conversation.item.input_audio_transcription.completed", "transcript": text}),
+                8 => json!({"type": "conversation.item.truncated", "audio_end_ms": a}),
+                9 => json!({"type": "response.output_item.added", "item": {"id": item, "type": "message", "role": "assistant", "content": []}}),
+                10 => json!({"type": "input_audio_buffer.speech_started", "audio_start_ms": a}),
+                _ => json!({"type": "conversation.item.retrieved", "item": {"id": item, "type": "message", "role": "assistant",
+                    "content": [{"type": "audio", "audio": audio, "transcript": text}]}}),
+            };
+            for (key, value) in locator.as_object().unwrap() {
+                event.as_object_mut().unwrap().entry(key.clone()).or_insert(value.clone());
+            }
+            event
+        },
+    )
+}
+
+/// Bytes the conversation keeps for its items: text, transcripts, arguments, audio, and a unit
+/// per part (an empty part is still an allocation).
+fn retained_size(connection: &Connection, ids: &std::collections::BTreeSet<String>) -> u64 {
+    let mut size = 0u64;
+    for id in ids {
+        let Some(item) = connection.conversation().item(id) else {
+            continue;
+        };
+        for part in item.parts() {
+            size += 1 + (part.text().len() + part.transcript().len()) as u64;
+            size += part.audio().retained_bytes();
+        }
+        if let Some(call) = item.function_call() {
+            size += call.arguments().len() as u64;
+        }
+    }
+    size
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Huge indices, offsets and times, deltas for items and responses never announced, and
+    /// audio that is not base64 are absorbed (or refused) without panicking and without
+    /// allocating in proportion to any number in a message: what the state keeps is bounded by
+    /// the bytes received, part counts by the messages that named the part, and the caps hold.
+    #[test]
+    fn huge_numbers_and_unknown_targets_are_absorbed_in_bounded_memory(
+        events in proptest::collection::vec(edge_event(), 1..40),
+        retention in prop_oneof![Just(AudioRetention::None), Just(AudioRetention::CurrentItem), Just(AudioRetention::All)],
+        cap in 0u64..4096,
+    ) {
+        let mut config = Config::default();
+        config.limits.audio_retention = retention;
+        config.limits.max_audio_bytes = cap;
+        let mut connection = Connection::new(config);
+        let mut received = 0u64;
+        let mut ids = std::collections::BTreeSet::new();
+        for (step, event) in events.iter().enumerate() {
+            let text = event.to_string();
+            received += text.len() as u64;
+            ids.insert(event["item_id"].as_str().unwrap_or_default().to_owned());
+            let kind = event["type"].as_str().unwrap_or_default();
+            let fits = |key: &str| event[key].as_u64().is_some_and(|n| n <= u64::from(u32::MAX));
+            let uses_output = kind.starts_with("response.");
+            let uses_content = !matches!(
+                kind,
+                "response.function_call_arguments.delta" | "response.output_item.added"
+            );
+            let before = (
+                retained_size(&connection, &ids),
+                connection.conversation().len(),
+                connection.responses().len(),
+            );
+            let result = connection.handle_message(text.as_str());
+            if result.is_err() {
+                let after = (
+                    retained_size(&connection, &ids),
+                    connection.conversation().len(),
+                    connection.responses().len(),
+                );
+                prop_assert_eq!(before, after, "a refused message changed the state: {}", text);
+            }
+            if !matches!(
+                kind,
+                "input_audio_buffer.speech_started"
+                    | "conversation.item.retrieved"
+                    | "conversation.item.truncated"
+                    // Audio that is not base64 is refused at decoding as well.
+                    | "response.output_audio.delta"
+                    | "response.audio.delta"
+            ) {
+                // An index past `u32::MAX` is refused at decoding; within it, accepted.
+                let decodable = (!uses_output || fits("output_index"))
+                    && (!uses_content || fits("content_index"));
+                prop_assert_eq!(result.is_ok(), decodable, "step {}: {}", step, text);
+            }
+            while connection.poll_event().is_some() {}
+            if let Err(problem) = connection.check_invariants() {
+                prop_assert!(false, "after step {} ({}): {}", step, text, problem);
+            }
+            let conversation = connection.conversation();
+            prop_assert!(conversation.retained_audio_bytes() <= cap);
+            let size = retained_size(&connection, &ids);
+            prop_assert!(size <= received, "keeps {} bytes after receiving {}", size, received);
+            for item in conversation.items() {
+                prop_assert!(item.parts().len() <= step + 1);
+            }
+            for response in connection.responses().iter() {
+                prop_assert!(response.output_item_ids().count() <= step + 1);
+            }
+            // Interrupting at a huge play position clamps to what was received.
+            if step % 7 == 6 {
+                if let Ok(interruption) = connection.interrupt(realtime_proto::Played::Ms(u64::MAX)) {
+                    if let Some(end) = interruption.audio_end_ms {
+                        let received_ms: u64 = conversation_audio_ms(&connection);
+                        prop_assert!(end <= received_ms, "truncated at {} of {} ms", end, received_ms);
+                    }
+                }
+                while connection.poll_transmit().is_some() {}
+            }
+        }
+    }
+}
+
+/// The most audio any assistant item received, in ms (PCM16: 48 bytes per ms).
+fn conversation_audio_ms(connection: &Connection) -> u64 {
+    connection
+        .conversation()
+        .items()
+        .flat_map(|item| item.parts().iter())
+        .map(|part| part.audio().received_bytes() / 48)
+        .max()
+        .unwrap_or(0)
+}

@@ -25,7 +25,7 @@
 
 mod audio;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -460,11 +460,19 @@ impl Conversation {
         };
         let freed = part.audio.replace(audio, keep);
         self.retained_audio -= freed;
+        // One entry per part that keeps audio: the replaced audio's entry goes.
+        self.forget_audio_entry(id.as_str(), index);
         if keep && len > 0 {
             self.retained_audio += len;
             self.audio_order.push_back((id.clone(), index));
         }
         self.enforce_audio_cap();
+    }
+
+    /// Drops the byte cap's entry for a part that no longer keeps audio.
+    fn forget_audio_entry(&mut self, id: &str, index: u32) {
+        self.audio_order
+            .retain(|(item, at)| !(item.as_str() == id && *at == index));
     }
 
     fn release_item_audio(&mut self, id: &str) {
@@ -512,13 +520,21 @@ impl Conversation {
         bytes_per_ms: u64,
     ) {
         let end = audio_end_ms.saturating_mul(bytes_per_ms);
-        let Some(part) = self.get_mut(slot).and_then(|item| item.part_at_mut(index)) else {
+        let Some(item) = self.get_mut(slot) else {
+            return;
+        };
+        let id = item.id.clone();
+        let Some(part) = item.part_at_mut(index) else {
             return;
         };
         let freed = part.audio.truncate(end, audio_end_ms);
         // The server deletes the transcript so the model does not assume unheard words.
         part.transcript.clear();
+        let emptied = part.audio.retained_bytes() == 0;
         self.retained_audio -= freed;
+        if emptied {
+            self.forget_audio_entry(id.as_str(), index);
+        }
     }
 
     /// Checks the bookkeeping (for tests and fuzzing): every count matches what is stored.
@@ -565,6 +581,37 @@ impl Conversation {
         }
         if live != self.by_id.len() {
             return Err("the index and the slab disagree".to_owned());
+        }
+        // The byte cap's queue: exactly one entry per part that keeps audio.
+        let mut entries = HashSet::new();
+        for (id, index) in &self.audio_order {
+            if !entries.insert((id.as_str(), *index)) {
+                return Err(format!(
+                    "item {id} part {index} is queued twice for the audio cap"
+                ));
+            }
+            let keeps = self
+                .item(id.as_str())
+                .and_then(|item| item.part(*index))
+                .is_some_and(|part| part.audio.retained_bytes() > 0);
+            if !keeps {
+                return Err(format!(
+                    "item {id} part {index} is queued but keeps no audio"
+                ));
+            }
+        }
+        let keeping = self
+            .slots
+            .iter()
+            .flatten()
+            .flat_map(|item| item.parts.iter())
+            .filter(|part| part.audio.retained_bytes() > 0)
+            .count();
+        if keeping != entries.len() {
+            return Err(format!(
+                "{keeping} parts keep audio but {} are queued for the audio cap",
+                entries.len()
+            ));
         }
         if audio != self.retained_audio {
             return Err(format!(
@@ -1035,5 +1082,31 @@ mod tests {
         let mut text = String::new();
         assert!(push_capped(&mut text, "héllo", 2));
         assert_eq!(text, "h");
+    }
+
+    #[test]
+    fn the_audio_cap_queue_has_one_entry_per_part_that_keeps_audio() {
+        // Regression (found reviewing the bookkeeping for the `session` fuzz target, which now
+        // checks it through `check_invariants`): a part truncated to nothing kept its entry in
+        // the cap's queue and its next delta added another, as did every retrieved copy of the
+        // same audio; in a long session the queue grew by one entry per such cycle.
+        let limits = ConversationLimits {
+            audio_retention: AudioRetention::All,
+            ..ConversationLimits::default()
+        };
+        let mut conversation = Conversation::new(limits);
+        let a = conversation.slot(&id("a"), true);
+        for _ in 0..100 {
+            conversation.push_audio(a, 0, Bytes::from_static(&[1; 96]));
+            conversation.truncate(a, 0, 0, 48);
+            conversation.check_invariants().unwrap();
+        }
+        assert!(conversation.audio_order.is_empty());
+        for _ in 0..100 {
+            conversation.replace_audio(a, &id("a"), 0, Bytes::from_static(&[2; 10]));
+            conversation.check_invariants().unwrap();
+        }
+        assert_eq!(conversation.audio_order.len(), 1);
+        assert_eq!(conversation.retained_audio_bytes(), 10);
     }
 }

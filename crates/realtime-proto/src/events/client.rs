@@ -463,7 +463,12 @@ fn encode_append(audio: &[u8], event_id: Option<&EventId>) -> String {
     let id = event_id.map(|id| match needs_escape(id.as_str()) {
         false => std::borrow::Cow::Borrowed(id.as_str()),
         // Ids with quotes or control characters are rare; let serde_json escape them.
-        true => std::borrow::Cow::Owned(value_of(id).to_string().trim_matches('"').to_owned()),
+        true => {
+            // Strip exactly the outer quotes: the escaped id may itself end in `\"`.
+            let quoted = value_of(id).to_string();
+            let inner = quoted.get(1..quoted.len().saturating_sub(1));
+            std::borrow::Cow::Owned(inner.unwrap_or_default().to_owned())
+        }
     });
     let id_len = id
         .as_ref()
@@ -670,5 +675,22 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(error.field.as_deref(), Some("audio"));
+    }
+
+    #[test]
+    fn append_escapes_any_event_id() {
+        // Regression (fuzz target client_roundtrip, `fuzz/regressions/client_roundtrip/
+        // append-event-id-ending-in-a-quote`): the fast append encoder trimmed every quote at the
+        // ends of the escaped id, so an id ending in `"` lost its closing quote and the message
+        // was not JSON.
+        for id in ["a\"", "\"", "\"\"", "q\"uote", "back\\", "\u{0}", "plain"] {
+            let event_id = EventId::from(id);
+            let text = ClientEvent::append_audio(vec![1u8, 2, 3])
+                .encode(Dialect::Ga, Some(&event_id))
+                .unwrap();
+            let message = ClientMessage::decode(&text, Some(Dialect::Ga)).unwrap();
+            assert_eq!(message.event_id, Some(event_id), "{text}");
+            assert_eq!(message.event, ClientEvent::append_audio(vec![1u8, 2, 3]));
+        }
     }
 }

@@ -208,10 +208,16 @@ impl Envelope<'_> {
                 fields.insert(key.0.into_owned(), value);
             }
             while let Some(key) = map.next_key::<Key<'de>>()? {
-                if key.0 == "event_id" {
-                    self.header.event_id = map.next_value()?;
-                } else {
-                    fields.insert(key.0.into_owned(), map.next_value()?);
+                match key.0.as_ref() {
+                    "event_id" => self.header.event_id = map.next_value()?,
+                    // The first `type` decides, as for known events; a repeated one stays in the
+                    // raw text only (among the fields it would replace the type on re-encoding).
+                    "type" => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    _ => {
+                        fields.insert(key.0.into_owned(), map.next_value()?);
+                    }
                 }
             }
             return Ok(ServerEvent::Unknown(UnknownEvent { wire_type, fields }));
@@ -224,24 +230,37 @@ impl Envelope<'_> {
             rest: map,
             event_id: &mut header.event_id,
         };
-        let event = kind.decode(body)?;
-        Ok(match event {
-            // Beta names transcription sessions by event name only.
-            ServerEvent::SessionCreated(mut event)
-                if wire_type.starts_with("transcription_session") =>
-            {
-                event.session.config.kind = crate::open::SessionKind::TRANSCRIPTION;
-                ServerEvent::SessionCreated(event)
-            }
-            ServerEvent::SessionUpdated(mut event)
-                if wire_type.starts_with("transcription_session") =>
-            {
-                event.session.config.kind = crate::open::SessionKind::TRANSCRIPTION;
-                ServerEvent::SessionUpdated(event)
-            }
-            other => other,
-        })
+        if wire_type.starts_with("transcription_session") {
+            return beta_transcription_session(kind, body);
+        }
+        kind.decode(body)
     }
+}
+
+/// The body of beta's `transcription_session.created` / `.updated`.
+#[derive(Deserialize)]
+struct BetaTranscriptionSession {
+    session: Value,
+}
+
+/// A `transcription_session.*` event: beta names transcription sessions by event name only, and
+/// the name is beta's alone, so the session object is read in beta's shape whatever its keys
+/// (alone, an object with no telling key would default to GA, and its unknown fields could not
+/// be written back in beta).
+fn beta_transcription_session<'de, A: MapAccess<'de>>(
+    kind: Kind,
+    body: Body<'_, 'de, A>,
+) -> Result<ServerEvent, A::Error> {
+    let BetaTranscriptionSession { session } = BetaTranscriptionSession::deserialize(body)?;
+    let transcription = Some(crate::open::SessionKind::TRANSCRIPTION);
+    let beta = Some(crate::dialect::Dialect::Beta);
+    let session = crate::session::Session::from_wire_in(session, transcription, beta)
+        .map_err(A::Error::custom)?;
+    let session = Box::new(session);
+    Ok(match kind {
+        Kind::SessionUpdated => ServerEvent::SessionUpdated(super::SessionUpdated { session }),
+        _ => ServerEvent::SessionCreated(super::SessionCreated { session }),
+    })
 }
 
 /// The event body: the keys seen before `type`, then the rest of the object, minus `event_id`.
@@ -292,5 +311,73 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
             Some(raw) => seed.deserialize(raw).map_err(A::Error::custom),
             None => self.rest.next_value_seed(seed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Dialect;
+
+    #[test]
+    fn a_repeated_type_does_not_replace_an_unknown_events_type() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // unknown-event-repeated-type`): the second `type` of an unknown event was kept among its
+        // fields, and re-encoding the event wrote that one, which then did not decode.
+        let text = r#"{"type":"x.new","type":"response.output_text.done","item_id":"i"}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        assert_eq!(message.wire_type(), "x.new");
+        let ServerEvent::Unknown(unknown) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        assert!(!unknown.fields.contains_key("type"));
+        assert_eq!(unknown.fields["item_id"], "i");
+        let again = decode(SharedStr::from(message.event().encode(Dialect::Ga, None))).unwrap();
+        assert_eq!(again.event(), message.event());
+        // A known event ignores a repeated `type` too: the first one decides.
+        let text = r#"{"type":"input_audio_buffer.cleared","type":"x.new"}"#;
+        assert_eq!(
+            decode(SharedStr::from(text)).unwrap().wire_type(),
+            "input_audio_buffer.cleared"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_of_a_beta_transcription_session_are_beta_fields() {
+        // Regression (fuzz target server_event, `fuzz/regressions/server_event/
+        // beta-transcription-session-unknown-fields`): with no key that tells the shapes apart,
+        // the session object's unknown fields were taken as GA's, so re-encoding the beta event
+        // in beta (or sending the configuration back in a beta session) dropped them.
+        let text = r#"{"type":"transcription_session.created","session":{"id":"sess_1","x_future":{"a":1}}}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        let ServerEvent::SessionCreated(created) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        assert_eq!(created.session.config.extra_dialect, Some(Dialect::Beta));
+        let beta = message.event().encode(Dialect::Beta, None);
+        assert!(beta.contains("x_future"), "{beta}");
+        assert_eq!(
+            decode(SharedStr::from(beta)).unwrap().event(),
+            message.event()
+        );
+        // The shape is beta's whatever the keys: a `type` (which alone would make the object
+        // GA-shaped) is an unknown field, and beta keys are read as beta's.
+        let text = r#"{"type":"transcription_session.updated","session":{"type":"x","input_audio_format":"g711_ulaw"}}"#;
+        let message = decode(SharedStr::from(text)).unwrap();
+        let ServerEvent::SessionUpdated(updated) = message.event() else {
+            panic!("{:?}", message.event());
+        };
+        let config = &updated.session.config;
+        assert_eq!(config.kind, crate::open::SessionKind::TRANSCRIPTION);
+        assert_eq!(
+            config.input_audio.format,
+            Some(crate::AudioFormat::G711Ulaw)
+        );
+        assert_eq!(config.extra["type"], "x");
+        let beta = message.event().encode(Dialect::Beta, None);
+        assert_eq!(
+            decode(SharedStr::from(beta)).unwrap().event(),
+            message.event()
+        );
     }
 }
