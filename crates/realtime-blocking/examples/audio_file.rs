@@ -80,9 +80,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut deadline: Option<Instant> = None;
 
     while !(reply_done && heard) {
-        if upload.as_ref().is_some_and(|thread| thread.is_finished())
-            && let Some(thread) = upload.take()
-        {
+        if let Some(thread) = upload.take_if(|thread| thread.is_finished()) {
             let sent = thread.join().map_err(|_| "the upload thread panicked")??;
             line.println(format_args!("sent {input}: {sent}"));
             // VAD is off when the server's session says `"turn_detection": null`.

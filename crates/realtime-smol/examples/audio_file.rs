@@ -83,9 +83,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut deadline: Option<Instant> = None;
 
     while !(reply_done && heard) {
-        if upload.as_ref().is_some_and(|task| task.is_finished())
-            && let Some(task) = upload.take()
-        {
+        if let Some(task) = upload.take_if(|task| task.is_finished()) {
             let sent = task.await?;
             line.println(format_args!("sent {input}: {sent}"));
             // VAD is off when the server's session says `"turn_detection": null`.
