@@ -98,12 +98,18 @@ impl Fields {
 
     /// The raw value, absent or not, without type checks.
     pub(crate) fn take_value(&mut self, key: &str) -> Option<Value> {
-        self.map.remove(key)
+        self.remove(key)
+    }
+
+    /// Removes a field, keeping the others in their order (`Map::remove` swaps the last field
+    /// into the hole, which would reorder the unknown fields kept in `extra`).
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        self.map.shift_remove(key)
     }
 
     /// An optional field: absent and `null` are both `None`.
     pub(crate) fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => parse(key, value).map(Some),
         }
@@ -114,7 +120,7 @@ impl Fields {
         &mut self,
         key: &str,
     ) -> Result<Option<Nullable<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
             Some(value) => parse(key, value).map(|value| Some(Nullable::Value(value))),
@@ -133,7 +139,7 @@ impl Fields {
         key: &str,
         read: impl FnOnce(Value) -> Result<T, String>,
     ) -> Result<Option<T>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value).map(Some).map_err(|message| nest(key, &message)),
         }
@@ -145,7 +151,7 @@ impl Fields {
         key: &str,
         read: impl FnOnce(Value) -> Result<T, String>,
     ) -> Result<Option<Nullable<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
             Some(value) => read(value)
@@ -160,7 +166,7 @@ impl Fields {
         key: &str,
         read: impl Fn(Value) -> Result<T, String>,
     ) -> Result<Option<Vec<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(values)) => values
                 .into_iter()
@@ -290,6 +296,19 @@ mod tests {
             error.starts_with("at `list[1].count`: invalid type"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_fields_left_keep_their_order() {
+        // `Map::remove` (serde_json with `preserve_order`) swaps the last field into the hole
+        // left by a taken one, so the unknown fields of an item, a part or a response were kept
+        // in another order than they arrived in.
+        let value = serde_json::json!({"a": 1, "type": "x", "b": 2, "id": "i", "c": 3});
+        let mut fields = Fields::new(value).unwrap();
+        fields.take::<String>("type").unwrap();
+        fields.take::<String>("id").unwrap();
+        let keys: Vec<String> = fields.rest().keys().cloned().collect();
+        assert_eq!(keys, ["a", "b", "c"]);
     }
 
     #[test]
