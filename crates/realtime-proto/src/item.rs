@@ -617,15 +617,19 @@ impl<'de> Visitor<'de> for ItemVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
-        // Which fields are typed depends on `type`: the keys before it wait (GA and beta items
-        // put only `id` and `object` there).
+        // Which fields are typed depends on `type`: the keys before it other than the common
+        // ones wait (GA and beta items put only `id` and `object` there).
+        let mut head = Head::default();
         let mut early = Vec::new();
         while let Some(key) = map.next_key::<Key<'de>>()? {
+            if head.read(&key.0, &mut map)? {
+                continue;
+            }
             if key.0 == "type" {
                 let Some(item_type) = map.next_value::<Option<Key<'de>>>()? else {
                     return Err(refuse("a null type"));
                 };
-                return read_item(&item_type.0, Replay::new(early, Some(map)));
+                return read_item(head, &item_type.0, Replay::new(early, Some(map)));
             }
             early.push((key, map.next_value::<&'de RawValue>()?));
         }
@@ -633,43 +637,69 @@ impl<'de> Visitor<'de> for ItemVisitor {
         if !early.iter().any(|(key, _)| key.0 == "role") {
             return Err(de::Error::missing_field("type"));
         }
-        read_item("message", Replay::new(early, None::<A>))
+        read_item(head, "message", Replay::new(early, None::<A>))
     }
 }
 
-/// Reads the fields of an item of type `item_type` (the key `type` already read).
-fn read_item<'de, A: MapAccess<'de>>(item_type: &str, mut map: A) -> Result<Item, A::Error> {
-    let mut seen = Seen::default();
-    let (mut id, mut status, mut object) = (None, None, None);
+/// The fields every item has, whatever its type.
+#[derive(Default)]
+struct Head<'de> {
+    seen: Seen,
+    id: Option<ItemId>,
+    status: Option<ItemStatus>,
+    object: Option<&'de RawValue>,
+}
+
+impl<'de> Head<'de> {
+    /// Reads the value of `key` if it is one of these fields; returns whether it was.
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "id" => {
+                self.seen.mark(0)?;
+                self.id = map.next_value()?;
+            }
+            "status" => {
+                self.seen.mark(1)?;
+                self.status = map.next_value()?;
+            }
+            "object" => {
+                self.seen.mark(2)?;
+                self.object = Some(map.next_value()?);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Reads the rest of an item of type `item_type` (the key `type` already read).
+fn read_item<'de, A: MapAccess<'de>>(
+    mut head: Head<'de>,
+    item_type: &str,
+    mut map: A,
+) -> Result<Item, A::Error> {
     let mut fields = KindFields::default();
     let mut extra = Map::new();
     while let Some(key) = map.next_key::<Key<'de>>()? {
+        if head.read(&key.0, &mut map)? {
+            continue;
+        }
         match key.0.as_ref() {
             "type" => return Err(refuse("a repeated key")),
-            "id" => {
-                seen.mark(0)?;
-                id = map.next_value()?;
+            name if KindFields::reads(item_type, name) => {
+                fields.read(name, &mut map, &mut head.seen)?;
             }
-            "status" => {
-                seen.mark(1)?;
-                status = map.next_value()?;
-            }
-            "object" => {
-                seen.mark(2)?;
-                object = Some(map.next_value::<&'de RawValue>()?);
-            }
-            name if KindFields::reads(item_type, name) => fields.read(name, &mut map, &mut seen)?,
             _ => read_extra(&mut map, &mut extra, key)?,
         }
     }
     let mut item = Item {
-        id,
-        status,
+        id: head.id,
+        status: head.status,
         kind: fields.into_kind(item_type)?,
         extra,
     };
     // An unexpected object name is kept, last, as `from_wire` keeps it.
-    if let Some(object) = object_name(object, "realtime.item")? {
+    if let Some(object) = object_name(head.object, "realtime.item")? {
         item.extra.insert("object".to_owned(), object);
     }
     Ok(item)
