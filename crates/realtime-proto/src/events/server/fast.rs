@@ -61,9 +61,6 @@ pub(super) fn decode(
 ) -> Option<(&'static str, Option<EventId>, ServerEvent)> {
     let text = raw.as_str();
     let bytes = text.as_bytes();
-    if is_not_a_delta(bytes) {
-        return None;
-    }
     let mut scanned = [(0usize, 0usize, Scanned::Int(0)); MAX_FIELDS];
     let count = scan(bytes, &mut scanned)?;
     let mut fields = Fields::default();
@@ -200,17 +197,6 @@ pub(super) fn decode(
         _ => return None,
     };
     Some((wire_type, event_id, event))
-}
-
-/// Whether the message starts with the `type` of an event that is not a delta (every kind the
-/// fast path takes is named `*.delta`). Servers write `type` first: the other events, with their
-/// nested items and responses, are left to the general decoder at once instead of after a scan
-/// up to their first nested value.
-fn is_not_a_delta(bytes: &[u8]) -> bool {
-    let Some(rest) = bytes.strip_prefix(b"{\"type\":\"") else {
-        return false;
-    };
-    memchr::memchr(b'"', rest).is_some_and(|end| !rest[..end].ends_with(b".delta"))
 }
 
 /// Scans a flat JSON object of strings and integers into `fields` (key span, value); returns
