@@ -18,13 +18,20 @@
 //! # let _ = (question, history, mixed, answer);
 //! ```
 
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::audio::Base64Audio;
 use crate::dialect::Dialect;
 use crate::ids::{CallId, ItemId};
-use crate::json::{Encoder, Fields, put, value_of};
+use crate::json::{
+    Encoder, Fields, Key, Replay, Seen, is_streaming, object_name, put, read_extra, refuse,
+    required, value_of,
+};
 use crate::open::{ContentType, ImageDetail, ItemStatus, Role};
 
 /// One conversation item.
@@ -598,6 +605,316 @@ impl ContentPart {
     }
 }
 
+/// The streaming decoder of items (see the `json` module doc): the same values as
+/// [`Item::from_wire`], or a refusal.
+struct ItemVisitor;
+
+impl<'de> Visitor<'de> for ItemVisitor {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an item object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+        // Which fields are typed depends on `type`: the keys before it other than the common
+        // ones wait (GA and beta items put only `id` and `object` there).
+        let mut head = Head::default();
+        let mut early = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if head.read(&key.0, &mut map)? {
+                continue;
+            }
+            if key.0 == "type" {
+                let Some(item_type) = map.next_value::<Option<Key<'de>>>()? else {
+                    return Err(refuse("a null type"));
+                };
+                return read_item(head, &item_type.0, Replay::new(early, Some(map)));
+            }
+            early.push((key, map.next_value::<&'de RawValue>()?));
+        }
+        // Beta items may omit `type`; a role makes them a message.
+        if !early.iter().any(|(key, _)| key.0 == "role") {
+            return Err(de::Error::missing_field("type"));
+        }
+        read_item(head, "message", Replay::new(early, None::<A>))
+    }
+}
+
+/// The fields every item has, whatever its type.
+#[derive(Default)]
+struct Head<'de> {
+    seen: Seen,
+    id: Option<ItemId>,
+    status: Option<ItemStatus>,
+    object: Option<&'de RawValue>,
+}
+
+impl<'de> Head<'de> {
+    /// Reads the value of `key` if it is one of these fields; returns whether it was.
+    fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "id" => {
+                self.seen.mark(0)?;
+                self.id = map.next_value()?;
+            }
+            "status" => {
+                self.seen.mark(1)?;
+                self.status = map.next_value()?;
+            }
+            "object" => {
+                self.seen.mark(2)?;
+                self.object = Some(map.next_value()?);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Reads the rest of an item of type `item_type` (the key `type` already read).
+fn read_item<'de, A: MapAccess<'de>>(
+    mut head: Head<'de>,
+    item_type: &str,
+    mut map: A,
+) -> Result<Item, A::Error> {
+    let mut fields = KindFields::default();
+    let mut extra = Map::new();
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        if head.read(&key.0, &mut map)? {
+            continue;
+        }
+        match key.0.as_ref() {
+            "type" => return Err(refuse("a repeated key")),
+            name if KindFields::reads(item_type, name) => {
+                fields.read(name, &mut map, &mut head.seen)?;
+            }
+            _ => read_extra(&mut map, &mut extra, key)?,
+        }
+    }
+    let mut item = Item {
+        id: head.id,
+        status: head.status,
+        kind: fields.into_kind(item_type)?,
+        extra,
+    };
+    // An unexpected object name is kept, last, as `from_wire` keeps it.
+    if let Some(object) = object_name(head.object, "realtime.item")? {
+        item.extra.insert("object".to_owned(), object);
+    }
+    Ok(item)
+}
+
+/// The fields of every item kind, as a streaming decoder reads them.
+#[derive(Default)]
+struct KindFields {
+    role: Option<Role>,
+    content: Option<Vec<ContentPart>>,
+    call_id: Option<CallId>,
+    name: Option<String>,
+    arguments: Option<String>,
+    output: Option<String>,
+    server_label: Option<String>,
+    tools: Option<Vec<Value>>,
+    approval_request_id: Option<String>,
+    error: Option<Value>,
+    approve: Option<bool>,
+    reason: Option<String>,
+}
+
+impl KindFields {
+    /// Whether an item of this type has the field (the others are unknown fields).
+    fn reads(item_type: &str, key: &str) -> bool {
+        matches!(
+            (item_type, key),
+            ("message", "role" | "content")
+                | ("function_call", "call_id" | "name" | "arguments")
+                | ("function_call_output", "call_id" | "output")
+                | ("mcp_list_tools", "server_label" | "tools")
+                | (
+                    "mcp_call",
+                    "server_label"
+                        | "name"
+                        | "arguments"
+                        | "approval_request_id"
+                        | "output"
+                        | "error"
+                )
+                | (
+                    "mcp_approval_request",
+                    "server_label" | "name" | "arguments"
+                )
+                | (
+                    "mcp_approval_response",
+                    "approval_request_id" | "approve" | "reason"
+                )
+        )
+    }
+
+    /// Reads the value of `key`, one that [`reads`](Self::reads) accepted.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut Seen,
+    ) -> Result<(), A::Error> {
+        match key {
+            "role" => {
+                seen.mark(3)?;
+                self.role = map.next_value()?;
+            }
+            "content" => {
+                seen.mark(4)?;
+                self.content = map.next_value()?;
+            }
+            "call_id" => {
+                seen.mark(5)?;
+                self.call_id = map.next_value()?;
+            }
+            "name" => {
+                seen.mark(6)?;
+                self.name = map.next_value()?;
+            }
+            "arguments" => {
+                seen.mark(7)?;
+                self.arguments = map.next_value()?;
+            }
+            "output" => {
+                seen.mark(8)?;
+                self.output = map.next_value()?;
+            }
+            "server_label" => {
+                seen.mark(9)?;
+                self.server_label = map.next_value()?;
+            }
+            "tools" => {
+                seen.mark(10)?;
+                self.tools = map.next_value()?;
+            }
+            "approval_request_id" => {
+                seen.mark(11)?;
+                self.approval_request_id = map.next_value()?;
+            }
+            "error" => {
+                seen.mark(12)?;
+                self.error = map.next_value()?;
+            }
+            "approve" => {
+                seen.mark(13)?;
+                self.approve = map.next_value()?;
+            }
+            "reason" => {
+                seen.mark(14)?;
+                self.reason = map.next_value()?;
+            }
+            _ => return Err(refuse("a key no item kind reads")),
+        }
+        Ok(())
+    }
+
+    /// The item kind of `item_type`, as [`Item::from_wire`] builds it.
+    fn into_kind<E: de::Error>(self, item_type: &str) -> Result<ItemKind, E> {
+        Ok(match item_type {
+            "message" => ItemKind::Message(Message {
+                role: required(self.role, "role")?,
+                content: self.content.unwrap_or_default(),
+            }),
+            "function_call" => ItemKind::FunctionCall(FunctionCall {
+                call_id: self.call_id,
+                name: required(self.name, "name")?,
+                arguments: self.arguments.unwrap_or_default(),
+            }),
+            "function_call_output" => ItemKind::FunctionCallOutput(FunctionCallOutput {
+                call_id: required(self.call_id, "call_id")?,
+                output: required(self.output, "output")?,
+            }),
+            "mcp_list_tools" => ItemKind::McpListTools(McpListTools {
+                server_label: required(self.server_label, "server_label")?,
+                tools: self.tools.unwrap_or_default(),
+            }),
+            "mcp_call" => ItemKind::McpCall(McpCall {
+                server_label: required(self.server_label, "server_label")?,
+                name: required(self.name, "name")?,
+                arguments: self.arguments.unwrap_or_default(),
+                approval_request_id: self.approval_request_id,
+                output: self.output,
+                error: self.error,
+            }),
+            "mcp_approval_request" => ItemKind::McpApprovalRequest(McpApprovalRequest {
+                server_label: required(self.server_label, "server_label")?,
+                name: required(self.name, "name")?,
+                arguments: self.arguments.unwrap_or_default(),
+            }),
+            "mcp_approval_response" => ItemKind::McpApprovalResponse(McpApprovalResponse {
+                approval_request_id: required(self.approval_request_id, "approval_request_id")?,
+                approve: required(self.approve, "approve")?,
+                reason: self.reason,
+            }),
+            "item_reference" => ItemKind::Reference,
+            _ => ItemKind::Unknown {
+                item_type: item_type.to_owned(),
+            },
+        })
+    }
+}
+
+/// The streaming decoder of content parts (see the `json` module doc): the same values as
+/// [`ContentPart::from_wire`], or a refusal.
+struct PartVisitor;
+
+impl<'de> Visitor<'de> for PartVisitor {
+    type Value = ContentPart;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a content part object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ContentPart, A::Error> {
+        let mut seen = Seen::default();
+        let mut kind = None;
+        let mut part = ContentPart::new(ContentType::OUTPUT_TEXT);
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "type" => {
+                    seen.mark(0)?;
+                    kind = map.next_value::<Option<Key<'de>>>()?;
+                }
+                "text" => {
+                    seen.mark(1)?;
+                    part.text = map.next_value()?;
+                }
+                "audio" => {
+                    seen.mark(2)?;
+                    part.audio = map.next_value()?;
+                }
+                "transcript" => {
+                    seen.mark(3)?;
+                    part.transcript = map.next_value()?;
+                }
+                "image_url" => {
+                    seen.mark(4)?;
+                    part.image_url = map.next_value()?;
+                }
+                "detail" => {
+                    seen.mark(5)?;
+                    part.detail = map.next_value()?;
+                }
+                "id" => {
+                    seen.mark(6)?;
+                    part.id = map.next_value()?;
+                }
+                _ => read_extra(&mut map, &mut part.extra, key)?,
+            }
+        }
+        part.kind = match required(kind, "type")?.0.as_ref() {
+            "text" => ContentType::OUTPUT_TEXT,
+            "audio" => ContentType::OUTPUT_AUDIO,
+            other => ContentType::new(other),
+        };
+        Ok(part)
+    }
+}
+
 /// Serializes in the GA spelling (use the event encoders for beta).
 impl Serialize for Item {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -609,8 +926,11 @@ impl Serialize for Item {
 /// Accepts both dialects' spellings.
 impl<'de> Deserialize<'de> for Item {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if is_streaming() {
+            return deserializer.deserialize_map(ItemVisitor);
+        }
         let value = Value::deserialize(deserializer)?;
-        Self::from_wire(value).map_err(serde::de::Error::custom)
+        Self::from_wire(value).map_err(de::Error::custom)
     }
 }
 
@@ -625,8 +945,11 @@ impl Serialize for ContentPart {
 /// Accepts both dialects' spellings.
 impl<'de> Deserialize<'de> for ContentPart {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if is_streaming() {
+            return deserializer.deserialize_map(PartVisitor);
+        }
         let value = Value::deserialize(deserializer)?;
-        Self::from_wire(value).map_err(serde::de::Error::custom)
+        Self::from_wire(value).map_err(de::Error::custom)
     }
 }
 

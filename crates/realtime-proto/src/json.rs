@@ -3,9 +3,23 @@
 //!
 //! Errors travel as serde messages. A nested field is reported as "at `path`: message", which
 //! [`DecodeError`](crate::DecodeError) turns back into a dotted path.
+//!
+//! Items, content parts and responses have two decoders. The `Value`-based ones (`from_wire`)
+//! take the object apart field by field and decide every input, errors included. The streaming
+//! ones read the object key by key and build the typed value directly; they are used only inside
+//! [`with_streaming`], and they refuse (with an error) whatever they might read differently: a
+//! repeated key, an explicit `null` where presence matters, keys of both dialects. The caller
+//! then decodes again without them (the server message decoder does), so the `Value`-based
+//! decoders decide everything the streaming ones refuse, and every error.
 
-use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::dialect::Dialect;
@@ -73,6 +87,165 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     }
 }
 
+thread_local! {
+    /// Whether the streaming decoders are on (see the module doc).
+    static STREAMING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `decode` with the streaming decoders on. Whatever fails inside must be decoded again
+/// without them: their errors may be refusals of inputs the `Value`-based decoders accept.
+pub(crate) fn with_streaming<R>(decode: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STREAMING.with(|on| on.set(self.0));
+        }
+    }
+    let _restore = Restore(STREAMING.with(|on| on.replace(true)));
+    decode()
+}
+
+/// Whether the streaming decoders are on.
+pub(crate) fn is_streaming() -> bool {
+    STREAMING.with(Cell::get)
+}
+
+/// The error of a streaming decoder that leaves the input to the `Value`-based one.
+pub(crate) fn refuse<E: de::Error>(why: &str) -> E {
+    E::custom(format_args!("left to the general decoder: {why}"))
+}
+
+/// A map key, borrowed from the message when it has no escapes.
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(text)))
+    }
+}
+
+/// Which keys of an object a streaming decoder has read, to refuse a repeated one (the
+/// `Value`-based decoders keep the last value of a repeated key, which a streaming decoder
+/// cannot do without reading the first as well, possibly failing on it).
+#[derive(Default)]
+pub(crate) struct Seen(u64);
+
+impl Seen {
+    /// Marks key number `index` (below 64) as read; refuses it if it was already.
+    pub(crate) fn mark<E: de::Error>(&mut self, index: u32) -> Result<(), E> {
+        let bit = 1u64 << index;
+        if self.0 & bit != 0 {
+            return Err(refuse("a repeated key"));
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
+/// Reads an unknown field into `extra`, refusing a repeated one.
+pub(crate) fn read_extra<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    extra: &mut Map<String, Value>,
+    key: Key<'de>,
+) -> Result<(), A::Error> {
+    let value = map.next_value::<Value>()?;
+    match extra.insert(key.0.into_owned(), value) {
+        Some(_) => Err(refuse("a repeated key")),
+        None => Ok(()),
+    }
+}
+
+/// A required field of a streaming decoder.
+pub(crate) fn required<T, E: de::Error>(value: Option<T>, key: &'static str) -> Result<T, E> {
+    value.ok_or_else(|| E::missing_field(key))
+}
+
+/// An `object` field: `None` for the expected name (or none), the value to keep otherwise.
+pub(crate) fn object_name<E: de::Error>(
+    raw: Option<&RawValue>,
+    expected: &str,
+) -> Result<Option<Value>, E> {
+    let Some(raw) = raw.map(RawValue::get) else {
+        return Ok(None);
+    };
+    if raw.strip_prefix('"').and_then(|raw| raw.strip_suffix('"')) == Some(expected) {
+        return Ok(None);
+    }
+    let value = serde_json::from_str::<Value>(raw).map_err(E::custom)?;
+    Ok((value != expected).then_some(value))
+}
+
+/// An object's keys seen before the one that tells how to read the rest (an item's `type`),
+/// replayed before the rest of the object.
+pub(crate) struct Replay<'de, A> {
+    early: std::vec::IntoIter<(Key<'de>, &'de RawValue)>,
+    pending: Option<&'de RawValue>,
+    rest: Option<A>,
+}
+
+impl<'de, A: MapAccess<'de>> Replay<'de, A> {
+    /// Replays `early`, then reads on in `rest` (`None` when the object has ended).
+    pub(crate) fn new(early: Vec<(Key<'de>, &'de RawValue)>, rest: Option<A>) -> Self {
+        Self {
+            early: early.into_iter(),
+            pending: None,
+            rest,
+        }
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        if let Some((key, raw)) = self.early.next() {
+            self.pending = Some(raw);
+            let key = match key.0 {
+                Cow::Borrowed(text) => seed.deserialize(BorrowedStrDeserializer::new(text)),
+                Cow::Owned(text) => seed.deserialize(StringDeserializer::new(text)),
+            };
+            return key.map(Some);
+        }
+        match &mut self.rest {
+            Some(rest) => rest.next_key_seed(seed),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match (self.pending.take(), &mut self.rest) {
+            (Some(raw), _) => seed.deserialize(raw).map_err(de::Error::custom),
+            (None, Some(rest)) => rest.next_value_seed(seed),
+            (None, None) => Err(de::Error::custom("a value without a key")),
+        }
+    }
+}
+
 /// Reads the fields of one JSON object, keeping track of which were consumed.
 #[derive(Debug)]
 pub(crate) struct Fields {
@@ -98,12 +271,18 @@ impl Fields {
 
     /// The raw value, absent or not, without type checks.
     pub(crate) fn take_value(&mut self, key: &str) -> Option<Value> {
-        self.map.remove(key)
+        self.remove(key)
+    }
+
+    /// Removes a field, keeping the others in their order (`Map::remove` swaps the last field
+    /// into the hole, which would reorder the unknown fields kept in `extra`).
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        self.map.shift_remove(key)
     }
 
     /// An optional field: absent and `null` are both `None`.
     pub(crate) fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => parse(key, value).map(Some),
         }
@@ -114,7 +293,7 @@ impl Fields {
         &mut self,
         key: &str,
     ) -> Result<Option<Nullable<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
             Some(value) => parse(key, value).map(|value| Some(Nullable::Value(value))),
@@ -133,7 +312,7 @@ impl Fields {
         key: &str,
         read: impl FnOnce(Value) -> Result<T, String>,
     ) -> Result<Option<T>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value).map(Some).map_err(|message| nest(key, &message)),
         }
@@ -145,7 +324,7 @@ impl Fields {
         key: &str,
         read: impl FnOnce(Value) -> Result<T, String>,
     ) -> Result<Option<Nullable<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
             Some(value) => read(value)
@@ -160,7 +339,7 @@ impl Fields {
         key: &str,
         read: impl Fn(Value) -> Result<T, String>,
     ) -> Result<Option<Vec<T>>, String> {
-        match self.map.remove(key) {
+        match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(values)) => values
                 .into_iter()
@@ -290,6 +469,19 @@ mod tests {
             error.starts_with("at `list[1].count`: invalid type"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_fields_left_keep_their_order() {
+        // `Map::remove` (serde_json with `preserve_order`) swaps the last field into the hole
+        // left by a taken one, so the unknown fields of an item, a part or a response were kept
+        // in another order than they arrived in.
+        let value = serde_json::json!({"a": 1, "type": "x", "b": 2, "id": "i", "c": 3});
+        let mut fields = Fields::new(value).unwrap();
+        fields.take::<String>("type").unwrap();
+        fields.take::<String>("id").unwrap();
+        let keys: Vec<String> = fields.rest().keys().cloned().collect();
+        assert_eq!(keys, ["a", "b", "c"]);
     }
 
     #[test]

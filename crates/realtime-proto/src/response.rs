@@ -1,17 +1,22 @@
 //! Responses: the `response.create` parameters, the response object of `response.created` /
 //! `response.done`, and token usage.
 
+use std::fmt;
 use std::ops::AddAssign;
 
-use serde::de::Error as _;
+use serde::de::{DeserializeSeed, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::audio::AudioFormat;
 use crate::dialect::Dialect;
 use crate::ids::{ConversationId, ResponseId};
 use crate::item::Item;
-use crate::json::{Encoder, Fields, Nullable, put, value_of};
+use crate::json::{
+    Encoder, Fields, Key, Nullable, Seen, is_streaming, object_name, put, read_extra, refuse,
+    required, value_of,
+};
 use crate::open::{Modality, ResponseStatus, StatusReason};
 use crate::session::{
     MaxTokens, OutputAudio, Reasoning, Tool, ToolChoice, merge_extra, tools_to_wire,
@@ -620,6 +625,229 @@ fn add(total: &mut Option<u64>, more: Option<u64>) {
     }
 }
 
+/// The streaming decoder of response objects (see the `json` module doc): the same values as
+/// [`Response::from_wire`], or a refusal.
+struct ResponseVisitor;
+
+impl<'de> Visitor<'de> for ResponseVisitor {
+    type Value = Response;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Response, A::Error> {
+        let mut seen = Seen::default();
+        let (mut id, mut object, mut output) = (None, None, None);
+        let (mut status, mut status_details, mut conversation_id) = (None, None, None);
+        let (mut usage, mut metadata, mut temperature) = (None, None, None);
+        let (mut output_modalities, mut max_output_tokens) = (None, None);
+        let mut output_audio = OutputAudio::default();
+        let mut extra = Map::new();
+        // Absent: beta's shape. GA's keys (`output_modalities`, `audio`) make it GA's, in which
+        // beta's keys are unknown fields; beta's keys read before a GA key are refused.
+        let mut dialect = None;
+        // `max_response_output_tokens` counts only if `max_output_tokens` is absent.
+        let mut max_response_output_tokens = None;
+        let mut audio_extra = Map::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "object" => {
+                    seen.mark(0)?;
+                    object = Some(map.next_value::<&'de RawValue>()?);
+                }
+                "id" => {
+                    seen.mark(1)?;
+                    id = map.next_value()?;
+                }
+                "status" => {
+                    seen.mark(2)?;
+                    status = map.next_value()?;
+                }
+                "status_details" => {
+                    seen.mark(3)?;
+                    status_details = map.next_value()?;
+                }
+                "output" => {
+                    seen.mark(4)?;
+                    output = map.next_value()?;
+                }
+                "conversation_id" => {
+                    seen.mark(5)?;
+                    conversation_id = map.next_value()?;
+                }
+                "usage" => {
+                    seen.mark(6)?;
+                    usage = map.next_value()?;
+                }
+                "metadata" => {
+                    seen.mark(7)?;
+                    metadata = map.next_value()?;
+                }
+                "temperature" => {
+                    seen.mark(8)?;
+                    temperature = map.next_value()?;
+                }
+                "max_output_tokens" => {
+                    seen.mark(9)?;
+                    max_output_tokens = map.next_value()?;
+                }
+                "max_response_output_tokens" => {
+                    seen.mark(10)?;
+                    max_response_output_tokens = Some(map.next_value::<Option<MaxTokens>>()?);
+                }
+                "output_modalities" | "audio" if dialect == Some(Dialect::Beta) => {
+                    return Err(refuse("keys of both dialects"));
+                }
+                "output_modalities" => {
+                    seen.mark(11)?;
+                    dialect = Some(Dialect::Ga);
+                    output_modalities = map.next_value()?;
+                }
+                "audio" => {
+                    seen.mark(12)?;
+                    dialect = Some(Dialect::Ga);
+                    (output_audio, audio_extra) = map.next_value_seed(GaAudio)?;
+                }
+                "modalities" if dialect != Some(Dialect::Ga) => {
+                    seen.mark(13)?;
+                    dialect = Some(Dialect::Beta);
+                    output_modalities = map.next_value()?;
+                }
+                "voice" if dialect != Some(Dialect::Ga) => {
+                    seen.mark(14)?;
+                    dialect = Some(Dialect::Beta);
+                    output_audio.voice = map.next_value()?;
+                }
+                "output_audio_format" if dialect != Some(Dialect::Ga) => {
+                    seen.mark(15)?;
+                    dialect = Some(Dialect::Beta);
+                    let format = map.next_value::<Option<Value>>()?;
+                    output_audio.format = format.map(AudioFormat::from_wire);
+                }
+                _ => read_extra(&mut map, &mut extra, key)?,
+            }
+        }
+        if let Some(max) = max_response_output_tokens {
+            if max_output_tokens.is_some() {
+                // `from_wire` keeps it among the unknown fields then.
+                return Err(refuse("both output token limits"));
+            }
+            max_output_tokens = max;
+        }
+        // The unknown fields of `audio` come first, an unexpected object name last.
+        if !audio_extra.is_empty() {
+            let mut all = Map::new();
+            all.insert("audio".to_owned(), Value::Object(audio_extra));
+            all.append(&mut extra);
+            extra = all;
+        }
+        if let Some(object) = object_name(object, "realtime.response")? {
+            extra.insert("object".to_owned(), object);
+        }
+        Ok(Response {
+            id: required(id, "id")?,
+            status,
+            status_details,
+            output: output.unwrap_or_default(),
+            conversation_id,
+            output_modalities,
+            max_output_tokens,
+            output_audio,
+            temperature,
+            usage,
+            metadata,
+            extra,
+        })
+    }
+}
+
+/// A GA response's `audio` object: the output audio, and the unknown fields (`output`'s among
+/// them under `output`, first).
+struct GaAudio;
+
+impl<'de> DeserializeSeed<'de> for GaAudio {
+    type Value = (OutputAudio, Map<String, Value>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GaAudio {
+    type Value = (OutputAudio, Map<String, Value>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = Seen::default();
+        let mut output = OutputAudio::default();
+        let mut output_extra = Map::new();
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 != "output" {
+                read_extra(&mut map, &mut extra, key)?;
+                continue;
+            }
+            seen.mark(0)?;
+            (output, output_extra) = map.next_value_seed(GaAudioOutput)?;
+        }
+        if output_extra.is_empty() {
+            return Ok((output, extra));
+        }
+        let mut all = Map::new();
+        all.insert("output".to_owned(), Value::Object(output_extra));
+        all.append(&mut extra);
+        Ok((output, all))
+    }
+}
+
+/// A GA response's `audio.output` object, and its unknown fields.
+struct GaAudioOutput;
+
+impl<'de> DeserializeSeed<'de> for GaAudioOutput {
+    type Value = (OutputAudio, Map<String, Value>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GaAudioOutput {
+    type Value = (OutputAudio, Map<String, Value>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = Seen::default();
+        let mut output = OutputAudio::default();
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "format" => {
+                    seen.mark(0)?;
+                    let format = map.next_value::<Option<Value>>()?;
+                    output.format = format.map(AudioFormat::from_wire);
+                }
+                "voice" => {
+                    seen.mark(1)?;
+                    output.voice = map.next_value()?;
+                }
+                "speed" => {
+                    seen.mark(2)?;
+                    output.speed = map.next_value()?;
+                }
+                _ => read_extra(&mut map, &mut extra, key)?,
+            }
+        }
+        Ok((output, extra))
+    }
+}
+
 impl Serialize for ConversationTarget {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -667,6 +895,9 @@ impl Serialize for Response {
 /// Accepts either shape.
 impl<'de> Deserialize<'de> for Response {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if is_streaming() {
+            return deserializer.deserialize_map(ResponseVisitor);
+        }
         Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
     }
 }

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::value::CowStrDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -23,6 +23,7 @@ use super::{Kind, ServerEvent, ServerMessage, UnknownEvent};
 use crate::audio::AudioArena;
 use crate::error::{DecodeError, DecodeErrorReason};
 use crate::ids::EventId;
+use crate::json::{Key, with_streaming};
 use crate::shared_str::{SharedStr, with_source};
 
 /// What the envelope learned besides the event.
@@ -61,10 +62,26 @@ fn decode_with(
 }
 
 /// The general decoder: every event, and every error explained.
+///
+/// Items, parts and responses are read by their streaming decoders first; what those refuse (and
+/// every error) is decoded again by the `Value`-based ones, which decide (see the `json` module).
 pub(super) fn decode_general(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
+    let result = read(&raw, true).or_else(|_| read(&raw, false));
+    finish(raw, result)
+}
+
+/// The general decoder without the streaming decoders: the reference they are tested against.
+#[cfg(test)]
+pub(crate) fn decode_by_value(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
+    let result = read(&raw, false);
+    finish(raw, result)
+}
+
+/// One pass over the message, with or without the streaming decoders.
+fn read(raw: &SharedStr, streaming: bool) -> Result<(Header, ServerEvent), serde_json::Error> {
     let source = raw.clone().into_inner();
     let mut header = Header::default();
-    let result = with_source(&source, || {
+    let read = || {
         let mut json = serde_json::Deserializer::from_str(raw.as_str());
         let event = Envelope {
             header: &mut header,
@@ -72,16 +89,29 @@ pub(super) fn decode_general(raw: SharedStr) -> Result<ServerMessage, DecodeErro
         .deserialize(&mut json)?;
         json.end()?;
         Ok::<_, serde_json::Error>(event)
-    });
-    match result {
-        Ok(event) => Ok(ServerMessage {
-            wire_type: header.wire_type.unwrap_or(Cow::Borrowed("")),
-            event_id: header.event_id,
-            event,
-            raw,
-        }),
-        Err(_) => Err(explain(raw.as_str())),
-    }
+    };
+    let event = if streaming {
+        with_source(&source, || with_streaming(read))?
+    } else {
+        with_source(&source, read)?
+    };
+    Ok((header, event))
+}
+
+/// The message, or the error explained.
+fn finish(
+    raw: SharedStr,
+    result: Result<(Header, ServerEvent), serde_json::Error>,
+) -> Result<ServerMessage, DecodeError> {
+    let Ok((header, event)) = result else {
+        return Err(explain(raw.as_str()));
+    };
+    Ok(ServerMessage {
+        wire_type: header.wire_type.unwrap_or(Cow::Borrowed("")),
+        event_id: header.event_id,
+        event,
+        raw,
+    })
 }
 
 /// Decodes again, tracking the path, to say where and why decoding failed.
@@ -121,37 +151,6 @@ fn explain(raw: &str) -> DecodeError {
         _ => error,
     };
     error.with_event_type(event_type.as_deref())
-}
-
-/// A map key, borrowed from the message when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(text)))
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(text.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(text)))
-    }
 }
 
 /// Reads the top-level object up to `type`, then hands over to the event's decoder.
@@ -379,5 +378,368 @@ mod tests {
             decode(SharedStr::from(beta)).unwrap().event(),
             message.event()
         );
+    }
+
+    /// The streaming decoders against the `Value`-based ones (`decode_by_value`): the same
+    /// message or the same error for every input, unknown fields in the same order (compared
+    /// through `Debug`, which lists map entries in order; `PartialEq` of maps ignores order).
+    mod streaming {
+        use std::path::{Path, PathBuf};
+
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::super::*;
+
+        /// Decodes `text` both ways and compares; returns whether the streaming decoders took
+        /// the message without falling back.
+        fn agrees(text: &str) -> Result<bool, TestCaseError> {
+            let raw = SharedStr::from(text.to_owned());
+            let streamed = read(&raw, true).is_ok();
+            let new = decode_general(raw.clone());
+            let old = decode_by_value(raw);
+            match (&new, &old) {
+                (Ok(new), Ok(old)) => {
+                    prop_assert_eq!(new.wire_type(), old.wire_type(), "{}", text);
+                    prop_assert_eq!(new.event_id(), old.event_id(), "{}", text);
+                    prop_assert_eq!(new.event(), old.event(), "{}", text);
+                    let (new, old) = (format!("{:?}", new.event()), format!("{:?}", old.event()));
+                    prop_assert_eq!(new, old, "the order differs: {}", text);
+                }
+                (Err(new), Err(old)) => prop_assert_eq!(new, old, "{}", text),
+                _ => prop_assert!(false, "{:?} but {:?}: {}", new, old, text),
+            }
+            Ok(streamed)
+        }
+
+        fn shared_dir() -> Option<PathBuf> {
+            let dir = match std::env::var_os("REALTIME_SHARED_DIR") {
+                Some(dir) => PathBuf::from(dir),
+                None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            };
+            dir.is_dir().then_some(dir)
+        }
+
+        fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
+            let mut found = Vec::new();
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for path in entries.flatten().map(|entry| entry.path()) {
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|ext| ext == "jsonl") {
+                        found.push(path);
+                    }
+                }
+            }
+            found.sort();
+            found
+        }
+
+        #[test]
+        fn the_decoders_agree_on_the_spec_examples_and_the_recordings() {
+            let Some(dir) = shared_dir() else {
+                eprintln!("SKIPPED: the shared fixtures folder (../shared) is absent");
+                return;
+            };
+            let (mut checked, mut streamed, mut typed) = (0, 0, 0);
+            let mut check = |event: &Value| {
+                let text = event.to_string();
+                checked += 1;
+                let took = agrees(&text).unwrap();
+                streamed += usize::from(took);
+                // Every server event with an item, a part or a response in the fixtures is taken
+                // by the streaming decoders, without falling back.
+                if ["\"item\":", "\"part\":", "\"response\":"]
+                    .iter()
+                    .any(|key| text.contains(key))
+                {
+                    typed += 1;
+                    assert!(took, "fell back: {text}");
+                }
+            };
+            let examples = dir.join("spec/realtime-examples.jsonl");
+            match std::fs::read_to_string(&examples) {
+                Ok(text) => {
+                    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                        let value: Value = serde_json::from_str(line).unwrap();
+                        if value["direction"] == "server" {
+                            check(&value["example"]);
+                        }
+                    }
+                }
+                Err(_) => eprintln!("SKIPPED: {} is absent", examples.display()),
+            }
+            let recordings = dir.join("realtime-recordings");
+            if !recordings.is_dir() {
+                eprintln!("SKIPPED: {} is absent", recordings.display());
+            }
+            for path in jsonl_files(&recordings) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                    let Ok(value) = serde_json::from_str::<Value>(line) else {
+                        continue;
+                    };
+                    match value.get("direction") {
+                        Some(direction) if direction == "received" => check(&value["event"]),
+                        Some(_) => {}
+                        // Files of bare server events.
+                        None => check(&value),
+                    }
+                }
+            }
+            eprintln!(
+                "{checked} server events compared; {typed} with an item, part or response; \
+                 {streamed} taken by the streaming decoders"
+            );
+        }
+
+        /// Events with items, parts and responses of both dialects, to mutate.
+        fn seeds() -> Vec<Value> {
+            vec![
+                json!({"type": "conversation.item.added", "event_id": "e1",
+                    "previous_item_id": null, "item": {"id": "item_1", "type": "message",
+                    "status": "in_progress", "role": "assistant", "content": []}}),
+                json!({"type": "conversation.item.done", "event_id": "e2",
+                    "previous_item_id": "item_0", "item": {"id": "item_1",
+                    "object": "realtime.item", "type": "message", "status": "completed",
+                    "role": "assistant", "content": [
+                        {"type": "output_audio", "transcript": "Hi there."},
+                        {"type": "output_text", "text": "Hi."}]}}),
+                json!({"event_id": "e3", "type": "conversation.item.created",
+                    "previous_item_id": null, "item": {"id": "item_2", "object": "realtime.item",
+                    "type": "message", "status": "completed", "role": "user", "content": [
+                        {"type": "input_audio", "transcript": null},
+                        {"type": "input_text", "text": "and"},
+                        {"type": "input_image", "image_url": "data:", "detail": "auto"}]}}),
+                json!({"type": "conversation.item.retrieved", "event_id": "e4",
+                    "item": {"id": "item_2", "type": "message", "role": "user",
+                    "content": [{"type": "input_audio", "audio": "AAAA", "transcript": "x"}]}}),
+                json!({"type": "response.output_item.added", "event_id": "e5",
+                    "response_id": "resp_1", "output_index": 0, "item": {"id": "item_3",
+                    "object": "realtime.item", "type": "function_call", "status": "in_progress",
+                    "name": "weather", "call_id": "call_1", "arguments": ""}}),
+                json!({"type": "response.output_item.done", "event_id": "e6",
+                    "response_id": "resp_1", "output_index": 1, "item": {"id": "item_4",
+                    "type": "mcp_call", "server_label": "s", "name": "n", "arguments": "{}",
+                    "approval_request_id": null, "output": "ok", "error": null}}),
+                json!({"type": "conversation.item.added", "event_id": "e7",
+                    "item": {"type": "function_call_output", "call_id": "call_1",
+                    "output": "{}"}}),
+                json!({"type": "conversation.item.done", "event_id": "e8",
+                    "item": {"type": "mcp_list_tools", "id": "item_5", "server_label": "s",
+                    "tools": [{"name": "t", "input_schema": {}}]}}),
+                json!({"type": "conversation.item.done", "event_id": "e9",
+                    "item": {"type": "mcp_approval_request", "id": "item_6",
+                    "server_label": "s", "name": "t", "arguments": "{}"}}),
+                json!({"type": "conversation.item.added", "event_id": "e10",
+                    "item": {"type": "mcp_approval_response", "approval_request_id": "r",
+                    "approve": true, "reason": null}}),
+                json!({"type": "conversation.item.added", "event_id": "e11",
+                    "item": {"type": "hologram", "id": "item_7", "depth": 3}}),
+                json!({"type": "conversation.item.created", "event_id": "e12",
+                    "item": {"role": "user", "content": [{"type": "item_reference", "id": "i"}]}}),
+                json!({"type": "response.content_part.added", "event_id": "e13",
+                    "response_id": "resp_1", "item_id": "item_1", "output_index": 0,
+                    "content_index": 0, "part": {"type": "audio", "transcript": ""}}),
+                json!({"type": "response.content_part.done", "event_id": "e14",
+                    "response_id": "resp_1", "item_id": "item_1", "output_index": 0,
+                    "content_index": 1, "part": {"type": "text", "text": "Hi."}}),
+                json!({"type": "response.created", "event_id": "e15", "response": {
+                    "object": "realtime.response", "id": "resp_1", "status": "in_progress",
+                    "status_details": null, "output": [], "conversation_id": "conv_1",
+                    "output_modalities": ["audio"], "max_output_tokens": "inf",
+                    "audio": {"output": {"format": {"type": "audio/pcm", "rate": 24000},
+                    "voice": "marin"}}, "usage": null, "metadata": null}}),
+                json!({"type": "response.done", "event_id": "e16", "response": {
+                    "object": "realtime.response", "id": "resp_1", "status": "completed",
+                    "status_details": {"type": "completed", "reason": null, "error": null},
+                    "output": [{"id": "item_1", "type": "message", "status": "completed",
+                    "role": "assistant", "content": [{"type": "output_text", "text": "Hi."}]}],
+                    "conversation_id": "conv_1", "output_modalities": ["text"],
+                    "max_output_tokens": 4096, "audio": {"output": {"format": {"type":
+                    "audio/pcmu"}, "voice": "alloy", "speed": 1.1}}, "usage": {"total_tokens": 10,
+                    "input_tokens": 4, "output_tokens": 6, "input_token_details": {
+                    "cached_tokens": 0, "text_tokens": 4, "audio_tokens": 0, "image_tokens": 0,
+                    "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0,
+                    "image_tokens": 0}}, "output_token_details": {"text_tokens": 6,
+                    "audio_tokens": 0}}, "metadata": {"k": "v"}}}),
+                json!({"event_id": "e17", "type": "response.done", "response": {
+                    "object": "realtime.response", "id": "resp_2", "status": "cancelled",
+                    "status_details": {"type": "cancelled", "reason": "turn_detected"},
+                    "output": [], "conversation_id": null, "modalities": ["audio", "text"],
+                    "voice": "alloy", "output_audio_format": "pcm16", "temperature": 0.8,
+                    "max_output_tokens": "inf", "usage": {"total_tokens": 1}, "metadata": null}}),
+                json!({"type": "response.created", "event_id": "e18", "response": {
+                    "id": "resp_3", "max_response_output_tokens": 5}}),
+            ]
+        }
+
+        /// Values of every JSON type, and strings the decoders give meaning to.
+        fn replacement(choice: u32) -> Value {
+            let values = [
+                json!(null),
+                json!(true),
+                json!(0),
+                json!(-1),
+                json!(1.5),
+                json!(""),
+                json!("x"),
+                json!("text"),
+                json!("audio"),
+                json!("message"),
+                json!("realtime.item"),
+                json!("realtime.response"),
+                json!("inf"),
+                json!([]),
+                json!(["text"]),
+                json!([{"type": "text"}]),
+                json!({}),
+                json!({"output": {}}),
+                json!({"output": {"x_gain": 1}, "x_mix": 2}),
+                json!({"type": "input_text", "text": "t"}),
+            ];
+            values[choice as usize % values.len()].clone()
+        }
+
+        /// Keys, unknown or meaningful somewhere, to add.
+        fn key(choice: u32) -> &'static str {
+            let keys = [
+                "x_future",
+                "x_other",
+                "object",
+                "type",
+                "id",
+                "role",
+                "content",
+                "status",
+                "name",
+                "call_id",
+                "output",
+                "text",
+                "audio",
+                "transcript",
+                "modalities",
+                "voice",
+                "output_audio_format",
+                "output_modalities",
+                "max_output_tokens",
+                "max_response_output_tokens",
+                "temperature",
+                "usage",
+                "server_label",
+            ];
+            keys[choice as usize % keys.len()]
+        }
+
+        /// Every object in `value` (by JSON pointer).
+        fn objects(value: &Value, at: String, found: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    found.push(at.clone());
+                    for (key, value) in map {
+                        objects(value, format!("{at}/{key}"), found);
+                    }
+                }
+                Value::Array(values) => {
+                    for (index, value) in values.iter().enumerate() {
+                        objects(value, format!("{at}/{index}"), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        /// Marks a key to be written twice (see `mutated`).
+        const TWICE: &str = "__twice__";
+
+        /// Applies one mutation to one object of `event`.
+        fn mutate(event: &mut Value, (at, operation, argument): (u32, u32, u32)) {
+            let mut found = Vec::new();
+            objects(event, String::new(), &mut found);
+            let at = &found[at as usize % found.len()];
+            let Some(Value::Object(map)) = event.pointer_mut(at) else {
+                return;
+            };
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let some_key = keys.get(argument as usize % keys.len().max(1)).cloned();
+            match operation % 7 {
+                // Reorder: move a key to the end, or rotate.
+                0 => {
+                    if let Some(key) = some_key {
+                        let value = map.shift_remove(&key).unwrap_or(Value::Null);
+                        map.insert(key, value);
+                    }
+                }
+                1 => {
+                    let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+                    let turn = argument as usize % entries.len().max(1);
+                    map.extend(entries[turn..].iter().chain(&entries[..turn]).cloned());
+                }
+                // An added field.
+                2 => {
+                    map.insert(key(argument).to_owned(), replacement(argument / 7));
+                }
+                // A null.
+                3 => {
+                    if let Some(key) = some_key {
+                        map.insert(key, Value::Null);
+                    }
+                }
+                // Another type.
+                4 => {
+                    if let Some(key) = some_key {
+                        map.insert(key, replacement(argument / 5));
+                    }
+                }
+                // A removed field.
+                5 => {
+                    if let Some(key) = some_key {
+                        map.shift_remove(&key);
+                    }
+                }
+                // A repeated key, with another value first.
+                _ => {
+                    if let Some(key) = some_key {
+                        let value = map.shift_remove(&key).unwrap_or(Value::Null);
+                        map.insert(format!("{TWICE}{key}"), replacement(argument / 3));
+                        map.insert(key, value);
+                    }
+                }
+            }
+        }
+
+        fn mutated(seed: usize, mutations: &[(u32, u32, u32)]) -> String {
+            let mut seeds = seeds();
+            let count = seeds.len();
+            let mut event = seeds.swap_remove(seed % count);
+            for mutation in mutations {
+                mutate(&mut event, *mutation);
+            }
+            event.to_string().replace(TWICE, "")
+        }
+
+        #[test]
+        fn the_streaming_decoders_take_every_seed() {
+            for seed in seeds() {
+                let text = seed.to_string();
+                assert!(agrees(&text).unwrap(), "fell back: {text}");
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn the_decoders_agree_on_mutated_events(
+                seed in any::<usize>(),
+                mutations in proptest::collection::vec(any::<(u32, u32, u32)>(), 0..5),
+            ) {
+                agrees(&mutated(seed, &mutations))?;
+            }
+        }
     }
 }
