@@ -444,8 +444,8 @@ impl Receiver {
     /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
     pub fn recv(&mut self) -> Result<Event, RecvError> {
         loop {
-            if let Some(result) = self.recv_timeout(Duration::from_secs(3600))? {
-                return Ok(result);
+            if let Some(event) = self.next_counted(None)? {
+                return Ok(event);
             }
         }
     }
@@ -453,16 +453,21 @@ impl Receiver {
     /// Like [`recv`](Self::recv), giving up after `timeout` with `Ok(None)`. With less than a
     /// millisecond it does not wait: it returns what has already arrived, if anything.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
-        let deadline = Instant::now().checked_add(timeout);
-        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
-        let result = self.next(deadline);
-        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
-        result
+        self.next_counted(Instant::now().checked_add(timeout))
     }
 
     /// The events, until the connection ends.
     pub fn iter(&mut self) -> Events<'_> {
         Events { receiver: self }
+    }
+
+    /// [`next`](Self::next), counted in `Shared::receiving` (which keeps the I/O thread from
+    /// reading ahead meanwhile).
+    fn next_counted(&self, deadline: Option<Instant>) -> Result<Option<Event>, RecvError> {
+        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
+        let result = self.next(deadline);
+        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
+        result
     }
 
     /// The next event before `deadline` (`None`: no deadline).
@@ -477,10 +482,13 @@ impl Receiver {
             if inner.finished || inner.machine.close_info().is_some() {
                 return Err(RecvError::Closed);
             }
-            let left = deadline.map_or(Duration::MAX, |deadline| {
-                deadline.saturating_duration_since(Instant::now())
-            });
-            if tried && left.is_zero() {
+            // The clock is read only when there is a deadline.
+            let left = || {
+                deadline.map_or(Duration::MAX, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                })
+            };
+            if tried && deadline.is_some() && left().is_zero() {
                 return Ok(None);
             }
             let mut side = match shared.io.read_side.try_lock() {
@@ -489,6 +497,7 @@ impl Receiver {
                 Err(TryLockError::WouldBlock) => {
                     // The I/O thread is reading ahead. It hands over what it reads, and then
                     // the read side itself under this lock, so the signal cannot be missed.
+                    let left = left();
                     if left.is_zero() {
                         return Ok(None);
                     }
