@@ -229,6 +229,15 @@ impl Deref for Session {
     }
 }
 
+impl Inner {
+    /// The next event or error to hand out: those read ahead first, then the machine's.
+    fn take(&mut self) -> Option<Result<Event, RecvError>> {
+        self.inbox
+            .pop_front()
+            .or_else(|| self.machine.poll_event().map(Ok))
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
@@ -513,15 +522,6 @@ impl Receiver {
             drop(side);
             inner = shared.lock();
         }
-    }
-}
-
-impl Inner {
-    /// The next event or error to hand out: those read ahead first, then the machine's.
-    fn take(&mut self) -> Option<Result<Event, RecvError>> {
-        self.inbox
-            .pop_front()
-            .or_else(|| self.machine.poll_event().map(Ok))
     }
 }
 
