@@ -613,8 +613,9 @@ fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -
         }
         let wait = left.min(POLL);
         if side.timeout != wait {
-            if io.tcp.set_read_timeout(Some(wait)).is_err() {
-                return Read::Nothing;
+            if let Err(error) = io.tcp.set_read_timeout(Some(wait)) {
+                let reason = error.to_string();
+                return Read::Frame(Frame::Lost { reason }, true);
             }
             side.timeout = wait;
         }
@@ -667,7 +668,16 @@ fn io_loop(shared: &Weak<Shared>, io: &Io, ping: Option<Duration>) {
         if let (Some(period), Some(at)) = (ping, next_ping) {
             if Instant::now() >= at {
                 next_ping = Some(Instant::now() + period);
-                if let Err(error) = io.ws().send(Message::Ping(Bytes::new())) {
+                let mut ws = io.ws();
+                // Once a close frame is queued or out, tungstenite refuses to send anything
+                // more. Checked while holding the WebSocket, which the close's writer needs.
+                let sent = if strong.lock().machine.is_closed() {
+                    Ok(())
+                } else {
+                    ws.send(Message::Ping(Bytes::new()))
+                };
+                drop(ws);
+                if let Err(error) = sent {
                     strong.finish(Some(Frame::Lost {
                         reason: error.to_string(),
                     }));

@@ -135,6 +135,30 @@ fn keep_alive_pings_go_out_whether_or_not_a_thread_receives() {
 }
 
 #[test]
+fn keep_alive_pings_stop_once_the_close_is_sent() {
+    // The server answers the close only after several ping periods. A ping after our close
+    // frame is refused by tungstenite; that refusal once ended the session as lost, instead of
+    // with the server's close.
+    let (url, _reports) = raw_server(|ws| {
+        while let Ok(message) = ws.read() {
+            if message.is_close() {
+                thread::sleep(Duration::from_millis(200));
+                let _ = ws.flush();
+                return;
+            }
+        }
+    });
+    let options = ConnectOptions::url(url).with_ping_interval(Some(Duration::from_millis(20)));
+    let mut session = connect(options).unwrap();
+    session.close().unwrap();
+    let event = session.recv_timeout(LIMIT).unwrap();
+    assert!(
+        matches!(&event, Some(Event::Closed(info)) if info.code == Some(1000)),
+        "{event:?}"
+    );
+}
+
+#[test]
 fn a_zero_timeout_takes_what_has_arrived_and_does_not_wait() {
     let server = MockServer::start().unwrap();
     let mut session = connect(ConnectOptions::url(server.url())).unwrap();
