@@ -179,7 +179,7 @@ fn a_zero_timeout_takes_what_has_arrived_and_does_not_wait() {
     let started = Instant::now();
     assert!(session.recv_timeout(Duration::ZERO).unwrap().is_none());
     assert!(
-        started.elapsed() < Duration::from_millis(100),
+        started.elapsed() < Duration::from_millis(500),
         "{:?}",
         started.elapsed()
     );
