@@ -1,6 +1,7 @@
 //! How the receiving thread, the senders and the I/O thread share the socket: a receiver
-//! waiting on a silent server never holds up a sender; pings go out and are answered while
-//! nobody receives; a zero timeout takes what has arrived; and all of it over TLS too.
+//! waiting on a silent server never holds up a sender; a receiver that stops reading stops the
+//! reading at the bound but not the writing; pings go out and are answered while nobody
+//! receives; a zero timeout takes what has arrived; and it all works over TLS too.
 //!
 //! Loopback only, and every wait is bounded.
 
@@ -100,6 +101,88 @@ fn a_receiver_waiting_on_a_silent_server_does_not_hold_up_senders() {
     assert!(timed_out, "the silent server sent nothing");
     assert!(waited >= Duration::from_secs(3), "{waited:?}");
     assert!(waited < Duration::from_secs(4), "{waited:?}");
+}
+
+#[test]
+fn a_receiver_that_stops_reading_stops_the_reading_but_not_the_writing() {
+    /// Frames of 1 KB the server writes at most: far beyond the socket buffers.
+    const FLOOD: usize = 100_000;
+    // A server that floods events as fast as TCP lets it, and reports the client's text
+    // frames as it reads them.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "ws://{}/v1/realtime?model=m",
+        listener.local_addr().unwrap()
+    );
+    let (report, reports) = mpsc::channel();
+    let (flooded, flood_total) = mpsc::channel();
+    thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(LIMIT));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let Ok(ws) = tungstenite::accept(stream) else {
+            return;
+        };
+        let stream = ws.into_inner();
+        let mut writer = stream.try_clone().unwrap();
+        thread::spawn(move || {
+            let payload = format!(r#"{{"type":"x.flood","pad":"{}"}}"#, "a".repeat(1_000));
+            let length = u16::try_from(payload.len()).unwrap().to_be_bytes();
+            let mut frame = vec![0x81, 126, length[0], length[1]];
+            frame.extend_from_slice(payload.as_bytes());
+            let mut sent = 0_usize;
+            // Until the buffers are full and a write times out, or the whole flood is out.
+            while sent < FLOOD && writer.write_all(&frame).is_ok() {
+                sent += 1;
+            }
+            let _ = flooded.send(sent);
+        });
+        let mut frames = tungstenite::protocol::frame::FrameSocket::new(stream);
+        while let Ok(Some(frame)) = frames.read(None) {
+            if frame.header().opcode
+                == tungstenite::protocol::frame::coding::OpCode::Data(
+                    tungstenite::protocol::frame::coding::Data::Text,
+                )
+                && report.send(Instant::now()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    let options = ConnectOptions::url(url).with_ping_interval(None);
+    let mut session = connect(options).unwrap();
+    // Nobody receives: the I/O thread reads ahead up to the bound, then stops reading; the
+    // flood fills the socket buffers and the server's writes stall.
+    // (How many frames the kernel's buffers take, and how fast it gives up accepting more,
+    // depends on the kernel; on Linux 6.18, about 4,000 frames in 4 to 6 s.)
+    let sent = flood_total
+        .recv_timeout(2 * LIMIT)
+        .expect("the flood ended");
+    assert!(
+        sent < FLOOD,
+        "the client took the whole flood without anyone receiving"
+    );
+    for _ in 0..5 {
+        let started = Instant::now();
+        session.send(ClientEvent::commit_audio()).unwrap();
+        let read_at = reports.recv_timeout(LIMIT).expect("the server read it");
+        assert!(
+            read_at.duration_since(started) < Duration::from_millis(1_000),
+            "a send took {:?} to reach the server",
+            read_at.duration_since(started)
+        );
+    }
+    // Every flood frame that left the server arrives, in order, once the receiver reads.
+    let mut received = 0;
+    while received < sent {
+        match session.recv_timeout(LIMIT).unwrap() {
+            Some(Event::Server(message)) if message.wire_type() == "x.flood" => received += 1,
+            Some(_) => {}
+            None => panic!("{received} of {sent} flood events arrived"),
+        }
+    }
 }
 
 #[test]
