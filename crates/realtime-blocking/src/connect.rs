@@ -15,25 +15,66 @@ use tungstenite::protocol::Role;
 
 use crate::session::Session;
 
-/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
+/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`), over a [`Wire`].
 #[derive(Debug)]
 pub(crate) enum Socket {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(Wire),
+    Tls(Box<StreamOwned<ClientConnection, Wire>>),
 }
 
 impl Socket {
-    /// The TCP stream under it, for timeouts.
+    /// The TCP stream under it, for timeouts and clones.
     pub(crate) fn tcp(&self) -> &TcpStream {
+        &self.wire().stream
+    }
+
+    fn wire(&self) -> &Wire {
         match self {
-            Self::Plain(stream) => stream,
+            Self::Plain(wire) => wire,
             Self::Tls(stream) => stream.get_ref(),
+        }
+    }
+
+    /// The wire, to open or close its gate.
+    pub(crate) fn wire_mut(&mut self) -> &mut Wire {
+        match self {
+            Self::Plain(wire) => wire,
+            Self::Tls(stream) => stream.get_mut(),
         }
     }
 }
 
+/// The TCP stream under the WebSocket and TLS, with a gate on reading.
+///
+/// During the handshake reads go straight through. Once the session runs
+/// ([`set_gate`](Self::set_gate)), a read that would reach the kernel needs the gate
+/// opened, and closes it again: the session waits for bytes with `peek` on a clone of the
+/// stream, outside every lock, and opens the gate only when bytes (or the end) are there, so a
+/// read under the WebSocket's lock never waits on the server. Without an open gate a read is
+/// `WouldBlock`, which tungstenite and rustls treat as "nothing yet", keeping partial frames
+/// and records for later.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    stream: TcpStream,
+    /// `None` before the session starts; then whether one read may go to the kernel.
+    gate: Option<bool>,
+}
+
+impl Wire {
+    fn new(stream: TcpStream) -> Self {
+        Self { stream, gate: None }
+    }
+
+    /// Lets the next read reach the kernel (`true`), or no read (`false`). From the first
+    /// call on, reads need the gate opened.
+    pub(crate) fn set_gate(&mut self, open: bool) {
+        self.gate = Some(open);
+    }
+}
+
 /// Connects and performs the handshake; the session is ready when this returns. A background
-/// thread starts: it owns the socket (see the [crate docs](crate)).
+/// thread starts for keep-alive pings and for reading ahead while nobody receives (see the
+/// [crate docs](crate)).
 ///
 /// ```no_run
 /// use realtime_blocking::{connect, ConnectOptions};
@@ -93,7 +134,7 @@ fn open(
             .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
         let connection = ClientConnection::new(config, name)
             .map_err(|error| ConnectError::Protocol(error.to_string()))?;
-        let mut stream = StreamOwned::new(connection, tcp);
+        let mut stream = StreamOwned::new(connection, Wire::new(tcp));
         // Complete the TLS handshake now, so certificate errors are reported as such.
         while stream.conn.is_handshaking() {
             stream
@@ -103,7 +144,7 @@ fn open(
         }
         Socket::Tls(Box::new(stream))
     } else {
-        Socket::Plain(tcp)
+        Socket::Plain(Wire::new(tcp))
     };
     upgrade(socket, options, request, &format!("{host}:{port}"))
 }
@@ -186,6 +227,27 @@ fn remaining(deadline: Instant) -> Option<Duration> {
     deadline
         .checked_duration_since(Instant::now())
         .filter(|left| !left.is_zero())
+}
+
+impl Read for Wire {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.gate {
+            None => {}
+            Some(open) if *open => *open = false,
+            Some(_) => return Err(io::ErrorKind::WouldBlock.into()),
+        }
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Wire {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
 }
 
 impl Read for Socket {

@@ -29,19 +29,32 @@
 //!
 //! # How the two sides share the socket
 //!
-//! A tungstenite WebSocket cannot be read and written from two threads at once, so one I/O
-//! thread owns it. It loops: it writes every message the session machine has queued, sends a
-//! keep-alive ping when due, then reads for at most 10 ms and applies what arrived. Commands
-//! from any thread ([`Sender`] is `Clone + Send + Sync`) go into the machine under a short lock
-//! and are written on the I/O thread's next turn, within 10 ms. [`Receiver::recv`] waits for
-//! what the I/O thread delivered.
+//! A tungstenite WebSocket (and a rustls connection) is one state for both directions, so it
+//! sits behind a lock; the point is that no thread holds that lock while it waits for the
+//! server.
+//!
+//! - **Receiving.** [`Receiver::recv`] returns the next decoded event if one is waiting;
+//!   otherwise the receiving thread reads, decodes and applies the next frame itself, as the
+//!   async adapters do, with no hand-off to another thread per event. To wait for bytes it
+//!   `peek`s on its own handle of the TCP stream (at most 10 ms at a time, to watch its
+//!   deadline and the idle timeout) without holding the WebSocket's lock, then takes the lock
+//!   only to read the bytes that are there and to cut them into frames.
+//! - **Sending.** Commands from any thread ([`Sender`] is `Clone + Send + Sync`) go into the
+//!   session machine under a short lock, and the sending thread then writes them itself, in
+//!   order, before the call returns. A receiver blocked in `recv` on a silent server does not
+//!   delay it. A sender blocks only while a write cannot proceed (the server does not read),
+//!   while more than `ConnectOptions::max_pending_sends` messages wait to be written, or for
+//!   the moment another thread holds the lock to write or to read bytes that have arrived.
+//! - **The I/O thread** sends the keep-alive pings (`ConnectOptions::ping_interval`) whether
+//!   or not anyone receives, reads ahead while no thread is in `recv` (so the server's pings
+//!   are answered, the idle timeout is watched and events wait decoded), and closes the
+//!   connection when every handle is gone.
 //!
 //! When the receiving thread stops reading, the events it has not taken pile up to a bound
 //! (`ConnectOptions::max_pending_sends`, 64 by default); then the I/O thread stops reading the
 //! socket. TCP flow control slows the server down, memory stays bounded, and writing goes on,
 //! so a sender streaming audio is not blocked by a slow reader. A server that waits too long
-//! may end the connection. Senders block when more than that many messages wait to be written.
-//! Dropping every handle closes the connection (code 1000).
+//! may end the connection. Dropping every handle closes the connection (code 1000).
 
 mod connect;
 mod session;

@@ -1,20 +1,38 @@
-//! The session: one I/O thread owns the socket; [`Sender`]s and the [`Receiver`] share the
-//! session machine with it.
+//! The session: [`Sender`]s and the [`Receiver`] share the session machine and the socket.
+//!
+//! Theory of operation. The WebSocket (TLS under it) sits behind its own lock, held only for
+//! work that does not wait on the server: writing, and reading bytes that have already
+//! arrived. Waiting for bytes is done apart, by whoever holds the *read side* (a second lock):
+//! it `peek`s on a clone of the TCP stream holding nothing else, then opens the wire's gate
+//! (`connect::Wire`) for exactly one read and lets tungstenite take the frame (`read_frame`).
+//!
+//! - [`Receiver::recv`] takes the next decoded event if there is one; otherwise it takes the
+//!   read side, and reads, decodes and applies the next frame on its own thread: no hand-off
+//!   between threads per event.
+//! - Senders put the command into the machine under a short lock, then write what the machine
+//!   queued themselves, in order, under the WebSocket's lock. A receiver waiting on a silent
+//!   server holds only the read side, so it never delays them.
+//! - The I/O thread sends keep-alive pings, reads ahead while no thread is in `recv` (pings
+//!   are answered, the idle timeout is watched, and up to `max_pending_events` events wait
+//!   decoded), and closes the connection when every handle is gone.
+//!
+//! Lock order: read side, WebSocket, machine (`Inner`). No thread waits for a lock while
+//! holding one later in that order (the receiver only `try_lock`s the read side while holding
+//! the machine).
 
 use std::collections::VecDeque;
 use std::io;
+use std::net::{Shutdown, TcpStream};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use realtime_proto::transport::{ConnectError, ConnectOptions, Liveness, Silence};
 use realtime_proto::websocket;
-use realtime_proto::{
-    ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
-};
+use realtime_proto::{ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError};
 use tungstenite::{Error as WsError, Message, WebSocket};
 
 #[cfg(feature = "audio")]
@@ -22,8 +40,12 @@ use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptio
 
 use crate::connect::Socket;
 
-/// How long one read waits before the I/O thread looks for messages to send.
+/// The longest one wait for bytes lasts before the reader looks at the clock and the state
+/// again; also the I/O thread's turn.
 const POLL: Duration = Duration::from_millis(10);
+/// With less time left than this, a receiver does not wait for bytes: it takes only what has
+/// arrived (socket timeouts round up to the kernel's tick, a few milliseconds).
+const MIN_WAIT: Duration = Duration::from_millis(1);
 /// How long a write may block on a server that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the server's close frame after sending ours, when every handle is gone.
@@ -32,21 +54,50 @@ const CLOSE_GRACE: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 struct Inner {
     machine: Connection,
-    /// What `recv` returns, in order: events and receive errors.
+    /// What `recv` returns before anything the machine still holds: events and receive errors,
+    /// in order.
     inbox: VecDeque<Result<Event, RecvError>>,
-    /// The I/O thread has exited.
+    /// The connection has ended: nothing more is read or written.
     finished: bool,
+}
+
+/// The socket, shared by every thread that needs it. The I/O thread keeps its own handle, to
+/// close the connection once every [`Shared`] handle is gone.
+#[derive(Debug)]
+struct Io {
+    /// The WebSocket. Never held while waiting for the server, except by a write that blocks
+    /// because the server does not read.
+    ws: Mutex<WebSocket<Socket>>,
+    /// The right to wait for bytes, and to read and apply frames (so they are applied in order).
+    read_side: Mutex<ReadSide>,
+    /// A clone of the TCP stream: `peek` without holding `ws`, timeouts, shutdown.
+    tcp: TcpStream,
+    /// `Inner::finished`, readable without the machine's lock.
+    finished: AtomicBool,
+}
+
+/// What the reader keeps between reads.
+#[derive(Debug)]
+struct ReadSide {
+    liveness: Liveness,
+    /// The read timeout last set on the socket, so that it is set only when it changes.
+    timeout: Duration,
 }
 
 #[derive(Debug)]
 struct Shared {
     inner: Mutex<Inner>,
-    /// Signalled when the inbox grows or shrinks, the send queue drains, or the I/O thread ends.
+    /// Signalled when events are delivered, the send queue drains, the read side is handed
+    /// back, or the connection ends.
     changed: Condvar,
-    /// Threads waiting on `changed`. Signalling costs a system call even when nobody waits, and
-    /// the I/O thread and the reader would otherwise pay one per event each; counted under the
-    /// lock (before waiting), so a signal is never skipped while someone waits for it.
+    /// Threads waiting on `changed`. Signalling costs a system call even when nobody waits;
+    /// counted under the lock (before waiting), so a signal is never skipped while someone
+    /// waits for it.
     waiting: AtomicUsize,
+    /// Calls to `recv` begun plus calls ended: odd while a thread is inside `recv`. The I/O
+    /// thread reads ahead only when it is even and has not moved for a whole turn.
+    receiving: AtomicU64,
+    io: Arc<Io>,
     max_pending_sends: usize,
     max_pending_events: usize,
 }
@@ -75,7 +126,8 @@ pub struct Receiver {
     shared: Arc<Shared>,
 }
 
-/// A locked view of the session machine. Do not hold it for long: it blocks the I/O thread.
+/// A locked view of the session machine. Do not hold it for long, nor while sending or
+/// receiving on the same thread: every handle needs the lock.
 #[derive(Debug)]
 pub struct State<'a>(MutexGuard<'a, Inner>);
 
@@ -89,21 +141,29 @@ impl Deref for State<'_> {
 
 impl Session {
     pub(crate) fn start(
-        ws: WebSocket<Socket>,
+        mut ws: WebSocket<Socket>,
         options: &ConnectOptions,
     ) -> Result<Self, ConnectError> {
         let io_error = |source| ConnectError::Io {
             host: "the server".to_owned(),
             source,
         };
-        ws.get_ref()
-            .tcp()
-            .set_read_timeout(Some(POLL))
+        let tcp = ws.get_ref().tcp();
+        tcp.set_read_timeout(Some(POLL)).map_err(io_error)?;
+        tcp.set_write_timeout(Some(WRITE_TIMEOUT))
             .map_err(io_error)?;
-        ws.get_ref()
-            .tcp()
-            .set_write_timeout(Some(WRITE_TIMEOUT))
-            .map_err(io_error)?;
+        let tcp = tcp.try_clone().map_err(io_error)?;
+        // From now on a read reaches the kernel only after `peek` saw bytes.
+        ws.get_mut().wire_mut().set_gate(false);
+        let io = Arc::new(Io {
+            ws: Mutex::new(ws),
+            read_side: Mutex::new(ReadSide {
+                liveness: options.liveness(),
+                timeout: POLL,
+            }),
+            tcp,
+            finished: AtomicBool::new(false),
+        });
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 machine: Connection::new(options.machine_config()),
@@ -112,16 +172,17 @@ impl Session {
             }),
             changed: Condvar::new(),
             waiting: AtomicUsize::new(0),
+            receiving: AtomicU64::new(0),
+            io: io.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
-            // The same bound for the events waiting to be read.
+            // The same bound for the events read ahead and not yet taken.
             max_pending_events: options.max_pending_sends.max(1),
         });
         let weak = Arc::downgrade(&shared);
         let ping = options.ping_interval;
-        let liveness = options.liveness();
         thread::Builder::new()
             .name("realtime-io".to_owned())
-            .spawn(move || io_loop(weak, ws, ping, liveness))
+            .spawn(move || io_loop(&weak, &io, ping))
             .map_err(|source| ConnectError::Io {
                 host: "a thread for the connection".to_owned(),
                 source,
@@ -168,6 +229,15 @@ impl Deref for Session {
     }
 }
 
+impl Inner {
+    /// The next event or error to hand out: those read ahead first, then the machine's.
+    fn take(&mut self) -> Option<Result<Event, RecvError>> {
+        self.inbox
+            .pop_front()
+            .or_else(|| self.machine.poll_event().map(Ok))
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
@@ -190,6 +260,78 @@ impl Shared {
             self.changed.notify_all();
         }
     }
+
+    /// Applies a frame that was read, writes what applying it queued, and ends the connection
+    /// if the frame ended it. Called by the holder of the read side.
+    fn handle(&self, frame: Frame, ends: bool) {
+        let mut inner = self.lock();
+        apply(&mut inner, frame);
+        let transmit = inner.machine.has_transmit();
+        drop(inner);
+        self.notify();
+        if transmit {
+            self.write_pending();
+        }
+        if ends {
+            // Finish the closing handshake (tungstenite answers the server's close frame).
+            let _ = self.io.ws().flush();
+            self.finish(None);
+        }
+    }
+
+    /// Writes every message the machine has queued, in order, then flushes. Any thread may
+    /// call it: taking the messages while holding the WebSocket keeps them in order.
+    fn write_pending(&self) {
+        let mut ws = self.io.ws();
+        let mut wrote = false;
+        let result = loop {
+            let transmit = self.lock().machine.poll_transmit();
+            let Some(transmit) = transmit else {
+                break if wrote { ws.flush() } else { Ok(()) };
+            };
+            wrote = true;
+            if let Err(error) = ws.write(websocket::message(transmit)) {
+                break Err(error);
+            }
+        };
+        drop(ws);
+        if wrote {
+            // Room in the send queue.
+            self.notify();
+        }
+        if let Err(error) = result {
+            self.finish(Some(Frame::Lost {
+                reason: error.to_string(),
+            }));
+        }
+    }
+
+    /// The connection ends: apply the last frame, if any, mark the end, shut the socket down
+    /// (which also wakes a reader waiting on it), wake everyone.
+    fn finish(&self, frame: Option<Frame>) {
+        let mut inner = self.lock();
+        if let Some(frame) = frame {
+            apply(&mut inner, frame);
+        }
+        if inner.machine.close_info().is_none() {
+            // Nothing more will arrive; make the machine refuse further commands.
+            let _ = inner.machine.handle_frame(Frame::Lost {
+                reason: "the connection ended".to_owned(),
+            });
+        }
+        inner.finished = true;
+        drop(inner);
+        self.io.finished.store(true, Ordering::SeqCst);
+        let _ = self.io.tcp.shutdown(Shutdown::Both);
+        self.notify();
+    }
+}
+
+impl Io {
+    fn ws(&self) -> MutexGuard<'_, WebSocket<Socket>> {
+        // Nothing panics while holding it; a poisoned lock leaves the socket usable.
+        self.ws.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Sender {
@@ -198,7 +340,7 @@ impl Sender {
         State(self.shared.lock())
     }
 
-    /// Runs `command` on the machine once the send queue has room.
+    /// Runs `command` on the machine once the send queue has room, then writes what it queued.
     fn with_machine<T>(
         &self,
         command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
@@ -212,13 +354,22 @@ impl Sender {
                 if inner.finished && !inner.machine.is_closed() {
                     return Err(SendError::Closed);
                 }
-                return command(&mut inner.machine);
+                let result = command(&mut inner.machine);
+                let transmit = inner.machine.has_transmit() && !inner.finished;
+                drop(inner);
+                if transmit {
+                    self.shared.write_pending();
+                }
+                return result;
             }
             inner = self.shared.wait(inner, POLL * 10);
         }
     }
 
-    /// Sends any command; returns its `event_id`. Blocks while the send queue is full.
+    /// Sends any command; returns its `event_id`. The message is written on this thread before
+    /// this returns: it blocks while the server does not take it (or while more than
+    /// `ConnectOptions::max_pending_sends` messages wait to be written). A failed write ends
+    /// the connection, and the receiver reports why.
     pub fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
         self.with_machine(|machine| machine.send(event))
     }
@@ -291,6 +442,9 @@ impl Receiver {
 
     /// Blocks until the next event. When it returns, the state already includes the event.
     ///
+    /// When no event waits decoded, this thread reads and decodes the next frame itself;
+    /// senders on other threads go on meanwhile.
+    ///
     /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
     /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
     /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
@@ -299,39 +453,75 @@ impl Receiver {
     /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
     pub fn recv(&mut self) -> Result<Event, RecvError> {
         loop {
-            if let Some(result) = self.recv_timeout(Duration::from_secs(3600))? {
-                return Ok(result);
+            if let Some(event) = self.next_counted(None)? {
+                return Ok(event);
             }
         }
     }
 
-    /// Like [`recv`](Self::recv), giving up after `timeout` with `Ok(None)`.
+    /// Like [`recv`](Self::recv), giving up after `timeout` with `Ok(None)`. With less than a
+    /// millisecond it does not wait: it returns what has already arrived, if anything.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
-        let deadline = Instant::now() + timeout;
-        let mut inner = self.shared.lock();
-        loop {
-            if let Some(result) = inner.inbox.pop_front() {
-                drop(inner);
-                // Room again: the I/O thread may read on.
-                self.shared.notify();
-                return result.map(Some);
-            }
-            if inner.finished || inner.machine.close_info().is_some() {
-                return Err(RecvError::Closed);
-            }
-            let Some(left) = deadline
-                .checked_duration_since(Instant::now())
-                .filter(|left| !left.is_zero())
-            else {
-                return Ok(None);
-            };
-            inner = self.shared.wait(inner, left);
-        }
+        self.next_counted(Instant::now().checked_add(timeout))
     }
 
     /// The events, until the connection ends.
     pub fn iter(&mut self) -> Events<'_> {
         Events { receiver: self }
+    }
+
+    /// [`next`](Self::next), counted in `Shared::receiving` (which keeps the I/O thread from
+    /// reading ahead meanwhile).
+    fn next_counted(&self, deadline: Option<Instant>) -> Result<Option<Event>, RecvError> {
+        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
+        let result = self.next(deadline);
+        self.shared.receiving.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    /// The next event before `deadline` (`None`: no deadline).
+    fn next(&self, deadline: Option<Instant>) -> Result<Option<Event>, RecvError> {
+        let shared = &*self.shared;
+        let mut inner = shared.lock();
+        let mut tried = false;
+        loop {
+            if let Some(result) = inner.take() {
+                return result.map(Some);
+            }
+            if inner.finished || inner.machine.close_info().is_some() {
+                return Err(RecvError::Closed);
+            }
+            // The clock is read only when there is a deadline.
+            let left = || {
+                deadline.map_or(Duration::MAX, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                })
+            };
+            if tried && deadline.is_some() && left().is_zero() {
+                return Ok(None);
+            }
+            let mut side = match shared.io.read_side.try_lock() {
+                Ok(side) => side,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    // The I/O thread is reading ahead. It hands over what it reads, and then
+                    // the read side itself under this lock, so the signal cannot be missed.
+                    let left = left();
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    inner = shared.wait(inner, left.min(POLL));
+                    continue;
+                }
+            };
+            drop(inner);
+            tried = true;
+            if let Read::Frame(frame, ends) = read_frame(shared, &mut side, deadline) {
+                shared.handle(frame, ends);
+            }
+            drop(side);
+            inner = shared.lock();
+        }
     }
 }
 
@@ -352,105 +542,107 @@ impl Iterator for Events<'_> {
     }
 }
 
-/// The I/O thread: write what the machine queued, ping, read when the reader has room.
-fn io_loop(
-    shared: Weak<Shared>,
-    mut ws: WebSocket<Socket>,
-    ping: Option<Duration>,
-    mut liveness: Liveness,
-) {
-    let mut next_ping = ping.map(|period| Instant::now() + period);
+/// What one attempt to read produced.
+#[derive(Debug)]
+enum Read {
+    /// A frame; `true` when it ends the connection.
+    Frame(Frame, bool),
+    /// Nothing before the deadline, or the connection has ended.
+    Nothing,
+}
+
+/// Reads the next frame: what tungstenite and rustls already hold first, then what arrives
+/// until `deadline` (`None`: none; at most [`POLL`] is waited in one go, after which the
+/// idle timeout is checked). The wait is a `peek` on the clone of the TCP stream with only the
+/// read side held; the WebSocket is locked only to read bytes that are there.
+fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -> Read {
+    let io = &*shared.io;
+    // Whether the next read may reach the kernel, and whether without waiting at all.
+    let mut open = false;
+    let mut without_waiting = false;
     loop {
-        let Some(strong) = shared.upgrade() else {
-            // Every handle is gone: close politely, and give the server a moment to answer.
-            let _ = ws.send(websocket::normal_close());
-            let deadline = Instant::now() + CLOSE_GRACE;
-            while Instant::now() < deadline {
-                match ws.read() {
-                    Err(WsError::Io(error)) if is_timeout(&error) => {}
-                    Err(_) => break,
-                    Ok(_) => {}
-                }
+        if io.finished.load(Ordering::SeqCst) {
+            return Read::Nothing;
+        }
+        let read = {
+            let mut ws = io.ws();
+            if without_waiting && io.tcp.set_nonblocking(true).is_err() {
+                return Read::Nothing;
             }
-            return;
-        };
-        let batch: Vec<Transmit> = {
-            let mut inner = strong.lock();
-            std::iter::from_fn(|| inner.machine.poll_transmit()).collect()
-        };
-        if !batch.is_empty() {
-            strong.notify();
-            if let Err(error) = write_batch(&mut ws, batch) {
-                return finish(
-                    &strong,
+            ws.get_mut().wire_mut().set_gate(open);
+            let read = ws.read();
+            ws.get_mut().wire_mut().set_gate(false);
+            // Blocking again before any writer can see the socket.
+            if without_waiting && io.tcp.set_nonblocking(false).is_err() {
+                return Read::Frame(
                     Frame::Lost {
-                        reason: error.to_string(),
+                        reason: "the socket could not be made blocking again".to_owned(),
                     },
+                    true,
                 );
             }
-        }
-        if let (Some(period), Some(at)) = (ping, next_ping) {
-            if Instant::now() >= at {
-                next_ping = Some(Instant::now() + period);
-                if let Err(error) = ws.send(Message::Ping(Bytes::new())) {
-                    return finish(
-                        &strong,
-                        Frame::Lost {
-                            reason: error.to_string(),
-                        },
-                    );
-                }
-            }
-        }
-        // Read only while the reader keeps up: a reader that stops reading stops the reading,
-        // and TCP flow control slows the server down instead of this queue growing.
-        {
-            let inner = strong.lock();
-            if inner.inbox.len() >= strong.max_pending_events {
-                let inner = strong.wait(inner, POLL);
-                drop(inner);
-                continue;
-            }
-        }
-        let frame = match ws.read() {
-            Err(WsError::Io(error)) if is_timeout(&error) => {
-                // Nothing to read: a server silent for too long (pongs included) is dead.
-                match liveness.poll(Instant::now()) {
-                    Silence::Unresponsive(idle) => {
-                        return finish(&strong, Frame::Unresponsive { idle });
-                    }
-                    _ => continue,
-                }
-            }
-            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-                let inner = strong.lock();
-                if inner.machine.close_info().is_some() {
-                    drop(inner);
-                    return finish(&strong, Frame::Control);
-                }
-                Frame::Lost {
-                    reason: "the connection closed".to_owned(),
-                }
-            }
-            other => websocket::frame(Some(other)),
+            read
         };
-        liveness.heard();
-        let ended = matches!(
-            frame,
-            Frame::Close { .. } | Frame::Lost { .. } | Frame::TooLarge { .. }
-        );
-        deliver(&strong, frame);
-        if ended {
-            // Finish the closing handshake (tungstenite answers the server's close frame).
-            let _ = ws.flush();
-            return finish(&strong, Frame::Control);
+        match read {
+            Err(WsError::Io(error)) if is_timeout(&error) => {}
+            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                // After a close frame `apply` ignores it; before one, the end is a loss.
+                let reason = "the connection closed".to_owned();
+                return Read::Frame(Frame::Lost { reason }, true);
+            }
+            other => {
+                side.liveness.heard();
+                let frame = websocket::frame(Some(other));
+                let ends = matches!(
+                    frame,
+                    Frame::Close { .. } | Frame::Lost { .. } | Frame::TooLarge { .. }
+                );
+                return Read::Frame(frame, ends);
+            }
+        }
+        // Nothing complete has arrived: wait for bytes.
+        let left = deadline.map_or(POLL, |deadline| {
+            deadline.saturating_duration_since(Instant::now())
+        });
+        if left < MIN_WAIT {
+            if without_waiting {
+                return Read::Nothing;
+            }
+            (open, without_waiting) = (true, true);
+            continue;
+        }
+        let wait = left.min(POLL);
+        if side.timeout != wait {
+            if let Err(error) = io.tcp.set_read_timeout(Some(wait)) {
+                let reason = error.to_string();
+                return Read::Frame(Frame::Lost { reason }, true);
+            }
+            side.timeout = wait;
+        }
+        match io.tcp.peek(&mut [0]) {
+            // Bytes, or the end (0): the next read will not wait.
+            Ok(_) => open = true,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) if is_timeout(&error) => {
+                return match side.liveness.poll(Instant::now()) {
+                    Silence::Unresponsive(idle) => Read::Frame(Frame::Unresponsive { idle }, true),
+                    _ => Read::Nothing,
+                };
+            }
+            // The read reports it.
+            Err(_) => open = true,
         }
     }
 }
 
-/// Applies a frame and moves what it produced into the inbox, in order.
-fn deliver(shared: &Shared, frame: Frame) {
-    let mut inner = shared.lock();
+/// Applies a frame; what it produced goes into the inbox, in order (events, then the error).
+fn apply(inner: &mut Inner, frame: Frame) {
+    // After the end, nothing read is news (a reader woken by the shutdown reads the end).
+    if inner.finished
+        || (matches!(frame, Frame::Lost { .. }) && inner.machine.close_info().is_some())
+    {
+        return;
+    }
     let result = inner.machine.handle_frame(frame);
     while let Some(event) = inner.machine.poll_event() {
         inner.inbox.push_back(Ok(event));
@@ -458,32 +650,106 @@ fn deliver(shared: &Shared, frame: Frame) {
     if let Err(error) = result {
         inner.inbox.push_back(Err(error));
     }
-    drop(inner);
-    shared.notify();
 }
 
-/// The I/O thread ends: apply the last frame, mark it, wake everyone.
-fn finish(shared: &Shared, frame: Frame) {
-    if !matches!(frame, Frame::Control) {
-        deliver(shared, frame);
+/// The I/O thread: keep-alive pings; reading ahead while no thread is in `recv`; closing when
+/// every handle is gone. It ends with the connection.
+fn io_loop(shared: &Weak<Shared>, io: &Io, ping: Option<Duration>) {
+    let mut next_ping = ping.map(|period| Instant::now() + period);
+    // `Shared::receiving` as last seen.
+    let mut seen = u64::MAX;
+    loop {
+        let Some(strong) = shared.upgrade() else {
+            return close(io);
+        };
+        if io.finished.load(Ordering::SeqCst) {
+            return;
+        }
+        if let (Some(period), Some(at)) = (ping, next_ping) {
+            if Instant::now() >= at {
+                next_ping = Some(Instant::now() + period);
+                let mut ws = io.ws();
+                // Once a close frame is queued or out, tungstenite refuses to send anything
+                // more. Checked while holding the WebSocket, which the close's writer needs.
+                let sent = if strong.lock().machine.is_closed() {
+                    Ok(())
+                } else {
+                    ws.send(Message::Ping(Bytes::new()))
+                };
+                drop(ws);
+                if let Err(error) = sent {
+                    strong.finish(Some(Frame::Lost {
+                        reason: error.to_string(),
+                    }));
+                    return;
+                }
+            }
+        }
+        let receiving = strong.receiving.load(Ordering::SeqCst);
+        if receiving % 2 == 0 && receiving == seen && read_ahead(&strong) {
+            continue;
+        }
+        seen = receiving;
+        drop(strong);
+        thread::sleep(POLL);
     }
-    let mut inner = shared.lock();
-    if inner.machine.close_info().is_none() {
-        // Nothing more will arrive; make the machine refuse further commands.
-        let _ = inner.machine.handle_frame(Frame::Lost {
-            reason: "the connection ended".to_owned(),
-        });
-    }
-    inner.finished = true;
-    drop(inner);
-    shared.notify();
 }
 
-fn write_batch(ws: &mut WebSocket<Socket>, batch: Vec<Transmit>) -> Result<(), WsError> {
-    for transmit in batch {
-        ws.write(websocket::message(transmit))?;
+/// Reads for a receiver that is away, until the events not taken reach the bound, the
+/// receiver comes back, or nothing arrives for [`POLL`]. Returns whether it took the read side.
+fn read_ahead(shared: &Shared) -> bool {
+    if shared.lock().inbox.len() >= shared.max_pending_events {
+        // A reader that stopped reading stops the reading: TCP flow control slows the server
+        // down instead of this queue growing.
+        return false;
     }
-    ws.flush()
+    let mut side = match shared.io.read_side.try_lock() {
+        Ok(side) => side,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => return false,
+    };
+    let receiving = shared.receiving.load(Ordering::SeqCst);
+    loop {
+        let Read::Frame(frame, ends) = read_frame(shared, &mut side, Some(Instant::now() + POLL))
+        else {
+            break;
+        };
+        shared.handle(frame, ends);
+        if ends
+            || shared.receiving.load(Ordering::SeqCst) != receiving
+            || shared.lock().inbox.len() >= shared.max_pending_events
+        {
+            break;
+        }
+    }
+    // Hand the read side back under the lock a waiting receiver checks it under.
+    let inner = shared.lock();
+    drop(side);
+    drop(inner);
+    shared.notify();
+    true
+}
+
+/// Every handle is gone: close politely, and give the server a moment to answer.
+fn close(io: &Io) {
+    if io.finished.load(Ordering::SeqCst) {
+        return;
+    }
+    let mut ws = io.ws();
+    if ws.send(websocket::normal_close()).is_err() {
+        return;
+    }
+    let _ = io.tcp.set_read_timeout(Some(POLL));
+    let deadline = Instant::now() + CLOSE_GRACE;
+    while Instant::now() < deadline {
+        // Nobody else is left to use the socket: a read may wait here.
+        ws.get_mut().wire_mut().set_gate(true);
+        match ws.read() {
+            Err(WsError::Io(error)) if is_timeout(&error) => {}
+            Err(_) => break,
+            Ok(_) => {}
+        }
+    }
 }
 
 fn is_timeout(error: &io::Error) -> bool {
