@@ -5,11 +5,10 @@ use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use realtime_proto::handshake::{Credential, EndpointError, HandshakeRequest};
+use realtime_proto::handshake::{Credential, HandshakeRequest};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
 use realtime_proto::websocket;
 use rustls::{ClientConnection, StreamOwned};
-use rustls_pki_types::ServerName;
 use tungstenite::WebSocket;
 use tungstenite::protocol::Role;
 
@@ -124,14 +123,9 @@ fn open(
     tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
     tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
     let socket = if request.is_tls() {
-        let native = if options.tls.native_roots {
+        let (config, name) = realtime_proto::tls::client_setup(&options.tls, &host, || {
             rustls_native_certs::load_native_certs().certs
-        } else {
-            Vec::new()
-        };
-        let config = realtime_proto::tls::client_config(&options.tls, native)?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
+        })?;
         let connection = ClientConnection::new(config, name)
             .map_err(|error| ConnectError::Protocol(error.to_string()))?;
         let mut stream = StreamOwned::new(connection, Wire::new(tcp));

@@ -654,18 +654,9 @@ impl<'de> Head<'de> {
     /// Reads the value of `key` if it is one of these fields; returns whether it was.
     fn read<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         match key {
-            "id" => {
-                self.seen.mark(0)?;
-                self.id = map.next_value()?;
-            }
-            "status" => {
-                self.seen.mark(1)?;
-                self.status = map.next_value()?;
-            }
-            "object" => {
-                self.seen.mark(2)?;
-                self.object = Some(map.next_value()?);
-            }
+            "id" => self.id = self.seen.read(0, map)?,
+            "status" => self.status = self.seen.read(1, map)?,
+            "object" => self.object = Some(self.seen.read(2, map)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -759,54 +750,18 @@ impl KindFields {
         seen: &mut Seen,
     ) -> Result<(), A::Error> {
         match key {
-            "role" => {
-                seen.mark(3)?;
-                self.role = map.next_value()?;
-            }
-            "content" => {
-                seen.mark(4)?;
-                self.content = map.next_value()?;
-            }
-            "call_id" => {
-                seen.mark(5)?;
-                self.call_id = map.next_value()?;
-            }
-            "name" => {
-                seen.mark(6)?;
-                self.name = map.next_value()?;
-            }
-            "arguments" => {
-                seen.mark(7)?;
-                self.arguments = map.next_value()?;
-            }
-            "output" => {
-                seen.mark(8)?;
-                self.output = map.next_value()?;
-            }
-            "server_label" => {
-                seen.mark(9)?;
-                self.server_label = map.next_value()?;
-            }
-            "tools" => {
-                seen.mark(10)?;
-                self.tools = map.next_value()?;
-            }
-            "approval_request_id" => {
-                seen.mark(11)?;
-                self.approval_request_id = map.next_value()?;
-            }
-            "error" => {
-                seen.mark(12)?;
-                self.error = map.next_value()?;
-            }
-            "approve" => {
-                seen.mark(13)?;
-                self.approve = map.next_value()?;
-            }
-            "reason" => {
-                seen.mark(14)?;
-                self.reason = map.next_value()?;
-            }
+            "role" => self.role = seen.read(3, map)?,
+            "content" => self.content = seen.read(4, map)?,
+            "call_id" => self.call_id = seen.read(5, map)?,
+            "name" => self.name = seen.read(6, map)?,
+            "arguments" => self.arguments = seen.read(7, map)?,
+            "output" => self.output = seen.read(8, map)?,
+            "server_label" => self.server_label = seen.read(9, map)?,
+            "tools" => self.tools = seen.read(10, map)?,
+            "approval_request_id" => self.approval_request_id = seen.read(11, map)?,
+            "error" => self.error = seen.read(12, map)?,
+            "approve" => self.approve = seen.read(13, map)?,
+            "reason" => self.reason = seen.read(14, map)?,
             _ => return Err(refuse("a key no item kind reads")),
         }
         Ok(())
@@ -879,30 +834,12 @@ impl<'de> Visitor<'de> for PartVisitor {
                     seen.mark(0)?;
                     kind = map.next_value::<Option<Key<'de>>>()?;
                 }
-                "text" => {
-                    seen.mark(1)?;
-                    part.text = map.next_value()?;
-                }
-                "audio" => {
-                    seen.mark(2)?;
-                    part.audio = map.next_value()?;
-                }
-                "transcript" => {
-                    seen.mark(3)?;
-                    part.transcript = map.next_value()?;
-                }
-                "image_url" => {
-                    seen.mark(4)?;
-                    part.image_url = map.next_value()?;
-                }
-                "detail" => {
-                    seen.mark(5)?;
-                    part.detail = map.next_value()?;
-                }
-                "id" => {
-                    seen.mark(6)?;
-                    part.id = map.next_value()?;
-                }
+                "text" => part.text = seen.read(1, &mut map)?,
+                "audio" => part.audio = seen.read(2, &mut map)?,
+                "transcript" => part.transcript = seen.read(3, &mut map)?,
+                "image_url" => part.image_url = seen.read(4, &mut map)?,
+                "detail" => part.detail = seen.read(5, &mut map)?,
+                "id" => part.id = seen.read(6, &mut map)?,
                 _ => read_extra(&mut map, &mut part.extra, key)?,
             }
         }

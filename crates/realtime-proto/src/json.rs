@@ -162,6 +162,16 @@ impl Seen {
         self.0 |= bit;
         Ok(())
     }
+
+    /// Reads the value of key number `index` (see [`mark`](Self::mark)).
+    pub(crate) fn read<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+        &mut self,
+        index: u32,
+        map: &mut A,
+    ) -> Result<T, A::Error> {
+        self.mark(index)?;
+        map.next_value()
+    }
 }
 
 /// Reads an unknown field into `extra`, refusing a repeated one.

@@ -656,42 +656,15 @@ impl<'de> Visitor<'de> for ResponseVisitor {
                     seen.mark(0)?;
                     object = Some(map.next_value::<&'de RawValue>()?);
                 }
-                "id" => {
-                    seen.mark(1)?;
-                    id = map.next_value()?;
-                }
-                "status" => {
-                    seen.mark(2)?;
-                    status = map.next_value()?;
-                }
-                "status_details" => {
-                    seen.mark(3)?;
-                    status_details = map.next_value()?;
-                }
-                "output" => {
-                    seen.mark(4)?;
-                    output = map.next_value()?;
-                }
-                "conversation_id" => {
-                    seen.mark(5)?;
-                    conversation_id = map.next_value()?;
-                }
-                "usage" => {
-                    seen.mark(6)?;
-                    usage = map.next_value()?;
-                }
-                "metadata" => {
-                    seen.mark(7)?;
-                    metadata = map.next_value()?;
-                }
-                "temperature" => {
-                    seen.mark(8)?;
-                    temperature = map.next_value()?;
-                }
-                "max_output_tokens" => {
-                    seen.mark(9)?;
-                    max_output_tokens = map.next_value()?;
-                }
+                "id" => id = seen.read(1, &mut map)?,
+                "status" => status = seen.read(2, &mut map)?,
+                "status_details" => status_details = seen.read(3, &mut map)?,
+                "output" => output = seen.read(4, &mut map)?,
+                "conversation_id" => conversation_id = seen.read(5, &mut map)?,
+                "usage" => usage = seen.read(6, &mut map)?,
+                "metadata" => metadata = seen.read(7, &mut map)?,
+                "temperature" => temperature = seen.read(8, &mut map)?,
+                "max_output_tokens" => max_output_tokens = seen.read(9, &mut map)?,
                 "max_response_output_tokens" => {
                     seen.mark(10)?;
                     max_response_output_tokens = Some(map.next_value::<Option<MaxTokens>>()?);
@@ -833,14 +806,8 @@ impl<'de> Visitor<'de> for GaAudioOutput {
                     let format = map.next_value::<Option<Value>>()?;
                     output.format = format.map(AudioFormat::from_wire);
                 }
-                "voice" => {
-                    seen.mark(1)?;
-                    output.voice = map.next_value()?;
-                }
-                "speed" => {
-                    seen.mark(2)?;
-                    output.speed = map.next_value()?;
-                }
+                "voice" => output.voice = seen.read(1, &mut map)?,
+                "speed" => output.speed = seen.read(2, &mut map)?,
                 _ => read_extra(&mut map, &mut extra, key)?,
             }
         }

@@ -77,7 +77,10 @@ mod config {
     use std::sync::Arc;
 
     use rustls::{ClientConfig, RootCertStore};
-    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::{CertificateDer, ServerName};
+
+    use crate::handshake::EndpointError;
+    use crate::transport::ConnectError;
 
     use super::{TlsError, TlsOptions};
 
@@ -115,10 +118,30 @@ mod config {
             .with_no_client_auth();
         Ok(Arc::new(config))
     }
+
+    /// What an adapter needs to open TLS to `host`: the client configuration
+    /// ([`client_config`]) and the name the certificate must match. `native_roots` loads the
+    /// operating system's roots (I/O, so the adapter supplies it); it is called only when
+    /// `options.native_roots` is set.
+    pub fn client_setup(
+        options: &TlsOptions,
+        host: &str,
+        native_roots: impl FnOnce() -> Vec<CertificateDer<'static>>,
+    ) -> Result<(Arc<ClientConfig>, ServerName<'static>), ConnectError> {
+        let native = if options.native_roots {
+            native_roots()
+        } else {
+            Vec::new()
+        };
+        let config = client_config(options, native)?;
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|_| EndpointError::InvalidUrl(host.to_owned()))?;
+        Ok((config, name))
+    }
 }
 
 #[cfg(feature = "rustls")]
-pub use self::config::client_config;
+pub use self::config::{client_config, client_setup};
 
 #[cfg(all(test, feature = "rustls"))]
 mod tests {
@@ -137,6 +160,34 @@ mod tests {
                 Vec::new()
             ),
             Err(TlsError::InvalidRoot { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn setup_loads_native_roots_only_when_asked_and_checks_the_name() {
+        use crate::handshake::EndpointError;
+        use crate::transport::ConnectError;
+
+        let mut loaded = false;
+        let (_, name) = client_setup(&TlsOptions::default(), "api.openai.com", || {
+            loaded = true;
+            Vec::new()
+        })
+        .unwrap();
+        assert!(!loaded);
+        assert_eq!(name.to_str(), "api.openai.com");
+
+        let native = TlsOptions::default().with_native_roots();
+        client_setup(&native, "127.0.0.1", || {
+            loaded = true;
+            Vec::new()
+        })
+        .unwrap();
+        assert!(loaded);
+
+        assert!(matches!(
+            client_setup(&TlsOptions::default(), "not a host name", Vec::new),
+            Err(ConnectError::Endpoint(EndpointError::InvalidUrl(host))) if host == "not a host name"
         ));
     }
 }

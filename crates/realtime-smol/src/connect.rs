@@ -10,10 +10,9 @@ use async_tungstenite::tungstenite::protocol::Role;
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
-use realtime_proto::handshake::{Credential, EndpointError, HandshakeRequest};
+use realtime_proto::handshake::{Credential, HandshakeRequest};
 use realtime_proto::transport::{ConnectError, ConnectOptions};
 use realtime_proto::websocket;
-use rustls_pki_types::ServerName;
 use smol::net::TcpStream;
 
 use crate::session::Session;
@@ -84,14 +83,9 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     // Audio chunks are latency-sensitive; do not let Nagle hold them back.
     let _ = tcp.set_nodelay(true);
     let socket = if request.is_tls() {
-        let native = if options.tls.native_roots {
+        let (config, name) = realtime_proto::tls::client_setup(&options.tls, &host, || {
             rustls_native_certs::load_native_certs().certs
-        } else {
-            Vec::new()
-        };
-        let config = realtime_proto::tls::client_config(&options.tls, native)?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|_| EndpointError::InvalidUrl(host.clone()))?;
+        })?;
         let tls = TlsConnector::from(config)
             .connect(name, tcp)
             .await
