@@ -143,7 +143,7 @@ pub fn compare(
     let reference = measured
         .iter()
         .find(|m| m.label == reference)
-        .map_or(Duration::from_nanos(1), |m| m.median);
+        .map(|m| m.median);
     println!("\n## {title}  ({rounds} rounds; median, [fastest])");
     for m in &measured {
         let seconds = m.median.as_secs_f64().max(1e-12);
@@ -153,16 +153,29 @@ pub fn compare(
             String::new()
         };
         println!(
-            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  ratio {:.2}",
+            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  {}",
             m.label,
             format!("{:.3?}", m.median),
             format!("{:.3?}", m.min),
             seconds * 1e9 / items.max(1) as f64,
             rate,
-            m.median.as_secs_f64() / reference.as_secs_f64()
+            ratio(m.median, reference)
         );
     }
     measured
+}
+
+/// A candidate's ratio to the baseline, or why there is none (a filter left the baseline out).
+fn ratio(median: Duration, reference: Option<Duration>) -> String {
+    match reference {
+        Some(reference) if !reference.is_zero() => {
+            format!(
+                "ratio {:.2}",
+                median.as_secs_f64() / reference.as_secs_f64()
+            )
+        }
+        _ => "(baseline not run)".to_owned(),
+    }
 }
 
 /// The machine, for the report's header: CPU model, cores, kernel.
@@ -201,4 +214,18 @@ pub fn cpu_time() -> Option<Duration> {
     let user: u64 = fields.get(11)?.parse().ok()?;
     let system: u64 = fields.get(12)?.parse().ok()?;
     Some(Duration::from_millis((user + system) * 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ratio_needs_the_baseline() {
+        let ms = Duration::from_millis;
+        assert_eq!(ratio(ms(3), Some(ms(2))), "ratio 1.50");
+        // A filter that runs one candidate alone used to print its nanoseconds as a ratio.
+        assert_eq!(ratio(ms(3), None), "(baseline not run)");
+        assert_eq!(ratio(ms(3), Some(Duration::ZERO)), "(baseline not run)");
+    }
 }
