@@ -68,14 +68,7 @@ fn main() {
                             realtime_tokio::connect(options()).await.expect("connects");
                         let start = Instant::now();
                         let mut counted = 0;
-                        loop {
-                            match session.recv().await {
-                                Ok(Event::Server(_)) => counted += 1,
-                                Ok(Event::Closed(_)) | Err(RecvError::Closed) => break,
-                                Ok(_) => {}
-                                Err(error) => panic!("{error}"),
-                            }
-                        }
+                        while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
                         check(counted);
                         took
@@ -89,14 +82,7 @@ fn main() {
                                 .expect("connects");
                         let start = Instant::now();
                         let mut counted = 0;
-                        loop {
-                            match session.recv().await {
-                                Ok(Event::Server(_)) => counted += 1,
-                                Ok(Event::Closed(_)) | Err(RecvError::Closed) => break,
-                                Ok(_) => {}
-                                Err(error) => panic!("{error}"),
-                            }
-                        }
+                        while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
                         check(counted);
                         took
@@ -107,22 +93,13 @@ fn main() {
                         let tcp = tokio::net::TcpStream::connect(server.addr)
                             .await
                             .expect("connects");
-                        let (mut ws, _) = async_tungstenite::tokio::client_async(url.as_str(), tcp)
+                        let (ws, _) = async_tungstenite::tokio::client_async(url.as_str(), tcp)
                             .await
                             .expect("upgrades");
-                        let start = Instant::now();
-                        let mut counted = 0;
-                        while let Some(message) = ws.next().await {
-                            match message.expect("reads") {
-                                Message::Text(text) => {
-                                    std::hint::black_box(&text);
-                                    counted += 1;
-                                }
-                                Message::Close(_) => break,
-                                _ => {}
-                            }
-                        }
-                        let took = start.elapsed();
+                        let (counted, took) = bare_async(ws, |text| {
+                            std::hint::black_box(text);
+                        })
+                        .await;
                         check(counted);
                         took
                     })
@@ -132,22 +109,13 @@ fn main() {
                         let tcp = tokio::net::TcpStream::connect(server.addr)
                             .await
                             .expect("connects");
-                        let (mut ws, _) = async_tungstenite::tokio::client_async(url.as_str(), tcp)
+                        let (ws, _) = async_tungstenite::tokio::client_async(url.as_str(), tcp)
                             .await
                             .expect("upgrades");
-                        let start = Instant::now();
-                        let mut counted = 0;
-                        while let Some(message) = ws.next().await {
-                            match message.expect("reads") {
-                                Message::Text(text) => {
-                                    std::hint::black_box(ceiling.borrow_mut().decode(&text));
-                                    counted += 1;
-                                }
-                                Message::Close(_) => break,
-                                _ => {}
-                            }
-                        }
-                        let took = start.elapsed();
+                        let (counted, took) = bare_async(ws, |text| {
+                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                        })
+                        .await;
                         check(counted);
                         took
                     })
@@ -170,14 +138,7 @@ fn main() {
                             realtime_smol::connect(options()).await.expect("connects");
                         let start = Instant::now();
                         let mut counted = 0;
-                        loop {
-                            match session.recv().await {
-                                Ok(Event::Server(_)) => counted += 1,
-                                Ok(Event::Closed(_)) | Err(RecvError::Closed) => break,
-                                Ok(_) => {}
-                                Err(error) => panic!("{error}"),
-                            }
-                        }
+                        while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
                         check(counted);
                         took
@@ -188,22 +149,13 @@ fn main() {
                         let tcp = smol::net::TcpStream::connect(server.addr)
                             .await
                             .expect("connects");
-                        let (mut ws, _) = async_tungstenite::client_async(url.as_str(), tcp)
+                        let (ws, _) = async_tungstenite::client_async(url.as_str(), tcp)
                             .await
                             .expect("upgrades");
-                        let start = Instant::now();
-                        let mut counted = 0;
-                        while let Some(message) = ws.next().await {
-                            match message.expect("reads") {
-                                Message::Text(text) => {
-                                    std::hint::black_box(&text);
-                                    counted += 1;
-                                }
-                                Message::Close(_) => break,
-                                _ => {}
-                            }
-                        }
-                        let took = start.elapsed();
+                        let (counted, took) = bare_async(ws, |text| {
+                            std::hint::black_box(text);
+                        })
+                        .await;
                         check(counted);
                         took
                     })
@@ -213,22 +165,13 @@ fn main() {
                         let tcp = smol::net::TcpStream::connect(server.addr)
                             .await
                             .expect("connects");
-                        let (mut ws, _) = async_tungstenite::client_async(url.as_str(), tcp)
+                        let (ws, _) = async_tungstenite::client_async(url.as_str(), tcp)
                             .await
                             .expect("upgrades");
-                        let start = Instant::now();
-                        let mut counted = 0;
-                        while let Some(message) = ws.next().await {
-                            match message.expect("reads") {
-                                Message::Text(text) => {
-                                    std::hint::black_box(ceiling.borrow_mut().decode(&text));
-                                    counted += 1;
-                                }
-                                Message::Close(_) => break,
-                                _ => {}
-                            }
-                        }
-                        let took = start.elapsed();
+                        let (counted, took) = bare_async(ws, |text| {
+                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                        })
+                        .await;
                         check(counted);
                         took
                     })
@@ -249,14 +192,7 @@ fn main() {
                     let mut session = realtime_blocking::connect(options()).expect("connects");
                     let start = Instant::now();
                     let mut counted = 0;
-                    loop {
-                        match session.recv() {
-                            Ok(Event::Server(_)) => counted += 1,
-                            Ok(Event::Closed(_)) | Err(RecvError::Closed) => break,
-                            Ok(_) => {}
-                            Err(error) => panic!("{error}"),
-                        }
-                    }
+                    while counts(session.recv(), &mut counted) {}
                     let took = start.elapsed();
                     check(counted);
                     took
@@ -264,44 +200,79 @@ fn main() {
                 Candidate::new("bare tungstenite (std::net)", || {
                     let tcp = TcpStream::connect(server.addr).expect("connects");
                     let (mut ws, _) = tungstenite::client(url.as_str(), tcp).expect("upgrades");
-                    let start = Instant::now();
-                    let mut counted = 0;
-                    loop {
-                        match ws.read().expect("reads") {
-                            Message::Text(text) => {
-                                std::hint::black_box(&text);
-                                counted += 1;
-                            }
-                            Message::Close(_) => break,
-                            _ => {}
-                        }
-                    }
-                    let took = start.elapsed();
+                    let (counted, took) = bare_loop(
+                        || ws.read().expect("reads"),
+                        |text| {
+                            std::hint::black_box(text);
+                        },
+                    );
                     check(counted);
                     took
                 }),
                 Candidate::new("bare + ceiling decode (std::net)", || {
                     let tcp = TcpStream::connect(server.addr).expect("connects");
                     let (mut ws, _) = tungstenite::client(url.as_str(), tcp).expect("upgrades");
-                    let start = Instant::now();
-                    let mut counted = 0;
-                    loop {
-                        match ws.read().expect("reads") {
-                            Message::Text(text) => {
-                                std::hint::black_box(ceiling.borrow_mut().decode(&text));
-                                counted += 1;
-                            }
-                            Message::Close(_) => break,
-                            _ => {}
-                        }
-                    }
-                    let took = start.elapsed();
+                    let (counted, took) = bare_loop(
+                        || ws.read().expect("reads"),
+                        |text| {
+                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                        },
+                    );
                     check(counted);
                     took
                 }),
             ],
         );
     }
+}
+
+/// The bare loops' work: every text message to `each`, until the close frame. Returns how many
+/// text messages came and the time from the first read.
+async fn bare_async<S, E>(mut ws: S, mut each: impl FnMut(&str)) -> (usize, Duration)
+where
+    S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Debug,
+{
+    let start = Instant::now();
+    let mut counted = 0;
+    while let Some(message) = ws.next().await {
+        if !bare_step(message.expect("reads"), &mut counted, &mut each) {
+            break;
+        }
+    }
+    (counted, start.elapsed())
+}
+
+/// [`bare_async`] over a blocking `read`.
+fn bare_loop(mut read: impl FnMut() -> Message, mut each: impl FnMut(&str)) -> (usize, Duration) {
+    let start = Instant::now();
+    let mut counted = 0;
+    while bare_step(read(), &mut counted, &mut each) {}
+    (counted, start.elapsed())
+}
+
+/// One message of a bare loop; `false` at the close frame.
+fn bare_step(message: Message, counted: &mut usize, each: &mut impl FnMut(&str)) -> bool {
+    match message {
+        Message::Text(text) => {
+            each(&text);
+            *counted += 1;
+            true
+        }
+        Message::Close(_) => false,
+        _ => true,
+    }
+}
+
+/// One result of an adapter's `recv`: counts the server events; `false` once the session ended.
+fn counts(result: Result<Event, RecvError>, counted: &mut usize) -> bool {
+    match result {
+        Ok(Event::Server(_)) => *counted += 1,
+        Ok(Event::Closed(_)) | Err(RecvError::Closed) => return false,
+        Ok(_) => {}
+        Err(error) => panic!("{error}"),
+    }
+    true
 }
 
 /// A WebSocket server that answers every upgrade, then writes the whole stream (prebuilt
