@@ -262,11 +262,13 @@ impl Shared {
     }
 
     /// Applies a frame that was read, writes what applying it queued, and ends the connection
-    /// if the frame ended it. Called by the holder of the read side.
-    fn handle(&self, frame: Frame, ends: bool) {
+    /// if the frame ended it (the machine says so, as for the async adapters); returns whether
+    /// it did. Called by the holder of the read side.
+    fn handle(&self, frame: Frame) -> bool {
         let mut inner = self.lock();
         apply(&mut inner, frame);
         let transmit = inner.machine.has_transmit();
+        let ends = inner.machine.close_info().is_some();
         drop(inner);
         self.notify();
         if transmit {
@@ -277,6 +279,7 @@ impl Shared {
             let _ = self.io.ws().flush();
             self.finish(None);
         }
+        ends
     }
 
     /// Writes every message the machine has queued, in order, then flushes. Any thread may
@@ -516,8 +519,8 @@ impl Receiver {
             };
             drop(inner);
             tried = true;
-            if let Read::Frame(frame, ends) = read_frame(shared, &mut side, deadline) {
-                shared.handle(frame, ends);
+            if let Some(frame) = read_frame(shared, &mut side, deadline) {
+                shared.handle(frame);
             }
             drop(side);
             inner = shared.lock();
@@ -542,44 +545,33 @@ impl Iterator for Events<'_> {
     }
 }
 
-/// What one attempt to read produced.
-#[derive(Debug)]
-enum Read {
-    /// A frame; `true` when it ends the connection.
-    Frame(Frame, bool),
-    /// Nothing before the deadline, or the connection has ended.
-    Nothing,
-}
-
 /// Reads the next frame: what tungstenite and rustls already hold first, then what arrives
 /// until `deadline` (`None`: none; at most [`POLL`] is waited in one go, after which the
-/// idle timeout is checked). The wait is a `peek` on the clone of the TCP stream with only the
-/// read side held; the WebSocket is locked only to read bytes that are there.
-fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -> Read {
+/// idle timeout is checked). `None` when nothing came before the deadline or the connection
+/// has ended. The wait is a `peek` on the clone of the TCP stream with only the read side
+/// held; the WebSocket is locked only to read bytes that are there.
+fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -> Option<Frame> {
     let io = &*shared.io;
     // Whether the next read may reach the kernel, and whether without waiting at all.
     let mut open = false;
     let mut without_waiting = false;
     loop {
         if io.finished.load(Ordering::SeqCst) {
-            return Read::Nothing;
+            return None;
         }
         let read = {
             let mut ws = io.ws();
             if without_waiting && io.tcp.set_nonblocking(true).is_err() {
-                return Read::Nothing;
+                return None;
             }
             ws.get_mut().wire_mut().set_gate(open);
             let read = ws.read();
             ws.get_mut().wire_mut().set_gate(false);
             // Blocking again before any writer can see the socket.
             if without_waiting && io.tcp.set_nonblocking(false).is_err() {
-                return Read::Frame(
-                    Frame::Lost {
-                        reason: "the socket could not be made blocking again".to_owned(),
-                    },
-                    true,
-                );
+                return Some(Frame::Lost {
+                    reason: "the socket could not be made blocking again".to_owned(),
+                });
             }
             read
         };
@@ -588,16 +580,11 @@ fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -
             Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
                 // After a close frame `apply` ignores it; before one, the end is a loss.
                 let reason = "the connection closed".to_owned();
-                return Read::Frame(Frame::Lost { reason }, true);
+                return Some(Frame::Lost { reason });
             }
             other => {
                 side.liveness.heard();
-                let frame = websocket::frame(Some(other));
-                let ends = matches!(
-                    frame,
-                    Frame::Close { .. } | Frame::Lost { .. } | Frame::TooLarge { .. }
-                );
-                return Read::Frame(frame, ends);
+                return Some(websocket::frame(Some(other)));
             }
         }
         // Nothing complete has arrived: wait for bytes.
@@ -606,7 +593,7 @@ fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -
         });
         if left < MIN_WAIT {
             if without_waiting {
-                return Read::Nothing;
+                return None;
             }
             (open, without_waiting) = (true, true);
             continue;
@@ -615,7 +602,7 @@ fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -
         if side.timeout != wait {
             if let Err(error) = io.tcp.set_read_timeout(Some(wait)) {
                 let reason = error.to_string();
-                return Read::Frame(Frame::Lost { reason }, true);
+                return Some(Frame::Lost { reason });
             }
             side.timeout = wait;
         }
@@ -625,8 +612,8 @@ fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) if is_timeout(&error) => {
                 return match side.liveness.poll(Instant::now()) {
-                    Silence::Unresponsive(idle) => Read::Frame(Frame::Unresponsive { idle }, true),
-                    _ => Read::Nothing,
+                    Silence::Unresponsive(idle) => Some(Frame::Unresponsive { idle }),
+                    _ => None,
                 };
             }
             // The read reports it.
@@ -710,12 +697,10 @@ fn read_ahead(shared: &Shared) -> bool {
     };
     let receiving = shared.receiving.load(Ordering::SeqCst);
     loop {
-        let Read::Frame(frame, ends) = read_frame(shared, &mut side, Some(Instant::now() + POLL))
-        else {
+        let Some(frame) = read_frame(shared, &mut side, Some(Instant::now() + POLL)) else {
             break;
         };
-        shared.handle(frame, ends);
-        if ends
+        if shared.handle(frame)
             || shared.receiving.load(Ordering::SeqCst) != receiving
             || shared.lock().inbox.len() >= shared.max_pending_events
         {
