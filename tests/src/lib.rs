@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
+use realtime_net::upload::{AudioSent, UploadOptions};
+use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::{Interruption, Played};
-use realtime_proto::transport::{ConnectError, ConnectOptions};
-use realtime_proto::upload::{AudioSent, UploadOptions};
 use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
 use serde_json::{Value, json};
 

@@ -10,8 +10,8 @@ use realtime_conformance::{
 use realtime_mock::{
     AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, Reply, Script, Trigger,
 };
-use realtime_proto::handshake::{Credential, Endpoint, Handshake, Secret};
-use realtime_proto::transport::{ConnectError, ConnectOptions};
+use realtime_net::handshake::{Credential, Endpoint, Handshake, Secret};
+use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::{
     ClientEvent, ConversationTarget, Dialect, Event, Item, Modality, Model, Played, RecvError,
     ResponseParams, SessionConfig, Tool, Transcription, TurnDetection,
@@ -294,7 +294,7 @@ fn an_audio_turn_with_vad_and_transcription() {
 #[test]
 fn a_wav_file_from_a_reader_is_converted_and_sent_and_a_compressed_one_refused() {
     use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
-    use realtime_proto::upload::UploadOptions;
+    use realtime_net::upload::UploadOptions;
 
     // 2.1 s of speech-like sound as a 44.1 kHz stereo float WAV with a LIST chunk.
     let wav = TestSignal::speech_like()

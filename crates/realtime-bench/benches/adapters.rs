@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use realtime_bench::harness::{Candidate, Mode, compare, machine};
 use realtime_bench::streams::{self, Names, Stream};
-use realtime_proto::transport::ConnectOptions;
+use realtime_net::ConnectOptions;
 use realtime_proto::{Event, RecvError};
 use tungstenite::Message;
 

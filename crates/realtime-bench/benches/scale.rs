@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use realtime_bench::harness::{Mode, cpu_time, machine, rss_kib};
-use realtime_proto::transport::ConnectOptions;
+use realtime_net::ConnectOptions;
 use realtime_proto::{Event, RecvError, ServerEvent};
 
 /// What the mock says: about 26 seconds of speech at the mock's 60 ms a character.

@@ -4,10 +4,12 @@
 //! cargo run -p realtime-blocking --example text_chat -- [--url URL | --azure-endpoint URL --deployment NAME [--api-version V]] [--model M] [--api-key K] [--dialect ga|beta] "Hello there"
 //! ```
 
+#[path = "../../realtime-cli/src/endpoint_args.rs"]
+mod endpoint_args;
+
 use std::io::Write;
 use std::process::ExitCode;
 
-use realtime_blocking::proto::transport::EndpointArgs;
 use realtime_blocking::proto::{Modality, ResponseStatus};
 use realtime_blocking::{Event, Item, ServerEvent, SessionConfig, connect};
 
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (endpoint, rest) = endpoint_args::EndpointArgs::parse(std::env::args().skip(1))?;
     let message = if rest.is_empty() {
         "Hello there".to_owned()
     } else {

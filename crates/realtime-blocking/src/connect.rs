@@ -1,13 +1,13 @@
 //! Opening the connection: TCP (`std::net`), TLS (rustls, verified certificates), the WebSocket
-//! upgrade (tungstenite). What to ask for comes from `realtime_proto::handshake`.
+//! upgrade (tungstenite). What to ask for comes from `realtime_net::handshake`.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use realtime_proto::handshake::{Credential, HandshakeRequest};
-use realtime_proto::transport::{ConnectError, ConnectOptions};
-use realtime_proto::websocket;
+use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::websocket;
+use realtime_net::{ConnectError, ConnectOptions};
 use rustls::{ClientConnection, StreamOwned};
 use tungstenite::WebSocket;
 use tungstenite::protocol::Role;
@@ -123,7 +123,7 @@ fn open(
     tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
     tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
     let socket = if request.is_tls() {
-        let (config, name) = realtime_proto::tls::client_setup(&options.tls, &host, || {
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host, || {
             rustls_native_certs::load_native_certs().certs
         })?;
         let connection = ClientConnection::new(config, name)

@@ -30,13 +30,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use realtime_proto::transport::{ConnectError, ConnectOptions, Liveness, Silence};
-use realtime_proto::websocket;
+use realtime_net::options::{ConnectError, ConnectOptions, Liveness, Silence};
+use realtime_net::websocket;
 use realtime_proto::{ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError};
 use tungstenite::{Error as WsError, Message, WebSocket};
 
 #[cfg(feature = "audio")]
-use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
+use realtime_net::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
 
 use crate::connect::Socket;
 
@@ -292,8 +292,11 @@ impl Shared {
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };
+            let Some(message) = websocket::message(transmit) else {
+                continue;
+            };
             wrote = true;
-            if let Err(error) = ws.write(websocket::message(transmit)) {
+            if let Err(error) = ws.write(message) {
                 break Err(error);
             }
         };
@@ -377,7 +380,7 @@ impl Sender {
         self.with_machine(|machine| machine.send(event))
     }
 
-    realtime_proto::sender_commands!(blocking);
+    realtime_net::sender_commands!(blocking);
 
     /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
     /// appends: a WAV file is recognised by its header (never sent as audio) and converted to

@@ -5,6 +5,7 @@
 //! connection, unreadable files.
 
 mod cmd;
+mod endpoint_args;
 mod jsonl;
 mod session;
 

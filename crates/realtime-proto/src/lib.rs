@@ -23,11 +23,9 @@
 //! - [`SessionConfig`]: one session configuration, encoded in the GA nested shape or the beta
 //!   flat shape. [`Item`]: conversation items with factories like the .NET SDK's.
 //!
-//! Cargo features (all off by default): `rustls` (the TLS client configuration the adapters
-//! share), `tungstenite` (conversions between tungstenite messages and [`Frame`]s), `audio`
-//! (`upload`: streaming WAV files and raw audio as input audio, converted to the session's
-//! format with a resampler), `arbitrary` (`Arbitrary` for the command model and the bodies of
-//! the fuzz targets, `fuzzing`).
+//! The crate has no cargo features for users and no I/O dependencies: the connection support
+//! the adapters share (endpoints, the WebSocket upgrade, TLS, connect options, audio upload)
+//! is `realtime-net`.
 //!
 //! Nothing that comes from the server or the caller makes it panic: a malformed message gives a
 //! [`DecodeError`] that names the event type, the field and the reason, and changes nothing.
@@ -109,16 +107,15 @@
 )]
 #![warn(clippy::exhaustive_enums)]
 
-mod adapter;
 pub mod audio;
 pub mod connection;
 pub mod conversation;
 pub mod dialect;
 pub mod error;
 pub mod events;
-#[cfg(feature = "arbitrary")]
+#[cfg(feature = "__fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
-pub mod handshake;
 pub mod ids;
 pub mod item;
 mod json;
@@ -126,12 +123,6 @@ pub mod open;
 pub mod response;
 pub mod session;
 pub mod shared_str;
-pub mod tls;
-pub mod transport;
-#[cfg(feature = "audio")]
-pub mod upload;
-#[cfg(feature = "tungstenite")]
-pub mod websocket;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{
@@ -150,13 +141,6 @@ pub use crate::session::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
-
-/// Items the exported macros name; not part of the API.
-#[doc(hidden)]
-pub mod __private {
-    pub use bytes::Bytes;
-    pub use serde_json::Value;
-}
 
 /// The migration guide's examples, compiled and run as doctests.
 #[cfg(doctest)]

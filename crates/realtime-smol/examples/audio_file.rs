@@ -9,10 +9,12 @@
 //! The WAV file is sent from its own task while this one reads events, the way the .NET
 //! SDK's samples "fire and forget" `SendInputAudioAsync(stream)`.
 
+#[path = "../../realtime-cli/src/endpoint_args.rs"]
+mod endpoint_args;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use realtime_smol::proto::transport::EndpointArgs;
 use realtime_smol::proto::{Model, Nullable, ResponseStatus, Transcription};
 use realtime_smol::{Event, ServerEvent, SessionConfig, UploadOptions, connect};
 
@@ -52,7 +54,7 @@ fn files(rest: &[String]) -> Result<(String, String), String> {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (endpoint, rest) = endpoint_args::EndpointArgs::parse(std::env::args().skip(1))?;
     let (input, output) = files(&rest)?;
     let file = smol::fs::File::open(&input)
         .await

@@ -5,9 +5,11 @@
 //! cargo run -p realtime-smol --example function_calling -- [endpoint flags] "What is the weather in Paris?"
 //! ```
 
+#[path = "../../realtime-cli/src/endpoint_args.rs"]
+mod endpoint_args;
+
 use std::process::ExitCode;
 
-use realtime_smol::proto::transport::EndpointArgs;
 use realtime_smol::proto::{ResponseStatus, Tool};
 use realtime_smol::{Event, Item, ServerEvent, SessionConfig, connect};
 use serde_json::{Value, json};
@@ -29,7 +31,7 @@ fn get_weather(arguments: &Value) -> Value {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (endpoint, rest) = endpoint_args::EndpointArgs::parse(std::env::args().skip(1))?;
     let question = if rest.is_empty() {
         "What is the weather in Paris?".to_owned()
     } else {

@@ -1,5 +1,5 @@
 //! Opening the connection: TCP (smol), TLS (rustls via futures-rustls, verified certificates),
-//! the WebSocket upgrade. What to ask for comes from `realtime_proto::handshake`.
+//! the WebSocket upgrade. What to ask for comes from `realtime_net::handshake`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,9 +10,9 @@ use async_tungstenite::tungstenite::protocol::Role;
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
-use realtime_proto::handshake::{Credential, HandshakeRequest};
-use realtime_proto::transport::{ConnectError, ConnectOptions};
-use realtime_proto::websocket;
+use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::websocket;
+use realtime_net::{ConnectError, ConnectOptions};
 use smol::net::TcpStream;
 
 use crate::session::Session;
@@ -83,7 +83,7 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     // Audio chunks are latency-sensitive; do not let Nagle hold them back.
     let _ = tcp.set_nodelay(true);
     let socket = if request.is_tls() {
-        let (config, name) = realtime_proto::tls::client_setup(&options.tls, &host, || {
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host, || {
             rustls_native_certs::load_native_certs().certs
         })?;
         let tls = TlsConnector::from(config)

@@ -37,17 +37,17 @@
 mod connect;
 mod session;
 
+pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
+pub use realtime_net::tls::TlsOptions;
+pub use realtime_net::{self as net, ConnectError, ConnectOptions};
 pub use realtime_proto::connection::{Interruption, Played};
-pub use realtime_proto::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
-pub use realtime_proto::tls::TlsOptions;
-pub use realtime_proto::transport::{ConnectError, ConnectOptions};
 pub use realtime_proto::{
     self as proto, ClientEvent, Config, Connection, Dialect, Event, Item, RecvError,
     ResponseParams, SendError, ServerEvent, SessionConfig,
 };
 
 #[cfg(feature = "audio")]
-pub use realtime_proto::upload::{AudioSendError, AudioSent, UploadOptions};
+pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
 pub use crate::connect::{connect, connect_with_token};
 pub use crate::session::{Receiver, Sender, Session, State};

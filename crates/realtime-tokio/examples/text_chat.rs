@@ -4,10 +4,12 @@
 //! cargo run -p realtime-tokio --example text_chat -- [--url URL | --azure-endpoint URL --deployment NAME [--api-version V]] [--model M] [--api-key K] [--dialect ga|beta] "Hello there"
 //! ```
 
+#[path = "../../realtime-cli/src/endpoint_args.rs"]
+mod endpoint_args;
+
 use std::io::Write;
 use std::process::ExitCode;
 
-use realtime_tokio::proto::transport::EndpointArgs;
 use realtime_tokio::proto::{Modality, ResponseStatus};
 use realtime_tokio::{Event, Item, ServerEvent, SessionConfig, connect};
 
@@ -23,7 +25,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (endpoint, rest) = EndpointArgs::parse(std::env::args().skip(1))?;
+    let (endpoint, rest) = endpoint_args::EndpointArgs::parse(std::env::args().skip(1))?;
     let message = if rest.is_empty() {
         "Hello there".to_owned()
     } else {

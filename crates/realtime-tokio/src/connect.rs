@@ -1,5 +1,5 @@
 //! Opening the connection: TCP, TLS (rustls, verified certificates), the WebSocket upgrade.
-//! What to ask for (URL, headers, dialect) comes from `realtime_proto::handshake`.
+//! What to ask for (URL, headers, dialect) comes from `realtime_net::handshake`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tokio::TokioAdapter;
 use async_tungstenite::tungstenite::protocol::Role;
-use realtime_proto::handshake::{Credential, HandshakeRequest};
-use realtime_proto::transport::{ConnectError, ConnectOptions};
-use realtime_proto::websocket;
+use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::websocket;
+use realtime_net::{ConnectError, ConnectOptions};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -80,7 +80,7 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     // Audio chunks are latency-sensitive; do not let Nagle hold them back.
     let _ = tcp.set_nodelay(true);
     let socket = if request.is_tls() {
-        let (config, name) = realtime_proto::tls::client_setup(&options.tls, &host, || {
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host, || {
             rustls_native_certs::load_native_certs().certs
         })?;
         let tls = TlsConnector::from(config)

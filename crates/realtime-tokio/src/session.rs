@@ -18,10 +18,11 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Message;
 use bytes::Bytes;
 use futures_util::{SinkExt, Stream, StreamExt};
-use realtime_proto::transport::{ConnectOptions, Liveness, Silence};
+use realtime_net::ConnectOptions;
+use realtime_net::options::{Liveness, Silence};
 #[cfg(feature = "audio")]
-use realtime_proto::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
-use realtime_proto::websocket;
+use realtime_net::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
+use realtime_net::websocket;
 use realtime_proto::{
     ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
 };
@@ -189,7 +190,7 @@ impl Sender {
         self.with_machine(|machine| machine.send(event)).await
     }
 
-    realtime_proto::sender_commands!(async);
+    realtime_net::sender_commands!(async);
 
     /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
     /// appends: a WAV file is recognised by its header (never sent as audio) and converted to
@@ -406,7 +407,10 @@ async fn write_loop(
         let mut closing = false;
         for transmit in batch {
             closing |= matches!(transmit, Transmit::Close { .. });
-            if let Err(error) = sink.feed(websocket::message(transmit)).await {
+            let Some(message) = websocket::message(transmit) else {
+                continue;
+            };
+            if let Err(error) = sink.feed(message).await {
                 return fail(&shared, &error.to_string());
             }
         }

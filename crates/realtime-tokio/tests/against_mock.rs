@@ -194,9 +194,7 @@ async fn every_url_and_auth_shape_reaches_the_right_endpoint() {
         (
             ConnectOptions::new(
                 Handshake::new(Endpoint::azure(base.clone(), "dep")).with_credential(
-                    Credential::AzureApiKeyQuery(realtime_proto::handshake::Secret::new(
-                        "right-key",
-                    )),
+                    Credential::AzureApiKeyQuery(realtime_net::handshake::Secret::new("right-key")),
                 ),
             ),
             MockEndpoint::AzureGa,

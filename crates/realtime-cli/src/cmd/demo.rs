@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
+use realtime_net::upload::UploadOptions;
 use realtime_proto::conversation::ConversationItem;
-use realtime_proto::upload::UploadOptions;
 use realtime_proto::{
     Item, Modality, Model, ResponseParams, ResponseStatus, SendError, SessionConfig, Tool,
     ToolChoice, Transcription, TurnDetection,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use realtime_proto::upload::UploadOptions;
+use realtime_net::upload::UploadOptions;
 use realtime_proto::{Model, SessionConfig, Transcription, TurnDetection};
 
 use crate::CliError;

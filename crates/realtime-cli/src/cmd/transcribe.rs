@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use realtime_proto::upload::UploadOptions;
+use realtime_net::upload::UploadOptions;
 use realtime_proto::{ItemId, Model, SessionConfig, Transcription, TurnDetection};
 use realtime_tokio::{Event, ServerEvent};
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use realtime_mock::MockServer;
+use realtime_net::handshake::redact_url;
 use realtime_proto::Dialect;
-use realtime_proto::handshake::redact_url;
-use realtime_proto::transport::{EndpointArgs, EndpointArgsError};
 use realtime_tokio::{ConnectError, ConnectOptions, Session, connect};
 
 use crate::CliError;
+use crate::endpoint_args::{EndpointArgs, EndpointArgsError};
 use crate::session::bundled;
 
 /// Where to connect. With none of these flags and none of their environment variables, the

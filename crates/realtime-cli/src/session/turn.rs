@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use realtime_proto::upload::{AudioSendError, AudioSent, UploadOptions};
+use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 use realtime_proto::{ResponseId, SessionConfig};
 use realtime_tokio::{Event, ServerEvent};
 use tokio::io::AsyncRead;

@@ -82,6 +82,7 @@ impl Tracker {
         self.by_id.get(event_id).map(String::as_str)
     }
 
+    #[cfg(any(test, feature = "__fuzzing"))]
     pub(crate) fn check(&self, max: usize) -> Result<(), String> {
         if self.order.len() > max.max(1) || self.by_id.len() != self.order.len() {
             return Err("command tracking over its cap or inconsistent".to_owned());
@@ -196,6 +197,7 @@ impl Calls {
         true
     }
 
+    #[cfg(any(test, feature = "__fuzzing"))]
     pub(crate) fn check(&self) -> Result<(), String> {
         if self.calls.len() > MAX_CALLS || self.responded.len() > MAX_CALLS {
             return Err("function call tracking over its cap".to_owned());

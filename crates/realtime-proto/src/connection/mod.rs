@@ -147,7 +147,7 @@ pub enum Frame {
         reason: String,
     },
     /// No frame at all arrived for this long while keep-alive pings were sent: the server or
-    /// the network stopped answering ([`Liveness`](crate::transport::Liveness)).
+    /// the network stopped answering (the adapter's idle detector).
     Unresponsive {
         /// How long nothing arrived.
         idle: std::time::Duration,
@@ -287,7 +287,7 @@ pub enum RecvError {
     },
     /// Nothing arrived for `idle`, not even the answers to keep-alive pings: the server or the
     /// network stopped answering, and the connection is given up (the machine has applied its
-    /// end). See [`ConnectOptions::idle_timeout`](crate::transport::ConnectOptions::idle_timeout).
+    /// end). See `ConnectOptions::idle_timeout` in `realtime-net`.
     #[error(
         "the server sent nothing for {} s, not even answers to keep-alive pings; the connection is given up",
         .idle.as_secs()
@@ -682,6 +682,8 @@ impl Connection {
     }
 
     /// Checks the machine's bookkeeping (for tests and fuzzing).
+    #[cfg(any(test, feature = "__fuzzing"))]
+    #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
         self.conversation.check_invariants()?;
         if self.responses.len() > self.config.max_responses.max(1) {

@@ -131,6 +131,7 @@ impl Recorder {
         self.dropped
     }
 
+    #[cfg(any(test, feature = "__fuzzing"))]
     pub(crate) fn check(&self) -> Result<(), String> {
         if self.frames.len() > self.max || (!self.enabled && !self.frames.is_empty()) {
             return Err("recorded frames over their cap, or recorded while disabled".to_owned());

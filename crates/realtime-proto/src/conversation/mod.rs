@@ -25,7 +25,7 @@
 
 mod audio;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
@@ -538,6 +538,8 @@ impl Conversation {
     }
 
     /// Checks the bookkeeping (for tests and fuzzing): every count matches what is stored.
+    #[cfg(any(test, feature = "__fuzzing"))]
+    #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut audio = 0;
         let mut live = 0;
@@ -583,7 +585,7 @@ impl Conversation {
             return Err("the index and the slab disagree".to_owned());
         }
         // The byte cap's queue: exactly one entry per part that keeps audio.
-        let mut entries = HashSet::new();
+        let mut entries = std::collections::HashSet::new();
         for (id, index) in &self.audio_order {
             if !entries.insert((id.as_str(), *index)) {
                 return Err(format!(

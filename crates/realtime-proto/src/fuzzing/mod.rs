@@ -1,4 +1,4 @@
-//! Fuzzing support (feature `arbitrary`): [`arbitrary::Arbitrary`] for the command model, and
+//! Fuzzing support (internal feature `__fuzzing`; not part of the API): [`arbitrary::Arbitrary`] for the command model, and
 //! the bodies of the fuzz targets.
 //!
 //! The targets in `fuzz/` are one line each: they call the functions here. The regression test

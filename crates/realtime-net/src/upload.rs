@@ -1,5 +1,5 @@
 //! Streaming input audio from a file or a pipe: the part of "send audio from a reader" that is
-//! not I/O (feature `audio`).
+//! not I/O (feature `audio`, on by default).
 //!
 //! An adapter's `send_audio_from` reads the source in pieces and hands each to an
 //! [`AudioUpload`], which recognises a WAV file by its header (the header is never sent as
@@ -13,7 +13,7 @@
 //! The drive loop, which every adapter writes with its own `read` and `sleep`:
 //!
 //! ```
-//! use realtime_proto::upload::{AudioUpload, UploadOptions};
+//! use realtime_net::upload::{AudioUpload, UploadOptions};
 //! use realtime_proto::AudioFormat;
 //! use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
 //!
@@ -55,8 +55,7 @@ use bytes::Bytes;
 use realtime_audio::{Converter, ConverterConfig, DEFAULT_CHUNK_MS, FinishError, PushError};
 pub use realtime_audio::{InputError, InputFormat, OutputFormat, RawFormat, SourceFormat};
 
-use crate::audio::AudioFormat;
-use crate::connection::SendError;
+use realtime_proto::{AudioFormat, SendError};
 
 /// How [`AudioUpload`] (and the adapters' `send_audio_from_with`) reads and sends audio.
 ///
@@ -229,7 +228,7 @@ pub struct AudioUpload {
 
 impl AudioUpload {
     /// An upload to a session whose input format is `session_format`
-    /// ([`Connection::input_format`](crate::Connection::input_format)).
+    /// ([`Connection::input_format`](realtime_proto::Connection::input_format)).
     ///
     /// Errors: [`AudioSendError::UnsupportedSessionFormat`] for a format this library does not
     /// know how to produce.

@@ -1,21 +1,20 @@
-//! Conversions between tungstenite messages and the machine's transport-neutral frames
-//! (feature `tungstenite`). Every adapter uses tungstenite (directly or through
+//! The WebSocket layer every adapter shares: the client side of the upgrade
+//! ([`ClientUpgrade`]), and the conversions between tungstenite messages and the machine's
+//! transport-neutral frames. Every adapter uses tungstenite (directly or through
 //! async-tungstenite), so the mapping lives here once.
 
 use bytes::Bytes;
+use realtime_proto::{Frame, SharedStr, Transmit};
 use tungstenite::Message;
 use tungstenite::error::{CapacityError, Error};
+use tungstenite::handshake::client::generate_key;
+use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::connection::{Frame, Transmit};
-use tungstenite::handshake::client::generate_key;
-use tungstenite::handshake::derive_accept_key;
-
 use crate::handshake::{HandshakeRejection, HandshakeRequest, redact_url};
-use crate::shared_str::SharedStr;
-use crate::transport::{ConnectError, ConnectOptions};
+use crate::options::{ConnectError, ConnectOptions};
 
 /// The WebSocket settings: the message and frame size limits of the options.
 pub fn config(options: &ConnectOptions) -> WebSocketConfig {
@@ -34,8 +33,8 @@ pub fn config(options: &ConnectOptions) -> WebSocketConfig {
 /// [`Upgraded::leftover`] (bytes after the 101 answer, already the first frames).
 ///
 /// ```
-/// use realtime_proto::handshake::{Endpoint, Handshake};
-/// use realtime_proto::websocket::ClientUpgrade;
+/// use realtime_net::handshake::{Endpoint, Handshake};
+/// use realtime_net::websocket::ClientUpgrade;
 ///
 /// let request = Handshake::new(Endpoint::url("ws://127.0.0.1:9/v1/realtime?model=m")).request()?;
 /// let mut upgrade = ClientUpgrade::new(&request)?;
@@ -316,15 +315,17 @@ pub fn frame(read: Option<Result<Message, Error>>) -> Frame {
     }
 }
 
-/// What to write for a [`Transmit`].
-pub fn message(transmit: Transmit) -> Message {
-    match transmit {
+/// What to write for a [`Transmit`]; `None` for a kind of transmit this version does not know
+/// (`Transmit` is non-exhaustive), which is skipped.
+pub fn message(transmit: Transmit) -> Option<Message> {
+    Some(match transmit {
         Transmit::Text { text, .. } => Message::text(text),
         Transmit::Close { code, reason } => Message::Close(Some(CloseFrame {
             code: CloseCode::from(code),
             reason: reason.into(),
         })),
-    }
+        _ => return None,
+    })
 }
 
 /// A normal close frame (code 1000), for closing when every handle is gone.
@@ -494,7 +495,8 @@ mod tests {
         let close = message(Transmit::Close {
             code: 4000,
             reason: "x".into(),
-        });
+        })
+        .unwrap();
         assert!(matches!(
             frame(Some(Ok(close))),
             Frame::Close {

@@ -1,5 +1,5 @@
-//! TLS settings, and (with the `rustls` feature) the rustls client configuration every adapter
-//! uses: verified certificates, the `ring` provider, TLS 1.2 and 1.3.
+//! TLS settings, and the rustls client configuration every adapter uses: verified
+//! certificates, the `ring` provider, TLS 1.2 and 1.3.
 //!
 //! Certificates are verified by default against the web PKI roots (`webpki-roots`). Adapters can
 //! add the operating system's roots (they load them: that is I/O) and extra roots for tests and
@@ -72,17 +72,15 @@ pub enum TlsError {
     Config(String),
 }
 
-#[cfg(feature = "rustls")]
 mod config {
     use std::sync::Arc;
 
     use rustls::{ClientConfig, RootCertStore};
     use rustls_pki_types::{CertificateDer, ServerName};
 
-    use crate::handshake::EndpointError;
-    use crate::transport::ConnectError;
-
     use super::{TlsError, TlsOptions};
+    use crate::handshake::EndpointError;
+    use crate::options::ConnectError;
 
     /// Builds the rustls client configuration: verified certificates against the chosen roots,
     /// the `ring` provider. `native` are the operating system's roots, if the adapter loaded
@@ -140,10 +138,9 @@ mod config {
     }
 }
 
-#[cfg(feature = "rustls")]
 pub use self::config::{client_config, client_setup};
 
-#[cfg(all(test, feature = "rustls"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -166,7 +163,7 @@ mod tests {
     #[test]
     fn setup_loads_native_roots_only_when_asked_and_checks_the_name() {
         use crate::handshake::EndpointError;
-        use crate::transport::ConnectError;
+        use crate::options::ConnectError;
 
         let mut loaded = false;
         let (_, name) = client_setup(&TlsOptions::default(), "api.openai.com", || {

@@ -14,7 +14,7 @@
 //! redacted.
 //!
 //! ```
-//! use realtime_proto::handshake::{Credential, Endpoint, Handshake};
+//! use realtime_net::handshake::{Credential, Endpoint, Handshake};
 //! use realtime_proto::Dialect;
 //!
 //! let handshake = Handshake::new(Endpoint::azure("https://contoso.openai.azure.com", "my-realtime"))
@@ -23,14 +23,14 @@
 //! assert_eq!(request.url(), "wss://contoso.openai.azure.com/openai/v1/realtime?model=my-realtime");
 //! assert_eq!(request.dialect(), Dialect::Ga);
 //! assert!(!format!("{request:?}").contains("secret-key"));
-//! # Ok::<(), realtime_proto::handshake::EndpointError>(())
+//! # Ok::<(), realtime_net::handshake::EndpointError>(())
 //! ```
 
 use std::fmt;
 
 use serde::Deserialize;
 
-use crate::dialect::Dialect;
+use realtime_proto::Dialect;
 
 /// Where to connect.
 #[non_exhaustive]

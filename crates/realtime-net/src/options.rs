@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::connection::Config;
-use crate::dialect::Dialect;
+use realtime_proto::{Config, Dialect};
+
 use crate::handshake::{Credential, Endpoint, EndpointError, Handshake, HandshakeRejection};
 use crate::tls::{TlsError, TlsOptions};
 
@@ -14,7 +14,7 @@ use crate::tls::{TlsError, TlsOptions};
 ///
 /// ```
 /// use std::time::Duration;
-/// use realtime_proto::transport::ConnectOptions;
+/// use realtime_net::ConnectOptions;
 ///
 /// let options = ConnectOptions::openai("gpt-realtime", "sk-...")
 ///     .with_connect_timeout(Duration::from_secs(5))
@@ -35,7 +35,7 @@ pub struct ConnectOptions {
     pub ping_interval: Option<Duration>,
     /// How long the receiver waits for any frame (an event, or the pong that answers a
     /// keep-alive ping) before it gives the connection up as dead with
-    /// [`RecvError::Unresponsive`](crate::RecvError::Unresponsive) (default 45 s). Only in
+    /// [`RecvError::Unresponsive`](realtime_proto::RecvError::Unresponsive) (default 45 s). Only in
     /// effect while pings are sent, since without them a quiet session is normal; `None`
     /// waits forever.
     pub idle_timeout: Option<Duration>,
@@ -235,7 +235,7 @@ impl ConnectOptions {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use realtime_proto::transport::{Liveness, Silence};
+/// use realtime_net::options::{Liveness, Silence};
 ///
 /// let mut liveness = Liveness::new(Some(Duration::from_secs(45)));
 /// let start = Instant::now();
@@ -292,240 +292,5 @@ impl Liveness {
         } else {
             Silence::WaitUntil(since + timeout)
         }
-    }
-}
-
-/// Where to connect, as a command line says it: the flags the examples and the `realtime` tool
-/// share, with environment fallbacks.
-///
-/// | flag | environment | meaning |
-/// |---|---|---|
-/// | `--url URL` | | any WebSocket URL (a proxy, a compatible server, `realtime mock`) |
-/// | `--azure-endpoint URL` | `AZURE_OPENAI_ENDPOINT` | an Azure resource (`https://…openai.azure.com`) |
-/// | `--deployment NAME` | `AZURE_OPENAI_DEPLOYMENT` | the Azure deployment |
-/// | `--api-version V` | | Azure preview path (beta dialect) instead of GA |
-/// | `--model M` | | the OpenAI model (default `gpt-realtime`) |
-/// | `--api-key K` | `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY` | the key |
-/// | `--dialect ga\|beta` | | override the endpoint's dialect |
-///
-/// ```
-/// use realtime_proto::transport::EndpointArgs;
-///
-/// let args = ["--url", "ws://127.0.0.1:9000/v1/realtime?model=m", "Hello", "there"];
-/// let (endpoint, rest) = EndpointArgs::parse(args.iter().map(|s| s.to_string()))?;
-/// assert_eq!(rest, ["Hello", "there"]);
-/// let options = endpoint.resolve(|_| None)?;
-/// assert_eq!(options.handshake.request()?.url(), "ws://127.0.0.1:9000/v1/realtime?model=m");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Eq, PartialEq)]
-pub struct EndpointArgs {
-    /// `--url`.
-    pub url: Option<String>,
-    /// `--azure-endpoint`.
-    pub azure_endpoint: Option<String>,
-    /// `--deployment`.
-    pub deployment: Option<String>,
-    /// `--api-version`.
-    pub api_version: Option<String>,
-    /// `--model`.
-    pub model: Option<String>,
-    /// `--api-key` (kept out of `Debug` once resolved: it becomes a `Secret`).
-    pub api_key: Option<String>,
-    /// `--dialect`.
-    pub dialect: Option<Dialect>,
-}
-
-/// The endpoint flags do not say where to connect.
-#[non_exhaustive]
-#[derive(Clone, Debug, Eq, PartialEq, thiserror::Error)]
-pub enum EndpointArgsError {
-    /// Nothing says where to connect.
-    #[error(
-        "no endpoint configured: pass --url, or --azure-endpoint with --deployment, or set OPENAI_API_KEY (or AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY)"
-    )]
-    NoEndpoint,
-    /// An Azure endpoint without a deployment.
-    #[error("--azure-endpoint needs --deployment (or AZURE_OPENAI_DEPLOYMENT)")]
-    MissingDeployment,
-    /// An Azure endpoint without a key.
-    #[error("Azure needs an API key: pass --api-key or set AZURE_OPENAI_API_KEY")]
-    MissingAzureKey,
-    /// A flag without its value, or a bad value.
-    #[error("{0}")]
-    Usage(String),
-}
-
-impl EndpointArgs {
-    /// Takes the endpoint flags out of a command line; returns them and the other arguments.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-    ) -> Result<(Self, Vec<String>), EndpointArgsError> {
-        let mut endpoint = Self::default();
-        let mut rest = Vec::new();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if arg.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let slot = match flag.as_str() {
-                "--url" => &mut endpoint.url,
-                "--azure-endpoint" => &mut endpoint.azure_endpoint,
-                "--deployment" => &mut endpoint.deployment,
-                "--api-version" => &mut endpoint.api_version,
-                "--model" => &mut endpoint.model,
-                "--api-key" => &mut endpoint.api_key,
-                "--dialect" => {
-                    let value = inline
-                        .or_else(|| args.next())
-                        .ok_or_else(|| missing(&flag))?;
-                    endpoint.dialect = Some(value.parse().map_err(|error| {
-                        EndpointArgsError::Usage(format!("--dialect: {error}"))
-                    })?);
-                    continue;
-                }
-                _ => {
-                    rest.push(arg);
-                    continue;
-                }
-            };
-            *slot = Some(
-                inline
-                    .or_else(|| args.next())
-                    .ok_or_else(|| missing(&flag))?,
-            );
-        }
-        Ok((endpoint, rest))
-    }
-
-    /// Whether any flag or environment variable names an endpoint.
-    pub fn is_configured(&self, env: impl Fn(&str) -> Option<String>) -> bool {
-        self.url.is_some()
-            || self.azure_endpoint.is_some()
-            || env("AZURE_OPENAI_ENDPOINT").is_some()
-            || self.api_key.is_some()
-            || env("OPENAI_API_KEY").is_some()
-    }
-
-    /// The connect options: flags first, then the environment (`env` looks variables up, so
-    /// this function reads nothing itself).
-    pub fn resolve(
-        &self,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<ConnectOptions, EndpointArgsError> {
-        let options = if let Some(url) = &self.url {
-            let mut options = ConnectOptions::url(url.clone());
-            if let Some(key) = &self.api_key {
-                options = options.with_credential(Credential::api_key(key.clone()));
-            }
-            options
-        } else if let Some(resource) = self
-            .azure_endpoint
-            .clone()
-            .or_else(|| env("AZURE_OPENAI_ENDPOINT"))
-        {
-            let deployment = self
-                .deployment
-                .clone()
-                .or_else(|| env("AZURE_OPENAI_DEPLOYMENT"))
-                .ok_or(EndpointArgsError::MissingDeployment)?;
-            let key = self
-                .api_key
-                .clone()
-                .or_else(|| env("AZURE_OPENAI_API_KEY"))
-                .ok_or(EndpointArgsError::MissingAzureKey)?;
-            match &self.api_version {
-                Some(version) => {
-                    ConnectOptions::azure_preview(resource, deployment, version.clone(), key)
-                }
-                None => ConnectOptions::azure(resource, deployment, key),
-            }
-        } else {
-            let key = self
-                .api_key
-                .clone()
-                .or_else(|| env("OPENAI_API_KEY"))
-                .ok_or(EndpointArgsError::NoEndpoint)?;
-            let model = self
-                .model
-                .clone()
-                .unwrap_or_else(|| "gpt-realtime".to_owned());
-            ConnectOptions::openai(model, key)
-        };
-        Ok(match self.dialect {
-            Some(dialect) => options.with_dialect(dialect),
-            None => options,
-        })
-    }
-}
-
-fn missing(flag: &str) -> EndpointArgsError {
-    EndpointArgsError::Usage(format!("{flag} needs a value"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> (EndpointArgs, Vec<String>) {
-        EndpointArgs::parse(args.iter().map(|s| (*s).to_owned())).unwrap()
-    }
-
-    #[test]
-    fn flags_beat_the_environment() {
-        let env = |name: &str| match name {
-            "OPENAI_API_KEY" => Some("sk-env".to_owned()),
-            "AZURE_OPENAI_ENDPOINT" => Some("https://env.openai.azure.com".to_owned()),
-            "AZURE_OPENAI_DEPLOYMENT" => Some("dep-env".to_owned()),
-            "AZURE_OPENAI_API_KEY" => Some("az-env".to_owned()),
-            _ => None,
-        };
-        let (args, rest) = parse(&[
-            "--azure-endpoint=http://127.0.0.1:1",
-            "--dialect",
-            "beta",
-            "hi",
-        ]);
-        assert_eq!(rest, ["hi"]);
-        let request = args.resolve(env).unwrap().handshake.request().unwrap();
-        assert_eq!(
-            request.url(),
-            "ws://127.0.0.1:1/openai/v1/realtime?model=dep-env"
-        );
-        assert_eq!(request.dialect(), Dialect::Beta);
-        let (args, _) = parse(&["--api-version", "2025-04-01-preview", "--deployment", "d"]);
-        let request = args.resolve(env).unwrap().handshake.request().unwrap();
-        assert_eq!(
-            request.url(),
-            "wss://env.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=d"
-        );
-    }
-
-    #[test]
-    fn nothing_configured_says_how_to_configure() {
-        let (args, _) = parse(&[]);
-        assert!(!args.is_configured(|_| None));
-        let error = args.resolve(|_| None).unwrap_err();
-        assert_eq!(error, EndpointArgsError::NoEndpoint);
-        assert!(error.to_string().contains("OPENAI_API_KEY"));
-        let (args, _) = parse(&["--azure-endpoint", "https://x"]);
-        assert_eq!(
-            args.resolve(|_| None).unwrap_err(),
-            EndpointArgsError::MissingDeployment
-        );
-        assert!(matches!(
-            EndpointArgs::parse(["--url".to_owned()]),
-            Err(EndpointArgsError::Usage(_))
-        ));
-        let (args, _) = parse(&["--model", "gpt-realtime-mini", "--api-key", "sk"]);
-        let request = args.resolve(|_| None).unwrap().handshake.request().unwrap();
-        assert_eq!(
-            request.url(),
-            "wss://api.openai.com/v1/realtime?model=gpt-realtime-mini"
-        );
     }
 }

@@ -1,0 +1,37 @@
+//! Runtime-free connection support shared by the realtime adapters (`realtime-tokio`,
+//! `realtime-smol`, `realtime-blocking`).
+//!
+//! Everything here is the part of connecting that is not the protocol and not a runtime:
+//!
+//! - [`handshake`]: where to connect and how to authenticate ([`Endpoint`](handshake::Endpoint),
+//!   [`Credential`](handshake::Credential)), and the handshake request they make: the URL and
+//!   the headers, secrets redacted in `Debug`.
+//! - [`websocket`]: the client side of the WebSocket upgrade without I/O
+//!   ([`ClientUpgrade`](websocket::ClientUpgrade), which keeps a refusal's whole error body),
+//!   and the mapping between tungstenite messages and the machine's frames.
+//! - [`tls`]: which certificates to trust, and the rustls client configuration (`ring`).
+//! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter.
+//! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
+//!   audio, converted to the session's format.
+//!
+//! The protocol itself (events, commands, the session machine) is `realtime-proto`, which has
+//! no I/O and none of these dependencies. Users normally reach this crate through an adapter,
+//! which re-exports what its API takes.
+
+mod commands;
+pub mod handshake;
+pub mod options;
+pub mod tls;
+#[cfg(feature = "audio")]
+pub mod upload;
+pub mod websocket;
+
+pub use crate::options::{ConnectError, ConnectOptions};
+
+/// Items the exported macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytes::Bytes;
+    pub use realtime_proto::*;
+    pub use serde_json::Value;
+}
