@@ -78,7 +78,7 @@ fn without_deltas(events: &[Event]) -> Vec<String> {
 
 fn text_session(client: &mut dyn Client) {
     client
-        .send(ClientEvent::session_update(
+        .send(ClientEvent::update_session(
             SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
         ))
         .unwrap();
@@ -253,7 +253,7 @@ fn an_audio_turn_with_vad_and_transcription() {
         let config = SessionConfig::realtime()
             .with_transcription(Transcription::new(Model::WHISPER_1))
             .with_turn_detection(TurnDetection::server_vad());
-        client.send(ClientEvent::session_update(config)).unwrap();
+        client.send(ClientEvent::update_session(config)).unwrap();
         let streaming = client.stream_audio(speech(400, 1200), 4800, Duration::from_millis(2));
         let mut events = until(client.as_mut(), |e| is(e, "response.done"));
         streaming.join().unwrap();
@@ -310,7 +310,7 @@ fn a_wav_file_from_a_reader_is_converted_and_sent_and_a_compressed_one_refused()
         let config = SessionConfig::realtime()
             .with_transcription(Transcription::new(Model::WHISPER_1))
             .with_turn_detection(TurnDetection::server_vad());
-        client.send(ClientEvent::session_update(config)).unwrap();
+        client.send(ClientEvent::update_session(config)).unwrap();
         let options = UploadOptions::new()
             .with_read_size(777)
             .with_trailing_silence_ms(600);
@@ -390,7 +390,7 @@ fn a_function_call_round() {
             json!({"type": "object", "properties": {"city": {"type": "string"}}}),
         );
         client
-            .send(ClientEvent::session_update(
+            .send(ClientEvent::update_session(
                 SessionConfig::realtime()
                     .with_output_modalities([Modality::TEXT])
                     .with_tools([tool]),
@@ -674,7 +674,7 @@ fn sending_while_receiving() {
             .unwrap();
         let mut client = connect(adapter, &server.url());
         client
-            .send(ClientEvent::session_update(
+            .send(ClientEvent::update_session(
                 SessionConfig::realtime()
                     .with_output_modalities([Modality::TEXT])
                     .without_turn_detection(),

@@ -86,7 +86,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let sent = thread.join().map_err(|_| "the upload thread panicked")??;
             line.println(format_args!("sent {input}: {sent}"));
             // VAD is off when the server's session says `"turn_detection": null`.
-            let vad_off = receiver.state().session().is_some_and(|session| {
+            let vad_off = receiver.state().session_object().is_some_and(|session| {
                 session
                     .config
                     .input_audio

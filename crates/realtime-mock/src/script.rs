@@ -32,8 +32,8 @@ use std::fmt;
 use std::path::Path;
 
 use realtime_proto::item::ItemKind;
-use realtime_proto::open::{ContentType, ToolChoiceMode};
-use realtime_proto::session::Tool;
+use realtime_proto::session_config::Tool;
+use realtime_proto::values::{ContentType, ToolChoiceMode};
 use realtime_proto::{AudioFormat, Item, Modality, Role, ToolChoice};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -9,7 +9,7 @@
 //! includes that silence, as the real service's does.
 
 use realtime_proto::TurnDetection;
-use realtime_proto::open::Eagerness;
+use realtime_proto::values::Eagerness;
 
 /// RMS (fraction of full scale) at threshold 1.0.
 const FULL_THRESHOLD_RMS: f32 = 0.05;

@@ -24,7 +24,7 @@ macro_rules! sender_commands {
         /// Configures the session (`session.update`): instructions, voice, formats,
         /// transcription, turn detection, tools.
         pub $($asyncness)* fn configure(&self, config: $crate::__private::SessionConfig) -> Result<$crate::__private::EventId, $crate::__private::SendError> {
-            self.send($crate::__private::ClientEvent::session_update(config)) $($awaiting)*
+            self.send($crate::__private::ClientEvent::update_session(config)) $($awaiting)*
         }
 
         /// Adds an item at the end of the conversation (`conversation.item.create`).

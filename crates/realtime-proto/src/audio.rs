@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::dialect::Dialect;
-use crate::open::AudioFormatType;
 use crate::shared_str::SharedStr;
+use crate::values::AudioFormatType;
 
 /// Standard base64, tolerant of missing padding (some proxies strip it). The reference decoder:
 /// the SIMD one below must agree with it.

@@ -32,7 +32,7 @@ use crate::json::{
     Encoder, Fields, Key, Replay, Seen, is_streaming, object_name, put, read_extra, refuse,
     required, value_of,
 };
-use crate::open::{ContentType, ImageDetail, ItemStatus, Role};
+use crate::values::{ContentType, ImageDetail, ItemStatus, Role};
 
 /// One conversation item.
 #[non_exhaustive]

@@ -119,10 +119,10 @@ pub mod fuzzing;
 pub mod ids;
 pub mod item;
 mod json;
-pub mod open;
 pub mod response;
-pub mod session;
+pub mod session_config;
 pub mod shared_str;
+pub mod values;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{
@@ -135,12 +135,12 @@ pub use crate::events::server::{ServerEvent, ServerMessage};
 pub use crate::ids::{CallId, ConversationId, EventId, ItemId, ResponseId, SessionId};
 pub use crate::item::{ContentPart, Item, ItemKind};
 pub use crate::json::Nullable;
-pub use crate::open::{ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role};
 pub use crate::response::{ConversationTarget, Response, ResponseParams, Usage};
-pub use crate::session::{
+pub use crate::session_config::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
+pub use crate::values::{ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role};
 
 /// The migration guide's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -17,10 +17,10 @@ use crate::json::{
     Encoder, Fields, Key, Nullable, Seen, is_streaming, object_name, put, read_extra, refuse,
     required, value_of,
 };
-use crate::open::{Modality, ResponseStatus, StatusReason};
-use crate::session::{
+use crate::session_config::{
     MaxTokens, OutputAudio, Reasoning, Tool, ToolChoice, merge_extra, tools_to_wire,
 };
+use crate::values::{Modality, ResponseStatus, StatusReason};
 
 /// Which conversation a response writes to.
 #[non_exhaustive]
@@ -580,7 +580,7 @@ impl Response {
         map.insert("usage".to_owned(), value_of(&self.usage));
         map.insert("metadata".to_owned(), value_of(&self.metadata));
         // Deep: unknown fields inside `audio.output` sit beside the typed ones.
-        crate::session::deep_merge(&mut map, &self.extra);
+        crate::session_config::deep_merge(&mut map, &self.extra);
         Value::Object(map)
     }
 }

@@ -33,8 +33,8 @@ fn every_wire_name_is_in_the_coverage_table() {
         ClientEvent::commit_audio(),
         ClientEvent::cancel_response(),
         ClientEvent::create_response(),
-        ClientEvent::session_update(SessionConfig::realtime()),
-        ClientEvent::session_update(SessionConfig::transcription()),
+        ClientEvent::update_session(SessionConfig::realtime()),
+        ClientEvent::update_session(SessionConfig::transcription()),
     ];
     let mut names: Vec<&str> = client
         .iter()

@@ -4,10 +4,10 @@
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use realtime_proto::open::{
+use realtime_proto::session_config::{NoiseReduction, Reasoning, SemanticVad, ServerVad};
+use realtime_proto::values::{
     ContentType, Eagerness, ItemStatus, NoiseReductionType, ReasoningEffort, SessionKind,
 };
-use realtime_proto::session::{NoiseReduction, Reasoning, SemanticVad, ServerVad};
 use realtime_proto::{
     AudioFormat, ClientEvent, ClientMessage, ContentPart, ConversationTarget, Dialect, EventId,
     Item, MaxTokens, Modality, Model, Nullable, ResponseParams, Role, SessionConfig, Tool,
@@ -403,7 +403,7 @@ fn response_params(dialect: Dialect) -> impl Strategy<Value = ResponseParams> {
 
 fn client_event(dialect: Dialect) -> impl Strategy<Value = ClientEvent> {
     prop_oneof![
-        session_config(dialect).prop_map(ClientEvent::session_update),
+        session_config(dialect).prop_map(ClientEvent::update_session),
         (
             option::of(prop_oneof![Just("root".to_owned()), id()]),
             item(dialect)

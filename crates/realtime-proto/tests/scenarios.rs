@@ -784,12 +784,12 @@ fn input_format_follows_the_update_in_flight_then_the_confirmation() {
     // Audio appended right after the update is read in the new format.
     let update = SessionConfig::realtime().with_audio_format(AudioFormat::G711Ulaw);
     connection
-        .send(ClientEvent::session_update(update))
+        .send(ClientEvent::update_session(update))
         .unwrap();
     assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
     // A later update that does not touch the format keeps it.
     let other = SessionConfig::realtime().with_instructions("be brief");
-    connection.send(ClientEvent::session_update(other)).unwrap();
+    connection.send(ClientEvent::update_session(other)).unwrap();
     assert_eq!(connection.input_format(), AudioFormat::G711Ulaw);
 
     // The first answer confirms the first update; the second is still in flight.
@@ -806,7 +806,7 @@ fn a_refused_update_gives_the_confirmed_input_format_back() {
     feed(&mut connection, &[session_updated("audio/pcm")]);
     let update = SessionConfig::realtime().with_audio_format(AudioFormat::G711Alaw);
     let id = connection
-        .send(ClientEvent::session_update(update))
+        .send(ClientEvent::update_session(update))
         .unwrap();
     assert_eq!(connection.input_format(), AudioFormat::G711Alaw);
     feed(

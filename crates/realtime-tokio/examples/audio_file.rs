@@ -98,7 +98,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 let sent = sent??;
                 line.println(format_args!("sent {input}: {sent}"));
                 // VAD is off when the server's session says `"turn_detection": null`.
-                let vad_off = receiver.state().session().is_some_and(|session| {
+                let vad_off = receiver.state().session_object().is_some_and(|session| {
                     session.config.input_audio.turn_detection.as_ref().is_some_and(Nullable::is_null)
                 });
                 if vad_off {

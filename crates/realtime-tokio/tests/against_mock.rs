@@ -105,7 +105,7 @@ async fn a_text_turn_over_ws() {
     );
     assert_eq!(session.state().dialect(), Dialect::Ga);
     assert!(
-        session.state().session().is_some(),
+        session.state().session_object().is_some(),
         "session.created was applied"
     );
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use realtime_mock::MockServer;
-use realtime_proto::open::{ErrorCode, SessionKind};
+use realtime_proto::values::{ErrorCode, SessionKind};
 use realtime_proto::{
     ItemKind, Modality, Nullable, ResponseStatus, SessionConfig, Tool, TurnDetection, Voice,
 };

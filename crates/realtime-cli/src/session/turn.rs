@@ -81,13 +81,13 @@ pub(crate) async fn send_barrier(live: &mut Live, transcription: bool) -> Result
 /// Whether the server's session has turn detection (VAD) on.
 pub(crate) fn has_vad(live: &Live) -> bool {
     live.state()
-        .session()
+        .session_object()
         .is_some_and(|session| session.config.turn_detection().is_some())
 }
 
 /// Whether the server's session transcribes input audio.
 pub(crate) fn transcribes(live: &Live) -> bool {
-    live.state().session().is_some_and(|session| {
+    live.state().session_object().is_some_and(|session| {
         session
             .config
             .input_audio

@@ -1,7 +1,7 @@
 //! The default conversation: items in order, with the audio the wire events leave out.
 
 use realtime_proto::item::ItemKind;
-use realtime_proto::open::ContentType;
+use realtime_proto::values::ContentType;
 use realtime_proto::{Base64Audio, Dialect, Item, ItemId, Role};
 use serde_json::Value;
 

@@ -40,11 +40,11 @@ use realtime_proto::events::server::{
     SessionUpdated, TranscriptionUsage,
 };
 use realtime_proto::item::ItemKind;
-use realtime_proto::open::{
+use realtime_proto::response::{InputTokenDetails, OutputTokenDetails, StatusDetails, TokenCounts};
+use realtime_proto::session_config::SessionObject;
+use realtime_proto::values::{
     ContentType, ErrorType, ItemStatus, ResponseStatus, SessionKind, StatusReason,
 };
-use realtime_proto::response::{InputTokenDetails, OutputTokenDetails, StatusDetails, TokenCounts};
-use realtime_proto::session::Session;
 use realtime_proto::{
     AudioFormat, CallId, ClientMessage, ContentPart, ConversationTarget, DecodeError,
     DecodeErrorReason, Dialect, EventId, Item, ItemId, MaxTokens, Modality, Model, Response,
@@ -135,7 +135,7 @@ pub(crate) struct Core {
     config: Arc<Config>,
     dialect: Dialect,
     rng: Rng,
-    session: Session,
+    session: SessionObject,
     conversation_id: String,
     conversation: Conversation,
     input: Input,
@@ -173,7 +173,7 @@ impl Core {
                 .as_ref()
                 .map_or(dialect, |(replay, _)| replay.dialect()),
             rng: Rng::new(seed),
-            session: Session::default(),
+            session: SessionObject::default(),
             conversation_id: String::new(),
             conversation: Conversation::default(),
             input: Input {

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use realtime_proto::events::server::TranscriptionUsage;
-use realtime_proto::open::StatusReason;
+use realtime_proto::values::StatusReason;
 use realtime_proto::{CallId, ItemId, Response};
 
 /// One thing a response does.

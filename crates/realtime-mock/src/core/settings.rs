@@ -1,8 +1,10 @@
 //! The effective session: the defaults a new session reports, and how `session.update` merges
 //! into it (protocol.md §5.5).
 
-use realtime_proto::open::{Eagerness, SessionKind};
-use realtime_proto::session::{InputAudio, OutputAudio, SemanticVad, ServerVad, Session};
+use realtime_proto::session_config::{
+    InputAudio, OutputAudio, SemanticVad, ServerVad, SessionObject,
+};
+use realtime_proto::values::{Eagerness, SessionKind};
 use realtime_proto::{
     AudioFormat, Dialect, MaxTokens, Modality, Model, Nullable, SessionConfig, SessionId,
     ToolChoice, Transcription, TurnDetection, Voice,
@@ -18,8 +20,8 @@ pub(crate) fn initial(
     model: &str,
     instructions: &str,
     expires_at: Option<i64>,
-) -> Session {
-    let mut session = Session::default();
+) -> SessionObject {
+    let mut session = SessionObject::default();
     session.id = Some(SessionId::from(id));
     session.expires_at = expires_at;
     session.config = if transcription {

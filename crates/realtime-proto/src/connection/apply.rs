@@ -6,8 +6,8 @@ use super::{ArgumentsError, CommandFailure, Connection, ErrorRecord, Event, Func
 use crate::events::server::{ServerEvent, ServerMessage};
 use crate::ids::{ItemId, ResponseId};
 use crate::item::{Item, ItemKind};
-use crate::open::{ContentType, ItemStatus, Role};
-use crate::session::Session;
+use crate::session_config::SessionObject;
+use crate::values::{ContentType, ItemStatus, Role};
 
 impl Connection {
     pub(crate) fn apply(&mut self, message: &ServerMessage, derived: &mut Vec<Event>) {
@@ -289,7 +289,7 @@ impl Connection {
         }
     }
 
-    fn set_session(&mut self, session: &Session, message: &ServerMessage) {
+    fn set_session(&mut self, session: &SessionObject, message: &ServerMessage) {
         if matches!(message.event(), ServerEvent::SessionUpdated(_)) {
             // The server answers updates in order.
             self.pending_updates.pop_front();

@@ -11,7 +11,7 @@ use crate::events::client::{ClientEvent, ClientMessage, ConversationItemCreate};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
 use crate::item::Item;
 use crate::json::Nullable;
-use crate::open::{ContentType, ErrorCode, Role};
+use crate::values::{ContentType, ErrorCode, Role};
 
 /// How many unanswered `session.update` commands the machine remembers (for
 /// [`Connection::input_format`]).

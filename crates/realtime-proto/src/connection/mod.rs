@@ -40,7 +40,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::events::server::{ErrorDetails, RateLimit, ServerMessage};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
 use crate::response::Usage;
-use crate::session::Session;
+use crate::session_config::SessionObject;
 use crate::shared_str::SharedStr;
 
 /// Settings of a [`Connection`]. The defaults suit a voice agent on the GA interface.
@@ -333,7 +333,7 @@ pub enum SendError {
 /// The sans-IO Realtime session machine.
 ///
 /// Method families:
-/// - getters (`&self`): [`session`](Self::session), [`conversation`](Self::conversation),
+/// - getters (`&self`): [`session_object`](Self::session_object), [`conversation`](Self::conversation),
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
 ///   [`errors`](Self::errors), [`output_format`](Self::output_format);
@@ -349,7 +349,7 @@ pub enum SendError {
 #[derive(Debug)]
 pub struct Connection {
     config: Config,
-    session: Option<Session>,
+    session: Option<SessionObject>,
     session_raw: Option<SharedStr>,
     /// The `session.update` commands sent and not yet answered, oldest first, with the input
     /// format each asks for: audio appended after an update is read in its format.
@@ -423,7 +423,7 @@ impl Connection {
     }
 
     /// The session as the server last confirmed it (`session.created` / `session.updated`).
-    pub fn session(&self) -> Option<&Session> {
+    pub fn session_object(&self) -> Option<&SessionObject> {
         self.session.as_ref()
     }
 

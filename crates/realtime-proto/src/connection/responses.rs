@@ -3,8 +3,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::ids::{ConversationId, EventId, ItemId, ResponseId};
-use crate::open::ResponseStatus;
 use crate::response::{Response, StatusDetails, Usage};
+use crate::values::ResponseStatus;
 
 /// One response as the client tracked it.
 #[derive(Clone, Debug)]

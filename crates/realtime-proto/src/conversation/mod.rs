@@ -33,7 +33,7 @@ pub use self::audio::{AudioRetention, AudioTrack};
 use crate::events::server::{ErrorDetails, InputAudioTranscriptionSegment};
 use crate::ids::{CallId, ConversationId, ItemId, ResponseId};
 use crate::item::{ContentPart, Item, ItemKind};
-use crate::open::{ContentType, ItemStatus, Role};
+use crate::values::{ContentType, ItemStatus, Role};
 
 /// Caps on what the conversation keeps.
 #[non_exhaustive]

@@ -9,7 +9,7 @@
 //! ```
 //! use realtime_proto::{ClientEvent, Dialect, Item, SessionConfig};
 //!
-//! let update = ClientEvent::session_update(SessionConfig::realtime().with_instructions("Be brief."));
+//! let update = ClientEvent::update_session(SessionConfig::realtime().with_instructions("Be brief."));
 //! assert_eq!(update.encode(Dialect::Ga, None)?, r#"{"type":"session.update","session":{"type":"realtime","instructions":"Be brief."}}"#);
 //! assert_eq!(update.encode(Dialect::Beta, None)?, r#"{"type":"session.update","session":{"instructions":"Be brief."}}"#);
 //!
@@ -28,9 +28,9 @@ use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};
 use crate::ids::{EventId, ItemId, ResponseId};
 use crate::item::Item;
 use crate::json::{Encoder, Fields, nest, put, value_of};
-use crate::open::SessionKind;
 use crate::response::ResponseParams;
-use crate::session::SessionConfig;
+use crate::session_config::SessionConfig;
+use crate::values::SessionKind;
 
 /// One client command. Variants follow the order of the API reference's union.
 #[non_exhaustive]
@@ -213,10 +213,19 @@ pub struct ClientMessage {
 
 impl ClientEvent {
     /// `session.update` with this configuration.
-    pub fn session_update(session: SessionConfig) -> Self {
+    pub fn update_session(session: SessionConfig) -> Self {
         Self::SessionUpdate(SessionUpdate {
             session: Box::new(session),
         })
+    }
+
+    /// `session.update`: the old name of [`update_session`](Self::update_session).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `update_session`, verb first like the others"
+    )]
+    pub fn session_update(session: SessionConfig) -> Self {
+        Self::update_session(session)
     }
 
     /// `input_audio_buffer.append` with raw audio in the session's input format.
@@ -631,7 +640,7 @@ mod tests {
 
     #[test]
     fn transcription_updates_use_the_beta_name() {
-        let update = ClientEvent::session_update(SessionConfig::transcription());
+        let update = ClientEvent::update_session(SessionConfig::transcription());
         assert_eq!(
             update.wire_type(Dialect::Beta),
             "transcription_session.update"

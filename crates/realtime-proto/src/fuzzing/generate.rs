@@ -23,14 +23,14 @@ use crate::item::{
     McpApprovalResponse, McpCall, McpListTools, Message,
 };
 use crate::json::Nullable;
-use crate::open::{
-    ContentType, Eagerness, ImageDetail, ItemStatus, Modality, Model, NoiseReductionType,
-    ReasoningEffort, Role, SessionKind, ToolChoiceMode,
-};
 use crate::response::{ConversationTarget, ResponseParams};
-use crate::session::{
+use crate::session_config::{
     FunctionTool, InputAudio, MaxTokens, NoiseReduction, OutputAudio, Reasoning, SemanticVad,
     ServerVad, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
+};
+use crate::values::{
+    ContentType, Eagerness, ImageDetail, ItemStatus, Modality, Model, NoiseReductionType,
+    ReasoningEffort, Role, SessionKind, ToolChoiceMode,
 };
 
 /// Item types that decode to a typed [`ItemKind`] (an unknown item must not use them).
@@ -573,7 +573,7 @@ impl<'a> Arbitrary<'a> for ResponseParams {
 impl<'a> Arbitrary<'a> for ClientEvent {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(match u.int_in_range(0..=13u8)? {
-            0 => Self::session_update(SessionConfig::arbitrary(u)?),
+            0 => Self::update_session(SessionConfig::arbitrary(u)?),
             1 => match u.int_in_range(0..=2u8)? {
                 0 => Self::create_item(Item::arbitrary(u)?),
                 1 => Self::create_item_after(ItemId::root(), Item::arbitrary(u)?),

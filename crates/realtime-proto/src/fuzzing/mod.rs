@@ -38,9 +38,9 @@ use crate::connection::{Config, Connection, Frame};
 use crate::dialect::Dialect;
 use crate::events::client::{ClientEvent, ClientMessage};
 use crate::events::server::{ServerEvent, ServerMessage, SessionCreated, SessionUpdated};
-use crate::open::SessionKind;
-use crate::session::{SessionConfig, Tool};
+use crate::session_config::{SessionConfig, Tool};
 use crate::shared_str::SharedStr;
+use crate::values::SessionKind;
 
 /// Target `server_event`: decode any bytes as one server message.
 pub fn server_event(data: &[u8]) {

@@ -251,9 +251,9 @@ fn beta_transcription_session<'de, A: MapAccess<'de>>(
     body: Body<'_, 'de, A>,
 ) -> Result<ServerEvent, A::Error> {
     let BetaTranscriptionSession { session } = BetaTranscriptionSession::deserialize(body)?;
-    let transcription = Some(crate::open::SessionKind::TRANSCRIPTION);
+    let transcription = Some(crate::values::SessionKind::TRANSCRIPTION);
     let beta = Some(crate::dialect::Dialect::Beta);
-    let session = crate::session::Session::from_wire_in(session, transcription, beta)
+    let session = crate::session_config::SessionObject::from_wire_in(session, transcription, beta)
         .map_err(A::Error::custom)?;
     let session = Box::new(session);
     Ok(match kind {
@@ -367,7 +367,7 @@ mod tests {
             panic!("{:?}", message.event());
         };
         let config = &updated.session.config;
-        assert_eq!(config.kind, crate::open::SessionKind::TRANSCRIPTION);
+        assert_eq!(config.kind, crate::values::SessionKind::TRANSCRIPTION);
         assert_eq!(
             config.input_audio.format,
             Some(crate::AudioFormat::G711Ulaw)

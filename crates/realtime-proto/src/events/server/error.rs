@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EventId;
-use crate::open::{ErrorCode, ErrorType};
+use crate::values::{ErrorCode, ErrorType};
 
 /// `error`: something went wrong. Most errors are recoverable: the session goes on.
 ///

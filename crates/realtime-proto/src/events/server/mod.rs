@@ -61,8 +61,8 @@ use crate::error::DecodeError;
 use crate::ids::EventId;
 use crate::item::PartPlace;
 use crate::json::{Encoder, value_of};
-use crate::open::SessionKind;
 use crate::shared_str::SharedStr;
+use crate::values::SessionKind;
 
 /// Declares the server events: the enum, the name table (GA name first, then beta-only
 /// spellings) and the body decoder.
@@ -527,8 +527,8 @@ mod tests {
     #[test]
     fn constructed_events_roundtrip_in_both_dialects() {
         use crate::item::{ContentPart, Item};
-        use crate::open::ErrorType;
         use crate::response::Response;
+        use crate::values::ErrorType;
 
         let mut error = ErrorDetails::new(ErrorType::INVALID_REQUEST_ERROR, "bad");
         error.event_id = Some(EventId::from("client_1"));

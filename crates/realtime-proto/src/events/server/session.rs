@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ConversationId;
-use crate::session::Session;
+use crate::session_config::SessionObject;
 
 /// `session.created` (beta also `transcription_session.created`): the first event of every
 /// session, with the server's default configuration.
@@ -13,12 +13,12 @@ use crate::session::Session;
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct SessionCreated {
     /// The session.
-    pub session: Box<Session>,
+    pub session: Box<SessionObject>,
 }
 
 impl SessionCreated {
     /// Builds the event.
-    pub fn new(session: Session) -> Self {
+    pub fn new(session: SessionObject) -> Self {
         Self {
             session: Box::new(session),
         }
@@ -33,12 +33,12 @@ impl SessionCreated {
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct SessionUpdated {
     /// The session.
-    pub session: Box<Session>,
+    pub session: Box<SessionObject>,
 }
 
 impl SessionUpdated {
     /// Builds the event.
-    pub fn new(session: Session) -> Self {
+    pub fn new(session: SessionObject) -> Self {
         Self {
             session: Box::new(session),
         }

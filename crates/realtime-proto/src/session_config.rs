@@ -19,6 +19,10 @@
 //! Everything else has the same name in both. A field the target dialect cannot express makes
 //! the strict encoder fail and the lossy one report it: nothing is dropped silently.
 //!
+//! [`SessionObject`] is the server's side: the session as `session.created` and
+//! `session.updated` report it (its id, expiry and effective configuration). "Session" alone
+//! names one thing in this project: an adapter's connected handle.
+//!
 //! ```
 //! use realtime_proto::{Dialect, SessionConfig, TurnDetection, Transcription, Model};
 //!
@@ -43,7 +47,7 @@ use crate::dialect::Dialect;
 use crate::error::{DroppedField, EncodeError};
 use crate::ids::SessionId;
 use crate::json::{Encoder, Fields, Nullable, kind, nest, put, value_of};
-use crate::open::{
+use crate::values::{
     Eagerness, Modality, Model, NoiseReductionType, ReasoningEffort, SessionKind, ToolChoiceMode,
 };
 
@@ -270,7 +274,7 @@ pub struct Reasoning {
 /// configuration plus server-assigned fields.
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Session {
+pub struct SessionObject {
     /// The session id.
     pub id: Option<SessionId>,
     /// The object name (`realtime.session`, `realtime.transcription_session`).
@@ -1181,7 +1185,7 @@ impl Reasoning {
     }
 }
 
-impl Session {
+impl SessionObject {
     /// Decodes a server session object of either dialect.
     pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, String> {
         Self::from_wire_in(value, kind, None)
@@ -1299,14 +1303,14 @@ impl<'de> Deserialize<'de> for SessionConfig {
 }
 
 /// Accepts either shape.
-impl<'de> Deserialize<'de> for Session {
+impl<'de> Deserialize<'de> for SessionObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Self::from_wire(Value::deserialize(deserializer)?, None).map_err(D::Error::custom)
     }
 }
 
 /// Serializes in the GA shape.
-impl Serialize for Session {
+impl Serialize for SessionObject {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.to_wire(&mut Encoder::new(Dialect::Ga))
             .serialize(serializer)
