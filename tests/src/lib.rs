@@ -158,7 +158,7 @@ mod tokio_client {
             let sender = self.session.sender().clone();
             let task = self.runtime.spawn(async move {
                 for piece in audio.chunks(chunk) {
-                    sender.send_audio(piece.to_vec()).await?;
+                    sender.append_audio(piece.to_vec()).await?;
                     tokio::time::sleep(pause).await;
                 }
                 Ok(())
@@ -263,7 +263,7 @@ mod smol_client {
             let sender = self.session.sender().clone();
             let task = smol::spawn(async move {
                 for piece in audio.chunks(chunk) {
-                    sender.send_audio(piece.to_vec()).await?;
+                    sender.append_audio(piece.to_vec()).await?;
                     smol::Timer::after(pause).await;
                 }
                 Ok(())
@@ -355,7 +355,7 @@ mod blocking_client {
             let sender = self.session.sender().clone();
             let thread = std::thread::spawn(move || {
                 for piece in audio.chunks(chunk) {
-                    sender.send_audio(piece.to_vec())?;
+                    sender.append_audio(piece.to_vec())?;
                     std::thread::sleep(pause);
                 }
                 Ok(())

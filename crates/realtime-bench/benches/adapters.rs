@@ -1,7 +1,9 @@
 //! The adapters over loopback: receive + decode + apply of the voice stream through
 //! realtime-tokio, realtime-smol and realtime-blocking, each against a bare receive-and-count
 //! loop of the same WebSocket library on the same runtime (async-tungstenite on tokio and on
-//! smol, tungstenite on std::net), same stream, same run.
+//! smol, tungstenite on std::net), same stream, same run; and against that bare loop doing the
+//! machine's decode + apply inline ("bare + ours decode + apply"): everything an adapter does
+//! but the adapter itself, so the difference is what the adapter adds.
 //!
 //! The server is a thread that writes the stream as prebuilt WebSocket frames in large writes,
 //! so that it costs as little as possible and the client side is what is measured (the machine
@@ -15,12 +17,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use realtime_bench::harness::{Candidate, Mode, compare, machine};
 use realtime_bench::streams::{self, Names, Stream};
 use realtime_net::ConnectOptions;
-use realtime_proto::{Event, RecvError};
-use tungstenite::Message;
+use realtime_proto::{Config, Connection, Event, RecvError, SharedStr};
+use tungstenite::{Message, Utf8Bytes};
 
 fn main() {
     let mode = Mode::from_args();
@@ -43,7 +46,7 @@ fn main() {
     };
     // The same machine keeping no audio: the decoded chunks go to the application only, and the
     // arena reuses its blocks (the default keeps the current item's audio).
-    let mut no_audio = realtime_proto::Config::default();
+    let mut no_audio = Config::default();
     no_audio.limits.audio_retention = realtime_proto::conversation::AudioRetention::None;
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -113,9 +116,24 @@ fn main() {
                             .await
                             .expect("upgrades");
                         let (counted, took) = bare_async(ws, |text| {
-                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                            std::hint::black_box(ceiling.borrow_mut().decode(&text));
                         })
                         .await;
+                        check(counted);
+                        took
+                    })
+                }),
+                Candidate::new("bare + ours decode + apply (tokio)", || {
+                    tokio.block_on(async {
+                        let tcp = tokio::net::TcpStream::connect(server.addr)
+                            .await
+                            .expect("connects");
+                        let (ws, _) = async_tungstenite::tokio::client_async(url.as_str(), tcp)
+                            .await
+                            .expect("upgrades");
+                        let mut machine = Connection::new(Config::default());
+                        let (counted, took) =
+                            bare_async(ws, |text| decode_and_apply(&mut machine, text)).await;
                         check(counted);
                         took
                     })
@@ -169,9 +187,24 @@ fn main() {
                             .await
                             .expect("upgrades");
                         let (counted, took) = bare_async(ws, |text| {
-                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                            std::hint::black_box(ceiling.borrow_mut().decode(&text));
                         })
                         .await;
+                        check(counted);
+                        took
+                    })
+                }),
+                Candidate::new("bare + ours decode + apply (smol)", || {
+                    smol::block_on(async {
+                        let tcp = smol::net::TcpStream::connect(server.addr)
+                            .await
+                            .expect("connects");
+                        let (ws, _) = async_tungstenite::client_async(url.as_str(), tcp)
+                            .await
+                            .expect("upgrades");
+                        let mut machine = Connection::new(Config::default());
+                        let (counted, took) =
+                            bare_async(ws, |text| decode_and_apply(&mut machine, text)).await;
                         check(counted);
                         took
                     })
@@ -215,8 +248,19 @@ fn main() {
                     let (counted, took) = bare_loop(
                         || ws.read().expect("reads"),
                         |text| {
-                            std::hint::black_box(ceiling.borrow_mut().decode(text));
+                            std::hint::black_box(ceiling.borrow_mut().decode(&text));
                         },
+                    );
+                    check(counted);
+                    took
+                }),
+                Candidate::new("bare + ours decode + apply (std::net)", || {
+                    let tcp = TcpStream::connect(server.addr).expect("connects");
+                    let (mut ws, _) = tungstenite::client(url.as_str(), tcp).expect("upgrades");
+                    let mut machine = Connection::new(Config::default());
+                    let (counted, took) = bare_loop(
+                        || ws.read().expect("reads"),
+                        |text| decode_and_apply(&mut machine, text),
                     );
                     check(counted);
                     took
@@ -228,7 +272,7 @@ fn main() {
 
 /// The bare loops' work: every text message to `each`, until the close frame. Returns how many
 /// text messages came and the time from the first read.
-async fn bare_async<S, E>(mut ws: S, mut each: impl FnMut(&str)) -> (usize, Duration)
+async fn bare_async<S, E>(mut ws: S, mut each: impl FnMut(Utf8Bytes)) -> (usize, Duration)
 where
     S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
     E: std::fmt::Debug,
@@ -244,7 +288,10 @@ where
 }
 
 /// [`bare_async`] over a blocking `read`.
-fn bare_loop(mut read: impl FnMut() -> Message, mut each: impl FnMut(&str)) -> (usize, Duration) {
+fn bare_loop(
+    mut read: impl FnMut() -> Message,
+    mut each: impl FnMut(Utf8Bytes),
+) -> (usize, Duration) {
     let start = Instant::now();
     let mut counted = 0;
     while bare_step(read(), &mut counted, &mut each) {}
@@ -252,15 +299,31 @@ fn bare_loop(mut read: impl FnMut() -> Message, mut each: impl FnMut(&str)) -> (
 }
 
 /// One message of a bare loop; `false` at the close frame.
-fn bare_step(message: Message, counted: &mut usize, each: &mut impl FnMut(&str)) -> bool {
+fn bare_step(message: Message, counted: &mut usize, each: &mut impl FnMut(Utf8Bytes)) -> bool {
     match message {
         Message::Text(text) => {
-            each(&text);
+            each(text);
             *counted += 1;
             true
         }
         Message::Close(_) => false,
         _ => true,
+    }
+}
+
+/// What an adapter does with each text message, without the adapter: the machine decodes and
+/// applies it, and the events are taken. With a bare loop, the fastest any adapter could be.
+fn decode_and_apply(machine: &mut Connection, text: Utf8Bytes) {
+    let text = if std::env::var_os("COPY").is_some() {
+        SharedStr::new(text.as_str())
+    } else {
+        SharedStr::from_utf8_bytes(Bytes::from(text)).expect("tungstenite checked it")
+    };
+    machine
+        .handle_message(text)
+        .expect("generated events decode");
+    while let Some(event) = machine.poll_event() {
+        std::hint::black_box(event);
     }
 }
 

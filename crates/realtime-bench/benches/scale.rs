@@ -274,7 +274,7 @@ async fn talk(session: realtime_tokio::Session, totals: &Totals, stop: &AtomicBo
         )
         .await
         .expect("configures");
-    sender.start_response().await.expect("asks for a response");
+    sender.create_response().await.expect("asks for a response");
     let audio = bytes::Bytes::from(realtime_bench::streams::append_audio());
     let writer = {
         let sender = sender.clone();
@@ -287,7 +287,7 @@ async fn talk(session: realtime_tokio::Session, totals: &Totals, stop: &AtomicBo
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
-                if sender.send_audio(audio.clone()).await.is_err() {
+                if sender.append_audio(audio.clone()).await.is_err() {
                     return;
                 }
                 totals
@@ -317,7 +317,7 @@ async fn talk(session: realtime_tokio::Session, totals: &Totals, stop: &AtomicBo
                             totals.responses.fetch_add(1, Ordering::Relaxed);
                         }
                     }
-                    ServerEvent::ResponseDone(_) if sender.start_response().await.is_err() => {
+                    ServerEvent::ResponseDone(_) if sender.create_response().await.is_err() => {
                         return;
                     }
                     _ => {}

@@ -59,7 +59,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let file =
         std::fs::File::open(&input).map_err(|error| format!("cannot open {input}: {error}"))?;
     let session = connect(endpoint.resolve(|name| std::env::var(name).ok())?)?;
-    session.configure(
+    session.update_session(
         SessionConfig::realtime()
             .with_instructions("Answer briefly.")
             .with_transcription(Transcription::new(Model::WHISPER_1)),
@@ -96,7 +96,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             });
             if vad_off {
                 sender.commit_audio()?;
-                sender.start_response()?;
+                sender.create_response()?;
             } else if !committed {
                 deadline = Some(Instant::now() + TURN_END_GRACE);
             }
@@ -107,7 +107,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 line.println("(the server did not end the turn; committing)");
                 committed = true;
                 sender.commit_audio()?;
-                sender.start_response()?;
+                sender.create_response()?;
             } else if reply_done {
                 line.println("(no input transcript)");
                 break;

@@ -43,13 +43,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "Get the current weather for a city.",
         json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
     );
-    session.configure(
+    session.update_session(
         SessionConfig::realtime()
             .with_instructions("Use get_weather for weather questions.")
             .with_tools([tool]),
     )?;
-    session.add_item(Item::user_text(question))?;
-    session.start_response()?;
+    session.create_item(Item::user_text(question))?;
+    session.create_response()?;
     loop {
         match session.recv()? {
             Event::FunctionCall(call) => {

@@ -31,9 +31,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         rest.join(" ")
     };
     let mut session = connect(endpoint.resolve(|name| std::env::var(name).ok())?)?;
-    session.configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))?;
-    session.add_item(Item::user_text(message))?;
-    session.start_response()?;
+    session.update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))?;
+    session.create_item(Item::user_text(message))?;
+    session.create_response()?;
     loop {
         match session.recv()? {
             Event::Server(message) => match message.event() {

@@ -123,9 +123,7 @@ fn open(
     tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
     tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
     let socket = if request.is_tls() {
-        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host, || {
-            rustls_native_certs::load_native_certs().certs
-        })?;
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host)?;
         let connection = ClientConnection::new(config, name)
             .map_err(|error| ConnectError::Protocol(error.to_string()))?;
         let mut stream = StreamOwned::new(connection, Wire::new(tcp));

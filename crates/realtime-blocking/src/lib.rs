@@ -8,8 +8,8 @@
 //!
 //! let options = ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?);
 //! let mut session = connect(options)?;
-//! session.add_item(Item::user_text("Hello!"))?;
-//! session.start_response()?;
+//! session.create_item(Item::user_text("Hello!"))?;
+//! session.create_response()?;
 //! loop {
 //!     match session.recv()? {
 //!         Event::Server(message) => match message.event() {
@@ -45,19 +45,26 @@
 //!   delay it. A sender blocks only while a write cannot proceed (the server does not read),
 //!   while more than `ConnectOptions::max_pending_sends` messages wait to be written, or for
 //!   the moment another thread holds the lock to write or to read bytes that have arrived.
-//! - **The I/O thread** sends the keep-alive pings (`ConnectOptions::ping_interval`) whether
-//!   or not anyone receives, reads ahead while no thread is in `recv` (so the server's pings
-//!   are answered, the idle timeout is watched and events wait decoded), and closes the
-//!   connection when every handle is gone.
+//! - **The I/O thread** keeps the session's one timer: at the machine's `poll_timeout` it
+//!   tells the machine the time, which decides when a keep-alive ping goes out
+//!   (`Config::ping_interval`, whether or not anyone receives) and when a silent server is given
+//!   up (`Config::idle_timeout`). It reads ahead while no thread is in `recv` (so the server's
+//!   pings are answered and events wait decoded), and closes the connection when every handle
+//!   is gone.
 //!
 //! When the receiving thread stops reading, the events it has not taken pile up to a bound
-//! (`ConnectOptions::max_pending_sends`, 64 by default); then the I/O thread stops reading the
+//! (`Config::max_pending_events`, 64 by default); then the I/O thread stops reading the
 //! socket. TCP flow control slows the server down, memory stays bounded, and writing goes on,
 //! so a sender streaming audio is not blocked by a slow reader. A server that waits too long
 //! may end the connection. Dropping every handle closes the connection (code 1000).
 
+mod commands;
 mod connect;
+mod io_thread;
+mod read;
 mod session;
+#[cfg(feature = "audio")]
+mod upload;
 
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;

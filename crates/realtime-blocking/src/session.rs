@@ -1,91 +1,81 @@
-//! The session: [`Sender`]s and the [`Receiver`] share the session machine and the socket.
+//! The session's handles and what they share: [`Sender`]s and the [`Receiver`] share the
+//! session machine and the socket with the I/O thread.
 //!
 //! Theory of operation. The WebSocket (TLS under it) sits behind its own lock, held only for
 //! work that does not wait on the server: writing, and reading bytes that have already
 //! arrived. Waiting for bytes is done apart, by whoever holds the *read side* (a second lock):
 //! it `peek`s on a clone of the TCP stream holding nothing else, then opens the wire's gate
-//! (`connect::Wire`) for exactly one read and lets tungstenite take the frame (`read_frame`).
+//! (`connect::Wire`) for exactly one read and lets tungstenite take the frame (`read.rs`).
 //!
-//! - [`Receiver::recv`] takes the next decoded event if there is one; otherwise it takes the
+//! - [`Receiver::recv`] takes the machine's next event if there is one; otherwise it takes the
 //!   read side, and reads, decodes and applies the next frame on its own thread: no hand-off
 //!   between threads per event.
 //! - Senders put the command into the machine under a short lock, then write what the machine
 //!   queued themselves, in order, under the WebSocket's lock. A receiver waiting on a silent
 //!   server holds only the read side, so it never delays them.
-//! - The I/O thread sends keep-alive pings, reads ahead while no thread is in `recv` (pings
-//!   are answered, the idle timeout is watched, and up to `max_pending_events` events wait
-//!   decoded), and closes the connection when every handle is gone.
+//! - The I/O thread (`io_thread.rs`) keeps the session's one timer: at the machine's
+//!   `poll_timeout` it calls `handle_timeout` and writes the ping the machine queued, or ends a
+//!   connection the machine gave up as unresponsive. It reads ahead while no thread is in
+//!   `recv` and the application keeps up (pings are answered, events wait decoded), and closes
+//!   the connection when every handle is gone.
 //!
 //! Lock order: read side, WebSocket, machine (`Inner`). No thread waits for a lock while
 //! holding one later in that order (the receiver only `try_lock`s the read side while holding
 //! the machine).
 
-use std::collections::VecDeque;
-use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use realtime_net::options::{ConnectError, ConnectOptions, Liveness, Silence};
 use realtime_net::websocket;
-use realtime_proto::{ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError};
-use tungstenite::{Error as WsError, Message, WebSocket};
-
-#[cfg(feature = "audio")]
-use realtime_net::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
+use realtime_net::{ConnectError, ConnectOptions};
+use realtime_proto::TransportEvent;
+use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
+use tungstenite::WebSocket;
 
 use crate::connect::Socket;
+use crate::io_thread;
 
-/// The longest one wait for bytes lasts before the reader looks at the clock and the state
-/// again; also the I/O thread's turn.
-const POLL: Duration = Duration::from_millis(10);
-/// With less time left than this, a receiver does not wait for bytes: it takes only what has
-/// arrived (socket timeouts round up to the kernel's tick, a few milliseconds).
-const MIN_WAIT: Duration = Duration::from_millis(1);
+/// The longest one wait for bytes lasts before the reader looks at the state again; also the
+/// I/O thread's turn.
+pub(crate) const POLL: Duration = Duration::from_millis(10);
 /// How long a write may block on a server that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long to wait for the server's close frame after sending ours, when every handle is gone.
-const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 #[derive(Debug)]
-struct Inner {
-    machine: Connection,
-    /// What `recv` returns before anything the machine still holds: events and receive errors,
-    /// in order.
-    inbox: VecDeque<Result<Event, RecvError>>,
+pub(crate) struct Inner {
+    pub(crate) machine: Connection,
     /// The connection has ended: nothing more is read or written.
-    finished: bool,
+    pub(crate) finished: bool,
 }
 
 /// The socket, shared by every thread that needs it. The I/O thread keeps its own handle, to
 /// close the connection once every [`Shared`] handle is gone.
 #[derive(Debug)]
-struct Io {
+pub(crate) struct Io {
     /// The WebSocket. Never held while waiting for the server, except by a write that blocks
     /// because the server does not read.
     ws: Mutex<WebSocket<Socket>>,
     /// The right to wait for bytes, and to read and apply frames (so they are applied in order).
-    read_side: Mutex<ReadSide>,
+    pub(crate) read_side: Mutex<ReadSide>,
     /// A clone of the TCP stream: `peek` without holding `ws`, timeouts, shutdown.
-    tcp: TcpStream,
+    pub(crate) tcp: TcpStream,
     /// `Inner::finished`, readable without the machine's lock.
-    finished: AtomicBool,
+    pub(crate) finished: AtomicBool,
 }
 
 /// What the reader keeps between reads.
 #[derive(Debug)]
-struct ReadSide {
-    liveness: Liveness,
+pub(crate) struct ReadSide {
     /// The read timeout last set on the socket, so that it is set only when it changes.
-    timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 #[derive(Debug)]
-struct Shared {
+pub(crate) struct Shared {
     inner: Mutex<Inner>,
     /// Signalled when events are delivered, the send queue drains, the read side is handed
     /// back, or the connection ends.
@@ -96,10 +86,9 @@ struct Shared {
     waiting: AtomicUsize,
     /// Calls to `recv` begun plus calls ended: odd while a thread is inside `recv`. The I/O
     /// thread reads ahead only when it is even and has not moved for a whole turn.
-    receiving: AtomicU64,
-    io: Arc<Io>,
+    pub(crate) receiving: AtomicU64,
+    pub(crate) io: Arc<Io>,
     max_pending_sends: usize,
-    max_pending_events: usize,
 }
 
 /// A connected session: send commands, receive events, read the state.
@@ -116,20 +105,31 @@ pub struct Session {
 /// The sending half: cloneable, `Send` and `Sync`, usable from any thread.
 #[derive(Clone, Debug)]
 pub struct Sender {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// The receiving half: [`recv`](Self::recv), [`recv_timeout`](Self::recv_timeout), or an
 /// iterator.
 #[derive(Debug)]
 pub struct Receiver {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// A locked view of the session machine. Do not hold it for long, nor while sending or
 /// receiving on the same thread: every handle needs the lock.
 #[derive(Debug)]
 pub struct State<'a>(MutexGuard<'a, Inner>);
+
+impl State<'_> {
+    /// The next recorded frame, if any: with
+    /// [`Config::record_frames`](realtime_proto::Config::record_frames), every text message
+    /// sent and received, in wire order ([`Connection::poll_recorded`]). The one mutation the
+    /// view allows: draining the recording changes nothing else.
+    #[must_use]
+    pub fn poll_recorded(&mut self) -> Option<realtime_proto::connection::RecordedFrame> {
+        self.0.machine.poll_recorded()
+    }
+}
 
 impl Deref for State<'_> {
     type Target = Connection;
@@ -157,17 +157,16 @@ impl Session {
         ws.get_mut().wire_mut().set_gate(false);
         let io = Arc::new(Io {
             ws: Mutex::new(ws),
-            read_side: Mutex::new(ReadSide {
-                liveness: options.liveness(),
-                timeout: POLL,
-            }),
+            read_side: Mutex::new(ReadSide { timeout: POLL }),
             tcp,
             finished: AtomicBool::new(false),
         });
+        let mut machine = Connection::new(options.machine_config());
+        // The machine's deadlines count from now.
+        machine.handle_timeout(Instant::now());
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
-                machine: Connection::new(options.machine_config()),
-                inbox: VecDeque::new(),
+                machine,
                 finished: false,
             }),
             changed: Condvar::new(),
@@ -175,14 +174,11 @@ impl Session {
             receiving: AtomicU64::new(0),
             io: io.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
-            // The same bound for the events read ahead and not yet taken.
-            max_pending_events: options.max_pending_sends.max(1),
         });
         let weak = Arc::downgrade(&shared);
-        let ping = options.ping_interval;
         thread::Builder::new()
             .name("realtime-io".to_owned())
-            .spawn(move || io_loop(&weak, &io, ping))
+            .spawn(move || io_thread::run(&weak, &io))
             .map_err(|source| ConnectError::Io {
                 host: "a thread for the connection".to_owned(),
                 source,
@@ -229,22 +225,17 @@ impl Deref for Session {
     }
 }
 
-impl Inner {
-    /// The next event or error to hand out: those read ahead first, then the machine's.
-    fn take(&mut self) -> Option<Result<Event, RecvError>> {
-        self.inbox
-            .pop_front()
-            .or_else(|| self.machine.poll_event().map(Ok))
-    }
-}
-
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, guard: MutexGuard<'a, Inner>, timeout: Duration) -> MutexGuard<'a, Inner> {
+    pub(crate) fn wait<'a>(
+        &self,
+        guard: MutexGuard<'a, Inner>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, Inner> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let guard = match self.changed.wait_timeout(guard, timeout) {
             Ok((guard, _)) => guard,
@@ -255,18 +246,18 @@ impl Shared {
     }
 
     /// Wakes the waiting threads, if any. Call it after changing the state under the lock.
-    fn notify(&self) {
+    pub(crate) fn notify(&self) {
         if self.waiting.load(Ordering::SeqCst) > 0 {
             self.changed.notify_all();
         }
     }
 
-    /// Applies a frame that was read, writes what applying it queued, and ends the connection
-    /// if the frame ended it (the machine says so, as for the async adapters); returns whether
-    /// it did. Called by the holder of the read side.
-    fn handle(&self, frame: Frame) -> bool {
+    /// Applies what the transport delivered, writes what applying it queued, and ends the
+    /// connection if the machine says it ended; returns whether it did. Called by the holder
+    /// of the read side.
+    pub(crate) fn handle(&self, event: TransportEvent) -> bool {
         let mut inner = self.lock();
-        apply(&mut inner, frame);
+        apply(&mut inner, event);
         let transmit = inner.machine.has_transmit();
         let ends = inner.machine.close_info().is_some();
         drop(inner);
@@ -284,7 +275,7 @@ impl Shared {
 
     /// Writes every message the machine has queued, in order, then flushes. Any thread may
     /// call it: taking the messages while holding the WebSocket keeps them in order.
-    fn write_pending(&self) {
+    pub(crate) fn write_pending(&self) {
         let mut ws = self.io.ws();
         let mut wrote = false;
         let result = loop {
@@ -306,24 +297,27 @@ impl Shared {
             self.notify();
         }
         if let Err(error) = result {
-            self.finish(Some(Frame::Lost {
+            self.finish(Some(TransportEvent::Lost {
                 reason: error.to_string(),
             }));
         }
     }
 
-    /// The connection ends: apply the last frame, if any, mark the end, shut the socket down
-    /// (which also wakes a reader waiting on it), wake everyone.
-    fn finish(&self, frame: Option<Frame>) {
+    /// The connection ends: apply the last transport event, if any, mark the end, shut the
+    /// socket down (which also wakes a reader waiting on it), wake everyone.
+    pub(crate) fn finish(&self, event: Option<TransportEvent>) {
         let mut inner = self.lock();
-        if let Some(frame) = frame {
-            apply(&mut inner, frame);
+        if let Some(event) = event {
+            apply(&mut inner, event);
         }
         if inner.machine.close_info().is_none() {
             // Nothing more will arrive; make the machine refuse further commands.
-            let _ = inner.machine.handle_frame(Frame::Lost {
-                reason: "the connection ended".to_owned(),
-            });
+            inner.machine.handle_transport(
+                Instant::now(),
+                TransportEvent::Lost {
+                    reason: "the connection ended".to_owned(),
+                },
+            );
         }
         inner.finished = true;
         drop(inner);
@@ -333,8 +327,16 @@ impl Shared {
     }
 }
 
+/// Applies what the transport delivered, at the time it is applied.
+pub(crate) fn apply(inner: &mut Inner, event: TransportEvent) {
+    // After the end, nothing read is news (a reader woken by the shutdown reads the end).
+    if !inner.finished {
+        inner.machine.handle_transport(Instant::now(), event);
+    }
+}
+
 impl Io {
-    fn ws(&self) -> MutexGuard<'_, WebSocket<Socket>> {
+    pub(crate) fn ws(&self) -> MutexGuard<'_, WebSocket<Socket>> {
         // Nothing panics while holding it; a poisoned lock leaves the socket usable.
         self.ws.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -347,7 +349,7 @@ impl Sender {
     }
 
     /// Runs `command` on the machine once the send queue has room, then writes what it queued.
-    fn with_machine<T>(
+    pub(crate) fn with_machine<T>(
         &self,
         command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
     ) -> Result<T, SendError> {
@@ -379,65 +381,6 @@ impl Sender {
     pub fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
         self.with_machine(|machine| machine.send(event))
     }
-
-    realtime_net::sender_commands!(blocking);
-
-    /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
-    /// appends: a WAV file is recognised by its header (never sent as audio) and converted to
-    /// the session's input format, whatever its rate, channel count or sample type; anything
-    /// else is refused with [`AudioSendError::Input`]. Like the .NET SDK's
-    /// `SendInputAudioAsync(Stream)`.
-    ///
-    /// It does not commit: with server VAD (the default) the server ends the turn; with VAD
-    /// off, call [`commit_audio`](Self::commit_audio). Call it from another thread to receive
-    /// events meanwhile (`std::thread::spawn(move || sender.send_audio_from(file))`).
-    ///
-    /// ```no_run
-    /// # fn example(session: realtime_blocking::Session) -> Result<(), Box<dyn std::error::Error>> {
-    /// let file = std::fs::File::open("hello.wav")?;
-    /// let sent = session.send_audio_from(file)?;
-    /// println!("sent {sent}");
-    /// # Ok(()) }
-    /// ```
-    #[cfg(feature = "audio")]
-    pub fn send_audio_from(&self, reader: impl io::Read) -> Result<AudioSent, AudioSendError> {
-        self.send_audio_from_with(reader, UploadOptions::default())
-    }
-
-    /// [`send_audio_from`](Self::send_audio_from) with options: raw samples in a declared
-    /// layout, the chunk duration, real-time pacing (as a microphone would send), the read
-    /// size, trailing silence.
-    #[cfg(feature = "audio")]
-    pub fn send_audio_from_with(
-        &self,
-        mut reader: impl io::Read,
-        options: UploadOptions,
-    ) -> Result<AudioSent, AudioSendError> {
-        let mut upload = AudioUpload::new(&self.state().input_format(), options)?;
-        let mut buffer = vec![0; upload.read_size()];
-        let start = Instant::now();
-        loop {
-            let read = match reader.read(&mut buffer) {
-                Ok(read) => read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(AudioSendError::Read(error)),
-            };
-            if read == 0 {
-                upload.finish()?;
-            } else {
-                upload.push(&buffer[..read])?;
-            }
-            while let Some(chunk) = upload.poll_chunk() {
-                if let Some(at) = chunk.send_at {
-                    thread::sleep((start + at).saturating_duration_since(Instant::now()));
-                }
-                self.send_audio(chunk.audio)?;
-            }
-            if read == 0 {
-                return Ok(upload.summary());
-            }
-        }
-    }
 }
 
 impl Receiver {
@@ -455,8 +398,8 @@ impl Receiver {
     /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
     /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
     /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
-    /// ping) for `ConnectOptions::idle_timeout`, and
-    /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
+    /// ping) for the idle timeout, and [`RecvError::Closed`] after the end, once
+    /// [`Event::Closed`] (or the error that ended the connection) was delivered.
     pub fn recv(&mut self) -> Result<Event, RecvError> {
         loop {
             if let Some(event) = self.next_counted(None)? {
@@ -484,51 +427,6 @@ impl Receiver {
         self.shared.receiving.fetch_add(1, Ordering::SeqCst);
         result
     }
-
-    /// The next event before `deadline` (`None`: no deadline).
-    fn next(&self, deadline: Option<Instant>) -> Result<Option<Event>, RecvError> {
-        let shared = &*self.shared;
-        let mut inner = shared.lock();
-        let mut tried = false;
-        loop {
-            if let Some(result) = inner.take() {
-                return result.map(Some);
-            }
-            if inner.finished || inner.machine.close_info().is_some() {
-                return Err(RecvError::Closed);
-            }
-            // The clock is read only when there is a deadline.
-            let left = || {
-                deadline.map_or(Duration::MAX, |deadline| {
-                    deadline.saturating_duration_since(Instant::now())
-                })
-            };
-            if tried && deadline.is_some() && left().is_zero() {
-                return Ok(None);
-            }
-            let mut side = match shared.io.read_side.try_lock() {
-                Ok(side) => side,
-                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => {
-                    // The I/O thread is reading ahead. It hands over what it reads, and then
-                    // the read side itself under this lock, so the signal cannot be missed.
-                    let left = left();
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    inner = shared.wait(inner, left.min(POLL));
-                    continue;
-                }
-            };
-            drop(inner);
-            tried = true;
-            if let Some(frame) = read_frame(shared, &mut side, deadline) {
-                shared.handle(frame);
-            }
-            drop(side);
-            inner = shared.lock();
-        }
-    }
 }
 
 /// An iterator over a [`Receiver`]'s events; it ends when the connection has ended.
@@ -546,203 +444,4 @@ impl Iterator for Events<'_> {
             other => Some(other),
         }
     }
-}
-
-/// Reads the next frame: what tungstenite and rustls already hold first, then what arrives
-/// until `deadline` (`None`: none; at most [`POLL`] is waited in one go, after which the
-/// idle timeout is checked). `None` when nothing came before the deadline or the connection
-/// has ended. The wait is a `peek` on the clone of the TCP stream with only the read side
-/// held; the WebSocket is locked only to read bytes that are there.
-fn read_frame(shared: &Shared, side: &mut ReadSide, deadline: Option<Instant>) -> Option<Frame> {
-    let io = &*shared.io;
-    // Whether the next read may reach the kernel, and whether without waiting at all.
-    let mut open = false;
-    let mut without_waiting = false;
-    loop {
-        if io.finished.load(Ordering::SeqCst) {
-            return None;
-        }
-        let read = {
-            let mut ws = io.ws();
-            if without_waiting && io.tcp.set_nonblocking(true).is_err() {
-                return None;
-            }
-            ws.get_mut().wire_mut().set_gate(open);
-            let read = ws.read();
-            ws.get_mut().wire_mut().set_gate(false);
-            // Blocking again before any writer can see the socket.
-            if without_waiting && io.tcp.set_nonblocking(false).is_err() {
-                return Some(Frame::Lost {
-                    reason: "the socket could not be made blocking again".to_owned(),
-                });
-            }
-            read
-        };
-        match read {
-            Err(WsError::Io(error)) if is_timeout(&error) => {}
-            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-                // After a close frame `apply` ignores it; before one, the end is a loss.
-                let reason = "the connection closed".to_owned();
-                return Some(Frame::Lost { reason });
-            }
-            other => {
-                side.liveness.heard();
-                return Some(websocket::frame(Some(other)));
-            }
-        }
-        // Nothing complete has arrived: wait for bytes.
-        let left = deadline.map_or(POLL, |deadline| {
-            deadline.saturating_duration_since(Instant::now())
-        });
-        if left < MIN_WAIT {
-            if without_waiting {
-                return None;
-            }
-            (open, without_waiting) = (true, true);
-            continue;
-        }
-        let wait = left.min(POLL);
-        if side.timeout != wait {
-            if let Err(error) = io.tcp.set_read_timeout(Some(wait)) {
-                let reason = error.to_string();
-                return Some(Frame::Lost { reason });
-            }
-            side.timeout = wait;
-        }
-        match io.tcp.peek(&mut [0]) {
-            // Bytes, or the end (0): the next read will not wait.
-            Ok(_) => open = true,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) if is_timeout(&error) => {
-                return match side.liveness.poll(Instant::now()) {
-                    Silence::Unresponsive(idle) => Some(Frame::Unresponsive { idle }),
-                    _ => None,
-                };
-            }
-            // The read reports it.
-            Err(_) => open = true,
-        }
-    }
-}
-
-/// Applies a frame; what it produced goes into the inbox, in order (events, then the error).
-fn apply(inner: &mut Inner, frame: Frame) {
-    // After the end, nothing read is news (a reader woken by the shutdown reads the end).
-    if inner.finished
-        || (matches!(frame, Frame::Lost { .. }) && inner.machine.close_info().is_some())
-    {
-        return;
-    }
-    let result = inner.machine.handle_frame(frame);
-    while let Some(event) = inner.machine.poll_event() {
-        inner.inbox.push_back(Ok(event));
-    }
-    if let Err(error) = result {
-        inner.inbox.push_back(Err(error));
-    }
-}
-
-/// The I/O thread: keep-alive pings; reading ahead while no thread is in `recv`; closing when
-/// every handle is gone. It ends with the connection.
-fn io_loop(shared: &Weak<Shared>, io: &Io, ping: Option<Duration>) {
-    let mut next_ping = ping.map(|period| Instant::now() + period);
-    // `Shared::receiving` as last seen.
-    let mut seen = u64::MAX;
-    loop {
-        let Some(strong) = shared.upgrade() else {
-            return close(io);
-        };
-        if io.finished.load(Ordering::SeqCst) {
-            return;
-        }
-        if let (Some(period), Some(at)) = (ping, next_ping) {
-            if Instant::now() >= at {
-                next_ping = Some(Instant::now() + period);
-                let mut ws = io.ws();
-                // Once a close frame is queued or out, tungstenite refuses to send anything
-                // more. Checked while holding the WebSocket, which the close's writer needs.
-                let sent = if strong.lock().machine.is_closed() {
-                    Ok(())
-                } else {
-                    ws.send(Message::Ping(Bytes::new()))
-                };
-                drop(ws);
-                if let Err(error) = sent {
-                    strong.finish(Some(Frame::Lost {
-                        reason: error.to_string(),
-                    }));
-                    return;
-                }
-            }
-        }
-        let receiving = strong.receiving.load(Ordering::SeqCst);
-        if receiving % 2 == 0 && receiving == seen && read_ahead(&strong) {
-            continue;
-        }
-        seen = receiving;
-        drop(strong);
-        thread::sleep(POLL);
-    }
-}
-
-/// Reads for a receiver that is away, until the events not taken reach the bound, the
-/// receiver comes back, or nothing arrives for [`POLL`]. Returns whether it took the read side.
-fn read_ahead(shared: &Shared) -> bool {
-    if shared.lock().inbox.len() >= shared.max_pending_events {
-        // A reader that stopped reading stops the reading: TCP flow control slows the server
-        // down instead of this queue growing.
-        return false;
-    }
-    let mut side = match shared.io.read_side.try_lock() {
-        Ok(side) => side,
-        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-        Err(TryLockError::WouldBlock) => return false,
-    };
-    let receiving = shared.receiving.load(Ordering::SeqCst);
-    loop {
-        let Some(frame) = read_frame(shared, &mut side, Some(Instant::now() + POLL)) else {
-            break;
-        };
-        if shared.handle(frame)
-            || shared.receiving.load(Ordering::SeqCst) != receiving
-            || shared.lock().inbox.len() >= shared.max_pending_events
-        {
-            break;
-        }
-    }
-    // Hand the read side back under the lock a waiting receiver checks it under.
-    let inner = shared.lock();
-    drop(side);
-    drop(inner);
-    shared.notify();
-    true
-}
-
-/// Every handle is gone: close politely, and give the server a moment to answer.
-fn close(io: &Io) {
-    if io.finished.load(Ordering::SeqCst) {
-        return;
-    }
-    let mut ws = io.ws();
-    if ws.send(websocket::normal_close()).is_err() {
-        return;
-    }
-    let _ = io.tcp.set_read_timeout(Some(POLL));
-    let deadline = Instant::now() + CLOSE_GRACE;
-    while Instant::now() < deadline {
-        // Nobody else is left to use the socket: a read may wait here.
-        ws.get_mut().wire_mut().set_gate(true);
-        match ws.read() {
-            Err(WsError::Io(error)) if is_timeout(&error) => {}
-            Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }

@@ -15,10 +15,10 @@ fn a_text_turn_and_a_close() {
         .unwrap();
     let mut session = connect(ConnectOptions::url(server.url())).unwrap();
     session
-        .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+        .update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
         .unwrap();
-    session.add_item(Item::user_text("hello")).unwrap();
-    session.start_response().unwrap();
+    session.create_item(Item::user_text("hello")).unwrap();
+    session.create_response().unwrap();
     let mut text = String::new();
     loop {
         let event = session

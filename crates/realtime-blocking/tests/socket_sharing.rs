@@ -293,19 +293,19 @@ fn over_tls_events_arrive_while_audio_streams_in() {
     let options = ConnectOptions::url(url).with_tls(TlsOptions::only_roots([cert]));
     let mut session = connect(options).unwrap();
     session
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_output_modalities([Modality::TEXT])
                 .without_turn_detection(),
         )
         .unwrap();
-    session.add_item(Item::user_text("go")).unwrap();
-    session.start_response().unwrap();
+    session.create_item(Item::user_text("go")).unwrap();
+    session.create_response().unwrap();
     let sender = session.sender().clone();
     let audio = tone();
     let streaming = thread::spawn(move || {
         for piece in audio.chunks(2_400) {
-            sender.send_audio(piece.to_vec())?;
+            sender.append_audio(piece.to_vec())?;
             thread::sleep(Duration::from_millis(5));
         }
         Ok::<_, realtime_blocking::SendError>(())

@@ -18,7 +18,6 @@
 //! no I/O and none of these dependencies. Users normally reach this crate through an adapter,
 //! which re-exports what its API takes.
 
-mod commands;
 pub mod handshake;
 pub mod options;
 pub mod tls;
@@ -27,11 +26,3 @@ pub mod upload;
 pub mod websocket;
 
 pub use crate::options::{ConnectError, ConnectOptions};
-
-/// Items the exported macros name; not part of the API.
-#[doc(hidden)]
-pub mod __private {
-    pub use bytes::Bytes;
-    pub use realtime_proto::*;
-    pub use serde_json::Value;
-}

@@ -2,7 +2,7 @@
 //! (`realtime-tokio`, `realtime-smol`, `realtime-blocking`) take these same types, so switching
 //! runtime changes the crate name, not the code.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use realtime_proto::{Config, Dialect};
 
@@ -10,7 +10,7 @@ use crate::handshake::{Credential, Endpoint, EndpointError, Handshake, Handshake
 use crate::tls::{TlsError, TlsOptions};
 
 /// How to connect: the endpoint and credential, TLS, timeouts, limits, and the session
-/// machine's settings.
+/// machine's settings (keep-alive and the idle timeout among them: the machine keeps time).
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,23 +30,14 @@ pub struct ConnectOptions {
     pub tls: TlsOptions,
     /// How long TCP connect, TLS and the WebSocket upgrade may take together (default 10 s).
     pub connect_timeout: Duration,
-    /// How often to ping the server to keep the connection alive; `None` never pings
-    /// (default 20 s).
-    pub ping_interval: Option<Duration>,
-    /// How long the receiver waits for any frame (an event, or the pong that answers a
-    /// keep-alive ping) before it gives the connection up as dead with
-    /// [`RecvError::Unresponsive`](realtime_proto::RecvError::Unresponsive) (default 45 s). Only in
-    /// effect while pings are sent, since without them a quiet session is normal; `None`
-    /// waits forever.
-    pub idle_timeout: Option<Duration>,
     /// The largest message accepted from the server (default 32 MiB); a larger one is an
     /// error, and the transport refuses to buffer it.
     pub max_message_bytes: usize,
     /// How many messages may wait to be written before `send` waits (default 64): the
     /// backpressure that keeps a slow socket from growing memory.
     pub max_pending_sends: usize,
-    /// The session machine's settings (retention, caps, response queue). Its dialect is set
-    /// from the handshake's.
+    /// The session machine's settings (retention, caps, response queue, keep-alive pings and
+    /// the idle timeout). Its dialect is set from the handshake's.
     pub config: Config,
 }
 
@@ -90,8 +81,6 @@ impl ConnectOptions {
             handshake,
             tls: TlsOptions::default(),
             connect_timeout: Duration::from_secs(10),
-            ping_interval: Some(Duration::from_secs(20)),
-            idle_timeout: Some(Duration::from_secs(45)),
             max_message_bytes: 32 * 1024 * 1024,
             max_pending_sends: 64,
             config,
@@ -178,10 +167,11 @@ impl ConnectOptions {
         self
     }
 
-    /// Sets the keep-alive ping interval (`None`: no pings).
+    /// Sets the keep-alive ping interval (`None`: no pings); see
+    /// [`Config::ping_interval`](realtime_proto::Config::ping_interval).
     #[must_use]
     pub fn with_ping_interval(mut self, interval: Option<Duration>) -> Self {
-        self.ping_interval = interval;
+        self.config.ping_interval = interval;
         self
     }
 
@@ -193,7 +183,8 @@ impl ConnectOptions {
         self
     }
 
-    /// Sets the session machine's settings (its dialect follows the handshake).
+    /// Sets the session machine's settings (its dialect follows the handshake; its keep-alive
+    /// and idle timeout are the config's own).
     #[must_use]
     pub fn with_config(mut self, mut config: Config) -> Self {
         config.dialect = self.handshake.dialect();
@@ -201,18 +192,12 @@ impl ConnectOptions {
         self
     }
 
-    /// Sets how long to wait for any frame before giving the connection up (see
-    /// [`idle_timeout`](Self::idle_timeout)).
+    /// Sets how long the server may send nothing at all before the connection is given up;
+    /// see [`Config::idle_timeout`](realtime_proto::Config::idle_timeout).
     #[must_use]
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
+        self.config.idle_timeout = timeout;
         self
-    }
-
-    /// The idle detector the receiving side of an adapter uses: the idle timeout when pings
-    /// are sent, none otherwise.
-    pub fn liveness(&self) -> Liveness {
-        Liveness::new(self.ping_interval.and(self.idle_timeout))
     }
 
     /// The machine settings to use: `config`, with the handshake's dialect and the message limit.
@@ -221,76 +206,5 @@ impl ConnectOptions {
         config.dialect = self.handshake.dialect();
         config.max_message_bytes = self.max_message_bytes;
         config
-    }
-}
-
-/// Detects a server that stopped answering: no frame at all (not even the pong of a
-/// keep-alive ping) for the idle timeout while the application waits for one. No clock: the
-/// adapter passes `now`.
-///
-/// The adapter calls [`heard`](Self::heard) for every frame it reads, and
-/// [`poll`](Self::poll) when it has nothing to read. Time counts from the first `poll` after
-/// the last frame, so an application that stops receiving for a while (and so stops reading)
-/// is not taken for a dead server: frames that arrived meanwhile are read before any verdict.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// use realtime_net::options::{Liveness, Silence};
-///
-/// let mut liveness = Liveness::new(Some(Duration::from_secs(45)));
-/// let start = Instant::now();
-/// assert_eq!(liveness.poll(start), Silence::WaitUntil(start + Duration::from_secs(45)));
-/// liveness.heard(); // a pong arrived
-/// let later = start + Duration::from_secs(50);
-/// assert_eq!(liveness.poll(later), Silence::WaitUntil(later + Duration::from_secs(45)));
-/// assert_eq!(
-///     liveness.poll(later + Duration::from_secs(46)),
-///     Silence::Unresponsive(Duration::from_secs(46))
-/// );
-/// ```
-#[derive(Clone, Debug)]
-pub struct Liveness {
-    timeout: Option<Duration>,
-    silent_since: Option<Instant>,
-}
-
-/// What [`Liveness::poll`] concludes.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum Silence {
-    /// No idle timeout: wait as long as it takes.
-    Unlimited,
-    /// Wait for a frame until then; poll again at that time if none came.
-    WaitUntil(Instant),
-    /// Nothing came for this long: the connection is dead.
-    Unresponsive(Duration),
-}
-
-impl Liveness {
-    /// A detector with this timeout (`None`: never).
-    pub fn new(timeout: Option<Duration>) -> Self {
-        Self {
-            timeout,
-            silent_since: None,
-        }
-    }
-
-    /// A frame arrived.
-    pub fn heard(&mut self) {
-        self.silent_since = None;
-    }
-
-    /// Nothing to read at `now`: how long to keep waiting.
-    pub fn poll(&mut self, now: Instant) -> Silence {
-        let Some(timeout) = self.timeout else {
-            return Silence::Unlimited;
-        };
-        let since = *self.silent_since.get_or_insert(now);
-        let silent = now.saturating_duration_since(since);
-        if silent >= timeout {
-            Silence::Unresponsive(silent)
-        } else {
-            Silence::WaitUntil(since + timeout)
-        }
     }
 }

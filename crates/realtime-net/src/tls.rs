@@ -118,10 +118,20 @@ mod config {
     }
 
     /// What an adapter needs to open TLS to `host`: the client configuration
-    /// ([`client_config`]) and the name the certificate must match. `native_roots` loads the
-    /// operating system's roots (I/O, so the adapter supplies it); it is called only when
-    /// `options.native_roots` is set.
+    /// ([`client_config`]) and the name the certificate must match. The operating system's
+    /// roots are loaded (with `rustls-native-certs`) only when `options.native_roots` is set.
     pub fn client_setup(
+        options: &TlsOptions,
+        host: &str,
+    ) -> Result<(Arc<ClientConfig>, ServerName<'static>), ConnectError> {
+        client_setup_with(options, host, || {
+            rustls_native_certs::load_native_certs().certs
+        })
+    }
+
+    /// [`client_setup`] with the loader of the operating system's roots supplied; it is called
+    /// only when `options.native_roots` is set.
+    pub fn client_setup_with(
         options: &TlsOptions,
         host: &str,
         native_roots: impl FnOnce() -> Vec<CertificateDer<'static>>,
@@ -138,7 +148,7 @@ mod config {
     }
 }
 
-pub use self::config::{client_config, client_setup};
+pub use self::config::{client_config, client_setup, client_setup_with};
 
 #[cfg(test)]
 mod tests {
@@ -166,7 +176,7 @@ mod tests {
         use crate::options::ConnectError;
 
         let mut loaded = false;
-        let (_, name) = client_setup(&TlsOptions::default(), "api.openai.com", || {
+        let (_, name) = client_setup_with(&TlsOptions::default(), "api.openai.com", || {
             loaded = true;
             Vec::new()
         })
@@ -175,7 +185,7 @@ mod tests {
         assert_eq!(name.to_str(), "api.openai.com");
 
         let native = TlsOptions::default().with_native_roots();
-        client_setup(&native, "127.0.0.1", || {
+        client_setup_with(&native, "127.0.0.1", || {
             loaded = true;
             Vec::new()
         })
@@ -183,7 +193,7 @@ mod tests {
         assert!(loaded);
 
         assert!(matches!(
-            client_setup(&TlsOptions::default(), "not a host name", Vec::new),
+            client_setup_with(&TlsOptions::default(), "not a host name", Vec::new),
             Err(ConnectError::Endpoint(EndpointError::InvalidUrl(host))) if host == "not a host name"
         ));
     }

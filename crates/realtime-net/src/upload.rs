@@ -34,7 +34,7 @@
 //!     }
 //!     while let Some(chunk) = upload.poll_chunk() {
 //!         // if let Some(at) = chunk.send_at { sleep until start + at }
-//!         appends.push(chunk.audio); // sender.send_audio(chunk.audio)
+//!         appends.push(chunk.audio); // sender.append_audio(chunk.audio)
 //!     }
 //!     if read == 0 {
 //!         break;

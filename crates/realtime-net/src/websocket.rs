@@ -4,7 +4,7 @@
 //! async-tungstenite), so the mapping lives here once.
 
 use bytes::Bytes;
-use realtime_proto::{Frame, SharedStr, Transmit};
+use realtime_proto::{SharedStr, Transmit, TransportEvent};
 use tungstenite::Message;
 use tungstenite::error::{CapacityError, Error};
 use tungstenite::handshake::client::generate_key;
@@ -279,37 +279,39 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// What the socket delivered, as a [`Frame`]. `None` is the end of the stream without a close
-/// frame.
-pub fn frame(read: Option<Result<Message, Error>>) -> Frame {
+/// What the socket delivered, as a [`TransportEvent`]. `None` is the end of the stream
+/// without a close frame.
+pub fn transport_event(read: Option<Result<Message, Error>>) -> TransportEvent {
     match read {
         Some(Ok(Message::Text(text))) => match SharedStr::from_utf8_bytes(Bytes::from(text)) {
-            Ok(text) => Frame::Text(text),
+            Ok(text) => TransportEvent::Text(text),
             // tungstenite validates text frames' UTF-8 itself; keep going rather than panic.
-            Err(_) => Frame::Lost {
+            Err(_) => TransportEvent::Lost {
                 reason: "invalid UTF-8 in a text frame".to_owned(),
             },
         },
-        Some(Ok(Message::Binary(data))) => Frame::Binary { size: data.len() },
-        Some(Ok(Message::Close(Some(frame)))) => Frame::Close {
+        Some(Ok(Message::Binary(data))) => TransportEvent::Binary { size: data.len() },
+        Some(Ok(Message::Close(Some(frame)))) => TransportEvent::Close {
             code: Some(u16::from(frame.code)),
             reason: frame.reason.to_string(),
         },
-        Some(Ok(Message::Close(None))) => Frame::Close {
+        Some(Ok(Message::Close(None))) => TransportEvent::Close {
             code: None,
             reason: String::new(),
         },
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+            TransportEvent::Control
+        }
         Some(Err(Error::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-            Frame::TooLarge {
+            TransportEvent::TooLarge {
                 size,
                 limit: max_size,
             }
         }
-        Some(Err(error)) => Frame::Lost {
+        Some(Err(error)) => TransportEvent::Lost {
             reason: error.to_string(),
         },
-        None => Frame::Lost {
+        None => TransportEvent::Lost {
             reason: "the server ended the connection without a close frame".to_owned(),
         },
     }
@@ -324,6 +326,7 @@ pub fn message(transmit: Transmit) -> Option<Message> {
             code: CloseCode::from(code),
             reason: reason.into(),
         })),
+        Transmit::Ping => Message::Ping(Bytes::new()),
         _ => return None,
     })
 }
@@ -481,25 +484,32 @@ mod tests {
     }
 
     #[test]
-    fn frames_and_messages() {
-        assert!(matches!(frame(Some(Ok(Message::text("{}")))), Frame::Text(text) if text == "{}"));
+    fn transport_events_and_messages() {
+        assert!(
+            matches!(transport_event(Some(Ok(Message::text("{}")))), TransportEvent::Text(text) if text == "{}")
+        );
         assert!(matches!(
-            frame(Some(Ok(Message::binary(vec![1, 2])))),
-            Frame::Binary { size: 2 }
+            transport_event(Some(Ok(Message::binary(vec![1, 2])))),
+            TransportEvent::Binary { size: 2 }
         ));
-        assert!(matches!(frame(None), Frame::Lost { .. }));
+        assert!(matches!(transport_event(None), TransportEvent::Lost { .. }));
         assert!(matches!(
-            frame(Some(Err(Error::ConnectionClosed))),
-            Frame::Lost { .. }
+            transport_event(Some(Err(Error::ConnectionClosed))),
+            TransportEvent::Lost { .. }
         ));
+        assert!(matches!(
+            transport_event(Some(Ok(Message::Pong(Bytes::new())))),
+            TransportEvent::Control
+        ));
+        assert_eq!(message(Transmit::Ping), Some(Message::Ping(Bytes::new())));
         let close = message(Transmit::Close {
             code: 4000,
             reason: "x".into(),
         })
         .unwrap();
         assert!(matches!(
-            frame(Some(Ok(close))),
-            Frame::Close {
+            transport_event(Some(Ok(close))),
+            TransportEvent::Close {
                 code: Some(4000),
                 ..
             }

@@ -126,7 +126,7 @@ pub mod values;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{
-    Config, Connection, Event, Frame, Played, RecvError, SendError, Transmit,
+    Config, Connection, Event, Played, RecvError, SendError, Transmit, TransportEvent,
 };
 pub use crate::dialect::Dialect;
 pub use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};

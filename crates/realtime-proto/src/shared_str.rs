@@ -56,6 +56,17 @@ impl SharedStr {
         Self(ByteString::from(self.as_str().to_owned()))
     }
 
+    /// This string, or a copy of it when its buffer is shared with anything else (a view of a
+    /// larger receive buffer, say): the result pins no buffer but its own.
+    #[must_use]
+    pub(crate) fn unshared(self) -> Self {
+        if self.0.as_bytes().is_unique() {
+            self
+        } else {
+            self.detach()
+        }
+    }
+
     /// Makes a view of `part`, which must lie inside `whole`; copies it otherwise.
     pub(crate) fn slice_of(whole: &ByteString, part: &str) -> Self {
         let start = whole.as_ptr() as usize;

@@ -314,7 +314,7 @@ mod one_response_at_a_time {
         connection.send(ClientEvent::create_response()).unwrap();
         assert!(matches!(
             connection.send(ClientEvent::create_response()),
-            Err(SendError::ResponseInProgress(_))
+            Err(SendError::ResponseInProgress { .. })
         ));
     }
 
@@ -718,24 +718,37 @@ fn deleted_items_are_forgotten_and_retrieved_items_bring_their_audio() {
 }
 
 #[test]
-fn transport_frames_map_onto_the_machine() {
-    use realtime_proto::Frame;
+fn transport_events_map_onto_the_machine() {
+    use realtime_proto::TransportEvent;
+    let now = std::time::Instant::now();
     let mut connection = connection();
-    connection
-        .handle_frame(Frame::Text(created("resp_1").to_string().into()))
-        .unwrap();
-    connection.handle_frame(Frame::Control).unwrap();
+    connection.handle_transport(
+        now,
+        TransportEvent::Text(created("resp_1").to_string().into()),
+    );
+    connection.handle_transport(now, TransportEvent::Control);
+    connection.handle_transport(now, TransportEvent::Binary { size: 3 });
+    assert!(matches!(connection.poll_recv(), Some(Ok(Event::Server(_)))));
     assert!(matches!(
-        connection.handle_frame(Frame::Binary { size: 3 }),
-        Err(RecvError::Binary { size: 3 })
+        connection.poll_recv(),
+        Some(Err(RecvError::Binary { size: 3 }))
     ));
-    let _ = events(&mut connection);
+    assert!(connection.poll_recv().is_none());
     // A lost transport is an error for the caller, not an extra Closed event.
-    let lost = connection.handle_frame(Frame::Lost {
-        reason: "reset".into(),
-    });
-    assert!(matches!(lost, Err(RecvError::ConnectionLost { reason }) if reason == "reset"));
-    assert!(connection.poll_event().is_none());
+    connection.handle_transport(
+        now,
+        TransportEvent::Lost {
+            reason: "reset".into(),
+        },
+    );
+    assert!(matches!(
+        connection.poll_recv(),
+        Some(Err(RecvError::ConnectionLost { reason })) if reason == "reset"
+    ));
+    assert!(matches!(
+        connection.poll_recv(),
+        Some(Err(RecvError::Closed))
+    ));
     assert!(connection.close_info().is_some());
     assert!(matches!(
         connection.send(ClientEvent::commit_audio()),
@@ -743,20 +756,25 @@ fn transport_frames_map_onto_the_machine() {
     ));
 
     let mut connection = connection_fresh();
-    connection
-        .handle_frame(Frame::Close {
+    connection.handle_transport(
+        now,
+        TransportEvent::Close {
             code: Some(1001),
             reason: "going away".into(),
-        })
-        .unwrap();
-    assert!(
-        matches!(connection.poll_event(), Some(Event::Closed(info)) if info.code == Some(1001))
+        },
     );
-    let mut connection = connection_fresh();
-    let too_large = connection.handle_frame(Frame::TooLarge { size: 10, limit: 5 });
+    assert!(
+        matches!(connection.poll_recv(), Some(Ok(Event::Closed(info))) if info.code == Some(1001))
+    );
     assert!(matches!(
-        too_large,
-        Err(RecvError::TooLarge { size: 10, limit: 5 })
+        connection.poll_recv(),
+        Some(Err(RecvError::Closed))
+    ));
+    let mut connection = connection_fresh();
+    connection.handle_transport(now, TransportEvent::TooLarge { size: 10, limit: 5 });
+    assert!(matches!(
+        connection.poll_recv(),
+        Some(Err(RecvError::TooLarge { size: 10, limit: 5 }))
     ));
     assert!(connection.close_info().is_some());
 }

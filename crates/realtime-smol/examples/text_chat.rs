@@ -32,10 +32,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut session = connect(endpoint.resolve(|name| std::env::var(name).ok())?).await?;
     session
-        .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+        .update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
         .await?;
-    session.add_item(Item::user_text(message)).await?;
-    session.start_response().await?;
+    session.create_item(Item::user_text(message)).await?;
+    session.create_response().await?;
     loop {
         match session.recv().await? {
             Event::Server(message) => match message.event() {

@@ -1,10 +1,11 @@
 //! smol adapter for [`realtime_proto`]: the OpenAI / Azure OpenAI Realtime API over a WebSocket
 //! (async-tungstenite on smol), with TLS by rustls (verified certificates, `ring` provider).
 //!
-//! The same API as `realtime-tokio`; the protocol, the conversation state and the commands live
-//! in `realtime-proto`'s [`Connection`]. This crate opens the socket, moves frames, sends
-//! keep-alive pings and applies backpressure. The session's writer runs on smol's global
-//! executor (`smol::spawn`).
+//! The same API as `realtime-tokio`. This crate is runtime glue: the protocol, the
+//! conversation state, the time and the command helpers live in `realtime-proto`'s
+//! [`Connection`]; the session is `realtime-async`'s, shared with `realtime-tokio`. What is
+//! here is smol's timers, executor and TCP ([`Smol`]). The connection's driver task runs on
+//! smol's global executor (`smol::spawn`).
 //!
 //! ```no_run
 //! use realtime_smol::{connect, ConnectOptions, Event, Item, ServerEvent};
@@ -12,8 +13,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> { smol::block_on(async {
 //! let options = ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?);
 //! let mut session = connect(options).await?;
-//! session.add_item(Item::user_text("Hello!")).await?;
-//! session.start_response().await?;
+//! session.create_item(Item::user_text("Hello!")).await?;
+//! session.create_response().await?;
 //! loop {
 //!     match session.recv().await? {
 //!         Event::Server(message) => match message.event() {
@@ -34,9 +35,9 @@
 //! To stream audio while reading events, [`Session::split`] into a cloneable [`Sender`] and a
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can race a microphone future.
 
-mod connect;
-mod session;
+mod runtime;
 
+pub use realtime_async::{Receiver, Sender, Session, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;
 pub use realtime_net::{self as net, ConnectError, ConnectOptions};
@@ -49,5 +50,4 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
-pub use crate::connect::{connect, connect_with_token};
-pub use crate::session::{Receiver, Sender, Session, State};
+pub use crate::runtime::{Smol, connect, connect_with_token};

@@ -16,11 +16,11 @@ fn a_text_turn_and_a_close() {
     smol::block_on(async {
         let mut session = connect(ConnectOptions::url(server.url())).await.unwrap();
         session
-            .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+            .update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
             .await
             .unwrap();
-        session.add_item(Item::user_text("hello")).await.unwrap();
-        session.start_response().await.unwrap();
+        session.create_item(Item::user_text("hello")).await.unwrap();
+        session.create_response().await.unwrap();
         let mut text = String::new();
         let turn = async {
             loop {

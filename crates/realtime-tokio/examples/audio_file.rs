@@ -61,7 +61,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|error| format!("cannot open {input}: {error}"))?;
     let session = connect(endpoint.resolve(|name| std::env::var(name).ok())?).await?;
     session
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_instructions("Answer briefly.")
                 .with_transcription(Transcription::new(Model::WHISPER_1)),
@@ -103,7 +103,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 });
                 if vad_off {
                     sender.commit_audio().await?;
-                    sender.start_response().await?;
+                    sender.create_response().await?;
                 } else if !committed {
                     deadline = Some(tokio::time::Instant::now() + TURN_END_GRACE);
                 }
@@ -114,7 +114,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                     line.println("(the server did not end the turn; committing)");
                     committed = true;
                     sender.commit_audio().await?;
-                    sender.start_response().await?;
+                    sender.create_response().await?;
                 } else if reply_done {
                     line.println("(no input transcript)");
                     break;

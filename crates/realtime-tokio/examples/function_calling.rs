@@ -45,14 +45,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
     );
     session
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_instructions("Use get_weather for weather questions.")
                 .with_tools([tool]),
         )
         .await?;
-    session.add_item(Item::user_text(question)).await?;
-    session.start_response().await?;
+    session.create_item(Item::user_text(question)).await?;
+    session.create_response().await?;
     loop {
         match session.recv().await? {
             Event::FunctionCall(call) => {

@@ -1,10 +1,12 @@
 //! Tokio adapter for [`realtime_proto`]: the OpenAI / Azure OpenAI Realtime API over a
 //! WebSocket, with TLS by rustls (verified certificates, `ring` provider).
 //!
-//! The adapter is thin: the protocol, the conversation state and the command helpers live in
-//! `realtime-proto`'s [`Connection`]; this crate opens the socket, moves frames, sends
-//! keep-alive pings and applies backpressure. The same API exists in `realtime-smol` and
-//! `realtime-blocking`.
+//! This crate is runtime glue: the protocol, the conversation state, the time (keep-alive
+//! pings, the idle deadline) and the command helpers live in `realtime-proto`'s
+//! [`Connection`]; the session (a driver task that owns the socket, cancel-safe handles) is
+//! `realtime-async`'s, shared with `realtime-smol`. What is here is tokio's timers, spawn and
+//! TCP ([`Tokio`]), and `send_audio_from` for tokio readers. The same API exists in
+//! `realtime-smol` and, without `.await`, in `realtime-blocking`.
 //!
 //! ```no_run
 //! use realtime_tokio::{connect, ConnectOptions, Event, Item, ServerEvent};
@@ -12,8 +14,8 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let options = ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?);
 //! let mut session = connect(options).await?;
-//! session.add_item(Item::user_text("Hello!")).await?;
-//! session.start_response().await?;
+//! session.create_item(Item::user_text("Hello!")).await?;
+//! session.create_response().await?;
 //! loop {
 //!     match session.recv().await? {
 //!         Event::Server(message) => match message.event() {
@@ -36,9 +38,10 @@
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can sit in `tokio::select!` beside a
 //! microphone.
 
-mod connect;
+mod runtime;
 mod session;
 
+pub use realtime_async::{Receiver, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;
 pub use realtime_net::{self as net, ConnectError, ConnectOptions};
@@ -51,5 +54,5 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
-pub use crate::connect::{connect, connect_with_token};
-pub use crate::session::{Receiver, Sender, Session, State};
+pub use crate::runtime::Tokio;
+pub use crate::session::{Sender, Session, connect, connect_with_token};

@@ -1,117 +1,80 @@
-//! The session: the machine shared by a [`Sender`] and a [`Receiver`], a writer task that owns
-//! the socket's write half, and the receiver that owns its read half.
+//! The session on tokio: realtime-async's [`Session`](realtime_async::Session) and
+//! [`Sender`](realtime_async::Sender), with `send_audio_from` taking a tokio reader.
 //!
-//! - Commands go into the machine under a short lock; the writer task is woken and writes what
-//!   the machine queued. `send` waits (asynchronously) while more than `max_pending_sends`
-//!   messages are queued: a socket that cannot keep up slows the sender down instead of growing
-//!   memory.
-//! - `recv` reads the socket only when the application asks for the next event: a consumer that
-//!   stops reading stops the reading, and TCP flow control slows the server down. Memory stays
-//!   bounded; the server may eventually give up on the connection.
-//! - The writer task also sends keep-alive pings, and a close frame when every handle is gone.
+//! Every command of the sender (`update_session`, `create_item`, `create_response`,
+//! `append_audio`, `interrupt`, ...) is realtime-async's, reached through `Deref`.
 
+use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use async_tungstenite::tungstenite::Message;
-use bytes::Bytes;
-use futures_util::{SinkExt, Stream, StreamExt};
-use realtime_net::ConnectOptions;
-use realtime_net::options::{Liveness, Silence};
+use futures_util::Stream;
+use realtime_async::Receiver;
 #[cfg(feature = "audio")]
-use realtime_net::upload::{AudioSendError, AudioSent, AudioUpload, UploadOptions};
-use realtime_net::websocket;
-use realtime_proto::{
-    ClientEvent, Connection, Event, EventId, Frame, RecvError, SendError, Transmit,
-};
-use tokio::sync::Notify;
+use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
+use realtime_net::{ConnectError, ConnectOptions};
+use realtime_proto::{Event, RecvError};
 
-use crate::connect::{Ws, WsReceiver, WsSender};
-
-/// State shared by the handles and the writer task.
-#[derive(Debug)]
-struct Shared {
-    machine: Mutex<Connection>,
-    /// Wakes the writer: something to send, or every handle is gone.
-    wake: Arc<Notify>,
-    /// Wakes senders waiting for room in the send queue.
-    drained: Notify,
-    max_pending: usize,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // The last handle is gone: the writer closes the connection.
-        self.wake.notify_one();
-    }
-}
+#[cfg(feature = "audio")]
+use crate::runtime::Compat;
+use crate::runtime::Tokio;
 
 /// A connected session: send commands, receive events, read the state.
 ///
-/// A `Session` is a [`Sender`] (through `Deref`, so every command method is available on it)
-/// plus a [`Receiver`]. [`split`](Self::split) separates them, to stream audio from one task
-/// while another reads events. Dropping every handle closes the connection.
+/// A `Session` is a [`Sender`] (through `Deref`, so every command is available on it) plus a
+/// [`Receiver`]. [`split`](Self::split) separates them, to stream audio from one task while
+/// another reads events. Dropping every handle closes the connection (code 1000).
 #[derive(Debug)]
 pub struct Session {
     sender: Sender,
     receiver: Receiver,
 }
 
-/// The sending half: cloneable, `Send`, usable from any task.
-///
-/// Every method is cancel-safe: a command is handed to the machine in one step, after any wait
-/// for room in the send queue, so a cancelled call either sent nothing or sent the command.
+/// The sending half: cloneable, `Send` and `Sync`, usable from any task. Every command is
+/// cancel-safe; see [`realtime_async::Sender`], which this derefs to.
 #[derive(Clone, Debug)]
-pub struct Sender {
-    shared: Arc<Shared>,
+pub struct Sender(realtime_async::Sender);
+
+/// Connects and performs the handshake on the current tokio runtime; the session is ready when
+/// this returns. The connection's driver task is spawned with `tokio::spawn`.
+///
+/// The server's first event (`session.created`) arrives through [`Session::recv`].
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use realtime_tokio::{connect, ConnectOptions};
+///
+/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
+/// let first = session.recv().await?; // session.created
+/// # let _ = first; Ok(()) }
+/// ```
+pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+    realtime_async::connect(Arc::new(Tokio), options)
+        .await
+        .map(Session::from)
 }
 
-/// The receiving half: the next event, as [`recv`](Self::recv) or as a [`Stream`].
-#[derive(Debug)]
-pub struct Receiver {
-    shared: Arc<Shared>,
-    stream: WsReceiver,
-    /// Gives the connection up when nothing arrives for the idle timeout while waiting.
-    liveness: Liveness,
-    idle_timer: Option<Pin<Box<tokio::time::Sleep>>>,
+/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
+/// Entra ID token, or an ephemeral client secret minted by your backend.
+pub async fn connect_with_token<F, Fut, E>(
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, E>>,
+    E: std::fmt::Display,
+{
+    realtime_async::connect_with_token(Arc::new(Tokio), options, provider)
+        .await
+        .map(Session::from)
 }
-
-/// A locked view of the session machine: the session configuration, the conversation, the
-/// responses. Do not hold it across an `.await`: it blocks both halves.
-pub type State<'a> = MutexGuard<'a, Connection>;
 
 impl Session {
-    pub(crate) fn start(ws: Ws, options: &ConnectOptions) -> Self {
-        let (sink, stream) = ws.split();
-        let wake = Arc::new(Notify::new());
-        let shared = Arc::new(Shared {
-            machine: Mutex::new(Connection::new(options.machine_config())),
-            wake: wake.clone(),
-            drained: Notify::new(),
-            max_pending: options.max_pending_sends.max(1),
-        });
-        tokio::spawn(write_loop(
-            Arc::downgrade(&shared),
-            wake,
-            sink,
-            options.ping_interval,
-        ));
-        Self {
-            sender: Sender {
-                shared: shared.clone(),
-            },
-            receiver: Receiver {
-                shared,
-                stream,
-                liveness: options.liveness(),
-                idle_timer: None,
-            },
-        }
-    }
-
-    /// The next event; see [`Receiver::recv`]. Cancel-safe.
+    /// The next event; see [`Receiver::recv`]. Cancel-safe, so it can sit in
+    /// `tokio::select!` beside a microphone.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         self.receiver.recv().await
     }
@@ -132,7 +95,17 @@ impl Session {
     }
 }
 
-impl std::ops::Deref for Session {
+impl From<realtime_async::Session> for Session {
+    fn from(session: realtime_async::Session) -> Self {
+        let (sender, receiver) = session.split();
+        Self {
+            sender: Sender(sender),
+            receiver,
+        }
+    }
+}
+
+impl Deref for Session {
     type Target = Sender;
 
     fn deref(&self) -> &Sender {
@@ -148,59 +121,11 @@ impl Stream for Session {
     }
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
-        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 impl Sender {
-    /// The session machine, locked: the confirmed session, the conversation, the responses,
-    /// usage. Do not hold it across an `.await`.
-    pub fn state(&self) -> State<'_> {
-        self.shared.lock()
-    }
-
-    /// Runs `command` on the machine once the send queue has room, then wakes the writer.
-    async fn with_machine<T>(
-        &self,
-        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
-    ) -> Result<T, SendError> {
-        loop {
-            let drained = self.shared.drained.notified();
-            tokio::pin!(drained);
-            drained.as_mut().enable();
-            {
-                let mut machine = self.shared.lock();
-                if machine.pending_transmits() < self.shared.max_pending || machine.is_closed() {
-                    let result = command(&mut machine);
-                    drop(machine);
-                    self.shared.wake.notify_one();
-                    return result;
-                }
-            }
-            drained.await;
-        }
-    }
-
-    /// Sends any command; returns its `event_id` (errors the server answers come back as
-    /// [`Event::CommandFailed`]). Waits while the send queue is full. Cancel-safe.
-    pub async fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
-        self.with_machine(|machine| machine.send(event)).await
-    }
-
-    realtime_net::sender_commands!(async);
-
-    /// Streams input audio from a reader (a file, a pipe, a socket) until its end, in 100 ms
-    /// appends: a WAV file is recognised by its header (never sent as audio) and converted to
-    /// the session's input format, whatever its rate, channel count or sample type; anything
-    /// else is refused with [`AudioSendError::Input`]. Like the .NET SDK's
-    /// `SendInputAudioAsync(Stream)`.
-    ///
-    /// It does not commit: with server VAD (the default) the server ends the turn; with VAD
-    /// off, call [`commit_audio`](Self::commit_audio). Run it in its own task to receive
-    /// events meanwhile (`tokio::spawn(async move { sender.send_audio_from(file).await })`).
+    /// Streams input audio from a tokio reader (a file, a pipe, a socket) until its end, in
+    /// 100 ms appends, converted to the session's input format; see
+    /// [`realtime_async::Sender::send_audio_from`]. Run it in its own task to receive events
+    /// meanwhile (`tokio::spawn(async move { sender.send_audio_from(file).await })`).
     ///
     /// ```no_run
     /// # async fn example(session: realtime_tokio::Session) -> Result<(), Box<dyn std::error::Error>> {
@@ -219,230 +144,24 @@ impl Sender {
     }
 
     /// [`send_audio_from`](Self::send_audio_from) with options: raw samples in a declared
-    /// layout, the chunk duration, real-time pacing (as a microphone would send), the read
-    /// size.
-    ///
-    /// Not cancel-safe as a whole: cancelled midway, the audio sent so far stays in the
-    /// server's input buffer ([`clear_audio`](Self::clear_audio) drops it).
+    /// layout, the chunk duration, real-time pacing, the read size, trailing silence. Not
+    /// cancel-safe as a whole: cancelled midway, the audio sent so far stays in the server's
+    /// input buffer.
     #[cfg(feature = "audio")]
     pub async fn send_audio_from_with(
         &self,
         reader: impl tokio::io::AsyncRead,
         options: UploadOptions,
     ) -> Result<AudioSent, AudioSendError> {
-        use tokio::io::AsyncReadExt;
-
-        let mut upload = AudioUpload::new(&self.state().input_format(), options)?;
-        let mut buffer = vec![0; upload.read_size()];
-        let start = tokio::time::Instant::now();
-        tokio::pin!(reader);
-        loop {
-            let read = reader
-                .read(&mut buffer)
-                .await
-                .map_err(AudioSendError::Read)?;
-            if read == 0 {
-                upload.finish()?;
-            } else {
-                upload.push(&buffer[..read])?;
-            }
-            while let Some(chunk) = upload.poll_chunk() {
-                if let Some(at) = chunk.send_at {
-                    tokio::time::sleep_until(start + at).await;
-                }
-                self.send_audio(chunk.audio).await?;
-            }
-            if read == 0 {
-                return Ok(upload.summary());
-            }
-        }
+        let reader = std::pin::pin!(reader);
+        self.0.send_audio_from_with(Compat(reader), options).await
     }
 }
 
-impl Receiver {
-    /// The session machine, locked; see [`Sender::state`].
-    pub fn state(&self) -> State<'_> {
-        self.shared.lock()
-    }
+impl Deref for Sender {
+    type Target = realtime_async::Sender;
 
-    /// The next event. When it returns, the state already includes the event.
-    ///
-    /// Cancel-safe: it waits only for the socket's next frame, and applies a frame in one step,
-    /// so cancelling it (in `tokio::select!`, say) loses nothing; the next call goes on.
-    ///
-    /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
-    /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
-    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
-    /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
-    /// ping) for `ConnectOptions::idle_timeout`, and
-    /// [`RecvError::Closed`] after the end, once [`Event::Closed`] was delivered.
-    pub async fn recv(&mut self) -> Result<Event, RecvError> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Polls for the next event; see [`recv`](Self::recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, RecvError>> {
-        loop {
-            {
-                let mut machine = self.shared.lock();
-                if let Some(event) = machine.poll_event() {
-                    if machine.has_transmit() {
-                        self.shared.wake.notify_one();
-                    }
-                    return Poll::Ready(Ok(event));
-                }
-                if machine.close_info().is_some() {
-                    return Poll::Ready(Err(RecvError::Closed));
-                }
-            }
-            let frame = match self.stream.poll_next_unpin(cx) {
-                Poll::Ready(message) => {
-                    self.liveness.heard();
-                    websocket::frame(message)
-                }
-                Poll::Pending => match self.silence(cx) {
-                    Some(frame) => frame,
-                    None => return Poll::Pending,
-                },
-            };
-            // One lock per frame: apply it and take its first event in the same step.
-            let mut machine = self.shared.lock();
-            let outcome = machine.handle_frame(frame);
-            let event = match outcome {
-                Ok(()) => machine.poll_event(),
-                Err(_) => None,
-            };
-            let wake_writer = machine.has_transmit();
-            // Applying a frame never shrinks the send queue, it can only close the session:
-            // only then do senders waiting for room need waking.
-            let closed = machine.is_closed();
-            drop(machine);
-            if wake_writer {
-                self.shared.wake.notify_one();
-            }
-            if closed {
-                self.shared.drained.notify_waiters();
-            }
-            if let Err(error) = outcome {
-                return Poll::Ready(Err(error));
-            }
-            if let Some(event) = event {
-                return Poll::Ready(Ok(event));
-            }
-        }
-    }
-}
-
-impl Receiver {
-    /// Nothing to read: the frame that ends a dead connection, or `None` to wait (with a
-    /// timer armed for the idle deadline).
-    fn silence(&mut self, cx: &mut Context<'_>) -> Option<Frame> {
-        loop {
-            // tokio's clock, so that a paused test clock stays consistent.
-            let now = tokio::time::Instant::now();
-            match self.liveness.poll(now.into_std()) {
-                Silence::Unresponsive(idle) => return Some(Frame::Unresponsive { idle }),
-                Silence::WaitUntil(at) => {
-                    let at = tokio::time::Instant::from_std(at);
-                    let timer = self
-                        .idle_timer
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-                    if timer.deadline() != at {
-                        timer.as_mut().reset(at);
-                    }
-                    if timer.as_mut().poll(cx).is_pending() {
-                        return None;
-                    }
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
-impl Stream for Receiver {
-    type Item = Result<Event, RecvError>;
-
-    /// Yields events until the connection ends (then `None`).
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match ready!(self.get_mut().poll_recv(cx)) {
-            Err(RecvError::Closed) => Poll::Ready(None),
-            other => Poll::Ready(Some(other)),
-        }
-    }
-}
-
-/// Writes what the machine queues, pings, and closes when every handle is gone.
-async fn write_loop(
-    shared: Weak<Shared>,
-    wake: Arc<Notify>,
-    mut sink: WsSender,
-    ping: Option<Duration>,
-) {
-    let mut ticker =
-        ping.map(|period| tokio::time::interval_at(tokio::time::Instant::now() + period, period));
-    loop {
-        let Some(strong) = shared.upgrade() else {
-            // Every handle is gone: close politely.
-            let _ = sink.send(websocket::normal_close()).await;
-            return;
-        };
-        let batch: Vec<Transmit> = {
-            let mut machine = strong.lock();
-            std::iter::from_fn(|| machine.poll_transmit()).collect()
-        };
-        strong.drained.notify_waiters();
-        drop(strong);
-        if batch.is_empty() {
-            tokio::select! {
-                () = wake.notified() => {}
-                () = tick(&mut ticker) => {
-                    if sink.send(Message::Ping(Bytes::new())).await.is_err() {
-                        return fail(&shared, "could not send a keep-alive ping");
-                    }
-                }
-            }
-            continue;
-        }
-        let mut closing = false;
-        for transmit in batch {
-            closing |= matches!(transmit, Transmit::Close { .. });
-            let Some(message) = websocket::message(transmit) else {
-                continue;
-            };
-            if let Err(error) = sink.feed(message).await {
-                return fail(&shared, &error.to_string());
-            }
-        }
-        if let Err(error) = sink.flush().await {
-            return fail(&shared, &error.to_string());
-        }
-        if closing {
-            // The server answers with its own close frame, which the receiver reads.
-            return;
-        }
-    }
-}
-
-async fn tick(ticker: &mut Option<tokio::time::Interval>) {
-    match ticker {
-        Some(ticker) => {
-            ticker.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Writing failed: the connection is unusable. Later sends fail with `Closed`; the receiver
-/// reports the transport's error.
-fn fail(shared: &Weak<Shared>, reason: &str) {
-    if let Some(shared) = shared.upgrade() {
-        let mut machine = shared.lock();
-        if !machine.is_closed() {
-            machine.close(1011, reason);
-            while machine.poll_transmit().is_some() {}
-        }
-        drop(machine);
-        shared.drained.notify_waiters();
+    fn deref(&self) -> &realtime_async::Sender {
+        &self.0
     }
 }

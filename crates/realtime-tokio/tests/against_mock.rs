@@ -70,11 +70,11 @@ fn wire_types(events: &[Event]) -> Vec<String> {
 
 async fn text_turn(session: &mut Session, text: &str) -> String {
     session
-        .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+        .update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
         .await
         .unwrap();
-    session.add_item(Item::user_text(text)).await.unwrap();
-    session.start_response().await.unwrap();
+    session.create_item(Item::user_text(text)).await.unwrap();
+    session.create_response().await.unwrap();
     let events = until(session, is_response_done).await;
     let last = events.iter().rev().find_map(|event| match event {
         Event::Server(message) => match message.event() {
@@ -322,7 +322,7 @@ async fn a_function_call_round() {
         json!({"type": "object", "properties": {"city": {"type": "string"}}}),
     );
     session
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_output_modalities([Modality::TEXT])
                 .with_tools([tool]),
@@ -330,10 +330,10 @@ async fn a_function_call_round() {
         .await
         .unwrap();
     session
-        .add_item(Item::user_text("What is the weather in Paris?"))
+        .create_item(Item::user_text("What is the weather in Paris?"))
         .await
         .unwrap();
-    session.start_response().await.unwrap();
+    session.create_response().await.unwrap();
     let events = until(&mut session, |event| {
         matches!(event, Event::FunctionCall(_))
     })
@@ -388,13 +388,13 @@ async fn audio_streams_in_while_events_arrive() {
             realtime_proto::Model::WHISPER_1,
         ))
         .with_turn_detection(realtime_proto::TurnDetection::server_vad());
-    sender.configure(config).await.unwrap();
+    sender.update_session(config).await.unwrap();
     let audio = speech(400, 1200);
     let streaming = tokio::spawn({
         let sender = sender.clone();
         async move {
             for chunk in audio.chunks(4800) {
-                sender.send_audio(chunk.to_vec()).await.unwrap();
+                sender.append_audio(chunk.to_vec()).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
@@ -458,10 +458,10 @@ async fn interrupting_cancels_and_truncates_at_what_was_played() {
         .unwrap();
     let mut session = connect(ConnectOptions::url(server.url())).await.unwrap();
     session
-        .add_item(Item::user_text("talk to me"))
+        .create_item(Item::user_text("talk to me"))
         .await
         .unwrap();
-    session.start_response().await.unwrap();
+    session.create_response().await.unwrap();
     // Wait for some audio, then interrupt as if 150 ms were played.
     until(&mut session, |event| matches!(event, Event::Server(m) if matches!(m.event(), ServerEvent::ResponseOutputAudioDelta(_)))).await;
     let interruption = session.interrupt(Played::Ms(150)).await.unwrap();
@@ -504,8 +504,8 @@ async fn a_dropped_connection_is_a_typed_error_not_a_hang() {
         .start()
         .unwrap();
     let mut session = connect(ConnectOptions::url(server.url())).await.unwrap();
-    session.add_item(Item::user_text("go")).await.unwrap();
-    session.start_response().await.unwrap();
+    session.create_item(Item::user_text("go")).await.unwrap();
+    session.create_response().await.unwrap();
     let result = timeout(LIMIT, async {
         loop {
             match session.recv().await {
@@ -522,7 +522,7 @@ async fn a_dropped_connection_is_a_typed_error_not_a_hang() {
     );
     assert!(matches!(session.recv().await, Err(RecvError::Closed)));
     assert!(matches!(
-        session.start_response().await,
+        session.create_response().await,
         Err(realtime_tokio::SendError::Closed)
     ));
 }
@@ -639,11 +639,11 @@ async fn recv_is_cancel_safe() {
         .unwrap();
     let mut session = connect(ConnectOptions::url(server.url())).await.unwrap();
     session
-        .configure(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
+        .update_session(SessionConfig::realtime().with_output_modalities([Modality::TEXT]))
         .await
         .unwrap();
-    session.add_item(Item::user_text("go")).await.unwrap();
-    session.start_response().await.unwrap();
+    session.create_item(Item::user_text("go")).await.unwrap();
+    session.create_response().await.unwrap();
     let mut streamed = String::new();
     let mut cancelled = 0;
     timeout(LIMIT, async {
@@ -679,8 +679,8 @@ async fn a_consumer_that_stops_reading_slows_the_server_instead_of_growing_memor
     let mut options = ConnectOptions::url(server.url());
     options.config.limits.audio_retention = AudioRetention::None;
     let mut session = connect(options).await.unwrap();
-    session.add_item(Item::user_text("go")).await.unwrap();
-    session.start_response().await.unwrap();
+    session.create_item(Item::user_text("go")).await.unwrap();
+    session.create_response().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let record = server.session(0).unwrap();
     let sent_while_stalled = record.server_frames().count();
@@ -817,7 +817,7 @@ async fn a_wav_file_streams_in_converted_and_vad_ends_the_turn() {
     let session = connect(ConnectOptions::url(server.url())).await.unwrap();
     let (sender, mut receiver) = session.split();
     sender
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_turn_detection(realtime_proto::TurnDetection::server_vad()),
         )

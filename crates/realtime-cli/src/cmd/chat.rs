@@ -50,7 +50,7 @@ async fn chat(live: &mut Live, args: &Args) -> Result<(), CliError> {
     if let Some(instructions) = &args.instructions {
         config = config.with_instructions(instructions.as_str());
     }
-    live.sender.configure(config).await?;
+    live.sender.update_session(config).await?;
     live.until(is_session_updated).await?;
 
     let interactive = std::io::stdin().is_terminal() && !live.out.is_json();
@@ -83,8 +83,8 @@ async fn chat(live: &mut Live, args: &Args) -> Result<(), CliError> {
         if !interactive {
             live.out.line(Tag::YOU, text);
         }
-        live.sender.add_item(Item::user_text(text)).await?;
-        live.sender.start_response().await?;
+        live.sender.create_item(Item::user_text(text)).await?;
+        live.sender.create_response().await?;
         live.until(|event| finished(event).is_some()).await?;
     }
     Ok(())

@@ -78,7 +78,7 @@ async fn walk(live: &mut Live, args: &Args, started: Instant) -> Result<(), CliE
 
     live.out.heading("1/6  Configure the session");
     live.sender
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_instructions("You are a friendly assistant. Answer briefly.")
                 .with_transcription(Transcription::new(Model::WHISPER_1))
@@ -168,11 +168,11 @@ fn get_weather(arguments: &Value) -> Value {
 async fn call_a_function(live: &mut Live) -> Result<(), CliError> {
     let question = "What's the weather like in Paris?";
     live.out.line(Tag::YOU, question);
-    live.sender.add_item(Item::user_text(question)).await?;
+    live.sender.create_item(Item::user_text(question)).await?;
     // The demo must show a call: this response has to use the tool.
     let mut params = ResponseParams::new();
     params.tool_choice = Some(ToolChoice::function("get_weather"));
-    live.sender.start_response_with(params).await?;
+    live.sender.create_response_with(params).await?;
     let mut answered = false;
     loop {
         let event = live
@@ -216,8 +216,8 @@ async fn call_a_function(live: &mut Live) -> Result<(), CliError> {
 async fn interrupt(live: &mut Live) -> Result<(), CliError> {
     let ask = "Tell me a long story about the sea.";
     live.out.line(Tag::YOU, ask);
-    live.sender.add_item(Item::user_text(ask)).await?;
-    live.sender.start_response().await?;
+    live.sender.create_item(Item::user_text(ask)).await?;
+    live.sender.create_response().await?;
 
     let mut first_audio: Option<tokio::time::Instant> = None;
     let mut interrupted = false;
@@ -289,9 +289,9 @@ async fn interrupt(live: &mut Live) -> Result<(), CliError> {
 async fn text_turn(live: &mut Live) -> Result<(), CliError> {
     let ask = "Thanks! Please answer in text this time.";
     live.out.line(Tag::YOU, ask);
-    live.sender.add_item(Item::user_text(ask)).await?;
+    live.sender.create_item(Item::user_text(ask)).await?;
     live.sender
-        .start_response_with(ResponseParams::new().with_output_modalities([Modality::TEXT]))
+        .create_response_with(ResponseParams::new().with_output_modalities([Modality::TEXT]))
         .await?;
     live.until(|event| finished(event).is_some()).await?;
     Ok(())

@@ -40,14 +40,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
 async fn say(live: &mut Live, args: &Args) -> Result<(), CliError> {
     if let Some(voice) = &args.voice {
         live.sender
-            .configure(SessionConfig::realtime().with_voice(voice.as_str()))
+            .update_session(SessionConfig::realtime().with_voice(voice.as_str()))
             .await?;
         live.until(is_session_updated).await?;
     }
     let text = args.text.join(" ");
     live.out.line(Tag::YOU, &text);
-    live.sender.add_item(Item::user_text(text)).await?;
-    live.sender.start_response().await?;
+    live.sender.create_item(Item::user_text(text)).await?;
+    live.sender.create_response().await?;
     let done = live.until(|event| finished(event).is_some()).await?;
     let Some(response) = finished(&done) else {
         return Ok(());

@@ -69,7 +69,7 @@ async fn converse(
     args: &Args,
 ) -> Result<(), CliError> {
     live.sender
-        .configure(
+        .update_session(
             SessionConfig::realtime()
                 .with_transcription(Transcription::new(Model::WHISPER_1))
                 .with_turn_detection(TurnDetection::server_vad()),

@@ -63,7 +63,7 @@ async fn transcribe(
     let mut transcription = Transcription::new(Model::new(args.transcription_model.clone()));
     transcription.language.clone_from(&args.language);
     live.sender
-        .configure(
+        .update_session(
             SessionConfig::transcription()
                 .with_transcription(transcription)
                 .with_turn_detection(TurnDetection::server_vad()),

@@ -74,7 +74,7 @@ pub(crate) async fn send_barrier(live: &mut Live, transcription: bool) -> Result
         SessionConfig::realtime()
     };
     live.quiet_updates += 1;
-    live.sender.configure(empty).await?;
+    live.sender.update_session(empty).await?;
     Ok(())
 }
 
@@ -207,7 +207,7 @@ pub(crate) async fn commit_by_hand(live: &mut Live, respond: bool) -> Result<boo
     );
     live.sender.commit_audio().await?;
     if respond {
-        live.sender.start_response().await?;
+        live.sender.create_response().await?;
     }
     Ok(true)
 }

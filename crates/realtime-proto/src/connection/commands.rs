@@ -353,10 +353,10 @@ impl Connection {
         played: Played,
     ) -> Result<Interruption, SendError> {
         let Some(item) = self.conversation.item(item_id.as_str()) else {
-            return Err(SendError::NoAudio(item_id.to_string()));
+            return Err(SendError::NoAudio(item_id.detach()));
         };
         let Some(part) = item.parts().iter().find(|part| is_audio_part(part)) else {
-            return Err(SendError::NoAudio(item_id.to_string()));
+            return Err(SendError::NoAudio(item_id.detach()));
         };
         let content_index = part.index();
         let received = part.audio().received_bytes();
@@ -443,11 +443,9 @@ impl Connection {
     fn send_response_create(&mut self, event: &ClientEvent) -> Result<EventId, SendError> {
         let policy = self.config.response_queue;
         if policy == ResponseQueuePolicy::Reject && self.sequencer.busy() {
-            let what = match &self.sequencer.active {
-                Some(active) => active.to_string(),
-                None => "a response.create awaiting its response".to_owned(),
-            };
-            return Err(SendError::ResponseInProgress(what));
+            return Err(SendError::ResponseInProgress {
+                response_id: self.sequencer.active.as_ref().map(ResponseId::detach),
+            });
         }
         let event_id = self.next_event_id();
         let text = event.encode(self.config.dialect, Some(&event_id))?;

@@ -2,11 +2,17 @@
 //!
 //! # Theory of operation
 //!
-//! The adapter feeds the machine what the socket delivers (`handle_message` for each text
-//! message, `handle_close` when the connection ends) and drains what the machine produces
-//! (`poll_transmit` for messages to send, `poll_event` for what happened). The application sends
-//! commands through the machine, reads what happened from the events, and reads the state
-//! through the getters. Nothing here does I/O or reads a clock.
+//! The adapter feeds the machine what the transport delivers (`handle_transport`: a text
+//! message, a close frame, the end of the connection) and tells it when time passed
+//! (`handle_timeout`, at the instant `poll_timeout` asked for). It drains what the machine
+//! produces: `poll_transmit` for messages and pings to send, `poll_recv` for what happened (events
+//! and receive errors, in order). The application sends commands through the machine, reads what
+//! happened from the events, and reads the state through the getters. Nothing here does I/O or
+//! reads a clock: every instant is passed in.
+//!
+//! Time (`timers`): the machine decides when a keep-alive ping goes out and when a silent server
+//! counts as unresponsive, so every adapter keeps exactly one timer, set from `poll_timeout`. Code
+//! without an adapter (replays, tests) can ignore time and call `handle_message` directly.
 //!
 //! A message is applied all-or-nothing: it is decoded first, and only a decoded message changes
 //! state. Applying cannot fail: whatever a decoded event says, the machine absorbs it (creating
@@ -24,8 +30,10 @@ mod commands;
 mod input;
 mod record;
 mod responses;
+mod timers;
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -33,6 +41,7 @@ pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
 pub use self::input::{InputAudioState, Speech};
 pub use self::record::{FrameDirection, RecordedFrame};
 pub use self::responses::{ResponseState, Responses};
+pub use self::timers::TransportEvent;
 use crate::audio::{AudioArena, AudioFormat};
 use crate::conversation::{Conversation, ConversationLimits};
 use crate::dialect::Dialect;
@@ -77,6 +86,23 @@ pub struct Config {
     /// The most recorded frames kept undrained (default 4096); past it the oldest go, counted
     /// by [`Connection::recorded_dropped`]. Drain after each event to lose nothing.
     pub max_recorded_frames: usize,
+    /// How often to ping the server to keep the connection alive (default 20 s); `None` never
+    /// pings. The machine queues each ping as a [`Transmit::Ping`] when
+    /// [`handle_timeout`](Connection::handle_timeout) is called at the instant
+    /// [`poll_timeout`](Connection::poll_timeout) gave.
+    pub ping_interval: Option<Duration>,
+    /// How long the transport may deliver nothing at all (no event, not even the pong that
+    /// answers a ping) before the server counts as unresponsive and the connection is given up
+    /// with [`RecvError::Unresponsive`] (default 45 s). Only in effect while pings are sent,
+    /// since without them a quiet session is normal. The clock is held while the application
+    /// is behind (see [`max_pending_events`](Self::max_pending_events)): an adapter that stops
+    /// reading because nobody takes the events does not hear the server either. `None` waits
+    /// forever.
+    pub idle_timeout: Option<Duration>,
+    /// How many events may wait undelivered before [`Connection::wants_input`] says to stop
+    /// reading (default 64): a consumer that stops taking events stops the reading, and TCP
+    /// flow control slows the server down instead of memory growing.
+    pub max_pending_events: usize,
 }
 
 impl Default for Config {
@@ -94,6 +120,9 @@ impl Default for Config {
             event_id_prefix: "evt_".to_owned(),
             record_frames: false,
             max_recorded_frames: 4096,
+            ping_interval: Some(Duration::from_secs(20)),
+            idle_timeout: Some(Duration::from_secs(45)),
+            max_pending_events: 64,
         }
     }
 }
@@ -123,46 +152,6 @@ pub enum ResponseQueuePolicy {
     Off,
 }
 
-/// One frame from the transport, as an adapter hands it over ([`Connection::handle_frame`]).
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub enum Frame {
-    /// A text message.
-    Text(SharedStr),
-    /// A binary message (the API never sends one).
-    Binary {
-        /// Its size in bytes.
-        size: usize,
-    },
-    /// A close frame.
-    Close {
-        /// The close code, if the frame had one.
-        code: Option<u16>,
-        /// The reason.
-        reason: String,
-    },
-    /// The transport ended without a close frame (reset, EOF, I/O error).
-    Lost {
-        /// What the transport said.
-        reason: String,
-    },
-    /// No frame at all arrived for this long while keep-alive pings were sent: the server or
-    /// the network stopped answering (the adapter's idle detector).
-    Unresponsive {
-        /// How long nothing arrived.
-        idle: std::time::Duration,
-    },
-    /// The transport refused a message over its size limit.
-    TooLarge {
-        /// The message size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// A ping or a pong.
-    Control,
-}
-
 /// A message for the adapter to send.
 #[non_exhaustive]
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -181,6 +170,8 @@ pub enum Transmit {
         /// The reason.
         reason: String,
     },
+    /// A keep-alive ping (empty payload); the server answers with a pong.
+    Ping,
 }
 
 /// Something that happened, for the application.
@@ -287,14 +278,14 @@ pub enum RecvError {
     },
     /// Nothing arrived for `idle`, not even the answers to keep-alive pings: the server or the
     /// network stopped answering, and the connection is given up (the machine has applied its
-    /// end). See `ConnectOptions::idle_timeout` in `realtime-net`.
+    /// end). See [`Config::idle_timeout`].
     #[error(
         "the server sent nothing for {} s, not even answers to keep-alive pings; the connection is given up",
         .idle.as_secs()
     )]
     Unresponsive {
         /// How long nothing arrived.
-        idle: std::time::Duration,
+        idle: Duration,
     },
     /// The connection is closed (the caller's mistake: nothing more can be received).
     #[error("the connection is closed")]
@@ -313,8 +304,15 @@ pub enum SendError {
     Encode(#[from] EncodeError),
     /// A default-conversation response is running and the policy is
     /// [`ResponseQueuePolicy::Reject`].
-    #[error("a response is already in progress ({0}); wait for its response.done")]
-    ResponseInProgress(String),
+    #[error(
+        "a response is already in progress ({}); wait for its response.done",
+        .response_id.as_ref().map_or("a response.create not yet answered", |id| id.as_str())
+    )]
+    ResponseInProgress {
+        /// The response running, or `None` while the `response.create` that starts it is not
+        /// yet answered.
+        response_id: Option<ResponseId>,
+    },
     /// A manual commit with less than 100 ms buffered while VAD is off: the server would refuse
     /// it with `input_audio_buffer_commit_empty`.
     #[error("only {buffered_ms} ms of audio is buffered; a commit needs at least 100 ms")]
@@ -327,7 +325,7 @@ pub enum SendError {
     NothingToInterrupt,
     /// No item with this id has audio to truncate.
     #[error("no audio part to truncate in item {0}")]
-    NoAudio(String),
+    NoAudio(ItemId),
 }
 
 /// The sans-IO Realtime session machine.
@@ -337,13 +335,17 @@ pub enum SendError {
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
 ///   [`errors`](Self::errors), [`output_format`](Self::output_format);
-/// - input (`handle_*`): [`handle_message`](Self::handle_message),
+/// - input (`handle_*`): [`handle_transport`](Self::handle_transport) (what adapters call for
+///   everything the transport delivers) and [`handle_timeout`](Self::handle_timeout); for code
+///   that drives the machine without a transport, [`handle_message`](Self::handle_message),
 ///   [`handle_binary`](Self::handle_binary), [`handle_close`](Self::handle_close);
 /// - commands: [`send`](Self::send), [`send_raw`](Self::send_raw), the helpers
 ///   ([`interrupt`](Self::interrupt), [`answer_function_call`](Self::answer_function_call), ...)
 ///   and [`close`](Self::close);
-/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event),
-///   and with [`Config::record_frames`] [`poll_recorded`](Self::poll_recorded).
+/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_recv`](Self::poll_recv)
+///   (events and receive errors, in order; what adapters hand the application),
+///   [`poll_event`](Self::poll_event) (events only), [`poll_timeout`](Self::poll_timeout), and
+///   with [`Config::record_frames`] [`poll_recorded`](Self::poll_recorded).
 ///
 /// See the [crate docs](crate) for the drive loop.
 #[derive(Debug)]
@@ -363,7 +365,10 @@ pub struct Connection {
     sequencer: commands::Sequencer,
     calls: commands::Calls,
     transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    /// What happened, in order: events, and the receive errors of `handle_transport` and
+    /// `handle_timeout`.
+    events: VecDeque<Result<Event, RecvError>>,
+    timers: timers::Timers,
     recorder: record::Recorder,
     next_event_id: u64,
     closing: bool,
@@ -402,6 +407,7 @@ impl Connection {
             calls: commands::Calls::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            timers: timers::Timers::default(),
             next_event_id: 0,
             closing: false,
             closed: None,
@@ -526,8 +532,8 @@ impl Connection {
         let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
-        self.events.push_back(Event::Server(message));
-        self.events.extend(derived);
+        self.events.push_back(Ok(Event::Server(message)));
+        self.events.extend(derived.into_iter().map(Ok));
         Ok(())
     }
 
@@ -551,45 +557,7 @@ impl Connection {
         };
         self.closed = Some(info.clone());
         self.sequencer.clear();
-        self.events.push_back(Event::Closed(info));
-    }
-
-    /// Applies one frame from the transport: the single entry point adapters use.
-    ///
-    /// - `Text`: see [`handle_message`](Self::handle_message).
-    /// - `Binary`: refused ([`RecvError::Binary`]); nothing changes.
-    /// - `Close`: see [`handle_close`](Self::handle_close); [`Event::Closed`] follows.
-    /// - `Lost`: the transport ended without a close frame. The end is applied, and the caller
-    ///   gets [`RecvError::ConnectionLost`] instead of an [`Event::Closed`].
-    /// - `TooLarge`: the transport refused a message over its limit; the connection is unusable
-    ///   after it, so the end is applied too.
-    /// - `Unresponsive`: the adapter's idle detector gave up; the end is applied, and the caller
-    ///   gets [`RecvError::Unresponsive`].
-    /// - `Control`: pings and pongs; nothing to do.
-    pub fn handle_frame(&mut self, frame: Frame) -> Result<(), RecvError> {
-        match frame {
-            Frame::Text(text) => self.handle_message(text),
-            Frame::Binary { size } => self.handle_binary(size),
-            Frame::Close { code, reason } => {
-                self.handle_close(code, &reason);
-                Ok(())
-            }
-            Frame::Lost { reason } => {
-                self.end_abruptly(&reason);
-                Err(RecvError::ConnectionLost { reason })
-            }
-            Frame::Unresponsive { idle } => {
-                self.end_abruptly(&format!("the server sent nothing for {} s", idle.as_secs()));
-                Err(RecvError::Unresponsive { idle })
-            }
-            Frame::TooLarge { size, limit } => {
-                self.end_abruptly(&format!(
-                    "a message of {size} bytes exceeds the limit of {limit} bytes"
-                ));
-                Err(RecvError::TooLarge { size, limit })
-            }
-            Frame::Control => Ok(()),
-        }
+        self.events.push_back(Ok(Event::Closed(info)));
     }
 
     /// Applies an abnormal end; the caller reports an error instead of [`Event::Closed`].
@@ -598,7 +566,7 @@ impl Connection {
             return;
         }
         self.handle_close(None, reason);
-        if matches!(self.events.back(), Some(Event::Closed(_))) {
+        if matches!(self.events.back(), Some(Ok(Event::Closed(_)))) {
             self.events.pop_back();
         }
     }
@@ -650,10 +618,18 @@ impl Connection {
         self.recorder.dropped()
     }
 
-    /// The next thing that happened, if any. The state already includes it.
+    /// The next event, if any. The state already includes it.
+    ///
+    /// Receive errors that [`handle_transport`](Self::handle_transport) and
+    /// [`handle_timeout`](Self::handle_timeout) queue are skipped here: code that feeds the
+    /// machine through those takes its output with [`poll_recv`](Self::poll_recv) instead.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        loop {
+            if let Ok(event) = self.events.pop_front()? {
+                return Some(event);
+            }
+        }
     }
 
     /// Whether a message is waiting to be sent.

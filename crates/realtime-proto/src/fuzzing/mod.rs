@@ -34,7 +34,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde_json::{Map, Value};
 
 pub use self::session::session;
-use crate::connection::{Config, Connection, Frame};
+use crate::connection::{Config, Connection};
 use crate::dialect::Dialect;
 use crate::events::client::{ClientEvent, ClientMessage};
 use crate::events::server::{ServerEvent, ServerMessage, SessionCreated, SessionUpdated};
@@ -51,7 +51,7 @@ pub fn server_event(data: &[u8]) {
             Ok(message) => check_reencoding(message, text),
             Err(error) => assert!(!error.to_string().is_empty()),
         }
-        let handled = connection.handle_frame(Frame::Text(SharedStr::from(text)));
+        let handled = connection.handle_message(SharedStr::from(text));
         assert_eq!(
             handled.is_ok(),
             decoded.is_ok(),
@@ -62,7 +62,7 @@ pub fn server_event(data: &[u8]) {
         }
         // A text frame that is not UTF-8 cannot reach the machine (`SharedStr` is a `str`).
     }
-    let binary = connection.handle_frame(Frame::Binary { size: data.len() });
+    let binary = connection.handle_binary(data.len());
     assert!(binary.is_err(), "a binary frame was accepted");
 }
 

@@ -1,4 +1,5 @@
-//! Target `session`: sequences of server messages, commands and frames through the machine.
+//! Target `session`: sequences of server messages, commands, transport events and the passing
+//! of time through the machine.
 //!
 //! The input is read line by line (`\n`), so that a recorded session in JSON lines is a valid
 //! input as it is and libFuzzer's line-oriented mutations stay meaningful:
@@ -10,8 +11,10 @@
 //! | `!` | garbage: the rest, as a server message |
 //! | `C` | a client message in JSON: decoded and sent typed, or sent raw |
 //! | `c` | a client command, built from the rest (`send`, `interrupt`, `answer_function_call`..) |
-//! | `f` | a transport frame (close, loss, binary, too large, ping) |
+//! | `f` | a transport event (close, loss, binary, too large, ping), at the current instant |
+//! | `t` | time passes (by an amount taken from the rest, up to an hour); `handle_timeout` |
 //! | `p` | drain what the machine wants to send |
+//! | `r` | the application takes what happened (`poll_recv`) |
 //! | anything else | a server event rendered from a template, chosen and mutated by the line |
 //!
 //! Templates cover every event family (session, conversation items, input transcription,
@@ -25,7 +28,9 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::connection::{Config, Connection, Event, Frame, Played, ResponseQueuePolicy};
+use std::time::{Duration, Instant};
+
+use crate::connection::{Config, Connection, Event, Played, ResponseQueuePolicy, TransportEvent};
 use crate::conversation::AudioRetention;
 use crate::dialect::Dialect;
 use crate::events::client::{ClientEvent, ClientMessage};
@@ -92,18 +97,36 @@ fn config(u: &mut Unstructured<'_>) -> Config {
     };
     config.respond_after_function_outputs = bool::arbitrary(u).unwrap_or(true);
     config.guard_short_commits = bool::arbitrary(u).unwrap_or(true);
+    config.ping_interval = match u.int_in_range(0..=60u64).unwrap_or(20) {
+        0 => None,
+        seconds => Some(Duration::from_secs(seconds)),
+    };
+    config.idle_timeout = match u.int_in_range(0..=90u64).unwrap_or(45) {
+        0 => None,
+        seconds => Some(Duration::from_secs(seconds)),
+    };
+    config.max_pending_events = u.int_in_range(0..=8).unwrap_or(4);
     config
 }
 
 struct Runner {
     connection: Connection,
+    /// The fake clock: a fixed start, moved only by `t` lines.
+    start: Instant,
+    elapsed: Duration,
 }
 
 impl Runner {
     fn new(config: Config) -> Self {
         Self {
             connection: Connection::new(config),
+            start: Instant::now(),
+            elapsed: Duration::ZERO,
         }
+    }
+
+    fn now(&self) -> Instant {
+        self.start + self.elapsed
     }
 
     fn step(&mut self, line: &[u8]) {
@@ -119,9 +142,13 @@ impl Runner {
                 let _ = self.command(&mut Unstructured::new(rest));
             }
             b'f' => {
-                let _ = self.frame(&mut Unstructured::new(rest));
+                let _ = self.transport(&mut Unstructured::new(rest));
+            }
+            b't' => {
+                let _ = self.time_passes(&mut Unstructured::new(rest));
             }
             b'p' => while self.connection.poll_transmit().is_some() {},
+            b'r' => while let Some(Ok(_)) = self.connection.poll_recv() {},
             _ => {
                 if let Ok(text) = template(&mut Unstructured::new(line)) {
                     self.message(text);
@@ -236,25 +263,57 @@ impl Runner {
         Ok(())
     }
 
-    fn frame(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
-        let frame = match u.int_in_range(0..=4u8)? {
-            0 => Frame::Close {
+    fn transport(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
+        let event = match u.int_in_range(0..=4u8)? {
+            0 => TransportEvent::Close {
                 code: Option::<u16>::arbitrary(u)?,
                 reason: "closing".to_owned(),
             },
-            1 => Frame::Lost {
+            1 => TransportEvent::Lost {
                 reason: "reset".to_owned(),
             },
-            2 => Frame::TooLarge {
+            2 => TransportEvent::TooLarge {
                 size: usize::arbitrary(u)?,
                 limit: usize::arbitrary(u)?,
             },
-            3 => Frame::Binary {
+            3 => TransportEvent::Binary {
                 size: usize::arbitrary(u)?,
             },
-            _ => Frame::Control,
+            _ => TransportEvent::Control,
         };
-        let _ = self.connection.handle_frame(frame);
+        let was_closed = self.connection.close_info().is_some();
+        let before = self.connection.pending_events();
+        self.connection.handle_transport(self.now(), event);
+        if was_closed {
+            assert_eq!(
+                self.connection.pending_events(),
+                before,
+                "the transport was news after the end"
+            );
+        }
+        Ok(())
+    }
+
+    /// Time passes; whatever the machine asked for, it is told the time. Its deadline is never
+    /// in the past once it was handled, and nothing is due after the end.
+    fn time_passes(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
+        let by = Duration::from_millis(u.int_in_range(0..=3_600_000u64)?);
+        self.elapsed += by;
+        let now = self.now();
+        self.connection.handle_timeout(now);
+        if let Some(due) = self.connection.poll_timeout() {
+            assert!(
+                due > now,
+                "a deadline at or before the instant just handled"
+            );
+        }
+        if self.connection.close_info().is_some() {
+            assert_eq!(
+                self.connection.poll_timeout(),
+                None,
+                "a deadline after the end"
+            );
+        }
         Ok(())
     }
 

@@ -46,10 +46,17 @@ pub(crate) fn decode_in(
 }
 
 /// The fast path for deltas first; everything it leaves goes to the general decoder.
+///
+/// With an arena (the machine's path), a message the fast path leaves is first made to own its
+/// buffer ([`SharedStr::unshared`]): the machine keeps parts of such events (item and response
+/// snapshots, the session), and a view would pin the whole buffer the transport received it
+/// in (a WebSocket library's read buffer of 128 KiB or more) for as long as the conversation
+/// lives. Deltas, which are most of the bytes, are never kept, so they stay views.
 fn decode_with(
     raw: SharedStr,
     arena: Option<&mut AudioArena>,
 ) -> Result<ServerMessage, DecodeError> {
+    let keeps_state = arena.is_some();
     if let Some((wire_type, event_id, event)) = super::fast::decode(&raw, arena) {
         return Ok(ServerMessage {
             raw,
@@ -58,6 +65,7 @@ fn decode_with(
             event,
         });
     }
+    let raw = if keeps_state { raw.unshared() } else { raw };
     decode_general(raw)
 }
 

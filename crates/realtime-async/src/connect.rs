@@ -1,58 +1,63 @@
-//! Opening the connection: TCP, TLS (rustls, verified certificates), the WebSocket upgrade.
-//! What to ask for (URL, headers, dialect) comes from `realtime_net::handshake`.
+//! Opening the connection on any runtime: TCP (the runtime's), TLS (rustls through
+//! futures-rustls, verified certificates), the WebSocket upgrade (realtime-net's
+//! [`ClientUpgrade`], which keeps a refusal's whole error body).
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_tungstenite::WebSocketStream;
-use async_tungstenite::tokio::TokioAdapter;
 use async_tungstenite::tungstenite::protocol::Role;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_rustls::TlsConnector;
+use futures_rustls::client::TlsStream;
+use futures_util::future::{Either, select};
+use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::handshake::{Credential, HandshakeRequest};
-use realtime_net::websocket;
+use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 
+use crate::runtime::{AsyncStream, Runtime, sleep_until};
 use crate::session::Session;
 
 /// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
 #[derive(Debug)]
 pub(crate) enum Socket {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(Box<dyn AsyncStream>),
+    Tls(Box<TlsStream<Box<dyn AsyncStream>>>),
 }
 
-pub(crate) type Ws = WebSocketStream<TokioAdapter<Socket>>;
-pub(crate) type WsSender = async_tungstenite::WebSocketSender<TokioAdapter<Socket>>;
-pub(crate) type WsReceiver = async_tungstenite::WebSocketReceiver<TokioAdapter<Socket>>;
+pub(crate) type Ws = WebSocketStream<Socket>;
 
-/// Connects and performs the handshake; the session is ready when this returns.
+/// Connects on `runtime` and performs the handshake; the session is ready when this returns.
+/// The whole of it (TCP, TLS, upgrade) is bounded by
+/// [`ConnectOptions::connect_timeout`](realtime_net::ConnectOptions::connect_timeout).
 ///
 /// The server's first event (`session.created`) arrives through [`Session::recv`].
-///
-/// ```no_run
-/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-/// use realtime_tokio::{connect, ConnectOptions};
-///
-/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
-/// let first = session.recv().await?; // session.created
-/// # let _ = first; Ok(()) }
-/// ```
-pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+pub async fn connect(
+    runtime: Arc<dyn Runtime>,
+    options: ConnectOptions,
+) -> Result<Session, ConnectError> {
     let request = options.handshake.request()?;
     let timeout = options.connect_timeout;
-    let ws = tokio::time::timeout(timeout, open(&options, &request))
-        .await
-        .map_err(|_| ConnectError::Timeout(timeout))??;
-    Ok(Session::start(ws, &options))
+    let deadline = runtime.now() + timeout;
+    let ws = {
+        let attempt = std::pin::pin!(open(&*runtime, &options, &request));
+        let expiry = std::pin::pin!(sleep_until(&*runtime, deadline));
+        match select(attempt, expiry).await {
+            Either::Left((ws, _)) => ws?,
+            Either::Right(((), _)) => return Err(ConnectError::Timeout(timeout)),
+        }
+    };
+    Ok(Session::start(runtime, ws, &options))
 }
 
 /// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
 /// Entra ID token, or an ephemeral client secret minted by your backend.
 pub async fn connect_with_token<F, Fut, E>(
+    runtime: Arc<dyn Runtime>,
     mut options: ConnectOptions,
     provider: F,
 ) -> Result<Session, ConnectError>
@@ -65,24 +70,26 @@ where
         .await
         .map_err(|error| ConnectError::Token(error.to_string()))?;
     options.handshake.set_credential(Credential::bearer(token));
-    connect(options).await
+    connect(runtime, options).await
 }
 
-async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws, ConnectError> {
+async fn open(
+    runtime: &dyn Runtime,
+    options: &ConnectOptions,
+    request: &HandshakeRequest,
+) -> Result<Ws, ConnectError> {
     let (host, port) = request.host_port()?;
+    let address = format!("{host}:{port}");
     let io_error = |source| ConnectError::Io {
-        host: format!("{host}:{port}"),
+        host: address.clone(),
         source,
     };
-    let tcp = TcpStream::connect((host.as_str(), port))
+    let tcp = runtime
+        .connect_tcp(host.clone(), port)
         .await
         .map_err(io_error)?;
-    // Audio chunks are latency-sensitive; do not let Nagle hold them back.
-    let _ = tcp.set_nodelay(true);
     let socket = if request.is_tls() {
-        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host, || {
-            rustls_native_certs::load_native_certs().certs
-        })?;
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host)?;
         let tls = TlsConnector::from(config)
             .connect(name, tcp)
             .await
@@ -91,20 +98,17 @@ async fn open(options: &ConnectOptions, request: &HandshakeRequest) -> Result<Ws
     } else {
         Socket::Plain(tcp)
     };
-    upgrade(socket, options, request, &format!("{host}:{port}")).await
+    upgrade(socket, options, request, &address).await
 }
 
-/// The WebSocket upgrade, read with realtime-proto's [`websocket::ClientUpgrade`] so that a
-/// refusal keeps the server's whole error body.
+/// The WebSocket upgrade, read with realtime-net's [`ClientUpgrade`].
 async fn upgrade(
     mut socket: Socket,
     options: &ConnectOptions,
     request: &HandshakeRequest,
     host: &str,
 ) -> Result<Ws, ConnectError> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let mut upgrade = websocket::ClientUpgrade::new(request)?;
+    let mut upgrade = ClientUpgrade::new(request)?;
     let io_error = |source| ConnectError::Io {
         host: host.to_owned(),
         source,
@@ -113,6 +117,7 @@ async fn upgrade(
         .write_all(upgrade.request_bytes())
         .await
         .map_err(io_error)?;
+    socket.flush().await.map_err(io_error)?;
     let mut buffer = vec![0; 4096];
     let leftover = loop {
         match socket.read(&mut buffer).await {
@@ -122,11 +127,12 @@ async fn upgrade(
                     break upgraded.leftover;
                 }
             }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(upgrade.read_failed(error, host)),
         }
     };
     Ok(WebSocketStream::from_partially_read(
-        TokioAdapter::new(socket),
+        socket,
         leftover,
         Role::Client,
         Some(websocket::config(options)),
@@ -138,8 +144,8 @@ impl AsyncRead for Socket {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
             Self::Tls(stream) => Pin::new(stream).poll_read(cx, buf),
@@ -152,24 +158,24 @@ impl AsyncWrite for Socket {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
             Self::Tls(stream) => Pin::new(stream).poll_write(cx, buf),
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(stream) => Pin::new(stream).poll_flush(cx),
             Self::Tls(stream) => Pin::new(stream).poll_flush(cx),
         }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
-            Self::Tls(stream) => Pin::new(stream).poll_shutdown(cx),
+            Self::Plain(stream) => Pin::new(stream).poll_close(cx),
+            Self::Tls(stream) => Pin::new(stream).poll_close(cx),
         }
     }
 }

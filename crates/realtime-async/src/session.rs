@@ -1,0 +1,318 @@
+//! The session's handles: a [`Session`] is a [`Sender`] plus a [`Receiver`]; all of them share
+//! the session machine with the connection's driver task (`crate::driver`).
+//!
+//! Theory of operation. One task, the driver, owns the socket and the session's single timer:
+//! it writes what the machine queues, reads and applies frames while the application keeps
+//! up, and calls the machine's `handle_timeout` when its timer fires. The handles only touch
+//! the machine, under a short lock:
+//!
+//! - a command runs on the machine (which encodes it and queues it), then wakes the driver.
+//!   While more than `max_pending_sends` messages wait to be written, it waits for the driver
+//!   to take them: a socket that cannot keep up slows the sender down instead of growing
+//!   memory;
+//! - `recv` takes the machine's next event or receive error; with none, it leaves its waker for
+//!   the driver. The driver stops reading while `max_pending_events` events wait (a consumer
+//!   that stops taking events stops the reading, and TCP flow control slows the server down);
+//!   once the application has taken half of them, `recv` wakes it to read again, so that a
+//!   busy stream costs one wake-up per half batch, not one per event.
+//!
+//! Dropping every handle drops the machine; the driver sees it and closes the connection.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker, ready};
+
+use futures_util::Stream;
+use realtime_net::ConnectOptions;
+use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
+
+use crate::connect::Ws;
+use crate::driver::Driver;
+use crate::runtime::Runtime;
+
+/// What the handles and the driver share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    max_pending_sends: usize,
+}
+
+/// The machine and who waits on it.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) machine: Connection,
+    /// The driver, to wake when there is something to write or room to read again.
+    driver: Option<Waker>,
+    /// The receiver waiting for an event.
+    receiver: Option<Waker>,
+    /// Senders waiting for room in the send queue.
+    senders: Vec<Waker>,
+    /// The driver stopped reading because the application is behind. It is woken again once
+    /// half of the events waiting were taken, not at every event: one wake-up per batch.
+    pub(crate) paused: bool,
+}
+
+/// A connected session: send commands, receive events, read the state.
+///
+/// A `Session` is a [`Sender`] (through `Deref`, so every command is available on it) plus a
+/// [`Receiver`]. [`split`](Self::split) separates them, to stream audio from one task while
+/// another reads events. Dropping every handle closes the connection (code 1000).
+#[derive(Debug)]
+pub struct Session {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+/// The sending half: cloneable, `Send` and `Sync`, usable from any task.
+///
+/// Every command is cancel-safe: it is handed to the machine in one step, after any wait for
+/// room in the send queue, so a cancelled call either sent nothing or sent the command.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The receiving half: the next event, as [`recv`](Self::recv) or as a [`Stream`].
+#[derive(Debug)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+}
+
+/// A locked view of the session machine: the confirmed session, the conversation, the
+/// responses, usage. Do not hold it across an `.await`: it blocks both halves and the driver.
+#[derive(Debug)]
+pub struct State<'a>(MutexGuard<'a, Inner>);
+
+impl Session {
+    /// Starts the session on an upgraded WebSocket: spawns the driver on `runtime`.
+    pub(crate) fn start(runtime: Arc<dyn Runtime>, ws: Ws, options: &ConnectOptions) -> Self {
+        let mut machine = Connection::new(options.machine_config());
+        // The machine's deadlines count from now.
+        machine.handle_timeout(runtime.now());
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                machine,
+                driver: None,
+                receiver: None,
+                senders: Vec::new(),
+                paused: false,
+            }),
+            runtime: runtime.clone(),
+            max_pending_sends: options.max_pending_sends.max(1),
+        });
+        let driver = Driver::new(Arc::downgrade(&shared), runtime.clone(), ws);
+        runtime.spawn(Box::pin(driver));
+        Self {
+            sender: Sender {
+                shared: shared.clone(),
+            },
+            receiver: Receiver { shared },
+        }
+    }
+
+    /// The next event; see [`Receiver::recv`]. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// Separates the sending and the receiving halves.
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    /// The sending half, for cloning into other tasks.
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// The receiving half.
+    pub fn receiver(&mut self) -> &mut Receiver {
+        &mut self.receiver
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Sender;
+
+    fn deref(&self) -> &Sender {
+        &self.sender
+    }
+}
+
+impl Stream for Session {
+    type Item = Result<Event, RecvError>;
+
+    /// Yields events until the connection ends (then `None`); see [`Receiver`]'s `Stream`.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.get_mut().receiver).poll_next(cx)
+    }
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The machine never panics; a panic elsewhere while holding the guard leaves it usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: the driver closes the connection.
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(driver) = inner.driver.take() {
+            driver.wake();
+        }
+    }
+}
+
+impl Inner {
+    /// Registers the driver's waker (cloned only when it changed).
+    pub(crate) fn set_driver(&mut self, waker: &Waker) {
+        if !self.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            self.driver = Some(waker.clone());
+        }
+    }
+
+    pub(crate) fn wake_driver(&mut self) {
+        if let Some(driver) = self.driver.take() {
+            driver.wake();
+        }
+    }
+
+    /// Wakes the receiver if it waits for an event.
+    pub(crate) fn wake_receiver(&mut self) {
+        if let Some(receiver) = self.receiver.take() {
+            receiver.wake();
+        }
+    }
+
+    /// Wakes every sender waiting for room in the send queue.
+    pub(crate) fn wake_senders(&mut self) {
+        for sender in self.senders.drain(..) {
+            sender.wake();
+        }
+    }
+}
+
+impl Sender {
+    /// The session machine, locked: the confirmed session, the conversation, the responses,
+    /// usage. Do not hold it across an `.await`.
+    pub fn state(&self) -> State<'_> {
+        State(self.shared.lock())
+    }
+
+    /// Sends any command; returns its `event_id` (errors the server answers come back as
+    /// [`Event::CommandFailed`]). Waits while the send queue is full. Cancel-safe.
+    pub async fn send(&self, event: ClientEvent) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send(event)).await
+    }
+
+    /// Runs `command` on the machine once the send queue has room, then wakes the driver.
+    pub(crate) async fn with_machine<T>(
+        &self,
+        command: impl FnOnce(&mut Connection) -> Result<T, SendError>,
+    ) -> Result<T, SendError> {
+        let mut command = Some(command);
+        std::future::poll_fn(|cx| {
+            let mut inner = self.shared.lock();
+            let machine = &inner.machine;
+            if machine.pending_transmits() >= self.shared.max_pending_sends && !machine.is_closed()
+            {
+                if !inner.senders.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.senders.push(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            let Some(command) = command.take() else {
+                // Polled again after it completed: a caller's mistake, harmless.
+                return Poll::Pending;
+            };
+            let result = command(&mut inner.machine);
+            if inner.machine.has_transmit() {
+                inner.wake_driver();
+            }
+            Poll::Ready(result)
+        })
+        .await
+    }
+}
+
+impl Receiver {
+    /// The session machine, locked; see [`Sender::state`].
+    pub fn state(&self) -> State<'_> {
+        State(self.shared.lock())
+    }
+
+    /// The next event. When it returns, the state already includes the event.
+    ///
+    /// Cancel-safe: it takes an event the driver has already applied, in one step, so
+    /// cancelling it (in a `select!`, say) loses nothing; the next call goes on.
+    ///
+    /// Errors: [`RecvError::Decode`] for a malformed message (the session goes on; call again),
+    /// [`RecvError::TooLarge`] / [`RecvError::Binary`] for frames the API never sends,
+    /// [`RecvError::ConnectionLost`] when the connection ends without a close frame,
+    /// [`RecvError::Unresponsive`] when nothing arrives (not even the answer to a keep-alive
+    /// ping) for the idle timeout, and [`RecvError::Closed`] after the end, once
+    /// [`Event::Closed`] (or the error that ended the connection) was delivered.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next event; see [`recv`](Self::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, RecvError>> {
+        let mut inner = self.shared.lock();
+        match inner.machine.poll_recv() {
+            Some(outcome) => {
+                let low_water = inner.machine.config().max_pending_events / 2;
+                if inner.paused && inner.machine.pending_events() <= low_water {
+                    // The application caught up: the driver reads again.
+                    inner.paused = false;
+                    inner.wake_driver();
+                }
+                Poll::Ready(outcome)
+            }
+            None => {
+                if !inner
+                    .receiver
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    inner.receiver = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Stream for Receiver {
+    type Item = Result<Event, RecvError>;
+
+    /// Yields events until the connection ends (then `None`).
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match ready!(self.get_mut().poll_recv(cx)) {
+            Err(RecvError::Closed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+impl State<'_> {
+    /// The next recorded frame, if any: with
+    /// [`Config::record_frames`](realtime_proto::Config::record_frames), every text message
+    /// sent and received, in wire order ([`Connection::poll_recorded`]). The one mutation the
+    /// view allows: draining the recording changes nothing else.
+    #[must_use]
+    pub fn poll_recorded(&mut self) -> Option<realtime_proto::connection::RecordedFrame> {
+        self.0.machine.poll_recorded()
+    }
+}
+
+impl std::ops::Deref for State<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.0.machine
+    }
+}

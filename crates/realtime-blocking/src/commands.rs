@@ -1,0 +1,196 @@
+//! The session commands: one method per client event, named like
+//! [`ClientEvent`](realtime_proto::ClientEvent)'s constructors, plus the machine's helpers
+//! (`interrupt`, `answer_function_call`); the same as the async adapters' (`realtime-async`),
+//! without `.await`. Each returns once the command is written, with its `event_id`: an
+//! `error` the server answers comes back as
+//! [`Event::CommandFailed`](realtime_proto::Event::CommandFailed) with that id.
+
+use bytes::Bytes;
+use realtime_proto::connection::Interruption;
+use realtime_proto::{
+    CallId, ClientEvent, EventId, Item, ItemId, Played, ResponseId, ResponseParams, SendError,
+    SessionConfig,
+};
+use serde_json::Value;
+
+use crate::session::Sender;
+
+impl Sender {
+    /// Configures the session (`session.update`): instructions, voice, formats,
+    /// transcription, turn detection, tools. The server answers `session.updated`.
+    pub fn update_session(&self, config: SessionConfig) -> Result<EventId, SendError> {
+        self.send(ClientEvent::update_session(config))
+    }
+
+    /// Adds an item at the end of the conversation (`conversation.item.create`).
+    pub fn create_item(&self, item: Item) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item(item))
+    }
+
+    /// Adds an item after `previous` ([`ItemId::root`] for the start of the conversation).
+    pub fn create_item_after(
+        &self,
+        previous: impl Into<ItemId>,
+        item: Item,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_item_after(previous, item))
+    }
+
+    /// Asks for a response with the session's settings (`response.create`). While another
+    /// default-conversation response runs it is held, then sent (the machine's response
+    /// sequencer).
+    pub fn create_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response())
+    }
+
+    /// Asks for a response with overrides; out of band with `ConversationTarget::None`.
+    pub fn create_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
+        self.send(ClientEvent::create_response_with(params))
+    }
+
+    /// Cancels the default conversation's response in progress (`response.cancel`).
+    pub fn cancel_response(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::cancel_response())
+    }
+
+    /// Cancels a given response (`response.cancel` with its `response_id`): an out-of-band
+    /// one, say.
+    pub fn cancel_response_id(
+        &self,
+        response_id: impl Into<ResponseId>,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::cancel_response_id(response_id))
+    }
+
+    /// Appends raw audio, in the session's input format, to the input buffer
+    /// (`input_audio_buffer.append`; split under the 15 MiB event limit if needed).
+    pub fn append_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::append_audio(audio))
+    }
+
+    /// Commits the input buffer (`input_audio_buffer.commit`; needed when VAD is off).
+    pub fn commit_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::commit_audio())
+    }
+
+    /// Clears the input buffer (`input_audio_buffer.clear`).
+    pub fn clear_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::clear_audio())
+    }
+
+    /// Clears the server's output audio buffer (`output_audio_buffer.clear`; WebRTC and SIP
+    /// sessions, where the server plays the audio).
+    pub fn clear_output_audio(&self) -> Result<EventId, SendError> {
+        self.send(ClientEvent::clear_output_audio())
+    }
+
+    /// Truncates an assistant audio item at `audio_end_ms` (`conversation.item.truncate`).
+    /// [`interrupt`](Self::interrupt) computes the point for you.
+    pub fn truncate_item(
+        &self,
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        audio_end_ms: u64,
+    ) -> Result<EventId, SendError> {
+        self.send(ClientEvent::truncate_item(
+            item_id,
+            content_index,
+            audio_end_ms,
+        ))
+    }
+
+    /// Deletes an item (`conversation.item.delete`).
+    pub fn delete_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::delete_item(item_id))
+    }
+
+    /// Asks for an item with its audio (`conversation.item.retrieve`).
+    pub fn retrieve_item(&self, item_id: impl Into<ItemId>) -> Result<EventId, SendError> {
+        self.send(ClientEvent::retrieve_item(item_id))
+    }
+
+    /// Sends any JSON object with a string `type`, as it is (an `event_id` is added if it has
+    /// none); it skips the response sequencer.
+    pub fn send_raw(&self, value: Value) -> Result<EventId, SendError> {
+        self.with_machine(|machine| machine.send_raw(value))
+    }
+
+    /// Interrupts the assistant: cancels its response if it is still running, and truncates
+    /// its audio at what was played, clamped to what was received. Stop local playback
+    /// yourself; `played` counts from the start of the item's audio.
+    pub fn interrupt(&self, played: Played) -> Result<Interruption, SendError> {
+        self.with_machine(|machine| machine.interrupt(played))
+    }
+
+    /// Answers a function call with its output; after the last call of a finished response
+    /// is answered, asks for the next response.
+    pub fn answer_function_call(
+        &self,
+        call_id: &CallId,
+        output: impl Into<String>,
+    ) -> Result<EventId, SendError> {
+        let output = output.into();
+        self.with_machine(|machine| machine.answer_function_call(call_id, output))
+    }
+
+    /// Starts a graceful close (code 1000). Keep receiving until
+    /// [`Event::Closed`](realtime_proto::Event::Closed) to see the server's answer.
+    pub fn close(&self) -> Result<(), SendError> {
+        self.with_machine(|machine| {
+            machine.close(1000, "");
+            Ok(())
+        })
+    }
+
+    /// `session.update`: the old name of [`update_session`](Self::update_session).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `update_session`, like `ClientEvent`'s"
+    )]
+    pub fn configure(&self, config: SessionConfig) -> Result<EventId, SendError> {
+        self.update_session(config)
+    }
+
+    /// The old name of [`create_item`](Self::create_item).
+    #[deprecated(since = "0.2.0", note = "renamed `create_item`, like `ClientEvent`'s")]
+    pub fn add_item(&self, item: Item) -> Result<EventId, SendError> {
+        self.create_item(item)
+    }
+
+    /// The old name of [`create_item_after`](Self::create_item_after).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `create_item_after`, like `ClientEvent`'s"
+    )]
+    pub fn add_item_after(
+        &self,
+        previous: impl Into<ItemId>,
+        item: Item,
+    ) -> Result<EventId, SendError> {
+        self.create_item_after(previous, item)
+    }
+
+    /// The old name of [`create_response`](Self::create_response).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `create_response`, like `ClientEvent`'s"
+    )]
+    pub fn start_response(&self) -> Result<EventId, SendError> {
+        self.create_response()
+    }
+
+    /// The old name of [`create_response_with`](Self::create_response_with).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `create_response_with`, like `ClientEvent`'s"
+    )]
+    pub fn start_response_with(&self, params: ResponseParams) -> Result<EventId, SendError> {
+        self.create_response_with(params)
+    }
+
+    /// The old name of [`append_audio`](Self::append_audio).
+    #[deprecated(since = "0.2.0", note = "renamed `append_audio`, like `ClientEvent`'s")]
+    pub fn send_audio(&self, audio: impl Into<Bytes>) -> Result<EventId, SendError> {
+        self.append_audio(audio)
+    }
+}

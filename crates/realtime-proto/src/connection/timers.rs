@@ -1,0 +1,461 @@
+//! Time and the transport: what the adapter hands over ([`TransportEvent`]), when the machine
+//! needs waking ([`Connection::poll_timeout`]), and what it decides when woken
+//! ([`Connection::handle_timeout`]): keep-alive pings and the unresponsive-server deadline.
+//!
+//! Theory of operation. The machine never reads a clock. The adapter passes `now` with
+//! everything the transport delivers and with every timeout. From those instants the machine
+//! keeps two deadlines:
+//!
+//! - **the next ping**, [`Config::ping_interval`] after the previous one (or after the first
+//!   instant the machine saw). When it comes, a [`Transmit::Ping`] is queued, unless the
+//!   connection is closing or closed;
+//! - **the idle deadline**, [`Config::idle_timeout`] after the transport last delivered anything
+//!   (only while pings are sent: without them silence is normal). When it comes, the connection
+//!   is given up: the end is applied and [`RecvError::Unresponsive`] is queued for
+//!   [`Connection::poll_recv`]. While the application is behind (more than
+//!   [`Config::max_pending_events`] events wait undelivered), an adapter stops reading, so the
+//!   machine cannot hear the server either: every call made meanwhile counts as hearing it, and
+//!   the clock starts again once the application catches up.
+//!
+//! [`Connection::poll_timeout`] is the earlier of the two. An adapter keeps a single timer, set
+//! to that instant after every call into the machine, and calls
+//! [`Connection::handle_timeout`] when it fires.
+//!
+//! [`Config::ping_interval`]: super::Config::ping_interval
+//! [`Config::idle_timeout`]: super::Config::idle_timeout
+//! [`Config::max_pending_events`]: super::Config::max_pending_events
+
+use std::time::{Duration, Instant};
+
+use super::{Connection, Event, RecvError, Transmit};
+use crate::shared_str::SharedStr;
+
+/// What the transport delivered, as an adapter hands it to [`Connection::handle_transport`].
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub enum TransportEvent {
+    /// A text message.
+    Text(SharedStr),
+    /// A binary message (the API never sends one).
+    Binary {
+        /// Its size in bytes.
+        size: usize,
+    },
+    /// A close frame from the server.
+    Close {
+        /// The close code, if the frame had one.
+        code: Option<u16>,
+        /// The reason.
+        reason: String,
+    },
+    /// A ping or a pong: proof of life, nothing else.
+    Control,
+    /// The transport refused a message over its size limit; the connection is unusable after
+    /// it.
+    TooLarge {
+        /// The message size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The transport ended without a close frame (reset, EOF, I/O error).
+    Lost {
+        /// What the transport said.
+        reason: String,
+    },
+}
+
+/// The deadlines, and the instants they are counted from.
+#[derive(Debug, Default)]
+pub(super) struct Timers {
+    /// When the next keep-alive ping is due; `None` until the machine first sees an instant.
+    next_ping: Option<Instant>,
+    /// When the transport last delivered something (or the machine last saw the application
+    /// behind); `None` until the machine first sees an instant.
+    heard_at: Option<Instant>,
+}
+
+impl Connection {
+    /// When the machine next needs [`handle_timeout`](Self::handle_timeout): the next keep-alive
+    /// ping or the idle deadline, whichever is first. `None` when nothing is due: no pings are
+    /// configured, the connection has ended, or the machine has not yet seen an instant (call
+    /// [`handle_timeout`](Self::handle_timeout) once when the connection opens).
+    ///
+    /// An instant in the past means "now".
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed.is_some() {
+            return None;
+        }
+        let ping = self.timers.next_ping.filter(|_| !self.closing);
+        let idle = self.idle_deadline();
+        match (ping, idle) {
+            (Some(ping), Some(idle)) => Some(ping.min(idle)),
+            (ping, idle) => ping.or(idle),
+        }
+    }
+
+    /// Time has come: `now` is at or after what [`poll_timeout`](Self::poll_timeout) gave (an
+    /// earlier call does nothing but note the instant). Queues a keep-alive ping when one is
+    /// due; gives the connection up when the server has been silent for the idle timeout.
+    ///
+    /// Call it once when the connection opens, so that the deadlines start counting.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use realtime_proto::{Config, Connection, RecvError, Transmit};
+    ///
+    /// let mut config = Config::default();
+    /// config.ping_interval = Some(Duration::from_secs(20));
+    /// config.idle_timeout = Some(Duration::from_secs(45));
+    /// let mut connection = Connection::new(config);
+    ///
+    /// let start = Instant::now(); // a fake clock: any instant will do
+    /// connection.handle_timeout(start);
+    /// assert_eq!(connection.poll_timeout(), Some(start + Duration::from_secs(20)));
+    ///
+    /// connection.handle_timeout(start + Duration::from_secs(20));
+    /// assert_eq!(connection.poll_transmit(), Some(Transmit::Ping));
+    ///
+    /// // No pong, nothing at all for 45 s: the server counts as unresponsive.
+    /// connection.handle_timeout(start + Duration::from_secs(45));
+    /// assert!(matches!(connection.poll_recv(), Some(Err(RecvError::Unresponsive { .. }))));
+    /// assert!(connection.is_closed());
+    /// ```
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        self.start_clock(now);
+        if self.is_behind() {
+            // The adapter does not read while the application is behind: silence now says
+            // nothing about the server.
+            self.timers.heard_at = Some(now);
+        }
+        if let Some(deadline) = self.idle_deadline() {
+            if now >= deadline {
+                let idle = now.saturating_duration_since(self.timers.heard_at.unwrap_or(now));
+                self.end_abruptly(&format!("the server sent nothing for {} s", idle.as_secs()));
+                self.events.push_back(Err(RecvError::Unresponsive { idle }));
+                return;
+            }
+        }
+        if let (Some(period), Some(due)) = (self.config.ping_interval, self.timers.next_ping) {
+            if now >= due {
+                // One ping however late the call: pings do not pile up.
+                self.timers.next_ping = Some(now + period);
+                if !self.closing {
+                    self.transmits.push_back(Transmit::Ping);
+                }
+            }
+        }
+    }
+
+    /// Applies what the transport delivered at `now`: the single entry point of an adapter's
+    /// read path. Anything at all from the transport counts as hearing from the server.
+    ///
+    /// Nothing is returned: events and receive errors are queued in order, for
+    /// [`poll_recv`](Self::poll_recv).
+    ///
+    /// - `Text`: see [`handle_message`](Self::handle_message); a message that does not decode
+    ///   queues [`RecvError::Decode`] and changes nothing else.
+    /// - `Binary`: queues [`RecvError::Binary`]; nothing changes.
+    /// - `Close`: see [`handle_close`](Self::handle_close); [`Event::Closed`] follows.
+    /// - `Control`: a ping or a pong; nothing to do.
+    /// - `TooLarge`: the end is applied, and [`RecvError::TooLarge`] is queued.
+    /// - `Lost`: the end is applied, and [`RecvError::ConnectionLost`] is queued instead of an
+    ///   [`Event::Closed`]. After the end (a close frame already came), it is not news: ignored.
+    pub fn handle_transport(&mut self, now: Instant, event: TransportEvent) {
+        if self.closed.is_some() {
+            // After the end nothing the transport says is news (the socket's end after the
+            // close frame, bytes after it).
+            return;
+        }
+        self.start_clock(now);
+        self.timers.heard_at = Some(now);
+        let result = match event {
+            TransportEvent::Text(text) => self.handle_message(text),
+            TransportEvent::Binary { size } => self.handle_binary(size),
+            TransportEvent::Close { code, reason } => {
+                self.handle_close(code, &reason);
+                Ok(())
+            }
+            TransportEvent::Control => Ok(()),
+            TransportEvent::TooLarge { size, limit } => {
+                self.end_abruptly(&format!(
+                    "a message of {size} bytes exceeds the limit of {limit} bytes"
+                ));
+                Err(RecvError::TooLarge { size, limit })
+            }
+            TransportEvent::Lost { reason } => {
+                self.end_abruptly(&reason);
+                Err(RecvError::ConnectionLost { reason })
+            }
+        };
+        if let Err(error) = result {
+            self.events.push_back(Err(error));
+        }
+    }
+
+    /// The next thing for the application, in order: an event (the state already includes
+    /// it), or a receive error queued by [`handle_transport`](Self::handle_transport) or
+    /// [`handle_timeout`](Self::handle_timeout). After the end, once everything before it was
+    /// taken, [`RecvError::Closed`] (and again on every later call). `None`: nothing yet; wait
+    /// for the transport or the timer.
+    ///
+    /// This is what an adapter's `recv` returns.
+    #[must_use]
+    pub fn poll_recv(&mut self) -> Option<Result<Event, RecvError>> {
+        if let Some(next) = self.events.pop_front() {
+            return Some(next);
+        }
+        self.closed.is_some().then_some(Err(RecvError::Closed))
+    }
+
+    /// Whether the adapter should read from the transport: the connection has not ended, and
+    /// the application is not behind (fewer than [`Config::max_pending_events`] events wait
+    /// undelivered). When the application takes events again, the adapter reads again.
+    ///
+    /// [`Config::max_pending_events`]: super::Config::max_pending_events
+    pub fn wants_input(&self) -> bool {
+        self.closed.is_none() && !self.is_behind()
+    }
+
+    /// How many events and receive errors wait for [`poll_recv`](Self::poll_recv).
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    fn is_behind(&self) -> bool {
+        self.events.len() >= self.config.max_pending_events.max(1)
+    }
+
+    /// The first instant the machine sees starts the deadlines.
+    fn start_clock(&mut self, now: Instant) {
+        if self.timers.heard_at.is_none() {
+            self.timers.heard_at = Some(now);
+        }
+        if self.timers.next_ping.is_none() {
+            self.timers.next_ping = self.config.ping_interval.map(|period| now + period);
+        }
+    }
+
+    /// When the server counts as unresponsive: only while pings are sent.
+    fn idle_deadline(&self) -> Option<Instant> {
+        self.config.ping_interval?;
+        let timeout: Duration = self.config.idle_timeout?;
+        Some(self.timers.heard_at? + timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Config;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn machine(ping: Option<u64>, idle: Option<u64>) -> Connection {
+        Connection::new(Config {
+            ping_interval: ping.map(Duration::from_secs),
+            idle_timeout: idle.map(Duration::from_secs),
+            max_pending_events: 4,
+            ..Config::default()
+        })
+    }
+
+    fn text(json: &str) -> TransportEvent {
+        TransportEvent::Text(SharedStr::from(json))
+    }
+
+    const CREATED: &str = r#"{"type":"session.created","event_id":"e1","session":{}}"#;
+
+    #[test]
+    fn nothing_is_due_before_the_first_instant() {
+        let connection = machine(Some(20), Some(45));
+        assert_eq!(connection.poll_timeout(), None);
+    }
+
+    #[test]
+    fn pings_go_out_at_their_interval_and_do_not_pile_up() {
+        let mut connection = machine(Some(20), None);
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        assert_eq!(connection.poll_timeout(), Some(start + 20 * SECOND));
+        // Too early: nothing.
+        connection.handle_timeout(start + 19 * SECOND);
+        assert!(connection.poll_transmit().is_none());
+        connection.handle_timeout(start + 20 * SECOND);
+        assert_eq!(connection.poll_transmit(), Some(Transmit::Ping));
+        assert_eq!(connection.poll_timeout(), Some(start + 40 * SECOND));
+        // Woken very late (a suspended laptop): one ping, and the next one a period later.
+        connection.handle_timeout(start + 500 * SECOND);
+        assert_eq!(connection.poll_transmit(), Some(Transmit::Ping));
+        assert!(connection.poll_transmit().is_none());
+        assert_eq!(connection.poll_timeout(), Some(start + 520 * SECOND));
+    }
+
+    #[test]
+    fn no_ping_once_closing_and_no_deadline_once_closed() {
+        let mut connection = machine(Some(20), Some(45));
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        connection.close(1000, "");
+        assert!(matches!(
+            connection.poll_transmit(),
+            Some(Transmit::Close { .. })
+        ));
+        connection.handle_timeout(start + 20 * SECOND);
+        assert!(
+            connection.poll_transmit().is_none(),
+            "no ping after our close frame"
+        );
+        // The idle deadline still watches for the server's answer.
+        assert_eq!(connection.poll_timeout(), Some(start + 45 * SECOND));
+        connection.handle_transport(
+            start + 21 * SECOND,
+            TransportEvent::Close {
+                code: Some(1000),
+                reason: String::new(),
+            },
+        );
+        assert_eq!(connection.poll_timeout(), None);
+        assert!(matches!(connection.poll_recv(), Some(Ok(Event::Closed(_)))));
+        assert!(matches!(
+            connection.poll_recv(),
+            Some(Err(RecvError::Closed))
+        ));
+    }
+
+    #[test]
+    fn anything_from_the_transport_keeps_the_connection_alive() {
+        let mut connection = machine(Some(20), Some(45));
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        assert_eq!(connection.poll_timeout(), Some(start + 20 * SECOND));
+        connection.handle_timeout(start + 20 * SECOND);
+        // A pong at 30 s moves the idle deadline to 75 s.
+        connection.handle_transport(start + 30 * SECOND, TransportEvent::Control);
+        connection.handle_timeout(start + 40 * SECOND);
+        connection.handle_timeout(start + 60 * SECOND);
+        assert_eq!(connection.poll_timeout(), Some(start + 75 * SECOND));
+        connection.handle_timeout(start + 74 * SECOND);
+        assert!(!connection.is_closed());
+        connection.handle_timeout(start + 75 * SECOND);
+        assert!(connection.is_closed());
+        let Some(Err(RecvError::Unresponsive { idle })) = connection.poll_recv() else {
+            panic!("not unresponsive");
+        };
+        assert_eq!(idle, 45 * SECOND);
+        assert!(matches!(
+            connection.poll_recv(),
+            Some(Err(RecvError::Closed))
+        ));
+        // After the end: no timer, no ping, nothing is news.
+        assert_eq!(connection.poll_timeout(), None);
+        connection.handle_transport(start + 80 * SECOND, text(CREATED));
+        assert!(matches!(
+            connection.poll_recv(),
+            Some(Err(RecvError::Closed))
+        ));
+    }
+
+    #[test]
+    fn silence_is_normal_without_pings() {
+        let mut connection = machine(None, Some(45));
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        assert_eq!(connection.poll_timeout(), None);
+        connection.handle_timeout(start + 3600 * SECOND);
+        assert!(!connection.is_closed());
+        let mut connection = machine(Some(20), None);
+        connection.handle_timeout(start);
+        connection.handle_timeout(start + 3600 * SECOND);
+        assert!(!connection.is_closed());
+    }
+
+    #[test]
+    fn the_idle_clock_holds_while_the_application_is_behind() {
+        let mut connection = machine(Some(20), Some(45));
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        for second in 0..4 {
+            connection.handle_transport(start + second * SECOND, text(CREATED));
+        }
+        assert!(!connection.wants_input(), "4 events wait: stop reading");
+        // The application takes nothing for ten minutes; the adapter reads nothing.
+        for minute in 1..=10 {
+            connection.handle_timeout(start + minute * 60 * SECOND);
+            assert!(!connection.is_closed(), "minute {minute}");
+        }
+        // It catches up; the clock starts again from the last instant the machine saw.
+        while let Some(Ok(_)) = connection.poll_recv() {}
+        assert!(connection.wants_input());
+        assert_eq!(connection.poll_timeout(), Some(start + 620 * SECOND));
+        connection.handle_timeout(start + 645 * SECOND);
+        assert!(connection.is_closed());
+    }
+
+    #[test]
+    fn errors_and_events_come_out_in_order() {
+        let mut connection = machine(None, None);
+        let now = Instant::now();
+        connection.handle_transport(now, text(CREATED));
+        connection.handle_transport(now, text("not json"));
+        connection.handle_transport(now, TransportEvent::Binary { size: 3 });
+        connection.handle_transport(now, text(CREATED));
+        connection.handle_transport(
+            now,
+            TransportEvent::Lost {
+                reason: "reset".to_owned(),
+            },
+        );
+        let kinds: Vec<String> = std::iter::from_fn(|| connection.poll_recv())
+            .take(7)
+            .map(|outcome| match outcome {
+                Ok(Event::Server(message)) => message.wire_type().to_owned(),
+                Ok(other) => format!("{other:?}"),
+                Err(RecvError::Decode(_)) => "decode".to_owned(),
+                Err(RecvError::Binary { .. }) => "binary".to_owned(),
+                Err(RecvError::ConnectionLost { .. }) => "lost".to_owned(),
+                Err(RecvError::Closed) => "closed".to_owned(),
+                Err(other) => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "session.created",
+                "decode",
+                "binary",
+                "session.created",
+                "lost",
+                "closed",
+                "closed"
+            ]
+        );
+    }
+
+    #[test]
+    fn poll_event_skips_the_queued_errors() {
+        let mut connection = machine(None, None);
+        let now = Instant::now();
+        connection.handle_transport(now, text("not json"));
+        connection.handle_transport(now, text(CREATED));
+        assert!(matches!(connection.poll_event(), Some(Event::Server(_))));
+        assert!(connection.poll_event().is_none());
+    }
+
+    #[test]
+    fn a_too_large_message_ends_the_connection() {
+        let mut connection = machine(Some(20), Some(45));
+        let now = Instant::now();
+        connection.handle_transport(now, TransportEvent::TooLarge { size: 10, limit: 5 });
+        assert!(connection.is_closed());
+        assert!(matches!(
+            connection.poll_recv(),
+            Some(Err(RecvError::TooLarge { size: 10, limit: 5 }))
+        ));
+        assert_eq!(connection.poll_timeout(), None);
+    }
+}
