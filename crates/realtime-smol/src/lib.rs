@@ -35,6 +35,7 @@
 //! To stream audio while reading events, [`Session::split`] into a cloneable [`Sender`] and a
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can race a microphone future.
 
+mod connect;
 mod runtime;
 
 pub use realtime_async::{Receiver, Sender, Session, State};
@@ -50,4 +51,5 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
-pub use crate::runtime::{Smol, connect, connect_with_token};
+pub use crate::connect::{connect, connect_with_token};
+pub use crate::runtime::Smol;

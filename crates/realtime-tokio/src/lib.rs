@@ -38,6 +38,7 @@
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can sit in `tokio::select!` beside a
 //! microphone.
 
+mod connect;
 mod runtime;
 mod session;
 
@@ -54,5 +55,6 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
+pub use crate::connect::{connect, connect_with_token};
 pub use crate::runtime::Tokio;
-pub use crate::session::{Sender, Session, connect, connect_with_token};
+pub use crate::session::{Sender, Session};

@@ -4,22 +4,18 @@
 //! Every command of the sender (`update_session`, `create_item`, `create_response`,
 //! `append_audio`, `interrupt`, ...) is realtime-async's, reached through `Deref`.
 
-use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use realtime_async::Receiver;
 #[cfg(feature = "audio")]
 use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
-use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::{Event, RecvError};
 
 #[cfg(feature = "audio")]
 use crate::runtime::Compat;
-use crate::runtime::Tokio;
 
 /// A connected session: send commands, receive events, read the state.
 ///
@@ -36,41 +32,6 @@ pub struct Session {
 /// cancel-safe; see [`realtime_async::Sender`], which this derefs to.
 #[derive(Clone, Debug)]
 pub struct Sender(realtime_async::Sender);
-
-/// Connects and performs the handshake on the current tokio runtime; the session is ready when
-/// this returns. The connection's driver task is spawned with `tokio::spawn`.
-///
-/// The server's first event (`session.created`) arrives through [`Session::recv`].
-///
-/// ```no_run
-/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-/// use realtime_tokio::{connect, ConnectOptions};
-///
-/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
-/// let first = session.recv().await?; // session.created
-/// # let _ = first; Ok(()) }
-/// ```
-pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
-    realtime_async::connect(Arc::new(Tokio), options)
-        .await
-        .map(Session::from)
-}
-
-/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
-/// Entra ID token, or an ephemeral client secret minted by your backend.
-pub async fn connect_with_token<F, Fut, E>(
-    options: ConnectOptions,
-    provider: F,
-) -> Result<Session, ConnectError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<String, E>>,
-    E: std::fmt::Display,
-{
-    realtime_async::connect_with_token(Arc::new(Tokio), options, provider)
-        .await
-        .map(Session::from)
-}
 
 impl Session {
     /// The next event; see [`Receiver::recv`]. Cancel-safe, so it can sit in

@@ -1,0 +1,40 @@
+//! Connecting on smol: realtime-async's `connect` with the [`Smol`] runtime.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use realtime_async::Session;
+use realtime_net::{ConnectError, ConnectOptions};
+
+use crate::runtime::Smol;
+
+/// Connects and performs the handshake; the session is ready when this returns. The
+/// connection's driver task runs on smol's global executor (`smol::spawn`).
+///
+/// The server's first event (`session.created`) arrives through [`Session::recv`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> { smol::block_on(async {
+/// use realtime_smol::{connect, ConnectOptions};
+///
+/// let mut session = connect(ConnectOptions::openai("gpt-realtime", std::env::var("OPENAI_API_KEY")?)).await?;
+/// let first = session.recv().await?; // session.created
+/// # let _ = first; Ok(()) }) }
+/// ```
+pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
+    realtime_async::connect(Arc::new(Smol), options).await
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
+/// Entra ID token, or an ephemeral client secret minted by your backend.
+pub async fn connect_with_token<F, Fut, E>(
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, E>>,
+    E: std::fmt::Display,
+{
+    realtime_async::connect_with_token(Arc::new(Smol), options, provider).await
+}
