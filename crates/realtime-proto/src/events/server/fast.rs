@@ -32,6 +32,10 @@ use crate::shared_str::SharedStr;
 /// The most top-level fields the fast path reads; a delta has at most eight.
 const MAX_FIELDS: usize = 12;
 
+/// A delta at least this long that ends the message is taken to end at its last quote, without
+/// scanning it (see `scan`).
+const LONG_DELTA: usize = 256;
+
 /// A scanned value: a string's span (without quotes), or an integer.
 #[derive(Clone, Copy, Debug)]
 enum Scanned {
@@ -108,11 +112,12 @@ pub(super) fn decode(
     if !clean {
         return None;
     }
-    // A text delta found by its closing quote alone: an escape sends it to the general decoder.
+    // A text delta found by the message's last quote, or by its closing quote alone: a quote (a
+    // span that took later fields in) or an escape sends it to the general decoder.
     if let (false, Some(Scanned::Str(start, end))) =
         (matches!(kind, Kind::ResponseOutputAudioDelta), fields.delta)
     {
-        if memchr::memchr(b'\\', &bytes[start..end]).is_some() {
+        if memchr::memchr2(b'"', b'\\', &bytes[start..end]).is_some() {
             return None;
         }
     }
@@ -220,13 +225,19 @@ fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Opt
         at = skip_space(bytes, at + 1);
         let value = match bytes.get(at)? {
             b'"' if &bytes[key_start..key_end] == b"delta" => {
-                // The delta is the bulk (6 KB of base64 in an audio delta): look for its end
-                // only, which is faster than looking for an escape too. An escape would leave a
-                // backslash in the span (`\"` ends it early, and the rest must still parse),
-                // and a backslash is refused later: by the base64 decoder for audio, by
-                // `decode` for text.
+                // The delta is the bulk (6 KB of base64 in an audio delta). The services send
+                // it last: then its end is the message's last quote, found without scanning
+                // it. That is taken for long values only; a short one (a text delta, often
+                // followed by `obfuscation`) is scanned for its closing quote, which is faster
+                // than looking for an escape too. Either way a quote or an escape inside the
+                // span is refused later, by the base64 decoder for audio and by `decode` for
+                // text: a span that ran past the real end of the string, taking the fields
+                // after it in, has a quote.
                 let start = at + 1;
-                let end = start + memchr::memchr(b'"', bytes.get(start..)?)?;
+                let end = match last_field_end(bytes) {
+                    Some(end) if end >= start + LONG_DELTA => end,
+                    _ => start + memchr::memchr(b'"', bytes.get(start..)?)?,
+                };
                 at = end + 1;
                 Scanned::Str(start, end)
             }
@@ -252,6 +263,17 @@ fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Opt
         }
     }
     (skip_space(bytes, at + 1) == bytes.len()).then_some(count)
+}
+
+/// Where the value of the last field ends when it is a string: the message ends with `"}` (then
+/// optional whitespace). The quote found is the string's closing quote only if the string has
+/// no quote of its own; callers check that.
+fn last_field_end(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b' ' | b'\n' | b'\r' | b'\t') {
+        end -= 1;
+    }
+    (end >= 2 && bytes[end - 2] == b'"' && bytes[end - 1] == b'}').then_some(end - 2)
 }
 
 /// The span of a string's text, from just after its opening quote to its closing quote; `None`
@@ -582,6 +604,51 @@ mod tests {
             r#"{"type":"response.audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"AA\","x":"y"}"#,
         ] {
             assert!(!agrees(text).unwrap(), "{text}");
+        }
+        // A long delta is found by the message's last quote. When it is not the last field, the
+        // span takes the later fields in, and the quotes in it send the message to the general
+        // decoder, which reads it right.
+        let long_audio = crate::audio::encode_base64(&[9u8; 600]);
+        let long_text = "word ".repeat(100);
+        for (text, taken) in [
+            (
+                format!(
+                    r#"{{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_audio}"}}"#
+                ),
+                true,
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_audio}"}}  "#
+                ),
+                true,
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"delta":"{long_audio}","content_index":0,"x":"y"}}"#
+                ),
+                false,
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_text}"}}"#
+                ),
+                true,
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_text}","obfuscation":"xyz"}}"#
+                ),
+                false,
+            ),
+            (
+                format!(
+                    r#"{{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_text}\"","x":"y"}}"#
+                ),
+                false,
+            ),
+        ] {
+            assert_eq!(agrees(&text).unwrap(), taken, "{text}");
         }
     }
 
