@@ -14,6 +14,7 @@ use super::{
     McpApprovalResponse, McpCall, McpListTools, Message,
 };
 use crate::dialect::Dialect;
+use crate::error::WireError;
 use crate::ids::{CallId, ItemId};
 use crate::json::{
     Encoder, Fields, Key, Replay, Seen, is_streaming, object_name, put, read_extra, refuse,
@@ -31,7 +32,7 @@ pub(crate) enum PartPlace {
 
 impl Item {
     /// Decodes an item from either dialect.
-    pub(crate) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let item_type = fields.take::<String>("type")?;
         let id = fields.take::<ItemId>("id")?;
@@ -52,12 +53,12 @@ impl Item {
         Ok(item)
     }
 
-    fn from_kind_fields(item_type: Option<String>, fields: &mut Fields) -> Result<Self, String> {
+    fn from_kind_fields(item_type: Option<String>, fields: &mut Fields) -> Result<Self, WireError> {
         // Beta items may omit `type`; a role makes them a message.
         let item_type = match item_type {
             Some(item_type) => item_type,
             None if fields.has("role") => "message".to_owned(),
-            None => return Err("missing field `type`".to_owned()),
+            None => return Err(WireError::missing_field("type")),
         };
         let kind = match item_type.as_str() {
             "message" => ItemKind::Message(Message {
@@ -193,7 +194,7 @@ impl Item {
 
 impl ContentPart {
     /// Decodes a part from either dialect and either place.
-    pub(crate) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let kind = match fields.require::<String>("type")?.as_str() {
             "text" => ContentType::OUTPUT_TEXT,
@@ -499,7 +500,7 @@ impl<'de> Deserialize<'de> for Item {
             return deserializer.deserialize_map(ItemVisitor);
         }
         let value = Value::deserialize(deserializer)?;
-        Self::from_wire(value).map_err(de::Error::custom)
+        Self::from_wire(value).map_err(WireError::into_de)
     }
 }
 
@@ -518,7 +519,7 @@ impl<'de> Deserialize<'de> for ContentPart {
             return deserializer.deserialize_map(PartVisitor);
         }
         let value = Value::deserialize(deserializer)?;
-        Self::from_wire(value).map_err(de::Error::custom)
+        Self::from_wire(value).map_err(WireError::into_de)
     }
 }
 
@@ -556,10 +557,11 @@ mod tests {
     fn missing_required_fields_are_named() {
         let error =
             Item::from_wire(json!({"type": "function_call_output", "output": "x"})).unwrap_err();
-        assert_eq!(error, "missing field `call_id`");
+        assert_eq!(error.to_string(), "missing field `call_id`");
         let error = Item::from_wire(json!({"type": "message", "role": "user",
             "content": [{"type": "input_text", "text": 5}]}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             error.starts_with("at `content[0]`: at `text`: invalid type"),
             "{error}"

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Error as _, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::{ConversationTarget, Response, ResponseParams};
 use crate::audio::AudioFormat;
 use crate::dialect::Dialect;
+use crate::error::WireError;
 use crate::ids::ConversationId;
 use crate::item::Item;
 use crate::json::{
@@ -22,7 +23,7 @@ use crate::session_config::{MaxTokens, OutputAudio, merge_extra, tools_to_wire};
 use crate::values::Modality;
 
 impl ResponseParams {
-    pub(crate) fn from_wire(value: Value, hint: Option<Dialect>) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value, hint: Option<Dialect>) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let dialect = if fields.has("output_modalities") || fields.has("audio") {
             Dialect::Ga
@@ -128,7 +129,7 @@ struct Common {
     extra: Map<String, Value>,
 }
 
-fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, String> {
+fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, WireError> {
     let mut common = Common {
         output_modalities: None,
         max_output_tokens: None,
@@ -140,10 +141,10 @@ fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, String> 
         Dialect::Ga => {
             common.output_modalities = fields.take("output_modalities")?;
             if let Some(audio) = fields.take_value("audio") {
-                let mut audio = Fields::new(audio).map_err(|m| crate::json::nest("audio", &m))?;
+                let mut audio = Fields::new(audio).map_err(|error| error.nest("audio"))?;
                 if let Some(output) = audio.take_value("output") {
                     let mut output =
-                        Fields::new(output).map_err(|m| crate::json::nest("audio.output", &m))?;
+                        Fields::new(output).map_err(|error| error.nest("audio.output"))?;
                     common.output_audio.format =
                         output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
                     common.output_audio.voice = output.take("voice")?;
@@ -231,7 +232,7 @@ fn write_common(
 }
 
 impl Response {
-    pub(crate) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let dialect = if fields.has("output_modalities") || fields.has("audio") {
             Dialect::Ga
@@ -553,7 +554,7 @@ impl Serialize for ResponseParams {
 /// Accepts either shape.
 impl<'de> Deserialize<'de> for ResponseParams {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(WireError::into_de)
     }
 }
 
@@ -571,7 +572,7 @@ impl<'de> Deserialize<'de> for Response {
         if is_streaming() {
             return deserializer.deserialize_map(ResponseVisitor);
         }
-        Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?).map_err(WireError::into_de)
     }
 }
 

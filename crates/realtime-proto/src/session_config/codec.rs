@@ -3,7 +3,6 @@
 //! fields this version does not know go. The table in the [module doc](super) says what maps
 //! to what.
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -13,8 +12,8 @@ use super::{
 };
 use crate::audio::AudioFormat;
 use crate::dialect::Dialect;
-use crate::error::{DroppedField, EncodeError};
-use crate::json::{Encoder, Fields, Nullable, nest, put, value_of};
+use crate::error::{DroppedField, EncodeError, WireError};
+use crate::json::{Encoder, Fields, Nullable, put, value_of};
 use crate::values::SessionKind;
 
 /// Keys that only the beta flat shape has.
@@ -61,6 +60,15 @@ impl SessionConfig {
         kind: Option<SessionKind>,
         hint: Option<Dialect>,
     ) -> Result<Self, String> {
+        Self::from_wire(value, kind, hint).map_err(|error| error.to_string())
+    }
+
+    /// [`from_json`](Self::from_json), with the error's cause and path kept.
+    pub(crate) fn from_wire(
+        value: Value,
+        kind: Option<SessionKind>,
+        hint: Option<Dialect>,
+    ) -> Result<Self, WireError> {
         Self::from_fields(Fields::new(value)?, kind, hint)
     }
 
@@ -79,7 +87,7 @@ impl SessionConfig {
         fields: Fields,
         kind: Option<SessionKind>,
         hint: Option<Dialect>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WireError> {
         let dialect = Self::detect(&fields, hint);
         Self::from_fields_in(fields, kind, dialect)
     }
@@ -91,7 +99,7 @@ impl SessionConfig {
         mut fields: Fields,
         kind: Option<SessionKind>,
         dialect: Dialect,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WireError> {
         let own_kind = match dialect {
             Dialect::Ga => fields.take("type")?,
             Dialect::Beta => None,
@@ -119,7 +127,7 @@ impl SessionConfig {
                 if let Some(audio) = fields.take_value("audio") {
                     config
                         .read_ga_audio(audio, &mut extra)
-                        .map_err(|m| nest("audio", &m))?;
+                        .map_err(|error| error.nest("audio"))?;
                 }
             }
             Dialect::Beta => {
@@ -155,13 +163,13 @@ impl SessionConfig {
         &mut self,
         audio: Value,
         extra: &mut Map<String, Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), WireError> {
         let mut audio = Fields::new(audio)?;
         let mut audio_extra = Map::new();
         if let Some(input) = audio.take_value("input") {
-            let mut input = Fields::new(input).map_err(|m| nest("input", &m))?;
+            let mut input = Fields::new(input).map_err(|error| error.nest("input"))?;
             let target = &mut self.input_audio;
-            let mut read = |input: &mut Fields| -> Result<(), String> {
+            let mut read = |input: &mut Fields| -> Result<(), WireError> {
                 target.format = input.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
                 target.transcription =
                     input.take_nullable_with("transcription", Transcription::from_wire)?;
@@ -171,22 +179,22 @@ impl SessionConfig {
                     input.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
                 Ok(())
             };
-            read(&mut input).map_err(|m| nest("input", &m))?;
+            read(&mut input).map_err(|error| error.nest("input"))?;
             let rest = input.rest();
             if !rest.is_empty() {
                 audio_extra.insert("input".to_owned(), Value::Object(rest));
             }
         }
         if let Some(output) = audio.take_value("output") {
-            let mut output = Fields::new(output).map_err(|m| nest("output", &m))?;
+            let mut output = Fields::new(output).map_err(|error| error.nest("output"))?;
             let target = &mut self.output_audio;
-            let mut read = |output: &mut Fields| -> Result<(), String> {
+            let mut read = |output: &mut Fields| -> Result<(), WireError> {
                 target.format = output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
                 target.voice = output.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
                 target.speed = output.take("speed")?;
                 Ok(())
             };
-            read(&mut output).map_err(|m| nest("output", &m))?;
+            read(&mut output).map_err(|error| error.nest("output"))?;
             let rest = output.rest();
             if !rest.is_empty() {
                 audio_extra.insert("output".to_owned(), Value::Object(rest));
@@ -365,12 +373,12 @@ impl Serialize for SessionConfig {
 /// Accepts either shape.
 impl<'de> Deserialize<'de> for SessionConfig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_json(Value::deserialize(deserializer)?, None, None).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?, None, None).map_err(WireError::into_de)
     }
 }
 impl SessionObject {
     /// Decodes a server session object of either dialect.
-    pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, WireError> {
         Self::from_wire_in(value, kind, None)
     }
 
@@ -380,7 +388,7 @@ impl SessionObject {
         value: Value,
         kind: Option<SessionKind>,
         dialect: Option<Dialect>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let id = fields.take("id")?;
         let object: Option<String> = fields.take("object")?;
@@ -416,7 +424,7 @@ impl SessionObject {
 /// Accepts either shape.
 impl<'de> Deserialize<'de> for SessionObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(WireError::into_de)
     }
 }
 

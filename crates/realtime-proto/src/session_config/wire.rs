@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
@@ -13,11 +12,12 @@ use super::{
     Transcription, TurnDetection, Voice,
 };
 use crate::dialect::Dialect;
+use crate::error::WireError;
 use crate::json::{Encoder, Fields, kind, put, value_of};
 use crate::values::ToolChoiceMode;
 
 impl Transcription {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         Ok(Self {
             model: fields.take("model")?,
@@ -37,7 +37,7 @@ impl Transcription {
 }
 
 impl NoiseReduction {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         Ok(Self {
             kind: fields.take("type")?,
@@ -53,7 +53,7 @@ impl NoiseReduction {
 }
 
 impl TurnDetection {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         let kind = value.get("type").and_then(Value::as_str).map(str::to_owned);
         match kind.as_deref() {
             Some("server_vad") | None => {
@@ -151,14 +151,14 @@ impl Voice {
 }
 
 impl Tool {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         if value.get("type").and_then(Value::as_str) != Some("function") {
             return match value {
                 Value::Object(_) => Ok(Self::Other(value)),
-                other => Err(format!(
+                other => Err(WireError::wrong_type(format!(
                     "invalid type: {}, expected a tool object",
                     kind(&other)
-                )),
+                ))),
             };
         }
         let mut fields = Fields::new(value)?;
@@ -231,7 +231,7 @@ impl ToolChoice {
 }
 
 impl MaxTokens {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         match &value {
             Value::String(text) if text == "inf" => Ok(Self::Infinite),
             Value::Number(number) => number
@@ -239,12 +239,14 @@ impl MaxTokens {
                 .and_then(|n| u32::try_from(n).ok())
                 .map(Self::Limit)
                 .ok_or_else(|| {
-                    format!("invalid value: {number}, expected a token count or \"inf\"")
+                    WireError::invalid_value(format!(
+                        "invalid value: {number}, expected a token count or \"inf\""
+                    ))
                 }),
-            other => Err(format!(
+            other => Err(WireError::wrong_type(format!(
                 "invalid type: {}, expected a token count or \"inf\"",
                 kind(other)
-            )),
+            ))),
         }
     }
 }
@@ -260,11 +262,11 @@ impl Serialize for MaxTokens {
 
 impl<'de> Deserialize<'de> for MaxTokens {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?).map_err(WireError::into_de)
     }
 }
 impl Reasoning {
-    pub(super) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         Ok(Self {
             effort: fields.take("effort")?,
@@ -311,13 +313,13 @@ impl<'de> Deserialize<'de> for ToolChoice {
 
 impl<'de> Deserialize<'de> for Reasoning {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?).map_err(WireError::into_de)
     }
 }
 
 impl<'de> Deserialize<'de> for Tool {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?).map_err(WireError::into_de)
     }
 }
 

@@ -10,10 +10,10 @@ use super::{
 };
 use crate::audio::{decode_base64, encode_base64, encode_base64_into, encoded_len};
 use crate::dialect::Dialect;
-use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};
+use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError, WireError};
 use crate::ids::EventId;
 use crate::item::Item;
-use crate::json::{Encoder, Fields, nest, put, value_of};
+use crate::json::{Encoder, Fields, put, value_of};
 use crate::response::ResponseParams;
 use crate::session_config::SessionConfig;
 use crate::values::SessionKind;
@@ -191,16 +191,15 @@ impl ClientMessage {
             Some(Value::String(wire_type)) => wire_type.clone(),
             Some(_) => return Err(DecodeError::new(DecodeErrorReason::TypeNotAString)),
         };
-        Self::from_map(map, &wire_type, hint).map_err(|message| {
-            DecodeError::from_message(&message, None).with_event_type(Some(&wire_type))
-        })
+        Self::from_map(map, &wire_type, hint)
+            .map_err(|error| DecodeError::from_wire(error, None).with_event_type(Some(&wire_type)))
     }
 
     fn from_map(
         map: Map<String, Value>,
         wire_type: &str,
         hint: Option<Dialect>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WireError> {
         let raw = map.clone();
         let mut fields = Fields::new(Value::Object(map))?;
         fields.take_value("type");
@@ -212,7 +211,7 @@ impl ClientMessage {
                     item: fields
                         .take_with("item", Item::from_wire)?
                         .map(Box::new)
-                        .ok_or_else(|| "missing field `item`".to_owned())?,
+                        .ok_or_else(|| WireError::missing_field("item"))?,
                 })
             }
             "conversation.item.delete" => {
@@ -234,7 +233,8 @@ impl ClientMessage {
             }
             "input_audio_buffer.append" => {
                 let audio: String = fields.require("audio")?;
-                let audio = decode_base64(&audio).map_err(|message| nest("audio", &message))?;
+                let audio = decode_base64(&audio)
+                    .map_err(|message| WireError::from_base64(message).nest("audio"))?;
                 ClientEvent::InputAudioBufferAppend(InputAudioBufferAppend { audio })
             }
             "input_audio_buffer.clear" => ClientEvent::clear_audio(),
@@ -253,9 +253,9 @@ impl ClientMessage {
                     .then_some(SessionKind::TRANSCRIPTION);
                 let session = fields
                     .take_with("session", |value| {
-                        SessionConfig::from_json(value, kind.clone(), hint)
+                        SessionConfig::from_wire(value, kind.clone(), hint)
                     })?
-                    .ok_or_else(|| "missing field `session`".to_owned())?;
+                    .ok_or_else(|| WireError::missing_field("session"))?;
                 ClientEvent::SessionUpdate(SessionUpdate {
                     session: Box::new(session),
                 })
@@ -357,6 +357,24 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(error.field.as_deref(), Some("audio"));
+    }
+
+    #[test]
+    fn values_worded_like_errors_do_not_change_the_reason() {
+        // Regression (the reason of a `DecodeError` was read from the message's words): a value
+        // that quotes the words of another error is still a wrong type, and a missing field is
+        // still named by the field, whatever the other values say.
+        let text = r#"{"type":"conversation.item.truncate","item_id":"i","content_index":"missing field `content_index`","audio_end_ms":1}"#;
+        let error = ClientMessage::decode(text, None).unwrap_err();
+        assert!(
+            matches!(error.reason, DecodeErrorReason::WrongType { .. }),
+            "{error:?}"
+        );
+        assert_eq!(error.field.as_deref(), Some("content_index"));
+        let text = r#"{"type":"conversation.item.truncate","item_id":"invalid type: at `x`: y","content_index":0}"#;
+        let error = ClientMessage::decode(text, None).unwrap_err();
+        assert_eq!(error.reason, DecodeErrorReason::MissingField, "{error:?}");
+        assert_eq!(error.field.as_deref(), Some("audio_end_ms"));
     }
 
     #[test]
