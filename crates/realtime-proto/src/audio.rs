@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::dialect::Dialect;
+use crate::error::WireError;
 use crate::shared_str::SharedStr;
 use crate::values::AudioFormatType;
 
@@ -194,7 +195,7 @@ pub(crate) mod base64_bytes {
         }
 
         fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
-            decode_base64(text).map_err(E::custom)
+            decode_base64(text).map_err(|message| WireError::from_base64(message).into_de())
         }
     }
 }

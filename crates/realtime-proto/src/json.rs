@@ -1,8 +1,8 @@
 //! JSON plumbing shared by the typed model: [`Nullable`], a field reader for objects whose shape
 //! depends on the dialect, and the encoder that reports fields a dialect cannot express.
 //!
-//! Errors travel as serde messages. A nested field is reported as "at `path`: message", which
-//! [`DecodeError`](crate::DecodeError) turns back into a dotted path.
+//! Errors travel as [`WireError`]s, whose cause and path are data that
+//! [`DecodeError`](crate::DecodeError) reads; a nested field displays as "at `path`: message".
 //!
 //! Items, content parts and responses have two decoders. The `Value`-based ones (`from_wire`)
 //! take the object apart field by field and decide every input, errors included. The streaming
@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::dialect::Dialect;
-use crate::error::DroppedField;
+use crate::error::{DroppedField, Record, WireError};
 
 /// A field value that may be an explicit JSON `null`, where `null` means something.
 ///
@@ -264,13 +264,13 @@ pub(crate) struct Fields {
 
 impl Fields {
     /// Takes an object apart; anything else is a type error.
-    pub(crate) fn new(value: Value) -> Result<Self, String> {
+    pub(crate) fn new(value: Value) -> Result<Self, WireError> {
         match value {
             Value::Object(map) => Ok(Self { map }),
-            other => Err(format!(
+            other => Err(WireError::wrong_type(format!(
                 "invalid type: {}, expected an object",
                 kind(&other)
-            )),
+            ))),
         }
     }
 
@@ -291,7 +291,7 @@ impl Fields {
     }
 
     /// An optional field: absent and `null` are both `None`.
-    pub(crate) fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, String> {
+    pub(crate) fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => parse(key, value).map(Some),
@@ -302,7 +302,7 @@ impl Fields {
     pub(crate) fn take_nullable<T: DeserializeOwned>(
         &mut self,
         key: &str,
-    ) -> Result<Option<Nullable<T>>, String> {
+    ) -> Result<Option<Nullable<T>>, WireError> {
         match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
@@ -311,20 +311,19 @@ impl Fields {
     }
 
     /// A required field: absent and `null` are errors.
-    pub(crate) fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, String> {
-        self.take(key)?
-            .ok_or_else(|| format!("missing field `{key}`"))
+    pub(crate) fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, WireError> {
+        self.take(key)?.ok_or_else(|| WireError::missing_field(key))
     }
 
     /// A nested object read with `read`, with errors reported under `key`.
     pub(crate) fn take_with<T>(
         &mut self,
         key: &str,
-        read: impl FnOnce(Value) -> Result<T, String>,
-    ) -> Result<Option<T>, String> {
+        read: impl FnOnce(Value) -> Result<T, WireError>,
+    ) -> Result<Option<T>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => read(value).map(Some).map_err(|message| nest(key, &message)),
+            Some(value) => read(value).map(Some).map_err(|error| error.nest(key)),
         }
     }
 
@@ -332,14 +331,14 @@ impl Fields {
     pub(crate) fn take_nullable_with<T>(
         &mut self,
         key: &str,
-        read: impl FnOnce(Value) -> Result<T, String>,
-    ) -> Result<Option<Nullable<T>>, String> {
+        read: impl FnOnce(Value) -> Result<T, WireError>,
+    ) -> Result<Option<Nullable<T>>, WireError> {
         match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
             Some(value) => read(value)
                 .map(|value| Some(Nullable::Value(value)))
-                .map_err(|m| nest(key, &m)),
+                .map_err(|error| error.nest(key)),
         }
     }
 
@@ -347,20 +346,21 @@ impl Fields {
     pub(crate) fn take_list_with<T>(
         &mut self,
         key: &str,
-        read: impl Fn(Value) -> Result<T, String>,
-    ) -> Result<Option<Vec<T>>, String> {
+        read: impl Fn(Value) -> Result<T, WireError>,
+    ) -> Result<Option<Vec<T>>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(values)) => values
                 .into_iter()
                 .enumerate()
-                .map(|(index, value)| read(value).map_err(|m| nest(&format!("{key}[{index}]"), &m)))
-                .collect::<Result<Vec<T>, String>>()
+                .map(|(index, value)| read(value).map_err(|e| e.nest(&format!("{key}[{index}]"))))
+                .collect::<Result<Vec<T>, WireError>>()
                 .map(Some),
-            Some(other) => Err(nest(
-                key,
-                &format!("invalid type: {}, expected an array", kind(&other)),
-            )),
+            Some(other) => Err(WireError::wrong_type(format!(
+                "invalid type: {}, expected an array",
+                kind(&other)
+            ))
+            .nest(key)),
         }
     }
 
@@ -370,26 +370,20 @@ impl Fields {
     }
 }
 
-/// Deserializes one field value, reporting nested paths.
-pub(crate) fn parse<T: DeserializeOwned>(key: &str, value: Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
+/// Deserializes one field value, reporting nested paths and recording the cause (see
+/// [`Record`]).
+pub(crate) fn parse<T: DeserializeOwned>(key: &str, value: Value) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(Record::new(value)).map_err(|error| {
         let inner = error.path().to_string();
-        let message = error.into_inner().to_string();
+        let error = error.into_inner().into_wire();
         if inner.is_empty() || inner == "." {
-            nest(key, &message)
+            error.nest(key)
         } else if inner.starts_with('[') {
-            nest(&format!("{key}{inner}"), &message)
+            error.nest(&format!("{key}{inner}"))
         } else {
-            nest(&format!("{key}.{inner}"), &message)
+            error.nest(&format!("{key}.{inner}"))
         }
     })
-}
-
-/// Prefixes a message with the path of the field it is about.
-pub(crate) fn nest(key: &str, message: &str) -> String {
-    // A missing field inside `key` is reported as "at `key`: missing field `x`", which
-    // `DecodeError` joins back into `key.x`.
-    format!("at `{key}`: {message}")
 }
 
 /// A word for the JSON type of a value, for error messages.
@@ -474,7 +468,7 @@ mod tests {
         }
         let value = serde_json::json!({"list": [{"count": 1}, {"count": "x"}]});
         let mut fields = Fields::new(value).unwrap();
-        let error = fields.take::<Vec<Inner>>("list").unwrap_err();
+        let error = fields.take::<Vec<Inner>>("list").unwrap_err().to_string();
         assert!(
             error.starts_with("at `list[1].count`: invalid type"),
             "{error}"

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::{Kind, ServerEvent, ServerMessage, UnknownEvent};
 use crate::audio::AudioArena;
-use crate::error::{DecodeError, DecodeErrorReason};
+use crate::error::{DecodeError, DecodeErrorReason, Record, Recorded, WireError};
 use crate::ids::EventId;
 use crate::json::{Key, with_streaming};
 use crate::shared_str::{SharedStr, with_source};
@@ -134,16 +134,19 @@ fn explain(raw: &str) -> DecodeError {
     let mut header = Header::default();
     let mut track = serde_path_to_error::Track::new();
     let mut json = serde_json::Deserializer::from_str(raw);
+    // Decoded under `Record`, whose errors say which constructor made them: the reason is taken
+    // from that, never from the wording.
     let result = Envelope {
         header: &mut header,
     }
     .deserialize(serde_path_to_error::Deserializer::new(
-        &mut json, &mut track,
+        Record::new(&mut json),
+        &mut track,
     ))
-    .and_then(|_| json.end());
+    .and_then(|_| json.end().map_err(Recorded::from_json));
     let event_type = header.wire_type.as_deref().map(str::to_owned);
     let error = match result {
-        Err(error) => DecodeError::from_json(&error, Some(track.path().to_string())),
+        Err(error) => DecodeError::from_recorded(error, Some(track.path().to_string())),
         // The first attempt failed; with tracking it cannot succeed, but say something if so.
         Ok(()) => DecodeError::new(DecodeErrorReason::Other {
             detail: "inconsistent decode".into(),
@@ -187,7 +190,7 @@ impl<'de> Visitor<'de> for Envelope<'_> {
             match key.0.as_ref() {
                 "type" => {
                     let Some(name) = map.next_value::<Option<Key<'de>>>()? else {
-                        return Err(A::Error::custom("missing field `type`"));
+                        return Err(A::Error::missing_field("type"));
                     };
                     return self.dispatch(name, early, map);
                 }
@@ -195,7 +198,7 @@ impl<'de> Visitor<'de> for Envelope<'_> {
                 _ => early.push((key, map.next_value()?)),
             }
         }
-        Err(A::Error::custom("missing field `type`"))
+        Err(A::Error::missing_field("type"))
     }
 }
 
@@ -211,7 +214,8 @@ impl Envelope<'_> {
             self.header.wire_type = Some(Cow::Owned(wire_type.clone()));
             let mut fields = Map::new();
             for (key, raw) in early {
-                let value = serde_json::from_str::<Value>(raw.get()).map_err(A::Error::custom)?;
+                let value = serde_json::from_str::<Value>(raw.get())
+                    .map_err(|error| Recorded::from_json(error).into_de::<A::Error>())?;
                 fields.insert(key.0.into_owned(), value);
             }
             while let Some(key) = map.next_key::<Key<'de>>()? {
@@ -262,7 +266,7 @@ fn beta_transcription_session<'de, A: MapAccess<'de>>(
     let transcription = Some(crate::values::SessionKind::TRANSCRIPTION);
     let beta = Some(crate::dialect::Dialect::Beta);
     let session = crate::session_config::SessionObject::from_wire_in(session, transcription, beta)
-        .map_err(A::Error::custom)?;
+        .map_err(WireError::into_de)?;
     let session = Box::new(session);
     Ok(match kind {
         Kind::SessionUpdated => ServerEvent::SessionUpdated(super::SessionUpdated { session }),
@@ -315,7 +319,10 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.pending.take() {
-            Some(raw) => seed.deserialize(raw).map_err(A::Error::custom),
+            // Under `Record`, so that an error keeps its cause across the raw value's own parse.
+            Some(raw) => seed
+                .deserialize(Record::new(raw))
+                .map_err(Recorded::into_de),
             None => self.rest.next_value_seed(seed),
         }
     }
@@ -325,6 +332,33 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
 mod tests {
     use super::*;
     use crate::dialect::Dialect;
+
+    #[test]
+    fn values_worded_like_errors_do_not_change_the_reason() {
+        // Regression (the reason of a `DecodeError` was read from the message's words): a value
+        // that quotes the words of another error is still what it is, a wrong type, before and
+        // after `type` (keys before it are parsed on their own), and a missing field is still
+        // named by the field.
+        let quoted = "missing field `content_index`";
+        let after = format!(
+            r#"{{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":"{quoted}","delta":"x"}}"#
+        );
+        let before = format!(
+            r#"{{"content_index":"{quoted}","type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"delta":"x"}}"#
+        );
+        for text in [after, before] {
+            let error = decode_general(SharedStr::from(text.as_str())).unwrap_err();
+            assert!(
+                matches!(&error.reason, DecodeErrorReason::WrongType { detail }
+                    if detail == &format!("invalid type: string {quoted:?}, expected u32")),
+                "{text}: {error:?}"
+            );
+        }
+        let text = r#"{"type":"conversation.item.truncated","item_id":"invalid type: missing field `audio_end_ms`","content_index":0}"#;
+        let error = decode_general(SharedStr::from(text)).unwrap_err();
+        assert_eq!(error.reason, DecodeErrorReason::MissingField, "{error:?}");
+        assert_eq!(error.field.as_deref(), Some("audio_end_ms"));
+    }
 
     #[test]
     fn a_repeated_type_does_not_replace_an_unknown_events_type() {

@@ -1,258 +1,29 @@
-//! Responses: the `response.create` parameters, the response object of `response.created` /
-//! `response.done`, and token usage.
+//! The wire side of responses: `response.create` parameters and response objects in the GA and
+//! beta shapes, the fields the two spell differently, the streaming decoder of response objects
+//! (see the `json` module doc), and the serde impls.
 
 use std::fmt;
-use std::ops::AddAssign;
 
-use serde::de::{DeserializeSeed, Error as _, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::{ConversationTarget, Response, ResponseParams};
 use crate::audio::AudioFormat;
 use crate::dialect::Dialect;
-use crate::ids::{ConversationId, ResponseId};
+use crate::error::WireError;
+use crate::ids::ConversationId;
 use crate::item::Item;
 use crate::json::{
-    Encoder, Fields, Key, Nullable, Seen, is_streaming, object_name, put, read_extra, refuse,
-    required, value_of,
+    Encoder, Fields, Key, Seen, is_streaming, object_name, put, read_extra, refuse, required,
+    value_of,
 };
-use crate::session_config::{
-    MaxTokens, OutputAudio, Reasoning, Tool, ToolChoice, merge_extra, tools_to_wire,
-};
-use crate::values::{Modality, ResponseStatus, StatusReason};
-
-/// Which conversation a response writes to.
-#[non_exhaustive]
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub enum ConversationTarget {
-    /// The default conversation (`"auto"`).
-    Auto,
-    /// No conversation: an out-of-band response (`"none"`). It may run beside a
-    /// default-conversation response, and its items are not added to the conversation.
-    None,
-    /// A conversation by id.
-    Id(ConversationId),
-}
-
-/// The parameters of `response.create`: overrides of the session for this response only.
-///
-/// ```
-/// use realtime_proto::{ConversationTarget, Item, Modality, ResponseParams};
-///
-/// // An out-of-band summary that sees only the input given here.
-/// let params = ResponseParams::new()
-///     .with_instructions("Summarize the conversation in one sentence.")
-///     .with_output_modalities([Modality::TEXT])
-///     .with_conversation(ConversationTarget::None)
-///     .with_input([Item::reference("item_123")]);
-/// # let _ = params;
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResponseParams {
-    /// What this response produces.
-    pub output_modalities: Option<Vec<Modality>>,
-    /// Instructions for this response.
-    pub instructions: Option<String>,
-    /// Output audio format and voice for this response (`speed` is not a response parameter).
-    pub output_audio: OutputAudio,
-    /// Tools for this response.
-    pub tools: Option<Vec<Tool>>,
-    /// Tool choice for this response.
-    pub tool_choice: Option<ToolChoice>,
-    /// Parallel tool calls (GA only).
-    pub parallel_tool_calls: Option<bool>,
-    /// Reasoning settings (GA only).
-    pub reasoning: Option<Reasoning>,
-    /// Output token limit.
-    pub max_output_tokens: Option<MaxTokens>,
-    /// The conversation the response writes to; `None` means the default.
-    pub conversation: Option<ConversationTarget>,
-    /// Up to 16 key/value pairs, echoed in the response (correlate out-of-band responses).
-    pub metadata: Option<Map<String, Value>>,
-    /// A stored prompt reference.
-    pub prompt: Option<Nullable<Value>>,
-    /// The input the model sees instead of the conversation (`[]`: none at all).
-    pub input: Option<Vec<Item>>,
-    /// Sampling temperature (beta only).
-    pub temperature: Option<f64>,
-    /// Fields this version does not know, kept; see [`SessionConfig::extra`](crate::SessionConfig::extra).
-    pub extra: Map<String, Value>,
-    /// The dialect [`extra`](Self::extra) came from.
-    pub extra_dialect: Option<Dialect>,
-}
-
-/// A response, as `response.created` (status `in_progress`) and `response.done` report it.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct Response {
-    /// The response id.
-    pub id: ResponseId,
-    /// The status.
-    pub status: Option<ResponseStatus>,
-    /// Why the response ended this way.
-    pub status_details: Option<StatusDetails>,
-    /// The output items (without audio bytes).
-    pub output: Vec<Item>,
-    /// The conversation written to; `None` for out-of-band responses.
-    pub conversation_id: Option<ConversationId>,
-    /// What the response produces.
-    pub output_modalities: Option<Vec<Modality>>,
-    /// The output token limit.
-    pub max_output_tokens: Option<MaxTokens>,
-    /// Output audio format and voice.
-    pub output_audio: OutputAudio,
-    /// Sampling temperature (beta).
-    pub temperature: Option<f64>,
-    /// Token usage (on `response.done`).
-    pub usage: Option<Usage>,
-    /// The metadata given in `response.create`.
-    pub metadata: Option<Map<String, Value>>,
-    /// Fields this version does not know, kept.
-    pub extra: Map<String, Value>,
-}
-
-/// Why a response ended as it did.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
-pub struct StatusDetails {
-    /// The status this explains.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<ResponseStatus>,
-    /// The reason (`turn_detected`, `client_cancelled`, `max_output_tokens`, `content_filter`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<StatusReason>,
-    /// The error of a failed response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
-}
-
-/// Token usage of a response. Every field is optional: the beta and GA services report
-/// different subsets. Cached tokens are a subset of input tokens, not extra.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
-pub struct Usage {
-    /// Input plus output tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_tokens: Option<u64>,
-    /// Input tokens (cached included).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
-    /// Output tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_tokens: Option<u64>,
-    /// Input tokens by kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_token_details: Option<InputTokenDetails>,
-    /// Output tokens by kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_token_details: Option<OutputTokenDetails>,
-}
-
-/// Input tokens by kind.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
-pub struct InputTokenDetails {
-    /// Tokens served from the cache (a subset of the input tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens: Option<u64>,
-    /// Text tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_tokens: Option<u64>,
-    /// Audio tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_tokens: Option<u64>,
-    /// Image tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_tokens: Option<u64>,
-    /// Cached tokens by kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens_details: Option<TokenCounts>,
-}
-
-/// Output tokens by kind.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
-pub struct OutputTokenDetails {
-    /// Text tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_tokens: Option<u64>,
-    /// Audio tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_tokens: Option<u64>,
-    /// Reasoning tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
-}
-
-/// Token counts by modality.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
-pub struct TokenCounts {
-    /// Text tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_tokens: Option<u64>,
-    /// Audio tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio_tokens: Option<u64>,
-    /// Image tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_tokens: Option<u64>,
-}
+use crate::session_config::{MaxTokens, OutputAudio, merge_extra, tools_to_wire};
+use crate::values::Modality;
 
 impl ResponseParams {
-    /// No overrides: a response with the session's settings.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the instructions.
-    #[must_use]
-    pub fn with_instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// Sets the output modalities.
-    #[must_use]
-    pub fn with_output_modalities(
-        mut self,
-        modalities: impl IntoIterator<Item = Modality>,
-    ) -> Self {
-        self.output_modalities = Some(modalities.into_iter().collect());
-        self
-    }
-
-    /// Sets the conversation the response writes to.
-    #[must_use]
-    pub fn with_conversation(mut self, conversation: ConversationTarget) -> Self {
-        self.conversation = Some(conversation);
-        self
-    }
-
-    /// Sets the input the model sees instead of the conversation.
-    #[must_use]
-    pub fn with_input(mut self, input: impl IntoIterator<Item = Item>) -> Self {
-        self.input = Some(input.into_iter().collect());
-        self
-    }
-
-    /// Sets one metadata pair.
-    #[must_use]
-    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata
-            .get_or_insert_default()
-            .insert(key.into(), Value::String(value.into()));
-        self
-    }
-
-    /// Whether the response is out-of-band (`conversation: "none"`).
-    pub fn is_out_of_band(&self) -> bool {
-        self.conversation == Some(ConversationTarget::None)
-    }
-
-    pub(crate) fn from_wire(value: Value, hint: Option<Dialect>) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value, hint: Option<Dialect>) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let dialect = if fields.has("output_modalities") || fields.has("audio") {
             Dialect::Ga
@@ -358,7 +129,7 @@ struct Common {
     extra: Map<String, Value>,
 }
 
-fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, String> {
+fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, WireError> {
     let mut common = Common {
         output_modalities: None,
         max_output_tokens: None,
@@ -370,10 +141,10 @@ fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, String> 
         Dialect::Ga => {
             common.output_modalities = fields.take("output_modalities")?;
             if let Some(audio) = fields.take_value("audio") {
-                let mut audio = Fields::new(audio).map_err(|m| crate::json::nest("audio", &m))?;
+                let mut audio = Fields::new(audio).map_err(|error| error.nest("audio"))?;
                 if let Some(output) = audio.take_value("output") {
                     let mut output =
-                        Fields::new(output).map_err(|m| crate::json::nest("audio.output", &m))?;
+                        Fields::new(output).map_err(|error| error.nest("audio.output"))?;
                     common.output_audio.format =
                         output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
                     common.output_audio.voice = output.take("voice")?;
@@ -461,30 +232,7 @@ fn write_common(
 }
 
 impl Response {
-    /// A new in-progress response with this id (for servers such as the mock).
-    pub fn new(id: impl Into<ResponseId>) -> Self {
-        Self {
-            id: id.into(),
-            status: Some(ResponseStatus::IN_PROGRESS),
-            status_details: None,
-            output: Vec::new(),
-            conversation_id: None,
-            output_modalities: None,
-            max_output_tokens: None,
-            output_audio: OutputAudio::default(),
-            temperature: None,
-            usage: None,
-            metadata: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Whether the response writes to no conversation (out-of-band).
-    pub fn is_out_of_band(&self) -> bool {
-        self.conversation_id.is_none()
-    }
-
-    pub(crate) fn from_wire(value: Value) -> Result<Self, String> {
+    pub(crate) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
         let dialect = if fields.has("output_modalities") || fields.has("audio") {
             Dialect::Ga
@@ -584,47 +332,6 @@ impl Response {
         Value::Object(map)
     }
 }
-
-impl Usage {
-    /// Adds another response's usage to this total.
-    pub fn add(&mut self, other: &Self) {
-        add(&mut self.total_tokens, other.total_tokens);
-        add(&mut self.input_tokens, other.input_tokens);
-        add(&mut self.output_tokens, other.output_tokens);
-        if let Some(details) = &other.input_token_details {
-            let total = self.input_token_details.get_or_insert_default();
-            add(&mut total.cached_tokens, details.cached_tokens);
-            add(&mut total.text_tokens, details.text_tokens);
-            add(&mut total.audio_tokens, details.audio_tokens);
-            add(&mut total.image_tokens, details.image_tokens);
-            if let Some(cached) = &details.cached_tokens_details {
-                let total = total.cached_tokens_details.get_or_insert_default();
-                add(&mut total.text_tokens, cached.text_tokens);
-                add(&mut total.audio_tokens, cached.audio_tokens);
-                add(&mut total.image_tokens, cached.image_tokens);
-            }
-        }
-        if let Some(details) = &other.output_token_details {
-            let total = self.output_token_details.get_or_insert_default();
-            add(&mut total.text_tokens, details.text_tokens);
-            add(&mut total.audio_tokens, details.audio_tokens);
-            add(&mut total.reasoning_tokens, details.reasoning_tokens);
-        }
-    }
-}
-
-impl AddAssign<&Self> for Usage {
-    fn add_assign(&mut self, other: &Self) {
-        self.add(other);
-    }
-}
-
-fn add(total: &mut Option<u64>, more: Option<u64>) {
-    if let Some(more) = more {
-        *total = Some(total.unwrap_or(0).saturating_add(more));
-    }
-}
-
 /// The streaming decoder of response objects (see the `json` module doc): the same values as
 /// [`Response::from_wire`], or a refusal.
 struct ResponseVisitor;
@@ -847,7 +554,7 @@ impl Serialize for ResponseParams {
 /// Accepts either shape.
 impl<'de> Deserialize<'de> for ResponseParams {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(WireError::into_de)
     }
 }
 
@@ -865,7 +572,7 @@ impl<'de> Deserialize<'de> for Response {
         if is_streaming() {
             return deserializer.deserialize_map(ResponseVisitor);
         }
-        Self::from_wire(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+        Self::from_wire(Value::deserialize(deserializer)?).map_err(WireError::into_de)
     }
 }
 
@@ -891,19 +598,6 @@ mod tests {
         assert_eq!(from_ga.to_wire(&mut Encoder::new(Dialect::Ga)), ga);
         assert_eq!(from_ga.to_wire(&mut Encoder::new(Dialect::Beta)), beta);
     }
-
-    #[test]
-    fn usage_adds_up() {
-        let mut total = Usage::default();
-        let one: Usage = serde_json::from_value(json!({"total_tokens": 10, "input_tokens": 4,
-            "output_tokens": 6, "input_token_details": {"cached_tokens": 2}}))
-        .unwrap();
-        total += &one;
-        total += &one;
-        assert_eq!(total.total_tokens, Some(20));
-        assert_eq!(total.input_token_details.unwrap().cached_tokens, Some(4));
-    }
-
     #[test]
     fn params_roundtrip_in_both_dialects() {
         let params = ResponseParams::new()

@@ -1,351 +1,24 @@
-//! Client events (commands): every command of the GA and beta interfaces, typed, plus a raw
-//! escape hatch for any JSON.
-//!
-//! A [`ClientEvent`] is encoded for one [`Dialect`]: the session configuration takes the GA
-//! nested or the beta flat shape, assistant content the dialect's type names, and a
-//! transcription-session update becomes beta's `transcription_session.update`. The strict
-//! encoder refuses fields the dialect cannot express; the lossy one drops and reports them.
-//!
-//! ```
-//! use realtime_proto::{ClientEvent, Dialect, Item, SessionConfig};
-//!
-//! let update = ClientEvent::update_session(SessionConfig::realtime().with_instructions("Be brief."));
-//! assert_eq!(update.encode(Dialect::Ga, None)?, r#"{"type":"session.update","session":{"type":"realtime","instructions":"Be brief."}}"#);
-//! assert_eq!(update.encode(Dialect::Beta, None)?, r#"{"type":"session.update","session":{"instructions":"Be brief."}}"#);
-//!
-//! let hello = ClientEvent::create_item(Item::user_text("Hello!"));
-//! let append = ClientEvent::append_audio(vec![0u8; 4800]); // 100 ms of pcm16 silence
-//! # let _ = (hello, append);
-//! # Ok::<(), realtime_proto::EncodeError>(())
-//! ```
+//! Encoding client events for a dialect (the strict and the lossy encoder, and the exact-size
+//! writer of audio appends) and decoding client messages.
 
-use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use super::{
+    ClientEvent, ClientMessage, ConversationItemCreate, ConversationItemDelete,
+    ConversationItemRetrieve, ConversationItemTruncate, InputAudioBufferAppend, RawCommand,
+    ResponseCancel, ResponseCreate, SessionUpdate,
+};
 use crate::audio::{decode_base64, encode_base64, encode_base64_into, encoded_len};
 use crate::dialect::Dialect;
-use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError};
-use crate::ids::{EventId, ItemId, ResponseId};
+use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError, WireError};
+use crate::ids::EventId;
 use crate::item::Item;
-use crate::json::{Encoder, Fields, nest, put, value_of};
+use crate::json::{Encoder, Fields, put, value_of};
 use crate::response::ResponseParams;
 use crate::session_config::SessionConfig;
 use crate::values::SessionKind;
 
-/// One client command. Variants follow the order of the API reference's union.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub enum ClientEvent {
-    /// `conversation.item.create`
-    ConversationItemCreate(ConversationItemCreate),
-    /// `conversation.item.delete`
-    ConversationItemDelete(ConversationItemDelete),
-    /// `conversation.item.retrieve`
-    ConversationItemRetrieve(ConversationItemRetrieve),
-    /// `conversation.item.truncate`
-    ConversationItemTruncate(ConversationItemTruncate),
-    /// `input_audio_buffer.append`
-    InputAudioBufferAppend(InputAudioBufferAppend),
-    /// `input_audio_buffer.clear`
-    InputAudioBufferClear(InputAudioBufferClear),
-    /// `output_audio_buffer.clear` (WebRTC/SIP)
-    OutputAudioBufferClear(OutputAudioBufferClear),
-    /// `input_audio_buffer.commit`
-    InputAudioBufferCommit(InputAudioBufferCommit),
-    /// `response.cancel`
-    ResponseCancel(ResponseCancel),
-    /// `response.create`
-    ResponseCreate(ResponseCreate),
-    /// `session.update`; also beta's `transcription_session.update`, for a configuration whose
-    /// kind is [`SessionKind::TRANSCRIPTION`].
-    SessionUpdate(SessionUpdate),
-    /// Any JSON object with a string `type`, sent as it is: the escape hatch, and what an unknown
-    /// client event decodes to.
-    Raw(RawCommand),
-}
-
-/// `conversation.item.create`: add an item to the conversation.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/conversation/item/create)
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConversationItemCreate {
-    /// Insert after this item (`"root"`: at the start); absent: at the end.
-    pub previous_item_id: Option<ItemId>,
-    /// The item.
-    pub item: Box<Item>,
-}
-
-/// `conversation.item.delete`: remove an item.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/conversation/item/delete)
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConversationItemDelete {
-    /// The item.
-    pub item_id: ItemId,
-}
-
-/// `conversation.item.retrieve`: ask for an item, audio included.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/conversation/item/retrieve)
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConversationItemRetrieve {
-    /// The item.
-    pub item_id: ItemId,
-}
-
-/// `conversation.item.truncate`: cut an assistant audio part at what was actually played.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/conversation/item/truncate)
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConversationItemTruncate {
-    /// The assistant item.
-    pub item_id: ItemId,
-    /// The audio part (normally 0).
-    pub content_index: u32,
-    /// Keep the audio up to here, in ms (inclusive). Past the audio's end is an error.
-    pub audio_end_ms: u64,
-}
-
-/// `input_audio_buffer.append`: add audio to the input buffer (no acknowledgement).
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/append)
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct InputAudioBufferAppend {
-    /// Raw audio in the session's input format (base64-encoded on the wire; at most 15 MiB per
-    /// event once encoded).
-    pub audio: Bytes,
-}
-
-/// `input_audio_buffer.clear`: drop the input buffer.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/clear)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct InputAudioBufferClear {}
-
-/// `output_audio_buffer.clear` (WebRTC/SIP): stop the server's audio playback.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/output_audio_buffer/clear)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct OutputAudioBufferClear {}
-
-/// `input_audio_buffer.commit`: turn the input buffer (at least 100 ms) into a user item.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/commit)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct InputAudioBufferCommit {}
-
-/// `response.cancel`: stop a response in progress.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/response/cancel)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResponseCancel {
-    /// The response; absent: the one in progress in the default conversation.
-    pub response_id: Option<ResponseId>,
-}
-
-/// `response.create`: ask the model to respond.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/response/create)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResponseCreate {
-    /// Overrides for this response.
-    pub response: Option<Box<ResponseParams>>,
-}
-
-/// `session.update` (and beta `transcription_session.update`): change the session.
-///
-/// [API reference](https://platform.openai.com/docs/api-reference/realtime-client-events/session/update)
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SessionUpdate {
-    /// The fields to change.
-    pub session: Box<SessionConfig>,
-}
-
-/// A raw command: a JSON object with a string `type`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RawCommand(Map<String, Value>);
-
-impl RawCommand {
-    /// Wraps a JSON object; it must have a string `type`.
-    pub fn new(value: Value) -> Result<Self, EncodeError> {
-        match value {
-            Value::Object(map) if map.get("type").is_some_and(Value::is_string) => Ok(Self(map)),
-            _ => Err(EncodeError::InvalidRaw),
-        }
-    }
-
-    /// The command's `type`.
-    pub fn wire_type(&self) -> &str {
-        self.0
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    /// The whole object.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
-    }
-}
-
-/// A decoded client message: the command and its `event_id`.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClientMessage {
-    /// The `type` exactly as it arrived (`transcription_session.update` from a beta client).
-    pub wire_type: String,
-    /// The `event_id`, if the client set one.
-    pub event_id: Option<EventId>,
-    /// The command.
-    pub event: ClientEvent,
-}
-
 impl ClientEvent {
-    /// `session.update` with this configuration.
-    pub fn update_session(session: SessionConfig) -> Self {
-        Self::SessionUpdate(SessionUpdate {
-            session: Box::new(session),
-        })
-    }
-
-    /// `session.update`: the old name of [`update_session`](Self::update_session).
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed `update_session`, verb first like the others"
-    )]
-    pub fn session_update(session: SessionConfig) -> Self {
-        Self::update_session(session)
-    }
-
-    /// `input_audio_buffer.append` with raw audio in the session's input format.
-    pub fn append_audio(audio: impl Into<Bytes>) -> Self {
-        Self::InputAudioBufferAppend(InputAudioBufferAppend {
-            audio: audio.into(),
-        })
-    }
-
-    /// `input_audio_buffer.commit`.
-    pub fn commit_audio() -> Self {
-        Self::InputAudioBufferCommit(InputAudioBufferCommit {})
-    }
-
-    /// `input_audio_buffer.clear`.
-    pub fn clear_audio() -> Self {
-        Self::InputAudioBufferClear(InputAudioBufferClear {})
-    }
-
-    /// `output_audio_buffer.clear` (WebRTC/SIP).
-    pub fn clear_output_audio() -> Self {
-        Self::OutputAudioBufferClear(OutputAudioBufferClear {})
-    }
-
-    /// `conversation.item.create`, appending at the end.
-    pub fn create_item(item: Item) -> Self {
-        Self::ConversationItemCreate(ConversationItemCreate {
-            previous_item_id: None,
-            item: Box::new(item),
-        })
-    }
-
-    /// `conversation.item.create`, inserting after `previous` ([`ItemId::root`] for the start).
-    pub fn create_item_after(previous: impl Into<ItemId>, item: Item) -> Self {
-        Self::ConversationItemCreate(ConversationItemCreate {
-            previous_item_id: Some(previous.into()),
-            item: Box::new(item),
-        })
-    }
-
-    /// `conversation.item.retrieve`.
-    pub fn retrieve_item(item_id: impl Into<ItemId>) -> Self {
-        Self::ConversationItemRetrieve(ConversationItemRetrieve {
-            item_id: item_id.into(),
-        })
-    }
-
-    /// `conversation.item.delete`.
-    pub fn delete_item(item_id: impl Into<ItemId>) -> Self {
-        Self::ConversationItemDelete(ConversationItemDelete {
-            item_id: item_id.into(),
-        })
-    }
-
-    /// `conversation.item.truncate`.
-    pub fn truncate_item(
-        item_id: impl Into<ItemId>,
-        content_index: u32,
-        audio_end_ms: u64,
-    ) -> Self {
-        Self::ConversationItemTruncate(ConversationItemTruncate {
-            item_id: item_id.into(),
-            content_index,
-            audio_end_ms,
-        })
-    }
-
-    /// `response.create` with the session's settings.
-    pub fn create_response() -> Self {
-        Self::ResponseCreate(ResponseCreate { response: None })
-    }
-
-    /// `response.create` with overrides.
-    pub fn create_response_with(params: ResponseParams) -> Self {
-        Self::ResponseCreate(ResponseCreate {
-            response: Some(Box::new(params)),
-        })
-    }
-
-    /// `response.cancel` of the default conversation's response in progress.
-    pub fn cancel_response() -> Self {
-        Self::ResponseCancel(ResponseCancel { response_id: None })
-    }
-
-    /// `response.cancel` of one response.
-    pub fn cancel_response_id(response_id: impl Into<ResponseId>) -> Self {
-        Self::ResponseCancel(ResponseCancel {
-            response_id: Some(response_id.into()),
-        })
-    }
-
-    /// Any JSON object with a string `type`, sent as it is.
-    pub fn raw(value: Value) -> Result<Self, EncodeError> {
-        RawCommand::new(value).map(Self::Raw)
-    }
-
-    /// The wire name in a dialect.
-    pub fn wire_type(&self, dialect: Dialect) -> &str {
-        match self {
-            Self::ConversationItemCreate(_) => "conversation.item.create",
-            Self::ConversationItemDelete(_) => "conversation.item.delete",
-            Self::ConversationItemRetrieve(_) => "conversation.item.retrieve",
-            Self::ConversationItemTruncate(_) => "conversation.item.truncate",
-            Self::InputAudioBufferAppend(_) => "input_audio_buffer.append",
-            Self::InputAudioBufferClear(_) => "input_audio_buffer.clear",
-            Self::OutputAudioBufferClear(_) => "output_audio_buffer.clear",
-            Self::InputAudioBufferCommit(_) => "input_audio_buffer.commit",
-            Self::ResponseCancel(_) => "response.cancel",
-            Self::ResponseCreate(_) => "response.create",
-            Self::SessionUpdate(update)
-                if dialect == Dialect::Beta
-                    && update.session.kind == SessionKind::TRANSCRIPTION =>
-            {
-                "transcription_session.update"
-            }
-            Self::SessionUpdate(_) => "session.update",
-            Self::Raw(raw) => raw.wire_type(),
-        }
-    }
-
     /// Encodes for a dialect. Fails, encoding nothing, if a field cannot be expressed there.
     pub fn encode(
         &self,
@@ -518,16 +191,15 @@ impl ClientMessage {
             Some(Value::String(wire_type)) => wire_type.clone(),
             Some(_) => return Err(DecodeError::new(DecodeErrorReason::TypeNotAString)),
         };
-        Self::from_map(map, &wire_type, hint).map_err(|message| {
-            DecodeError::from_message(&message, None).with_event_type(Some(&wire_type))
-        })
+        Self::from_map(map, &wire_type, hint)
+            .map_err(|error| DecodeError::from_wire(error, None).with_event_type(Some(&wire_type)))
     }
 
     fn from_map(
         map: Map<String, Value>,
         wire_type: &str,
         hint: Option<Dialect>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WireError> {
         let raw = map.clone();
         let mut fields = Fields::new(Value::Object(map))?;
         fields.take_value("type");
@@ -539,7 +211,7 @@ impl ClientMessage {
                     item: fields
                         .take_with("item", Item::from_wire)?
                         .map(Box::new)
-                        .ok_or_else(|| "missing field `item`".to_owned())?,
+                        .ok_or_else(|| WireError::missing_field("item"))?,
                 })
             }
             "conversation.item.delete" => {
@@ -561,7 +233,8 @@ impl ClientMessage {
             }
             "input_audio_buffer.append" => {
                 let audio: String = fields.require("audio")?;
-                let audio = decode_base64(&audio).map_err(|message| nest("audio", &message))?;
+                let audio = decode_base64(&audio)
+                    .map_err(|message| WireError::from_base64(message).nest("audio"))?;
                 ClientEvent::InputAudioBufferAppend(InputAudioBufferAppend { audio })
             }
             "input_audio_buffer.clear" => ClientEvent::clear_audio(),
@@ -580,9 +253,9 @@ impl ClientMessage {
                     .then_some(SessionKind::TRANSCRIPTION);
                 let session = fields
                     .take_with("session", |value| {
-                        SessionConfig::from_json(value, kind.clone(), hint)
+                        SessionConfig::from_wire(value, kind.clone(), hint)
                     })?
-                    .ok_or_else(|| "missing field `session`".to_owned())?;
+                    .ok_or_else(|| WireError::missing_field("session"))?;
                 ClientEvent::SessionUpdate(SessionUpdate {
                     session: Box::new(session),
                 })
@@ -684,6 +357,24 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(error.field.as_deref(), Some("audio"));
+    }
+
+    #[test]
+    fn values_worded_like_errors_do_not_change_the_reason() {
+        // Regression (the reason of a `DecodeError` was read from the message's words): a value
+        // that quotes the words of another error is still a wrong type, and a missing field is
+        // still named by the field, whatever the other values say.
+        let text = r#"{"type":"conversation.item.truncate","item_id":"i","content_index":"missing field `content_index`","audio_end_ms":1}"#;
+        let error = ClientMessage::decode(text, None).unwrap_err();
+        assert!(
+            matches!(error.reason, DecodeErrorReason::WrongType { .. }),
+            "{error:?}"
+        );
+        assert_eq!(error.field.as_deref(), Some("content_index"));
+        let text = r#"{"type":"conversation.item.truncate","item_id":"invalid type: at `x`: y","content_index":0}"#;
+        let error = ClientMessage::decode(text, None).unwrap_err();
+        assert_eq!(error.reason, DecodeErrorReason::MissingField, "{error:?}");
+        assert_eq!(error.field.as_deref(), Some("audio_end_ms"));
     }
 
     #[test]

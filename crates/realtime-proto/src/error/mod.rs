@@ -3,9 +3,19 @@
 //! Decoding errors are the peer's fault (the message was malformed); encoding errors are the
 //! caller's (a value the chosen dialect cannot express). A server `error` *event* is not an error
 //! here: it decodes fine and is data.
+//!
+//! A [`DecodeErrorReason`] is never read from the words of a message, which may quote the peer's
+//! data. The decoders say why they failed as they fail: ours with a `WireError` (in `wire`), serde's
+//! through the `de::Error` constructor they call, which `Record` (in `record`) notes; errors the
+//! JSON parser makes itself are told apart by serde_json's error category and position.
+
+mod record;
+mod wire;
 
 use std::fmt;
 
+pub(crate) use self::record::{Record, Recorded};
+pub(crate) use self::wire::{Cause, WireError};
 use crate::dialect::Dialect;
 
 /// A message could not be decoded into a typed event.
@@ -93,15 +103,16 @@ impl DecodeError {
         self
     }
 
-    /// Builds an error from a serde_json error, `path` being where serde_path_to_error found it.
+    /// Builds an error from a serde_json error that serde_json made itself: a syntax error (the
+    /// category and position say so), or a type mismatch it found before calling a visitor.
+    /// `path` is where serde_path_to_error found it.
     pub(crate) fn from_json(error: &serde_json::Error, path: Option<String>) -> Self {
         use serde_json::error::Category;
-        let detail = strip_position(&error.to_string());
-        let path = path.filter(|path| !path.is_empty() && path != ".");
+        if is_too_deep(error) {
+            return Self::new(DecodeErrorReason::TooDeep);
+        }
+        let detail = parser_message(error);
         match error.classify() {
-            Category::Syntax | Category::Eof if detail.contains("recursion limit exceeded") => {
-                Self::new(DecodeErrorReason::TooDeep)
-            }
             Category::Syntax | Category::Eof | Category::Io => {
                 Self::new(DecodeErrorReason::NotJson {
                     line: error.line(),
@@ -109,58 +120,76 @@ impl DecodeError {
                     detail,
                 })
             }
-            Category::Data => Self::from_message(&detail, path),
+            Category::Data => Self {
+                event_type: None,
+                field: path.filter(|path| !path.is_empty() && path != "."),
+                reason: DecodeErrorReason::WrongType { detail },
+            },
         }
     }
 
-    /// Classifies a data error message (serde's wording, or ours from `json::Fields`).
-    pub(crate) fn from_message(message: &str, path: Option<String>) -> Self {
-        let (path, message) = split_nested_path(path, message);
-        if let Some(field) = message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.strip_suffix('`'))
-        {
-            return Self {
-                event_type: None,
-                field: Some(join(path, field)),
-                reason: DecodeErrorReason::MissingField,
-            };
-        }
-        let detail = message.to_owned();
-        let reason = if message.starts_with("invalid type") {
-            DecodeErrorReason::WrongType { detail }
-        } else if message.starts_with("invalid value") || message.starts_with("unknown variant") {
-            DecodeErrorReason::InvalidValue { detail }
-        } else if let Some(detail) = message.strip_prefix("invalid base64: ") {
-            DecodeErrorReason::InvalidBase64 {
-                detail: detail.to_owned(),
+    /// Builds an error from a decoder's error, by the cause the decoder recorded. `path` is where
+    /// serde_path_to_error found it; the error's own path goes below it.
+    pub(crate) fn from_wire(error: WireError, path: Option<String>) -> Self {
+        let outer = path.filter(|path| !path.is_empty() && path != ".");
+        let path = error
+            .path()
+            .iter()
+            .fold(outer, |path, key| Some(join(path, key)));
+        let detail = error.message().to_owned();
+        let (field, reason) = match error.cause() {
+            Cause::MissingField(field) => {
+                (Some(join(path, field)), DecodeErrorReason::MissingField)
             }
-        } else if message.contains("recursion limit exceeded") {
-            DecodeErrorReason::TooDeep
-        } else {
-            DecodeErrorReason::Other { detail }
+            Cause::WrongType => (path, DecodeErrorReason::WrongType { detail }),
+            Cause::InvalidValue => (path, DecodeErrorReason::InvalidValue { detail }),
+            Cause::InvalidBase64 { detail } => (
+                path,
+                DecodeErrorReason::InvalidBase64 {
+                    detail: detail.clone(),
+                },
+            ),
+            Cause::TooDeep => (path, DecodeErrorReason::TooDeep),
+            Cause::Other => (path, DecodeErrorReason::Other { detail }),
         };
         Self {
             event_type: None,
-            field: path,
+            field,
             reason,
+        }
+    }
+
+    /// Builds an error from a decoding that ran under [`Record`]: by the recorded cause, or, for
+    /// an error serde_json made itself, by its category.
+    pub(crate) fn from_recorded(error: Recorded<serde_json::Error>, path: Option<String>) -> Self {
+        match error.into_parts() {
+            (_, Some(cause)) => Self::from_wire(cause, path),
+            (error, None) => Self::from_json(&error, path),
         }
     }
 }
 
-/// Splits our nested-path prefix ("at `a.b`: rest") off a message and joins it to `outer`.
-fn split_nested_path(outer: Option<String>, message: &str) -> (Option<String>, &str) {
-    let Some(rest) = message.strip_prefix("at `") else {
-        return (outer, message);
-    };
-    let Some((inner, rest)) = rest.split_once("`: ") else {
-        return (outer, message);
-    };
-    let joined = match outer {
-        Some(outer) => join(Some(outer), inner),
-        None => inner.to_owned(),
-    };
-    split_nested_path(Some(joined), rest)
+/// Whether serde_json stopped at its nesting limit. serde_json does not expose its error codes;
+/// a syntax error's message is the code's fixed text (it never quotes the input), so the code is
+/// read from it.
+pub(crate) fn is_too_deep(error: &serde_json::Error) -> bool {
+    use serde_json::error::Category;
+    matches!(error.classify(), Category::Syntax | Category::Eof)
+        && parser_message(error) == "recursion limit exceeded"
+}
+
+/// serde_json's message without the " at line L column C" it appends: the position is reported
+/// separately.
+pub(crate) fn parser_message(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    if error.line() == 0 {
+        return message;
+    }
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => message,
+    }
 }
 
 fn join(path: Option<String>, field: &str) -> String {
@@ -168,14 +197,6 @@ fn join(path: Option<String>, field: &str) -> String {
         Some(path) if field.starts_with('[') => format!("{path}{field}"),
         Some(path) => format!("{path}.{field}"),
         None => field.to_owned(),
-    }
-}
-
-/// Drops serde_json's " at line L column C" suffix: positions are reported separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) if message[at..].contains(" column ") => message[..at].to_owned(),
-        _ => message.to_owned(),
     }
 }
 
@@ -269,25 +290,70 @@ fn list(fields: &[DroppedField]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde::de::Error as _;
+
     use super::*;
 
     #[test]
     fn nested_paths_are_joined() {
-        let error = DecodeError::from_message(
-            "at `audio.input`: missing field `format`",
-            Some("session".to_owned()),
+        let error = WireError::missing_field("format").nest("audio.input");
+        assert_eq!(
+            error.to_string(),
+            "at `audio.input`: missing field `format`"
         );
+        let error = DecodeError::from_wire(error, Some("session".to_owned()));
         assert_eq!(error.field.as_deref(), Some("session.audio.input.format"));
         assert_eq!(error.reason, DecodeErrorReason::MissingField);
     }
 
     #[test]
     fn wrong_types_are_classified() {
-        let error = DecodeError::from_message(
-            "invalid type: string \"x\", expected u32",
-            Some("content_index".to_owned()),
-        );
+        let error = WireError::wrong_type("invalid type: string \"x\", expected u32");
+        let error = DecodeError::from_wire(error, Some("content_index".to_owned()));
         assert!(matches!(error.reason, DecodeErrorReason::WrongType { .. }));
         assert_eq!(error.field.as_deref(), Some("content_index"));
+    }
+
+    #[test]
+    fn the_reason_is_the_constructors_not_the_wordings() {
+        // Regression: the reason was read from the message, so an error worded like another
+        // kind was taken for it. A message is for people and may quote the peer's data; the
+        // reason now comes from the constructor that made the error.
+        type Error = Recorded<serde_json::Error>;
+        let missing = DecodeError::from_recorded(Error::missing_field("item_id"), None);
+        assert_eq!(missing.reason, DecodeErrorReason::MissingField);
+        assert_eq!(missing.field.as_deref(), Some("item_id"));
+        for words in [
+            "missing field `item_id`",
+            "invalid type: string \"x\", expected u32",
+            "invalid value: integer `-1`, expected u32",
+            "unknown variant `x`",
+            "invalid base64: Invalid symbol 33, offset 3.",
+            "recursion limit exceeded",
+            "at `a`: missing field `b`",
+        ] {
+            let error = DecodeError::from_recorded(Error::custom(words), None);
+            assert_eq!(
+                error.reason,
+                DecodeErrorReason::Other {
+                    detail: words.to_owned()
+                },
+                "{words}"
+            );
+            assert_eq!(error.field, None, "{words}");
+        }
+        // A type error whose found value quotes the words of another kind is a type error.
+        let quoted = serde::de::Unexpected::Str("missing field `item_id`");
+        let error = DecodeError::from_recorded(Error::invalid_type(quoted, &"u32"), None);
+        assert!(
+            matches!(&error.reason, DecodeErrorReason::WrongType { detail }
+                if detail == "invalid type: string \"missing field `item_id`\", expected u32"),
+            "{error:?}"
+        );
+        // And our decoders' errors keep the cause they were made with through serde.
+        let nested: Error = WireError::missing_field("b").nest("a").into_de();
+        let error = DecodeError::from_recorded(nested, Some("x".to_owned()));
+        assert_eq!(error.reason, DecodeErrorReason::MissingField);
+        assert_eq!(error.field.as_deref(), Some("x.a.b"));
     }
 }

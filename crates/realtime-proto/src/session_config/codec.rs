@@ -1,0 +1,594 @@
+//! The dialect codec of session configurations: which shape a configuration is written in
+//! (GA nested under `audio`, beta flat), which shape an object that arrives has, and where the
+//! fields this version does not know go. The table in the [module doc](super) says what maps
+//! to what.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::{
+    MaxTokens, NoiseReduction, Reasoning, SessionConfig, SessionObject, Tool, ToolChoice,
+    Transcription, TurnDetection, Voice, tools_to_wire,
+};
+use crate::audio::AudioFormat;
+use crate::dialect::Dialect;
+use crate::error::{DroppedField, EncodeError, WireError};
+use crate::json::{Encoder, Fields, Nullable, put, value_of};
+use crate::values::SessionKind;
+
+/// Keys that only the beta flat shape has.
+const BETA_KEYS: &[&str] = &[
+    "modalities",
+    "voice",
+    "input_audio_format",
+    "output_audio_format",
+    "input_audio_transcription",
+    "input_audio_noise_reduction",
+    "turn_detection",
+    "max_response_output_tokens",
+    "temperature",
+    "speed",
+];
+impl SessionConfig {
+    /// Encodes in a dialect's shape, failing if a field cannot be expressed there.
+    pub fn to_json(&self, dialect: Dialect) -> Result<Value, EncodeError> {
+        let mut encoder = Encoder::new(dialect);
+        let value = self.to_wire(&mut encoder);
+        let fields = encoder.into_dropped();
+        if fields.is_empty() {
+            Ok(value)
+        } else {
+            Err(EncodeError::Unrepresentable {
+                event_type: "session".to_owned(),
+                dialect,
+                fields,
+            })
+        }
+    }
+
+    /// Encodes in a dialect's shape, dropping (and returning) what cannot be expressed there.
+    pub fn to_json_lossy(&self, dialect: Dialect) -> (Value, Vec<DroppedField>) {
+        let mut encoder = Encoder::new(dialect);
+        let value = self.to_wire(&mut encoder);
+        (value, encoder.into_dropped())
+    }
+
+    /// Decodes either shape. `kind` is the kind implied by the event name, for beta objects that
+    /// carry no `type`; `hint` breaks the tie for objects that fit both shapes.
+    pub fn from_json(
+        value: Value,
+        kind: Option<SessionKind>,
+        hint: Option<Dialect>,
+    ) -> Result<Self, String> {
+        Self::from_wire(value, kind, hint).map_err(|error| error.to_string())
+    }
+
+    /// [`from_json`](Self::from_json), with the error's cause and path kept.
+    pub(crate) fn from_wire(
+        value: Value,
+        kind: Option<SessionKind>,
+        hint: Option<Dialect>,
+    ) -> Result<Self, WireError> {
+        Self::from_fields(Fields::new(value)?, kind, hint)
+    }
+
+    /// The dialect whose shape an object has.
+    fn detect(fields: &Fields, hint: Option<Dialect>) -> Dialect {
+        if fields.has("type") || fields.has("audio") || fields.has("output_modalities") {
+            Dialect::Ga
+        } else if BETA_KEYS.iter().any(|key| fields.has(key)) {
+            Dialect::Beta
+        } else {
+            hint.unwrap_or_default()
+        }
+    }
+
+    fn from_fields(
+        fields: Fields,
+        kind: Option<SessionKind>,
+        hint: Option<Dialect>,
+    ) -> Result<Self, WireError> {
+        let dialect = Self::detect(&fields, hint);
+        Self::from_fields_in(fields, kind, dialect)
+    }
+
+    /// Decodes an object of a known shape. Only GA names the kind in the object: beta objects
+    /// are detected by the absence of `type`, and where beta is known from elsewhere (an event
+    /// name), a `type` is an unknown field like any other.
+    fn from_fields_in(
+        mut fields: Fields,
+        kind: Option<SessionKind>,
+        dialect: Dialect,
+    ) -> Result<Self, WireError> {
+        let own_kind = match dialect {
+            Dialect::Ga => fields.take("type")?,
+            Dialect::Beta => None,
+        };
+        let mut config = Self {
+            kind: own_kind.or(kind).unwrap_or_default(),
+            model: fields.take("model")?,
+            instructions: fields.take("instructions")?,
+            include: fields.take_nullable("include")?,
+            tracing: fields.take_nullable("tracing")?,
+            tools: fields.take_list_with("tools", Tool::from_wire)?,
+            tool_choice: fields.take_with("tool_choice", |v| Ok(ToolChoice::from_wire(v)))?,
+            parallel_tool_calls: fields.take("parallel_tool_calls")?,
+            reasoning: fields.take_with("reasoning", Reasoning::from_wire)?,
+            truncation: fields.take("truncation")?,
+            prompt: fields.take_nullable("prompt")?,
+            ..Self::default()
+        };
+        let mut extra = Map::new();
+        match dialect {
+            Dialect::Ga => {
+                config.output_modalities = fields.take("output_modalities")?;
+                config.max_output_tokens =
+                    fields.take_with("max_output_tokens", MaxTokens::from_wire)?;
+                if let Some(audio) = fields.take_value("audio") {
+                    config
+                        .read_ga_audio(audio, &mut extra)
+                        .map_err(|error| error.nest("audio"))?;
+                }
+            }
+            Dialect::Beta => {
+                config.output_modalities = fields.take("modalities")?;
+                config.max_output_tokens =
+                    fields.take_with("max_response_output_tokens", MaxTokens::from_wire)?;
+                config.temperature = fields.take("temperature")?;
+                let input = &mut config.input_audio;
+                input.format =
+                    fields.take_with("input_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
+                input.transcription = fields
+                    .take_nullable_with("input_audio_transcription", Transcription::from_wire)?;
+                input.noise_reduction = fields
+                    .take_nullable_with("input_audio_noise_reduction", NoiseReduction::from_wire)?;
+                input.turn_detection =
+                    fields.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
+                let output = &mut config.output_audio;
+                output.format =
+                    fields.take_with("output_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
+                output.voice = fields.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+                output.speed = fields.take("speed")?;
+            }
+        }
+        extra.extend(fields.rest());
+        if !extra.is_empty() {
+            config.extra = extra;
+            config.extra_dialect = Some(dialect);
+        }
+        Ok(config)
+    }
+
+    fn read_ga_audio(
+        &mut self,
+        audio: Value,
+        extra: &mut Map<String, Value>,
+    ) -> Result<(), WireError> {
+        let mut audio = Fields::new(audio)?;
+        let mut audio_extra = Map::new();
+        if let Some(input) = audio.take_value("input") {
+            let mut input = Fields::new(input).map_err(|error| error.nest("input"))?;
+            let target = &mut self.input_audio;
+            let mut read = |input: &mut Fields| -> Result<(), WireError> {
+                target.format = input.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
+                target.transcription =
+                    input.take_nullable_with("transcription", Transcription::from_wire)?;
+                target.noise_reduction =
+                    input.take_nullable_with("noise_reduction", NoiseReduction::from_wire)?;
+                target.turn_detection =
+                    input.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
+                Ok(())
+            };
+            read(&mut input).map_err(|error| error.nest("input"))?;
+            let rest = input.rest();
+            if !rest.is_empty() {
+                audio_extra.insert("input".to_owned(), Value::Object(rest));
+            }
+        }
+        if let Some(output) = audio.take_value("output") {
+            let mut output = Fields::new(output).map_err(|error| error.nest("output"))?;
+            let target = &mut self.output_audio;
+            let mut read = |output: &mut Fields| -> Result<(), WireError> {
+                target.format = output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
+                target.voice = output.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+                target.speed = output.take("speed")?;
+                Ok(())
+            };
+            read(&mut output).map_err(|error| error.nest("output"))?;
+            let rest = output.rest();
+            if !rest.is_empty() {
+                audio_extra.insert("output".to_owned(), Value::Object(rest));
+            }
+        }
+        audio_extra.extend(audio.rest());
+        if !audio_extra.is_empty() {
+            extra.insert("audio".to_owned(), Value::Object(audio_extra));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_wire(&self, encoder: &mut Encoder) -> Value {
+        let mut map = Map::new();
+        let dialect = encoder.dialect;
+        match dialect {
+            Dialect::Ga => {
+                map.insert("type".to_owned(), value_of(&self.kind));
+            }
+            Dialect::Beta => {
+                if self.kind != SessionKind::REALTIME && self.kind != SessionKind::TRANSCRIPTION {
+                    encoder.drop_field("type", "beta sessions are realtime or transcription only");
+                }
+            }
+        }
+        put(&mut map, "model", self.model.as_ref());
+        let modalities_key = if dialect == Dialect::Ga {
+            "output_modalities"
+        } else {
+            "modalities"
+        };
+        put(&mut map, modalities_key, self.output_modalities.as_ref());
+        put(&mut map, "instructions", self.instructions.as_ref());
+        match dialect {
+            Dialect::Ga => {
+                let audio = self.ga_audio();
+                if !audio.is_empty() {
+                    map.insert("audio".to_owned(), Value::Object(audio));
+                }
+            }
+            Dialect::Beta => self.beta_audio(&mut map),
+        }
+        put(&mut map, "include", self.include.as_ref());
+        put(&mut map, "tracing", self.tracing.as_ref());
+        if let Some(tools) = &self.tools {
+            map.insert("tools".to_owned(), tools_to_wire(tools, encoder));
+        }
+        if let Some(choice) = &self.tool_choice {
+            map.insert("tool_choice".to_owned(), choice.to_wire());
+        }
+        let max_key = if dialect == Dialect::Ga {
+            "max_output_tokens"
+        } else {
+            "max_response_output_tokens"
+        };
+        put(&mut map, max_key, self.max_output_tokens.as_ref());
+        put(&mut map, "truncation", self.truncation.as_ref());
+        put(&mut map, "prompt", self.prompt.as_ref());
+        match dialect {
+            Dialect::Ga => {
+                if self.temperature.is_some() {
+                    encoder.drop_field("temperature", "removed in GA (use reasoning effort)");
+                }
+                put(
+                    &mut map,
+                    "parallel_tool_calls",
+                    self.parallel_tool_calls.as_ref(),
+                );
+                if let Some(reasoning) = &self.reasoning {
+                    map.insert("reasoning".to_owned(), reasoning.to_wire());
+                }
+            }
+            Dialect::Beta => {
+                put(&mut map, "temperature", self.temperature.as_ref());
+                if self.parallel_tool_calls.is_some() {
+                    encoder.drop_field("parallel_tool_calls", "GA only");
+                }
+                if self.reasoning.is_some() {
+                    encoder.drop_field("reasoning", "GA only");
+                }
+            }
+        }
+        merge_extra(&mut map, &self.extra, self.extra_dialect, encoder);
+        Value::Object(map)
+    }
+
+    fn ga_audio(&self) -> Map<String, Value> {
+        let mut input = Map::new();
+        let source = &self.input_audio;
+        if let Some(format) = &source.format {
+            input.insert("format".to_owned(), format.to_wire(Dialect::Ga));
+        }
+        put_nullable_with(
+            &mut input,
+            "transcription",
+            source.transcription.as_ref(),
+            Transcription::to_wire,
+        );
+        put_nullable_with(
+            &mut input,
+            "noise_reduction",
+            source.noise_reduction.as_ref(),
+            NoiseReduction::to_wire,
+        );
+        put_nullable_with(
+            &mut input,
+            "turn_detection",
+            source.turn_detection.as_ref(),
+            TurnDetection::to_wire,
+        );
+        let mut output = Map::new();
+        if let Some(format) = &self.output_audio.format {
+            output.insert("format".to_owned(), format.to_wire(Dialect::Ga));
+        }
+        if let Some(voice) = &self.output_audio.voice {
+            output.insert("voice".to_owned(), voice.to_wire());
+        }
+        put(&mut output, "speed", self.output_audio.speed.as_ref());
+        let mut audio = Map::new();
+        if !input.is_empty() {
+            audio.insert("input".to_owned(), Value::Object(input));
+        }
+        if !output.is_empty() {
+            audio.insert("output".to_owned(), Value::Object(output));
+        }
+        audio
+    }
+
+    fn beta_audio(&self, map: &mut Map<String, Value>) {
+        let input = &self.input_audio;
+        if let Some(voice) = &self.output_audio.voice {
+            map.insert("voice".to_owned(), voice.to_wire());
+        }
+        if let Some(format) = &input.format {
+            map.insert(
+                "input_audio_format".to_owned(),
+                format.to_wire(Dialect::Beta),
+            );
+        }
+        if let Some(format) = &self.output_audio.format {
+            map.insert(
+                "output_audio_format".to_owned(),
+                format.to_wire(Dialect::Beta),
+            );
+        }
+        put_nullable_with(
+            map,
+            "input_audio_transcription",
+            input.transcription.as_ref(),
+            Transcription::to_wire,
+        );
+        put_nullable_with(
+            map,
+            "input_audio_noise_reduction",
+            input.noise_reduction.as_ref(),
+            NoiseReduction::to_wire,
+        );
+        put_nullable_with(
+            map,
+            "turn_detection",
+            input.turn_detection.as_ref(),
+            TurnDetection::to_wire,
+        );
+        put(map, "speed", self.output_audio.speed.as_ref());
+    }
+}
+
+/// Serializes in the GA shape.
+impl Serialize for SessionConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_wire(&mut Encoder::new(Dialect::Ga))
+            .serialize(serializer)
+    }
+}
+
+/// Accepts either shape.
+impl<'de> Deserialize<'de> for SessionConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_wire(Value::deserialize(deserializer)?, None, None).map_err(WireError::into_de)
+    }
+}
+impl SessionObject {
+    /// Decodes a server session object of either dialect.
+    pub(crate) fn from_wire(value: Value, kind: Option<SessionKind>) -> Result<Self, WireError> {
+        Self::from_wire_in(value, kind, None)
+    }
+
+    /// Decodes a server session object, in a dialect's shape when it is known from elsewhere
+    /// (beta's `transcription_session.*` event names), else in the shape its keys show.
+    pub(crate) fn from_wire_in(
+        value: Value,
+        kind: Option<SessionKind>,
+        dialect: Option<Dialect>,
+    ) -> Result<Self, WireError> {
+        let mut fields = Fields::new(value)?;
+        let id = fields.take("id")?;
+        let object: Option<String> = fields.take("object")?;
+        let expires_at = fields.take("expires_at")?;
+        let object_kind = match object.as_deref() {
+            Some("realtime.transcription_session") => Some(SessionKind::TRANSCRIPTION),
+            _ => None,
+        };
+        let kind = kind.or(object_kind);
+        let config = match dialect {
+            Some(dialect) => SessionConfig::from_fields_in(fields, kind, dialect)?,
+            None => SessionConfig::from_fields(fields, kind, None)?,
+        };
+        Ok(Self {
+            id,
+            object,
+            expires_at,
+            config,
+        })
+    }
+
+    pub(crate) fn to_wire(&self, encoder: &mut Encoder) -> Value {
+        let mut map = Map::new();
+        put(&mut map, "id", self.id.as_ref());
+        put(&mut map, "object", self.object.as_ref());
+        put(&mut map, "expires_at", self.expires_at.as_ref());
+        if let Value::Object(config) = self.config.to_wire(encoder) {
+            map.extend(config);
+        }
+        Value::Object(map)
+    }
+}
+/// Accepts either shape.
+impl<'de> Deserialize<'de> for SessionObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_wire(Value::deserialize(deserializer)?, None).map_err(WireError::into_de)
+    }
+}
+
+/// Serializes in the GA shape.
+impl Serialize for SessionObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_wire(&mut Encoder::new(Dialect::Ga))
+            .serialize(serializer)
+    }
+}
+/// Merges unknown fields into an encoded object: deep, in the dialect they came from.
+pub(crate) fn merge_extra(
+    map: &mut Map<String, Value>,
+    extra: &Map<String, Value>,
+    origin: Option<Dialect>,
+    encoder: &mut Encoder,
+) {
+    if extra.is_empty() {
+        return;
+    }
+    if origin.is_some_and(|origin| origin != encoder.dialect) {
+        report_leaves(extra, "", encoder);
+        return;
+    }
+    deep_merge(map, extra);
+}
+
+fn report_leaves(extra: &Map<String, Value>, prefix: &str, encoder: &mut Encoder) {
+    for (key, value) in extra {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            Value::Object(inner) if !inner.is_empty() => report_leaves(inner, &path, encoder),
+            _ => encoder.drop_field(&path, "an unknown field, decoded from the other dialect"),
+        }
+    }
+}
+
+/// Adds unknown fields to an encoded object, object into object; a typed field of the same name
+/// wins.
+pub(crate) fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
+    for (key, value) in extra {
+        match (map.get_mut(key), value) {
+            (Some(Value::Object(existing)), Value::Object(inner)) => deep_merge(existing, inner),
+            (Some(_), _) => {} // A typed field of the same name wins.
+            (None, _) => {
+                map.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn put_nullable_with<T>(
+    map: &mut Map<String, Value>,
+    key: &str,
+    value: Option<&Nullable<T>>,
+    encode: impl Fn(&T) -> Value,
+) {
+    match value {
+        None => {}
+        Some(Nullable::Null) => {
+            map.insert(key.to_owned(), Value::Null);
+        }
+        Some(Nullable::Value(value)) => {
+            map.insert(key.to_owned(), encode(value));
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn roundtrip(config: &SessionConfig, dialect: Dialect) -> SessionConfig {
+        let value = config.to_json(dialect).unwrap();
+        SessionConfig::from_json(value, Some(config.kind.clone()), Some(dialect)).unwrap()
+    }
+
+    #[test]
+    fn beta_flat_and_ga_nested_decode_to_the_same_config() {
+        let beta = json!({"modalities": ["text"], "voice": "sage", "input_audio_format": "pcm16",
+            "input_audio_transcription": {"model": "whisper-1"}, "turn_detection": null,
+            "max_response_output_tokens": "inf"});
+        let ga = json!({"type": "realtime", "output_modalities": ["text"],
+            "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": {"model": "whisper-1"}, "turn_detection": null},
+                "output": {"voice": "sage"}},
+            "max_output_tokens": "inf"});
+        let from_beta = SessionConfig::from_json(beta, None, None).unwrap();
+        let from_ga = SessionConfig::from_json(ga, None, None).unwrap();
+        assert_eq!(from_beta, from_ga);
+        assert_eq!(from_beta.input_audio.turn_detection, Some(Nullable::Null));
+        assert_eq!(roundtrip(&from_beta, Dialect::Beta), from_beta);
+        assert_eq!(roundtrip(&from_beta, Dialect::Ga), from_beta);
+    }
+
+    #[test]
+    fn fields_without_counterpart_are_reported() {
+        let config = SessionConfig {
+            temperature: Some(0.8),
+            ..SessionConfig::realtime()
+        };
+        let error = config.to_json(Dialect::Ga).unwrap_err();
+        assert!(
+            error.to_string().contains("session.temperature")
+                || error.to_string().contains("`temperature`"),
+            "{error}"
+        );
+        let (value, dropped) = config.to_json_lossy(Dialect::Ga);
+        assert!(value.get("temperature").is_none());
+        assert_eq!(dropped.len(), 1);
+    }
+
+    #[test]
+    fn unknown_beta_fields_stay_beta() {
+        let beta =
+            json!({"instructions": "x", "voice": "alloy", "input_audio_sampling_rate": 24000});
+        let config = SessionConfig::from_json(beta, None, None).unwrap();
+        assert_eq!(config.extra_dialect, Some(Dialect::Beta));
+        assert_eq!(
+            config.to_json(Dialect::Beta).unwrap()["input_audio_sampling_rate"],
+            24000
+        );
+        let (ga, dropped) = config.to_json_lossy(Dialect::Ga);
+        assert!(ga.get("input_audio_sampling_rate").is_none());
+        assert_eq!(dropped[0].path, "input_audio_sampling_rate");
+    }
+
+    #[test]
+    fn unknown_nested_ga_fields_are_kept_in_place() {
+        let ga = json!({"type": "realtime", "audio": {"output": {"language": "es"}}});
+        let config = SessionConfig::from_json(ga.clone(), None, None).unwrap();
+        assert_eq!(config.to_json(Dialect::Ga).unwrap(), ga);
+    }
+
+    #[test]
+    fn wrong_types_are_reported_with_their_path() {
+        let ga = json!({"type": "realtime", "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": "high"}}}});
+        let error = SessionConfig::from_json(ga, None, None).unwrap_err();
+        assert!(
+            error.starts_with("at `audio`: at `input`: at `turn_detection`: at `threshold`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_tool_reported_dropped_is_not_written() {
+        // Regression (fuzz target session_config, `fuzz/regressions/session_config/
+        // beta-mcp-tool-reported-but-kept`): in beta, an MCP tool was reported as dropped but
+        // written all the same, so the beta shape still carried a tool beta has no use for.
+        let mcp = Tool::Other(json!({"type": "mcp", "server_label": "docs"}));
+        let function = Tool::function("lookup", "Looks up.", json!({}));
+        let config = SessionConfig::realtime().with_tools([mcp, function]);
+        let (beta, dropped) = config.to_json_lossy(Dialect::Beta);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].path, "tools.[0]");
+        assert_eq!(beta["tools"].as_array().map(Vec::len), Some(1));
+        assert_eq!(beta["tools"][0]["name"], "lookup");
+        let (ga, dropped) = config.to_json_lossy(Dialect::Ga);
+        assert!(dropped.is_empty());
+        assert_eq!(ga["tools"].as_array().map(Vec::len), Some(2));
+    }
+}
