@@ -22,6 +22,12 @@ impl Connection {
             // re-file items and responses.
             self.streaming = None;
         }
+        if self.sequencer.quiet_since.is_some()
+            && response_of(message.event()).is_some_and(|id| self.sequencer.is_active(id))
+        {
+            // The server speaks of the response the guard waits on: its quiet time restarts.
+            self.sequencer.touch();
+        }
         match message.event() {
             ServerEvent::SessionCreated(event) => self.set_session(&event.session, message),
             ServerEvent::SessionUpdated(event) => self.set_session(&event.session, message),
@@ -452,4 +458,25 @@ impl Connection {
             parsed,
         }));
     }
+}
+
+/// The response an event is about, for the response guard: every `response.*` event names one.
+fn response_of(event: &ServerEvent) -> Option<&ResponseId> {
+    Some(match event {
+        ServerEvent::ResponseCreated(event) => &event.response.id,
+        ServerEvent::ResponseDone(event) => &event.response.id,
+        ServerEvent::ResponseOutputItemAdded(event) => &event.response_id,
+        ServerEvent::ResponseOutputItemDone(event) => &event.response_id,
+        ServerEvent::ResponseContentPartAdded(event) => &event.response_id,
+        ServerEvent::ResponseContentPartDone(event) => &event.response_id,
+        ServerEvent::ResponseOutputTextDelta(event) => &event.response_id,
+        ServerEvent::ResponseOutputTextDone(event) => &event.response_id,
+        ServerEvent::ResponseOutputAudioDelta(event) => &event.response_id,
+        ServerEvent::ResponseOutputAudioDone(event) => &event.response_id,
+        ServerEvent::ResponseOutputAudioTranscriptDelta(event) => &event.response_id,
+        ServerEvent::ResponseOutputAudioTranscriptDone(event) => &event.response_id,
+        ServerEvent::ResponseFunctionCallArgumentsDelta(event) => &event.response_id,
+        ServerEvent::ResponseFunctionCallArgumentsDone(event) => &event.response_id,
+        _ => return None,
+    })
 }

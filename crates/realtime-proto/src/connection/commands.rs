@@ -2,6 +2,7 @@
 //! answering function calls, and interrupting playback correctly.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -105,7 +106,19 @@ pub(crate) struct Sequencer {
     active: Option<ResponseId>,
     /// `response.create` commands waiting their turn.
     queue: VecDeque<(EventId, String)>,
+    /// Since when the server has said nothing about the response (or the `response.create`)
+    /// the guard waits on: the last event naming it, or when the wait began. `None` while the
+    /// guard waits on nothing, or until the machine sees its next instant.
+    pub(crate) quiet_since: Option<Instant>,
+    /// Whether the guard waits on something whose quiet time starts at the next instant.
+    pub(crate) quiet_pending: bool,
+    /// Recent `response.cancel` commands and the response each named (`None`: the default
+    /// conversation's), to read a `response_cancel_not_active` answer.
+    cancels: VecDeque<(EventId, Option<ResponseId>)>,
 }
+
+/// How many `response.cancel` commands the sequencer remembers.
+const MAX_CANCELS: usize = 16;
 
 impl Sequencer {
     pub(crate) fn queued(&self) -> usize {
@@ -116,11 +129,35 @@ impl Sequencer {
         self.awaiting.is_some() || self.active.is_some() || !self.queue.is_empty()
     }
 
+    /// Whether the guard waits on a response (or a `response.create`).
+    pub(crate) fn waiting(&self) -> bool {
+        self.awaiting.is_some() || self.active.is_some()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
         self.awaiting = None;
         self.attributed = None;
         self.active = None;
+        self.quiet_since = None;
+        self.quiet_pending = false;
+    }
+
+    /// Whether `response` is the one the guard waits on.
+    pub(crate) fn is_active(&self, response: &ResponseId) -> bool {
+        self.active.as_ref() == Some(response)
+    }
+
+    /// The server spoke of what the guard waits on: its quiet time restarts at the next
+    /// instant.
+    pub(crate) fn touch(&mut self) {
+        self.restart_quiet();
+    }
+
+    /// The guard starts (or goes on) waiting: its quiet time starts at the next instant.
+    fn restart_quiet(&mut self) {
+        self.quiet_since = None;
+        self.quiet_pending = true;
     }
 }
 
@@ -455,6 +492,7 @@ impl Connection {
         } else {
             if self.sequencer.awaiting.is_none() {
                 self.sequencer.awaiting = Some((event_id.clone(), text.clone()));
+                self.sequencer.restart_quiet();
             }
             self.transmits.push_back(Transmit::Text {
                 event_id: event_id.clone(),
@@ -472,13 +510,18 @@ impl Connection {
         }
         if let Some((event_id, text)) = self.sequencer.queue.pop_front() {
             self.sequencer.awaiting = Some((event_id.clone(), text.clone()));
+            self.sequencer.restart_quiet();
             self.transmits.push_back(Transmit::Text { event_id, text });
+        } else {
+            self.sequencer.quiet_since = None;
+            self.sequencer.quiet_pending = false;
         }
     }
 
     /// A default-conversation response started; returns the command that asked for it.
     pub(crate) fn sequencer_created(&mut self, response: &ResponseId) -> Option<EventId> {
         self.sequencer.active = Some(response.detach());
+        self.sequencer.restart_quiet();
         let (event_id, text) = self.sequencer.awaiting.take()?;
         self.sequencer.attributed = Some((event_id.clone(), text, response.detach()));
         Some(event_id)
@@ -510,6 +553,10 @@ impl Connection {
         let Some(event_id) = event_id else {
             return false;
         };
+        if code == Some(&ErrorCode::RESPONSE_CANCEL_NOT_ACTIVE) {
+            self.cancel_not_active(event_id);
+            return false;
+        }
         let busy = code == Some(&ErrorCode::CONVERSATION_ALREADY_HAS_ACTIVE_RESPONSE);
         let queueing = self.config.response_queue == ResponseQueuePolicy::Queue;
         if self
@@ -547,6 +594,46 @@ impl Connection {
         false
     }
 
+    /// The server answered a `response.cancel` with `response_cancel_not_active`: the response
+    /// it named (the default conversation's when it named none) is not running. If that is the
+    /// response the guard waits on, the guard is released (a cancel acknowledged).
+    fn cancel_not_active(&mut self, event_id: &EventId) {
+        let Some(at) = self
+            .sequencer
+            .cancels
+            .iter()
+            .position(|(cancel, _)| cancel == event_id)
+        else {
+            return;
+        };
+        let Some((_, target)) = self.sequencer.cancels.remove(at) else {
+            return;
+        };
+        let Some(active) = self.sequencer.active.clone() else {
+            return;
+        };
+        if target.is_none_or(|target| target == active) {
+            self.sequencer_done(&active);
+        }
+    }
+
+    /// The response guard gave up: what it waited on is forgotten, and the next queued
+    /// `response.create` goes out. Returns what was given up on.
+    pub(crate) fn sequencer_abandon(&mut self) -> (Option<ResponseId>, Option<EventId>) {
+        let response = self.sequencer.active.take();
+        let event_id = match self.sequencer.awaiting.take() {
+            Some((event_id, _)) => Some(event_id),
+            None => self
+                .sequencer
+                .attributed
+                .take()
+                .map(|(event_id, _, _)| event_id),
+        };
+        self.sequencer.attributed = None;
+        self.release_queue();
+        (response, event_id)
+    }
+
     /// Local bookkeeping for a command about to be sent.
     fn note_sent(&mut self, event: &ClientEvent, event_id: &EventId) {
         self.commands
@@ -562,6 +649,14 @@ impl Connection {
                 }
                 let format = update.session.input_audio.format.clone();
                 self.pending_updates.push_back((event_id.clone(), format));
+            }
+            ClientEvent::ResponseCancel(cancel) => {
+                let cancels = &mut self.sequencer.cancels;
+                if cancels.len() == MAX_CANCELS {
+                    cancels.pop_front();
+                }
+                let target = cancel.response_id.as_ref().map(ResponseId::detach);
+                cancels.push_back((event_id.clone(), target));
             }
             ClientEvent::ConversationItemCreate(ConversationItemCreate { .. }) => {}
 

@@ -103,6 +103,14 @@ pub struct Config {
     /// reading (default 64): a consumer that stops taking events stops the reading, and TCP
     /// flow control slows the server down instead of memory growing.
     pub max_pending_events: usize,
+    /// How long the response guard waits on a default-conversation response the server says
+    /// nothing more about (default 60 s): no event naming it, or no `response.created` for the
+    /// `response.create` that should start it. Then the response is given up on
+    /// ([`Event::ResponseAbandoned`]) and the next queued `response.create` goes out, so that a
+    /// server that never finishes a response (or whose `response.done` never arrives) cannot
+    /// stall the conversation. `None` waits forever. Counted in the machine's time
+    /// ([`Connection::handle_timeout`]).
+    pub response_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -123,6 +131,7 @@ impl Default for Config {
             ping_interval: Some(Duration::from_secs(20)),
             idle_timeout: Some(Duration::from_secs(45)),
             max_pending_events: 64,
+            response_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -187,6 +196,22 @@ pub enum Event {
     CommandFailed(CommandFailure),
     /// The connection closed.
     Closed(CloseInfo),
+    /// The response guard gave up on a default-conversation response: the server said nothing
+    /// more about it for [`Config::response_timeout`]. The next queued `response.create` (if
+    /// any) has been sent. The response's state stays as it was last reported.
+    ResponseAbandoned(AbandonedResponse),
+}
+
+/// A response the response guard gave up on ([`Event::ResponseAbandoned`]).
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct AbandonedResponse {
+    /// The response, when the server had started it (`response.created`).
+    pub response_id: Option<ResponseId>,
+    /// The `response.create` that asked for it, when known.
+    pub event_id: Option<EventId>,
+    /// How long the server had said nothing about it.
+    pub silent_for: Duration,
 }
 
 /// A function call to run.

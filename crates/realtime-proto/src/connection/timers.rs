@@ -17,17 +17,25 @@
 //!   machine cannot hear the server either: every call made meanwhile counts as hearing it, and
 //!   the clock starts again once the application catches up.
 //!
-//! [`Connection::poll_timeout`] is the earlier of the two. An adapter keeps a single timer, set
+//! - **the response guard's deadline**, [`Config::response_timeout`] after the server last said
+//!   something about the default-conversation response the guard waits on (or about the
+//!   `response.create` that should start it). When it comes, the response is given up on
+//!   ([`Event::ResponseAbandoned`]) and the next queued `response.create` goes out. The clock
+//!   starts at the first instant the machine sees after the wait began (a command carries no
+//!   instant), and is held while the application is behind, as the idle clock is.
+//!
+//! [`Connection::poll_timeout`] is the earliest of these. An adapter keeps a single timer, set
 //! to that instant after every call into the machine, and calls
 //! [`Connection::handle_timeout`] when it fires.
 //!
 //! [`Config::ping_interval`]: super::Config::ping_interval
 //! [`Config::idle_timeout`]: super::Config::idle_timeout
 //! [`Config::max_pending_events`]: super::Config::max_pending_events
+//! [`Config::response_timeout`]: super::Config::response_timeout
 
 use std::time::{Duration, Instant};
 
-use super::{Connection, Event, RecvError, Transmit};
+use super::{AbandonedResponse, Connection, Event, RecvError, Transmit};
 use crate::shared_str::SharedStr;
 
 /// What the transport delivered, as an adapter hands it to [`Connection::handle_transport`].
@@ -73,6 +81,8 @@ pub(super) struct Timers {
     /// When the transport last delivered something (or the machine last saw the application
     /// behind); `None` until the machine first sees an instant.
     heard_at: Option<Instant>,
+    /// The latest instant the machine has seen.
+    last: Option<Instant>,
 }
 
 impl Connection {
@@ -88,11 +98,10 @@ impl Connection {
             return None;
         }
         let ping = self.timers.next_ping.filter(|_| !self.closing);
-        let idle = self.idle_deadline();
-        match (ping, idle) {
-            (Some(ping), Some(idle)) => Some(ping.min(idle)),
-            (ping, idle) => ping.or(idle),
-        }
+        [ping, self.idle_deadline(), self.guard_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Time has come: `now` is at or after what [`poll_timeout`](Self::poll_timeout) gave (an
@@ -127,10 +136,13 @@ impl Connection {
             return;
         }
         self.start_clock(now);
+        self.start_quiet(now);
         if self.is_behind() {
             // The adapter does not read while the application is behind: silence now says
-            // nothing about the server.
+            // nothing about the server, nor about the response the guard waits on.
             self.timers.heard_at = Some(now);
+            self.sequencer.quiet_since = Some(now);
+            self.sequencer.quiet_pending = false;
         }
         if let Some(deadline) = self.idle_deadline() {
             if now >= deadline {
@@ -138,6 +150,18 @@ impl Connection {
                 self.end_abruptly(&format!("the server sent nothing for {} s", idle.as_secs()));
                 self.events.push_back(Err(RecvError::Unresponsive { idle }));
                 return;
+            }
+        }
+        if let Some(deadline) = self.guard_deadline() {
+            if now >= deadline && self.sequencer.quiet_since.is_some() {
+                let since = self.sequencer.quiet_since.unwrap_or(now);
+                let (response_id, event_id) = self.sequencer_abandon();
+                self.events
+                    .push_back(Ok(Event::ResponseAbandoned(AbandonedResponse {
+                        response_id,
+                        event_id,
+                        silent_for: now.saturating_duration_since(since),
+                    })));
             }
         }
         if let (Some(period), Some(due)) = (self.config.ping_interval, self.timers.next_ping) {
@@ -195,6 +219,8 @@ impl Connection {
         if let Err(error) = result {
             self.events.push_back(Err(error));
         }
+        // What was applied may have started or moved the guard's wait: it counts from now.
+        self.start_quiet(now);
     }
 
     /// The next thing for the application, in order: an event (the state already includes
@@ -230,8 +256,34 @@ impl Connection {
         self.events.len() >= self.config.max_pending_events.max(1)
     }
 
-    /// The first instant the machine sees starts the deadlines.
+    /// The guard's quiet time starts at this instant if its wait began since the last one.
+    fn start_quiet(&mut self, now: Instant) {
+        if self.sequencer.quiet_pending {
+            self.sequencer.quiet_pending = false;
+            self.sequencer.quiet_since = Some(now);
+        }
+    }
+
+    /// When the response guard gives up: [`Config::response_timeout`] after the server last
+    /// said something about what it waits on. While the wait's start is not yet known (a
+    /// command began it), the last instant seen, so that the adapter calls back at once.
+    ///
+    /// [`Config::response_timeout`]: super::Config::response_timeout
+    fn guard_deadline(&self) -> Option<Instant> {
+        let timeout = self.config.response_timeout?;
+        if !self.sequencer.waiting() {
+            return None;
+        }
+        match self.sequencer.quiet_since {
+            Some(since) => Some(since + timeout),
+            None if self.sequencer.quiet_pending => self.timers.last,
+            None => None,
+        }
+    }
+
+    /// Notes an instant; the first one the machine sees starts the deadlines.
     fn start_clock(&mut self, now: Instant) {
+        self.timers.last = Some(self.timers.last.map_or(now, |last| last.max(now)));
         if self.timers.heard_at.is_none() {
             self.timers.heard_at = Some(now);
         }

@@ -106,6 +106,10 @@ fn config(u: &mut Unstructured<'_>) -> Config {
         seconds => Some(Duration::from_secs(seconds)),
     };
     config.max_pending_events = u.int_in_range(0..=8).unwrap_or(4);
+    config.response_timeout = match u.int_in_range(0..=120u64).unwrap_or(60) {
+        0 => None,
+        seconds => Some(Duration::from_secs(seconds)),
+    };
     config
 }
 
