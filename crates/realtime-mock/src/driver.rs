@@ -12,13 +12,14 @@ use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use futures_util::StreamExt as _;
+use realtime_proto::connection::{FrameDirection, RecordedFrame};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, watch};
 
 use crate::core::{Control, Core, Out};
 use crate::handshake::{self, ReadError, Verdict};
-use crate::record::{Direction, RecordedFrame, Recorder, SessionEnd, event_type_of};
+use crate::record::{Recorder, SessionEnd, binary_frame, event_type_of, text_frame};
 use crate::server::Shared;
 
 /// How long a closing handshake may take before the connection is dropped.
@@ -184,8 +185,8 @@ async fn run(
                 Some(Ok(Message::Text(text))) => {
                     let text = text.as_str();
                     let event_type = event_type_of(text);
-                    slot.record(RecordedFrame::text(
-                        Direction::ClientToServer,
+                    slot.record(text_frame(
+                        FrameDirection::Sent,
                         opened.elapsed(),
                         text.to_owned(),
                         event_type,
@@ -194,8 +195,8 @@ async fn run(
                     core.handle_text(text, Instant::now());
                 }
                 Some(Ok(Message::Binary(data))) => {
-                    slot.record(RecordedFrame::binary(
-                        Direction::ClientToServer,
+                    slot.record(binary_frame(
+                        FrameDirection::Sent,
                         opened.elapsed(),
                         data.len(),
                         false,
@@ -260,8 +261,8 @@ async fn flush(
             }
             _ if *stalled => continue,
             Out::Event { text, event_type } => {
-                let frame = RecordedFrame::text(
-                    Direction::ServerToClient,
+                let frame = text_frame(
+                    FrameDirection::Received,
                     opened.elapsed(),
                     text.clone(),
                     Some(event_type),
@@ -270,8 +271,8 @@ async fn flush(
                 (Message::text(text), frame)
             }
             Out::Injected { text, event_type } => {
-                let frame = RecordedFrame::text(
-                    Direction::ServerToClient,
+                let frame = text_frame(
+                    FrameDirection::Received,
                     opened.elapsed(),
                     text.clone(),
                     event_type,
@@ -280,12 +281,8 @@ async fn flush(
                 (Message::text(text), frame)
             }
             Out::Binary(data) => {
-                let frame = RecordedFrame::binary(
-                    Direction::ServerToClient,
-                    opened.elapsed(),
-                    data.len(),
-                    true,
-                );
+                let frame =
+                    binary_frame(FrameDirection::Received, opened.elapsed(), data.len(), true);
                 (Message::binary(data), frame)
             }
         };

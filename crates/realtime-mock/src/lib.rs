@@ -121,10 +121,12 @@ pub use crate::error::{
 };
 pub use crate::fault::{Fault, Trigger};
 pub use crate::handshake::{AuthMethod, Endpoint, Handshake};
-pub use crate::record::{Direction, RecordedFrame, SessionEnd, SessionRecord};
+pub use crate::record::{SessionEnd, SessionRecord};
 pub use crate::replay::Replay;
 pub use crate::script::{FunctionCallReply, Reply, Respond, ResponseRequest, Rule, Script};
 pub use crate::server::MockServer;
+/// The recording types are realtime-proto's, shared with the client machine's recordings.
+pub use realtime_proto::connection::{FrameDirection, RecordedFrame};
 
 /// Raises this process's soft limit on open files to its hard limit, for servers (and tests)
 /// with thousands of sessions. Returns the new limit.
