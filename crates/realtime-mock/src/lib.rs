@@ -113,6 +113,7 @@ mod record;
 mod replay;
 pub mod script;
 mod server;
+mod server_session;
 mod vad;
 
 pub use crate::config::{DialectMode, MockServerBuilder, UnknownDialectMode};
@@ -125,6 +126,7 @@ pub use crate::record::{SessionEnd, SessionRecord};
 pub use crate::replay::Replay;
 pub use crate::script::{FunctionCallReply, Reply, Respond, ResponseRequest, Rule, Script};
 pub use crate::server::MockServer;
+pub use crate::server_session::{ServerOutput, ServerSession};
 /// The recording types are realtime-proto's, shared with the client machine's recordings.
 pub use realtime_proto::connection::{FrameDirection, RecordedFrame};
 

@@ -7,8 +7,6 @@
 //! [`Received`](FrameDirection::Received) (`"received"`), what the client sent is
 //! [`Sent`](FrameDirection::Sent) (`"sent"`).
 
-use std::time::Duration;
-
 use realtime_proto::Dialect;
 use realtime_proto::connection::{FrameDirection, RecordedFrame};
 use serde::Serialize;
@@ -72,33 +70,6 @@ pub struct SessionRecord {
 struct Line<'a> {
     direction: &'static str,
     event: &'a RawValue,
-}
-
-/// A text frame as the server records it.
-pub(crate) fn text_frame(
-    direction: FrameDirection,
-    elapsed: Duration,
-    text: String,
-    event_type: Option<String>,
-    injected: bool,
-) -> RecordedFrame {
-    let mut frame = RecordedFrame::new(direction, text)
-        .with_elapsed(elapsed)
-        .with_injected(injected);
-    frame.event_type = event_type;
-    frame
-}
-
-/// A binary frame as the server records it.
-pub(crate) fn binary_frame(
-    direction: FrameDirection,
-    elapsed: Duration,
-    len: usize,
-    injected: bool,
-) -> RecordedFrame {
-    RecordedFrame::binary(direction, len)
-        .with_elapsed(elapsed)
-        .with_injected(injected)
 }
 
 impl SessionRecord {
@@ -225,33 +196,32 @@ pub(crate) fn event_type_of(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn exports_in_the_recordings_format() {
         let mut record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
         let at = Duration::ZERO;
-        record.frames.push(text_frame(
-            FrameDirection::Received,
-            at,
-            r#"{"type":"session.created","event_id":"e1","session":{}}"#.to_owned(),
-            Some("session.created".to_owned()),
-            false,
-        ));
-        record.frames.push(text_frame(
-            FrameDirection::Received,
-            at,
-            "not json".to_owned(),
-            None,
-            true,
-        ));
-        record.frames.push(text_frame(
-            FrameDirection::Sent,
-            at,
-            r#"{"type":"response.create"}"#.to_owned(),
-            Some("response.create".to_owned()),
-            false,
-        ));
+        record.frames.push(
+            RecordedFrame::new(
+                FrameDirection::Received,
+                r#"{"type":"session.created","event_id":"e1","session":{}}"#,
+            )
+            .with_elapsed(at)
+            .with_event_type("session.created"),
+        );
+        record.frames.push(
+            RecordedFrame::new(FrameDirection::Received, "not json")
+                .with_elapsed(at)
+                .with_injected(true),
+        );
+        record.frames.push(
+            RecordedFrame::new(FrameDirection::Sent, r#"{"type":"response.create"}"#)
+                .with_elapsed(at)
+                .with_event_type("response.create"),
+        );
         assert_eq!(
             record.to_jsonl(),
             concat!(
@@ -268,15 +238,7 @@ mod tests {
     fn the_recorder_stops_at_its_cap() {
         let record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
         let mut recorder = Recorder::new(record, 10);
-        let frame = |text: &str| {
-            text_frame(
-                FrameDirection::Sent,
-                Duration::ZERO,
-                text.to_owned(),
-                None,
-                false,
-            )
-        };
+        let frame = |text: &str| RecordedFrame::new(FrameDirection::Sent, text);
         recorder.push(frame("12345"));
         recorder.push(frame("123456"));
         recorder.push(frame("1"));

@@ -33,7 +33,7 @@ pub(crate) mod settings;
 pub(crate) mod tokens;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use realtime_proto::events::client::ClientEvent;
 use realtime_proto::events::server::{
@@ -133,7 +133,14 @@ pub(crate) struct Core {
 
 impl Core {
     /// Opens a session: decides the dialect and queues the opening events (or the refusal).
-    pub(crate) fn new(config: Arc<Config>, handshake: &Handshake, seed: u64, now: Instant) -> Self {
+    /// `unix_seconds` is the wall-clock time of `now`, for `session.created`'s `expires_at`.
+    pub(crate) fn new(
+        config: Arc<Config>,
+        handshake: &Handshake,
+        seed: u64,
+        now: Instant,
+        unix_seconds: u64,
+    ) -> Self {
         let wants_beta = handshake.wants_beta();
         let dialect = match config.dialect {
             DialectMode::Beta => Dialect::Beta,
@@ -185,7 +192,7 @@ impl Core {
             core.close(4000, "");
             return core;
         } else {
-            core.open(handshake);
+            core.open(handshake, unix_seconds);
         }
         if let Some(duration) = core.config.max_session_duration {
             // A duration past the clock's range means never.
@@ -198,14 +205,11 @@ impl Core {
         core
     }
 
-    fn open(&mut self, handshake: &Handshake) {
+    fn open(&mut self, handshake: &Handshake, unix_seconds: u64) {
         let session_id = self.rng.id("sess");
         self.conversation_id = self.rng.id("conv");
         let expires_at = self.config.max_session_duration.map(|duration| {
-            let unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs());
-            i64::try_from(unix.saturating_add(duration.as_secs())).unwrap_or(i64::MAX)
+            i64::try_from(unix_seconds.saturating_add(duration.as_secs())).unwrap_or(i64::MAX)
         });
         let model = handshake.model().unwrap_or(&self.config.model).to_owned();
         self.session = settings::initial(
@@ -252,6 +256,12 @@ impl Core {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// Whether nothing is in progress: no response or transcription running (the session's
+    /// expiry may still be due).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.closed || self.runs.is_empty()
     }
 
     /// Lets time pass: paced deltas, session expiry.
