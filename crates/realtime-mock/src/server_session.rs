@@ -9,7 +9,8 @@
 //! waits in `pending` until [`ServerSession::poll_output`] hands it out, and a frame is
 //! recorded when it is handed out, as a socket server records it when it sends it.
 //!
-//! The socket server (`crate::driver`) runs one `ServerSession` per connection.
+//! The socket server (`crate::driver`) runs one `ServerSession` per connection; the
+//! [`Pair`](crate::pair::Pair) runs one against a client machine, with no socket at all.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use crate::record::{Recorder, SessionEnd, SessionRecord, event_type_of};
 /// set), and `session.created`'s wall-clock time from
 /// [`wall_clock`](crate::MockServerBuilder::wall_clock) (the Unix epoch unless set). So a test
 /// can run a session with a fake clock, thousands of events in milliseconds, identically every
-/// run.
+/// run; [`Pair`](crate::pair::Pair) connects one to a client machine.
 ///
 /// Method families:
 /// - constructors: [`MockServerBuilder::session`](crate::MockServerBuilder::session) and
