@@ -191,3 +191,8 @@ pub fn raise_fd_limit() -> std::io::Result<u64> {
     setrlimit(Resource::Nofile, raised).map_err(std::io::Error::from)?;
     Ok(maximum)
 }
+
+/// The design notes' example of the pair (`docs/mock.md`), compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/mock.md")]
+struct MockNotesDoctests;
