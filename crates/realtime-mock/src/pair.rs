@@ -106,7 +106,8 @@ pub struct Pair {
     /// The fake clock: the instant both sides were last told about. The drive methods move
     /// it forward; set it yourself only forward, and only between drive calls.
     pub now: Instant,
-    /// What the client's application received and the test has not taken yet.
+    /// What the client's application received and the test has not taken yet. No cap, by
+    /// choice: this is a test's inbox, and dropping events would hide them from the test.
     received: VecDeque<Result<Event, RecvError>>,
     pings: u64,
     pongs: u64,
