@@ -2,12 +2,14 @@
 //!
 //! Each scenario is written once against [`Client`], a small synchronous driver that each
 //! adapter implements in its own idiom (tokio: a runtime and `block_on`; smol: its global
-//! executor and `smol::block_on`; blocking: plain calls and threads). The scenarios run against
+//! executor and `smol::block_on`; blocking: plain calls and threads; the pair: a
+//! `realtime_mock::pair::Pair`, no socket, no thread, a fake clock). The scenarios run against
 //! `realtime-mock`, seeded, so every adapter meets the same server; the suite then checks that
 //! every adapter saw the same events and ended with the same conversation state.
 
 use std::time::Duration;
 
+use realtime_mock::{MockServer, MockServerBuilder, SessionRecord};
 use realtime_net::upload::{AudioSent, UploadOptions};
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::{Interruption, Played};
@@ -38,6 +40,11 @@ pub trait Client: Send {
     /// Streams a file (a WAV, say) with the adapter's `send_audio_from_with`, from another
     /// task or thread, reading it through the adapter's reader trait.
     fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading>;
+    /// The server's record of the session, when the client holds the server itself (the
+    /// pair); a socket adapter's server keeps it.
+    fn server_record(&self) -> Option<SessionRecord> {
+        None
+    }
 }
 
 /// A file upload in the background.
@@ -61,11 +68,32 @@ pub enum Adapter {
     Smol,
     /// realtime-blocking.
     Blocking,
+    /// The bare machine in a `realtime_mock::pair::Pair`: no socket, no thread, a fake clock.
+    Pair,
+}
+
+/// A scenario's session: the client, and the server it talks to when that is a socket server
+/// (kept for the scenario's length: dropping it shuts it down).
+pub struct Opened {
+    /// The client.
+    pub client: Box<dyn Client>,
+    /// The socket server; `None` for the pair, whose server is inside the client.
+    pub server: Option<MockServer>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Adapter {
-    /// Every adapter.
-    pub const ALL: [Self; 3] = [Self::Tokio, Self::Smol, Self::Blocking];
+    /// The adapters over a socket.
+    pub const SOCKETS: [Self; 3] = [Self::Tokio, Self::Smol, Self::Blocking];
+    /// Every adapter, the pair included: for the scenarios that need no socket.
+    pub const ALL: [Self; 4] = [Self::Tokio, Self::Smol, Self::Blocking, Self::Pair];
 
     /// The adapter's name.
     pub fn name(self) -> &'static str {
@@ -73,16 +101,46 @@ impl Adapter {
             Self::Tokio => "tokio",
             Self::Smol => "smol",
             Self::Blocking => "blocking",
+            Self::Pair => "pair",
         }
     }
 
-    /// Connects with this adapter.
+    /// Connects with this adapter over a socket. The pair has none: it is opened with
+    /// [`open`](Self::open) instead, and refuses here.
     pub fn connect(self, options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
         match self {
             Self::Tokio => tokio_client::connect(options),
             Self::Smol => smol_client::connect(options),
             Self::Blocking => blocking_client::connect(options),
+            Self::Pair => Err(ConnectError::Protocol(
+                "the pair has no socket; open it with Adapter::open".to_owned(),
+            )),
         }
+    }
+
+    /// Opens a session on the server `builder` describes, with the options `options` makes
+    /// from the server's URL: a socket adapter starts a [`MockServer`] and connects to it; the
+    /// pair opens a session of it in a `Pair`, with the client settings of the options
+    /// (`options.config`) and the same handshake dialect.
+    pub fn open(
+        self,
+        builder: MockServerBuilder,
+        options: impl FnOnce(String) -> ConnectOptions,
+    ) -> Result<Opened, Box<dyn std::error::Error>> {
+        if self == Self::Pair {
+            // The URL is never dialled: only the client settings are used.
+            let options = options("ws://pair.invalid/v1/realtime?model=gpt-realtime".to_owned());
+            return Ok(Opened {
+                client: pair_client::open(&builder, options),
+                server: None,
+            });
+        }
+        let server = builder.start()?;
+        let client = self.connect(options(server.url()))?;
+        Ok(Opened {
+            client,
+            server: Some(server),
+        })
     }
 }
 
@@ -388,6 +446,225 @@ mod blocking_client {
     impl Streaming for BlockingStreaming {
         fn join(self: Box<Self>) -> Result<(), SendError> {
             self.thread.join().unwrap_or(Err(SendError::Closed))
+        }
+    }
+}
+
+mod pair_client {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::time::Instant;
+
+    use realtime_mock::pair::Pair;
+    use realtime_net::upload::AudioUpload;
+
+    use super::*;
+
+    /// The pair, and the appends that "another task" sends on the fake clock (the socket
+    /// adapters stream audio from a task or a thread while the client receives).
+    struct Shared {
+        pair: Pair,
+        /// Appends to send, at their instants, in order.
+        schedule: VecDeque<(Instant, Vec<u8>)>,
+        /// The first append that failed, for the streaming's `join`.
+        failed: Option<SendError>,
+    }
+
+    struct PairClient {
+        shared: Arc<Mutex<Shared>>,
+    }
+
+    struct PairStreaming {
+        shared: Arc<Mutex<Shared>>,
+    }
+
+    struct PairUploading {
+        shared: Arc<Mutex<Shared>>,
+        result: Result<AudioSent, String>,
+    }
+
+    pub(super) fn open(builder: &MockServerBuilder, options: ConnectOptions) -> Box<dyn Client> {
+        // The fake clock's origin: any instant will do.
+        let pair = Pair::new(builder, options.config, Instant::now());
+        let shared = Shared {
+            pair,
+            schedule: VecDeque::new(),
+            failed: None,
+        };
+        Box::new(PairClient {
+            shared: Arc::new(Mutex::new(shared)),
+        })
+    }
+
+    fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+        shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    impl Shared {
+        /// Schedules an append at `at`, after those due at or before it.
+        fn schedule(&mut self, at: Instant, audio: Vec<u8>) {
+            let index = self.schedule.partition_point(|(due, _)| *due <= at);
+            self.schedule.insert(index, (at, audio));
+        }
+
+        /// Lets the fake clock run to `until`, sending the scheduled appends at their
+        /// instants and delivering everything on the way.
+        fn run_until(&mut self, until: Instant) {
+            while let Some(at) = self.schedule.front().map(|(at, _)| *at) {
+                if at > until {
+                    break;
+                }
+                self.advance_to(at);
+                while self
+                    .schedule
+                    .front()
+                    .is_some_and(|(due, _)| *due <= self.pair.now)
+                {
+                    let Some((_, audio)) = self.schedule.pop_front() else {
+                        break;
+                    };
+                    if let Err(error) = self.pair.client.send(ClientEvent::append_audio(audio)) {
+                        self.failed.get_or_insert(error);
+                    }
+                }
+            }
+            self.advance_to(until);
+        }
+
+        fn advance_to(&mut self, at: Instant) {
+            if let Err(error) = self.pair.advance_to(at) {
+                panic!("the pair did not settle: {error}");
+            }
+        }
+
+        /// Sends every scheduled append, at its instant.
+        fn flush_schedule(&mut self) {
+            while let Some(at) = self.schedule.back().map(|(at, _)| *at) {
+                self.run_until(at);
+            }
+        }
+
+        fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+            let until = self.pair.now + timeout;
+            loop {
+                if let Some(outcome) = self.pair.poll_recv() {
+                    return outcome.map(Some);
+                }
+                if self.pair.step() {
+                    continue;
+                }
+                let append = self.schedule.front().map(|(at, _)| *at);
+                let next = match (self.pair.next_deadline(), append) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                match next {
+                    Some(at) if at <= until => self.run_until(at),
+                    _ => {
+                        self.run_until(until);
+                        return self.pair.poll_recv().transpose();
+                    }
+                }
+            }
+        }
+    }
+
+    impl Client for PairClient {
+        fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
+            lock(&self.shared).pair.client.send(event)
+        }
+
+        fn recv(&mut self, timeout: Duration) -> Result<Option<Event>, RecvError> {
+            lock(&self.shared).recv(timeout)
+        }
+
+        fn interrupt(&mut self, played: Played) -> Result<Interruption, SendError> {
+            lock(&self.shared).pair.client.interrupt(played)
+        }
+
+        fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError> {
+            lock(&self.shared)
+                .pair
+                .client
+                .answer_function_call(call_id, output)
+        }
+
+        fn close(&mut self) -> Result<(), SendError> {
+            lock(&self.shared).pair.client.close(1000, "");
+            Ok(())
+        }
+
+        fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
+            read(&lock(&self.shared).pair.client);
+        }
+
+        fn stream_audio(
+            &mut self,
+            audio: Vec<u8>,
+            chunk: usize,
+            pause: Duration,
+        ) -> Box<dyn Streaming> {
+            let mut shared = lock(&self.shared);
+            let mut at = shared.pair.now;
+            for piece in audio.chunks(chunk.max(1)) {
+                shared.schedule(at, piece.to_vec());
+                at += pause;
+            }
+            drop(shared);
+            Box::new(PairStreaming {
+                shared: Arc::clone(&self.shared),
+            })
+        }
+
+        fn upload(&mut self, file: Vec<u8>, options: UploadOptions) -> Box<dyn Uploading> {
+            let mut shared = lock(&self.shared);
+            let start = shared.pair.now;
+            let format = shared.pair.client.input_format();
+            // What the adapters' `send_audio_from_with` does, with the reads all at once and the
+            // appends scheduled on the fake clock.
+            let mut schedule = |upload: &mut AudioUpload| {
+                while let Some(chunk) = upload.poll_chunk() {
+                    let at = chunk.send_at.map_or(start, |offset| start + offset);
+                    shared.schedule(at.max(start), chunk.audio.to_vec());
+                }
+            };
+            let result = AudioUpload::new(&format, options).and_then(|mut upload| {
+                for read in file.chunks(upload.read_size().max(1)) {
+                    upload.push(read)?;
+                    schedule(&mut upload);
+                }
+                upload.finish()?;
+                schedule(&mut upload);
+                Ok(upload.summary())
+            });
+            drop(shared);
+            Box::new(PairUploading {
+                shared: Arc::clone(&self.shared),
+                result: result.map_err(|error| error.to_string()),
+            })
+        }
+
+        fn server_record(&self) -> Option<SessionRecord> {
+            Some(lock(&self.shared).pair.server.record().clone())
+        }
+    }
+
+    impl Streaming for PairStreaming {
+        fn join(self: Box<Self>) -> Result<(), SendError> {
+            let mut shared = lock(&self.shared);
+            shared.flush_schedule();
+            shared.failed.take().map_or(Ok(()), Err)
+        }
+    }
+
+    impl Uploading for PairUploading {
+        fn join(self: Box<Self>) -> Result<AudioSent, String> {
+            let mut shared = lock(&self.shared);
+            shared.flush_schedule();
+            match shared.failed.take() {
+                Some(error) => Err(error.to_string()),
+                None => self.result,
+            }
         }
     }
 }

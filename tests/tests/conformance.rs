@@ -1,14 +1,17 @@
 //! The conformance suite: every scenario, written once, against every adapter, all against the
-//! mock. Each test runs the scenario on tokio, smol and blocking and requires the same
-//! observable events and the same final state from all three.
+//! mock. Each test runs the scenario on tokio, smol and blocking, and, when it needs no socket
+//! (no handshake, no TCP flow control, no broken frames), on the bare machine in a
+//! `realtime_mock::pair::Pair` too; and requires the same observable events and the same final
+//! state from all of them.
 
 use std::time::Duration;
 
 use realtime_conformance::{
-    Adapter, Client, LIMIT, describe, is, snapshot, speech, until, until_error,
+    Adapter, Client, LIMIT, Opened, describe, is, snapshot, speech, until, until_error,
 };
 use realtime_mock::{
-    AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, Reply, Script, Trigger,
+    AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, MockServerBuilder, Reply,
+    Script, Trigger,
 };
 use realtime_net::handshake::{Credential, Endpoint, Handshake, Secret};
 use realtime_net::{ConnectError, ConnectOptions};
@@ -25,9 +28,9 @@ struct Outcome {
     state: Value,
 }
 
-/// Runs `scenario` on every adapter and requires the same outcome from all.
-fn conform(scenario: impl Fn(Adapter) -> Outcome) {
-    let outcomes: Vec<(Adapter, Outcome)> = Adapter::ALL
+/// Runs `scenario` on each of `adapters` and requires the same outcome from all.
+fn conform(adapters: &[Adapter], scenario: impl Fn(Adapter) -> Outcome) {
+    let outcomes: Vec<(Adapter, Outcome)> = adapters
         .iter()
         .map(|adapter| (*adapter, scenario(*adapter)))
         .collect();
@@ -50,12 +53,25 @@ fn conform(scenario: impl Fn(Adapter) -> Outcome) {
     }
 }
 
-fn server(script: Script) -> MockServer {
-    MockServer::builder()
-        .script(script)
-        .seed(42)
-        .start()
-        .expect("the mock starts")
+fn builder(script: Script) -> MockServerBuilder {
+    MockServer::builder().script(script).seed(42)
+}
+
+/// Opens a session on the server `builder` describes, with the default options.
+fn open(adapter: Adapter, builder: MockServerBuilder) -> Opened {
+    open_with(adapter, builder, ConnectOptions::url)
+}
+
+/// Opens a session on the server `builder` describes, with the options `options` makes from
+/// its URL.
+fn open_with(
+    adapter: Adapter,
+    builder: MockServerBuilder,
+    options: impl FnOnce(String) -> ConnectOptions,
+) -> Opened {
+    adapter
+        .open(builder, options)
+        .unwrap_or_else(|e| panic!("{}: {e}", adapter.name()))
 }
 
 fn connect(adapter: Adapter, url: &str) -> Box<dyn Client> {
@@ -86,7 +102,7 @@ fn text_session(client: &mut dyn Client) {
 
 #[test]
 fn connects_in_every_url_and_auth_shape_and_dialect() {
-    conform(|adapter| {
+    conform(&Adapter::SOCKETS, |adapter| {
         let server = MockServer::builder()
             .api_key("the-key")
             .seed(1)
@@ -140,7 +156,7 @@ fn connects_in_every_url_and_auth_shape_and_dialect() {
 
 #[test]
 fn a_refused_handshake_is_typed() {
-    conform(|adapter| {
+    conform(&Adapter::SOCKETS, |adapter| {
         let server = MockServer::builder().api_key("the-key").start().unwrap();
         let wrong = ConnectOptions::new(
             Handshake::new(Endpoint::url(server.url()))
@@ -204,10 +220,13 @@ fn server_error_once() -> String {
 }
 
 fn text_turn(adapter: Adapter, dialect: Dialect) -> Outcome {
-    let server = server(Script::new().with_rule("hello", Reply::say("Hello! How can I help?")));
-    let mut client = adapter
-        .connect(ConnectOptions::url(server.url()).with_dialect(dialect))
-        .unwrap();
+    let script = Script::new().with_rule("hello", Reply::say("Hello! How can I help?"));
+    let Opened {
+        server: _server,
+        mut client,
+    } = open_with(adapter, builder(script), |url| {
+        ConnectOptions::url(url).with_dialect(dialect)
+    });
     text_session(client.as_mut());
     client
         .send(ClientEvent::create_item(Item::user_text("hello there")))
@@ -224,12 +243,12 @@ fn text_turn(adapter: Adapter, dialect: Dialect) -> Outcome {
 
 #[test]
 fn a_text_turn_in_ga() {
-    conform(|adapter| text_turn(adapter, Dialect::Ga));
+    conform(&Adapter::ALL, |adapter| text_turn(adapter, Dialect::Ga));
 }
 
 #[test]
 fn a_text_turn_in_beta() {
-    conform(|adapter| {
+    conform(&Adapter::ALL, |adapter| {
         let outcome = text_turn(adapter, Dialect::Beta);
         assert!(
             outcome
@@ -243,13 +262,14 @@ fn a_text_turn_in_beta() {
 
 #[test]
 fn an_audio_turn_with_vad_and_transcription() {
-    conform(|adapter| {
-        let server = server(
-            Script::new()
-                .with_transcript("hello from the microphone")
-                .with_rule("hello", Reply::say("Hi! I heard you.")),
-        );
-        let mut client = connect(adapter, &server.url());
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new()
+            .with_transcript("hello from the microphone")
+            .with_rule("hello", Reply::say("Hi! I heard you."));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
         let config = SessionConfig::realtime()
             .with_transcription(Transcription::new(Model::WHISPER_1))
             .with_turn_detection(TurnDetection::server_vad());
@@ -304,9 +324,12 @@ fn a_wav_file_from_a_reader_is_converted_and_sent_and_a_compressed_one_refused()
     let mut mp3 = wav.clone();
     let fmt = mp3.windows(4).position(|w| w == b"fmt ").unwrap();
     mp3[fmt + 8..fmt + 10].copy_from_slice(&0x0055u16.to_le_bytes());
-    conform(|adapter| {
-        let server = server(Script::new().with_transcript("hello from a file"));
-        let mut client = connect(adapter, &server.url());
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new().with_transcript("hello from a file");
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
         let config = SessionConfig::realtime()
             .with_transcription(Transcription::new(Model::WHISPER_1))
             .with_turn_detection(TurnDetection::server_vad());
@@ -375,15 +398,17 @@ fn a_wav_file_from_a_reader_is_converted_and_sent_and_a_compressed_one_refused()
 
 #[test]
 fn a_function_call_round() {
-    conform(|adapter| {
+    conform(&Adapter::ALL, |adapter| {
         let script = Script::new()
             .with_rule(
                 "weather",
                 Reply::call("get_weather", json!({"city": "Paris"})),
             )
             .with_after_tool_output(Reply::say("It is 21 degrees in Paris."));
-        let server = server(script);
-        let mut client = connect(adapter, &server.url());
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
         let tool = Tool::function(
             "get_weather",
             "weather",
@@ -426,15 +451,16 @@ fn a_function_call_round() {
 
 #[test]
 fn interrupting_cancels_and_truncates_at_what_was_played() {
-    conform(|adapter| {
+    conform(&Adapter::ALL, |adapter| {
         let long = "This is a long answer that keeps going so there is time to interrupt it.";
-        let server = MockServer::builder()
+        let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say(long)))
             .seed(5)
-            .delta_interval(Duration::from_millis(15))
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+            .delta_interval(Duration::from_millis(15));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         client
             .send(ClientEvent::create_item(Item::user_text("talk")))
             .unwrap();
@@ -458,14 +484,15 @@ fn interrupting_cancels_and_truncates_at_what_was_played() {
 
 #[test]
 fn cancelling_races_are_harmless_and_reported() {
-    conform(|adapter| {
-        let server = MockServer::builder()
+    conform(&Adapter::ALL, |adapter| {
+        let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say("one two three four five six")))
             .seed(6)
-            .delta_interval(Duration::from_millis(20))
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+            .delta_interval(Duration::from_millis(20));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         text_session(client.as_mut());
         client
             .send(ClientEvent::create_item(Item::user_text("go")))
@@ -492,9 +519,12 @@ fn cancelling_races_are_harmless_and_reported() {
 
 #[test]
 fn an_out_of_band_response_stays_out_of_the_conversation() {
-    conform(|adapter| {
-        let server = server(Script::new().with_default(Reply::say("A summary.")));
-        let mut client = connect(adapter, &server.url());
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new().with_default(Reply::say("A summary."));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
         text_session(client.as_mut());
         client
             .send(ClientEvent::create_item(Item::user_text("remember this")))
@@ -523,15 +553,16 @@ fn an_out_of_band_response_stays_out_of_the_conversation() {
 
 #[test]
 fn faults_are_typed_errors_and_close_codes() {
-    conform(|adapter| {
+    conform(&Adapter::ALL, |adapter| {
         let mut events = Vec::new();
         // The connection dropped mid-response.
-        let server = MockServer::builder()
+        let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say("one two three four five six seven")))
-            .fault(Trigger::AfterDeltas(2), Fault::Drop)
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+            .fault(Trigger::AfterDeltas(2), Fault::Drop);
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         client
             .send(ClientEvent::create_item(Item::user_text("go")))
             .unwrap();
@@ -539,12 +570,13 @@ fn faults_are_typed_errors_and_close_codes() {
         events.push(kind(&until_error(client.as_mut())));
         events.push(kind(&client.recv(LIMIT).unwrap_err()));
         // A garbage frame: a typed error, and the session goes on.
-        let server = MockServer::builder()
+        let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say("still here")))
-            .fault(Trigger::Now, Fault::non_json())
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+            .fault(Trigger::Now, Fault::non_json());
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         events.push(kind(&until_error(client.as_mut())));
         text_session(client.as_mut());
         client
@@ -554,24 +586,24 @@ fn faults_are_typed_errors_and_close_codes() {
         until(client.as_mut(), |e| is(e, "response.done"));
         events.push("the session went on".to_owned());
         // A binary frame and an oversized one.
-        let server = MockServer::builder()
-            .fault(Trigger::Now, Fault::binary())
-            .start()
-            .unwrap();
-        events.push(kind(&until_error(connect(adapter, &server.url()).as_mut())));
-        let server = MockServer::builder()
-            .fault(Trigger::Now, Fault::Oversized { bytes: 2 << 20 })
-            .start()
-            .unwrap();
-        let mut client = adapter
-            .connect(ConnectOptions::url(server.url()).with_max_message_bytes(1 << 20))
-            .unwrap();
+        let builder = MockServer::builder().fault(Trigger::Now, Fault::binary());
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
+        events.push(kind(&until_error(client.as_mut())));
+        let builder =
+            MockServer::builder().fault(Trigger::Now, Fault::Oversized { bytes: 2 << 20 });
+        let Opened {
+            server: _server,
+            mut client,
+        } = open_with(adapter, builder, |url| {
+            ConnectOptions::url(url).with_max_message_bytes(1 << 20)
+        });
         events.push(kind(&until_error(client.as_mut())));
         // A stalled server: nothing arrives, nothing hangs, sending still works.
-        let server = MockServer::builder()
-            .fault(Trigger::ClientEvent("response.create".into()), Fault::Stall)
-            .start()
-            .unwrap();
+        let builder = MockServer::builder()
+            .fault(Trigger::ClientEvent("response.create".into()), Fault::Stall);
         // Pings every 100 ms, given up after 600 ms of silence: the stalled server's WebSocket
         // layer still answers the pings, so the connection lives on.
         let lively = |url: String| {
@@ -579,7 +611,10 @@ fn faults_are_typed_errors_and_close_codes() {
                 .with_ping_interval(Some(Duration::from_millis(100)))
                 .with_idle_timeout(Some(Duration::from_millis(600)))
         };
-        let mut client = adapter.connect(lively(server.url())).unwrap();
+        let Opened {
+            server: _server,
+            mut client,
+        } = open_with(adapter, builder, lively);
         until(client.as_mut(), |e| is(e, "session.created"));
         client.send(ClientEvent::create_response()).unwrap();
         events.push(format!(
@@ -592,14 +627,14 @@ fn faults_are_typed_errors_and_close_codes() {
         client.send(ClientEvent::commit_audio()).unwrap();
         // A frozen server (or a black-holed network) answers nothing, pings included: the
         // receiver gives the connection up instead of waiting forever.
-        let server = MockServer::builder()
-            .fault(
-                Trigger::ClientEvent("response.create".into()),
-                Fault::Freeze,
-            )
-            .start()
-            .unwrap();
-        let mut client = adapter.connect(lively(server.url())).unwrap();
+        let builder = MockServer::builder().fault(
+            Trigger::ClientEvent("response.create".into()),
+            Fault::Freeze,
+        );
+        let Opened {
+            server: _server,
+            mut client,
+        } = open_with(adapter, builder, lively);
         until(client.as_mut(), |e| is(e, "session.created"));
         client.send(ClientEvent::create_response()).unwrap();
         let started = std::time::Instant::now();
@@ -618,28 +653,28 @@ fn faults_are_typed_errors_and_close_codes() {
         events.push(kind(&client.recv(LIMIT).unwrap_err()));
         assert!(client.send(ClientEvent::commit_audio()).is_err());
         // Close codes: session expiry (1001) and the GA-only refusal of beta (4000).
-        let server = MockServer::builder()
-            .fault(
-                Trigger::Now,
-                Fault::ExpireSession {
-                    after: Duration::from_millis(50),
-                },
-            )
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+        let builder = MockServer::builder().fault(
+            Trigger::Now,
+            Fault::ExpireSession {
+                after: Duration::from_millis(50),
+            },
+        );
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         events.extend(
             described(&until(client.as_mut(), |e| matches!(e, Event::Closed(_))))
                 .into_iter()
                 .filter(|e| !e.contains("session.created")),
         );
-        let server = MockServer::builder()
-            .dialect(DialectMode::GaOnly)
-            .start()
-            .unwrap();
-        let mut client = adapter
-            .connect(ConnectOptions::url(server.url()).with_dialect(Dialect::Beta))
-            .unwrap();
+        let builder = MockServer::builder().dialect(DialectMode::GaOnly);
+        let Opened {
+            server: _server,
+            mut client,
+        } = open_with(adapter, builder, |url| {
+            ConnectOptions::url(url).with_dialect(Dialect::Beta)
+        });
         events.extend(described(&until(client.as_mut(), |e| {
             matches!(e, Event::Closed(_))
         })));
@@ -665,14 +700,12 @@ fn kind(error: &RecvError) -> String {
 
 #[test]
 fn sending_while_receiving() {
-    conform(|adapter| {
-        let server = MockServer::builder()
+    conform(&Adapter::ALL, |adapter| {
+        let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say("a b c d e f g h i j k l m n o p")))
             .seed(8)
-            .delta_interval(Duration::from_millis(10))
-            .start()
-            .unwrap();
-        let mut client = connect(adapter, &server.url());
+            .delta_interval(Duration::from_millis(10));
+        let Opened { server, mut client } = open(adapter, builder);
         client
             .send(ClientEvent::update_session(
                 SessionConfig::realtime()
@@ -688,15 +721,19 @@ fn sending_while_receiving() {
         let streaming = client.stream_audio(speech(300, 400), 2400, Duration::from_millis(5));
         let events = until(client.as_mut(), |e| is(e, "response.done"));
         streaming.join().unwrap();
-        let record = server
-            .wait_for(0, LIMIT, |r| {
-                r.client_event_types()
-                    .iter()
-                    .filter(|t| **t == "input_audio_buffer.append")
-                    .count()
-                    == 20
-            })
-            .unwrap();
+        let record = match &server {
+            Some(server) => server
+                .wait_for(0, LIMIT, |r| {
+                    r.client_event_types()
+                        .iter()
+                        .filter(|t| **t == "input_audio_buffer.append")
+                        .count()
+                        == 20
+                })
+                .unwrap(),
+            // The pair's server is in the client, and has everything once the streaming ended.
+            None => client.server_record().unwrap(),
+        };
         assert_eq!(
             record
                 .client_event_types()
@@ -717,7 +754,7 @@ fn sending_while_receiving() {
 
 #[test]
 fn a_slow_consumer_slows_the_server_and_loses_nothing() {
-    conform(|adapter| {
+    conform(&Adapter::SOCKETS, |adapter| {
         let long = "word ".repeat(400);
         let server = MockServer::builder()
             .script(Script::new().with_default(Reply::say(long)))
@@ -751,13 +788,14 @@ fn a_slow_consumer_slows_the_server_and_loses_nothing() {
 
 #[test]
 fn a_100_mb_message_is_refused_at_its_header() {
-    conform(|adapter| {
-        let server = MockServer::builder()
-            .fault(Trigger::Now, Fault::Oversized { bytes: 100 << 20 })
-            .start()
-            .unwrap();
+    conform(&Adapter::ALL, |adapter| {
+        let builder =
+            MockServer::builder().fault(Trigger::Now, Fault::Oversized { bytes: 100 << 20 });
         // The default limit: 32 MiB.
-        let mut client = adapter.connect(ConnectOptions::url(server.url())).unwrap();
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
         let started = std::time::Instant::now();
         let error = until_error(client.as_mut());
         assert!(
@@ -823,7 +861,7 @@ fn drop_mid_frame_once() -> String {
 
 #[test]
 fn a_connection_dropped_mid_frame_is_a_typed_error() {
-    conform(|adapter| {
+    conform(&Adapter::SOCKETS, |adapter| {
         let mut client = connect(adapter, &drop_mid_frame_once());
         let error = until_error(client.as_mut());
         assert!(

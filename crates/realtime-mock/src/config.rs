@@ -4,13 +4,15 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::StartError;
 use crate::fault::{Fault, Trigger};
+use crate::handshake::Handshake;
 use crate::replay::Replay;
 use crate::script::{Respond, Script};
 use crate::server::MockServer;
+use crate::server_session::ServerSession;
 
 /// Which wire protocol the server speaks.
 #[non_exhaustive]
@@ -35,8 +37,11 @@ pub enum DialectMode {
 #[error("unknown dialect mode {0:?}: expected ga, beta, auto or ga-only")]
 pub struct UnknownDialectMode(pub String);
 
-/// Builds and starts a [`MockServer`]. Every setting has a default that behaves like the real
-/// service; see each method.
+/// Builds and starts a [`MockServer`], or opens one [`ServerSession`] of it without a socket.
+/// Every setting has a default that behaves like the real service; see each method.
+///
+/// A builder can be cloned, and used for any number of sessions: [`start`](Self::start)
+/// consumes it, [`session`](Self::session) and [`session_for`](Self::session_for) do not.
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,12 +56,14 @@ pub struct UnknownDialectMode(pub String);
 /// assert!(server.url().starts_with("ws://127.0.0.1:"));
 /// # Ok::<(), realtime_mock::StartError>(())
 /// ```
-#[must_use = "a builder does nothing until `start` is called"]
+#[must_use = "a builder does nothing until `start` or `session` is called"]
+#[derive(Clone)]
 pub struct MockServerBuilder {
     pub(crate) config: Config,
 }
 
 /// The settings a server runs with, shared by its sessions.
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) dialect: DialectMode,
@@ -68,6 +75,7 @@ pub(crate) struct Config {
     pub(crate) max_session_duration: Option<Duration>,
     pub(crate) rate_limits: bool,
     pub(crate) seed: Option<u64>,
+    pub(crate) wall_clock: Option<SystemTime>,
     pub(crate) recording_cap: usize,
     pub(crate) input_buffer_cap: usize,
     pub(crate) audio_retention_cap: usize,
@@ -92,6 +100,7 @@ impl Default for Config {
             max_session_duration: Some(Duration::from_secs(60 * 60)),
             rate_limits: true,
             seed: None,
+            wall_clock: None,
             recording_cap: 64 << 20,
             input_buffer_cap: 64 << 20,
             audio_retention_cap: 64 << 20,
@@ -178,9 +187,24 @@ impl MockServerBuilder {
         self
     }
 
-    /// Seed the ids, padding and noise, for identical runs. Default: from the clock.
+    /// Seed the ids, padding and noise, for identical runs. Default: from the clock for a
+    /// [`MockServer`]; 0 for a [`ServerSession`], which reads no clock.
+    ///
+    /// Each session draws from its own generator, seeded from this seed and the session's
+    /// index, so a [`ServerSession`] and the first session of a [`MockServer`] with the same
+    /// seed give out the same ids.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = Some(seed);
+        self
+    }
+
+    /// The wall-clock time at which sessions open, as `session.created` reports it (its
+    /// `expires_at` is that time plus the [maximum session duration](Self::max_session_duration)).
+    /// Default: the system clock when a [`MockServer`] session opens; the Unix epoch for a
+    /// [`ServerSession`], which reads no clock. Set it for recordings that are the same, byte
+    /// for byte, run after run.
+    pub fn wall_clock(mut self, time: SystemTime) -> Self {
+        self.config.wall_clock = Some(time);
         self
     }
 
@@ -246,6 +270,24 @@ impl MockServerBuilder {
     /// Binds the socket and starts the server on its own thread.
     pub fn start(self) -> Result<MockServer, StartError> {
         MockServer::start_with(self.config)
+    }
+
+    /// Opens one session of this server at `now`, without a socket, for a client that connected
+    /// to the OpenAI endpoint (`/v1/realtime?model=`, the [model](Self::model) configured) in
+    /// the GA dialect; see [`ServerSession`]. With [`DialectMode::Beta`] the session speaks beta.
+    ///
+    /// `now` is any instant: the session reads no clock, and counts time from there.
+    pub fn session(&self, now: Instant) -> ServerSession {
+        self.session_for(Handshake::openai(&self.config.model), now)
+    }
+
+    /// Opens one session of this server at `now`, without a socket, for a client that sent
+    /// this handshake: the handshake decides the dialect ([`DialectMode::Auto`] answers beta to
+    /// `OpenAI-Beta: realtime=v1` or the Azure preview path), the model and the kind of
+    /// session (`?intent=transcription`). Authentication is not checked: a session exists
+    /// only once the handshake was accepted.
+    pub fn session_for(&self, handshake: Handshake, now: Instant) -> ServerSession {
+        ServerSession::open(Arc::new(self.config.clone()), handshake, 0, now)
     }
 }
 

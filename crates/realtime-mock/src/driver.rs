@@ -1,5 +1,6 @@
-//! The I/O side of a session: the WebSocket, the clock, and the recording. Everything it
-//! sends comes from the session's [`Core`].
+//! The I/O side of a session: the WebSocket and the clock. Everything it sends, and the
+//! recording, comes from the session's [`ServerSession`]; the driver moves the recorded frames
+//! into the session's slot, where tests read them from other threads.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +17,11 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, watch};
 
-use crate::core::{Control, Core, Out};
+use crate::core::Control;
 use crate::handshake::{self, ReadError, Verdict};
-use crate::record::{Direction, RecordedFrame, Recorder, SessionEnd, event_type_of};
+use crate::record::{SessionEnd, SessionRecord};
 use crate::server::Shared;
+use crate::server_session::{ServerOutput, ServerSession};
 
 /// How long a closing handshake may take before the connection is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,7 +31,7 @@ type Socket = WebSocketStream<TokioAdapter<TcpStream>>;
 /// A running session as the server and the tests see it.
 #[derive(Debug)]
 pub(crate) struct SessionSlot {
-    pub(crate) recorder: Mutex<Recorder>,
+    pub(crate) record: Mutex<SessionRecord>,
     /// Control messages from the test, waiting for the session to read them. (A mutex and a
     /// `Notify` rather than a channel: an idle session should cost next to nothing.)
     control: Mutex<Vec<Control>>,
@@ -39,9 +41,9 @@ pub(crate) struct SessionSlot {
 }
 
 impl SessionSlot {
-    pub(crate) fn new(recorder: Recorder) -> Self {
+    pub(crate) fn new(record: SessionRecord) -> Self {
         Self {
-            recorder: Mutex::new(recorder),
+            record: Mutex::new(record),
             control: Mutex::new(Vec::new()),
             wake: Notify::new(),
             ended: AtomicBool::new(false),
@@ -69,17 +71,15 @@ impl SessionSlot {
         self.ended.store(true, Ordering::Release);
     }
 
-    fn record(&self, frame: RecordedFrame) {
-        self.recorder
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(frame);
+    /// Moves what the session recorded into the slot.
+    fn record(&self, session: &mut ServerSession) {
+        session.drain_record_into(&mut self.record.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     pub(crate) fn end(&self, end: SessionEnd) {
-        let mut recorder = self.recorder.lock().unwrap_or_else(PoisonError::into_inner);
-        if recorder.record.end.is_none() {
-            recorder.record.end = Some(end);
+        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+        if record.end.is_none() {
+            record.end = Some(end);
         }
     }
 }
@@ -114,7 +114,7 @@ pub(crate) async fn serve(
     };
     // The session exists (and can be found by tests) before the client hears the 101.
     let opened = Instant::now();
-    let (slot, core) = shared.register(handshake, opened);
+    let (slot, session) = shared.register(handshake, opened);
     if !handshake::write_response(&mut stream, &response).await {
         slot.mark_ended();
         slot.end(SessionEnd::Disconnected {
@@ -134,7 +134,7 @@ pub(crate) async fn serve(
         Some(config),
     )
     .await;
-    let end = run(&mut socket, core, &slot, &mut shutdown, opened).await;
+    let end = run(&mut socket, session, &slot, &mut shutdown).await;
     let frozen = end == SessionEnd::Frozen;
     slot.mark_ended();
     slot.end(end);
@@ -147,18 +147,16 @@ pub(crate) async fn serve(
 
 async fn run(
     socket: &mut Socket,
-    mut core: Core,
+    mut session: ServerSession,
     slot: &SessionSlot,
     shutdown: &mut watch::Receiver<bool>,
-    opened: Instant,
 ) -> SessionEnd {
-    let mut stalled = false;
     let mut client_close = None;
     loop {
-        if let Some(end) = flush(socket, &mut core, slot, opened, &mut stalled).await {
+        if let Some(end) = flush(socket, &mut session, slot).await {
             return end;
         }
-        let deadline = core.next_deadline();
+        let deadline = session.next_deadline();
         let sleep_until = deadline.map_or_else(
             || tokio::time::Instant::now() + Duration::from_secs(3600),
             tokio::time::Instant::from_std,
@@ -176,38 +174,25 @@ async fn run(
                 }
             }
             () = slot.wake.notified() => {
-                for control in slot.take_controls() {
-                    core.handle_control(control, Instant::now());
+                for Control::Inject(trigger, fault) in slot.take_controls() {
+                    session.inject(Instant::now(), trigger, fault);
                 }
             }
             message = socket.next() => match message {
                 Some(Ok(Message::Text(text))) => {
-                    let text = text.as_str();
-                    let event_type = event_type_of(text);
-                    slot.record(RecordedFrame::text(
-                        Direction::ClientToServer,
-                        opened.elapsed(),
-                        text.to_owned(),
-                        event_type,
-                        false,
-                    ));
-                    core.handle_text(text, Instant::now());
+                    session.handle_text(Instant::now(), text.as_str());
+                    slot.record(&mut session);
                 }
                 Some(Ok(Message::Binary(data))) => {
-                    slot.record(RecordedFrame::binary(
-                        Direction::ClientToServer,
-                        opened.elapsed(),
-                        data.len(),
-                        false,
-                    ));
-                    core.handle_binary();
+                    session.handle_binary(Instant::now(), data.len());
+                    slot.record(&mut session);
                 }
                 Some(Ok(Message::Close(frame))) => {
                     // The WebSocket layer answers the close; the stream ends next.
-                    client_close = Some(SessionEnd::ClientClosed {
-                        code: frame.as_ref().map(|frame| u16::from(frame.code)),
-                        reason: frame.map(|frame| frame.reason.to_string()).unwrap_or_default(),
-                    });
+                    let code = frame.as_ref().map(|frame| u16::from(frame.code));
+                    let reason = frame.map(|frame| frame.reason.to_string()).unwrap_or_default();
+                    session.handle_close(code, &reason);
+                    client_close = Some(SessionEnd::ClientClosed { code, reason });
                 }
                 Some(Ok(_)) => {} // Pings are answered by the WebSocket layer.
                 Some(Err(error)) => {
@@ -222,29 +207,25 @@ async fn run(
                 }
             },
             () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
-                core.poll(Instant::now());
+                session.handle_timeout(Instant::now());
             }
         }
     }
 }
 
-/// Sends what the core produced; `Some` when the session is over.
+/// Sends what the session has to send; `Some` when the session is over.
 async fn flush(
     socket: &mut Socket,
-    core: &mut Core,
+    session: &mut ServerSession,
     slot: &SessionSlot,
-    opened: Instant,
-    stalled: &mut bool,
 ) -> Option<SessionEnd> {
-    for out in core.take_out() {
-        let (message, frame) = match out {
-            Out::Stall => {
-                *stalled = true;
-                continue;
-            }
-            Out::Freeze => return Some(SessionEnd::Frozen),
-            Out::Drop => return Some(SessionEnd::ServerDropped),
-            Out::Close { code, reason } => {
+    while let Some(output) = session.poll_output() {
+        // The frame is recorded as it goes out.
+        slot.record(session);
+        let message = match output {
+            ServerOutput::Freeze => return Some(SessionEnd::Frozen),
+            ServerOutput::Drop => return Some(SessionEnd::ServerDropped),
+            ServerOutput::Close { code, reason } => {
                 let frame = CloseFrame {
                     code: CloseCode::from(code),
                     reason: reason.as_str().into(),
@@ -258,38 +239,9 @@ async fn flush(
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
                 return Some(SessionEnd::ServerClosed { code, reason });
             }
-            _ if *stalled => continue,
-            Out::Event { text, event_type } => {
-                let frame = RecordedFrame::text(
-                    Direction::ServerToClient,
-                    opened.elapsed(),
-                    text.clone(),
-                    Some(event_type),
-                    false,
-                );
-                (Message::text(text), frame)
-            }
-            Out::Injected { text, event_type } => {
-                let frame = RecordedFrame::text(
-                    Direction::ServerToClient,
-                    opened.elapsed(),
-                    text.clone(),
-                    event_type,
-                    true,
-                );
-                (Message::text(text), frame)
-            }
-            Out::Binary(data) => {
-                let frame = RecordedFrame::binary(
-                    Direction::ServerToClient,
-                    opened.elapsed(),
-                    data.len(),
-                    true,
-                );
-                (Message::binary(data), frame)
-            }
+            ServerOutput::Text(text) => Message::text(text.as_str()),
+            ServerOutput::Binary(data) => Message::binary(data),
         };
-        slot.record(frame);
         if let Err(error) = socket.send(message).await {
             return Some(SessionEnd::Disconnected {
                 error: error.to_string(),

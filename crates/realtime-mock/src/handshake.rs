@@ -75,6 +75,30 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// An accepted handshake on the OpenAI endpoint, `GET /v1/realtime?model=<model>`, without
+    /// credentials: what a [`ServerSession`](crate::ServerSession) opened with
+    /// [`MockServerBuilder::session`](crate::MockServerBuilder::session) was asked. Add headers
+    /// with [`with_header`](Self::with_header) (`openai-beta: realtime=v1` for the beta
+    /// interface), or set the fields for any other endpoint.
+    pub fn openai(model: &str) -> Self {
+        Self {
+            method: "GET".to_owned(),
+            path: "/v1/realtime".to_owned(),
+            query: vec![("model".to_owned(), model.to_owned())],
+            endpoint: Some(Endpoint::OpenAi),
+            status: 101,
+            ..Self::default()
+        }
+    }
+
+    /// The handshake with one more header (its name lowercased, as recorded handshakes have
+    /// them).
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
     /// A header's value (the first, if repeated); the name is case-insensitive.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

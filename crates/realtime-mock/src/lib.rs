@@ -71,6 +71,36 @@
 //! - **Replay** ([`Replay`]): serve a recorded session.
 //! - **Faults** ([`Fault`], [`Trigger`]): drop or close mid-response, stall, slow deltas,
 //!   garbage, binary and oversized frames, unknown events, session expiry.
+//! - **Without a socket** ([`ServerSession`], [`pair::Pair`]): the same service, sans-IO and
+//!   on a fake clock; see below.
+//!
+//! # Without a socket: `ServerSession` and `Pair`
+//!
+//! Every session of a [`MockServer`] is a [`ServerSession`]: the simulated service and the
+//! recording, sans-IO (client frames in, frames to send out, `now` passed in, no clock read).
+//! [`MockServerBuilder::session`] opens one with no socket at all, from the same settings.
+//! [`pair::Pair`] connects one to a client machine ([`realtime_proto::Connection`]) and plays
+//! the network and WebSocket layers between them, on a fake clock that jumps straight to the
+//! next deadline: keep-alive pings, idle timeouts, paced deltas and session expiry are tested at
+//! exact instants, an hour of session time runs in milliseconds, and every run is the same.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use realtime_mock::pair::Pair;
+//! use realtime_mock::{Fault, MockServer, Trigger};
+//! use realtime_proto::{ClientEvent, Config, RecvError};
+//!
+//! // A server that stops answering, pings included, once a response is asked for.
+//! let builder = MockServer::builder()
+//!     .fault(Trigger::ClientEvent("response.create".into()), Fault::Freeze);
+//! let start = Instant::now();
+//! let mut pair = Pair::new(&builder, Config::default(), start); // pings every 20 s, idle 45 s
+//! pair.client.send(ClientEvent::create_response())?;
+//! let error = pair.drive_until_error()?;
+//! assert!(matches!(error, RecvError::Unresponsive { .. }));
+//! assert_eq!(pair.now, start + Duration::from_secs(45)); // exactly the idle timeout
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Event order
 //!
@@ -98,8 +128,8 @@
 //!
 //! # Panics
 //!
-//! None on anything from the socket: every malformed frame is answered on the wire the way the
-//! service answers it.
+//! None on anything from the socket, or handed to a [`ServerSession`]: every malformed frame is
+//! answered on the wire the way the service answers it.
 
 mod audio;
 mod config;
@@ -109,10 +139,12 @@ mod error;
 mod fault;
 mod handshake;
 mod ids;
+pub mod pair;
 mod record;
 mod replay;
 pub mod script;
 mod server;
+mod server_session;
 mod vad;
 
 pub use crate::config::{DialectMode, MockServerBuilder, UnknownDialectMode};
@@ -121,10 +153,13 @@ pub use crate::error::{
 };
 pub use crate::fault::{Fault, Trigger};
 pub use crate::handshake::{AuthMethod, Endpoint, Handshake};
-pub use crate::record::{Direction, RecordedFrame, SessionEnd, SessionRecord};
+pub use crate::record::{SessionEnd, SessionRecord};
 pub use crate::replay::Replay;
 pub use crate::script::{FunctionCallReply, Reply, Respond, ResponseRequest, Rule, Script};
 pub use crate::server::MockServer;
+pub use crate::server_session::{ServerOutput, ServerSession};
+/// The recording types are realtime-proto's, shared with the client machine's recordings.
+pub use realtime_proto::connection::{FrameDirection, RecordedFrame};
 
 /// Raises this process's soft limit on open files to its hard limit, for servers (and tests)
 /// with thousands of sessions. Returns the new limit.
@@ -156,3 +191,8 @@ pub fn raise_fd_limit() -> std::io::Result<u64> {
     setrlimit(Resource::Nofile, raised).map_err(std::io::Error::from)?;
     Ok(maximum)
 }
+
+/// The design notes' example of the pair (`docs/mock.md`), compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/mock.md")]
+struct MockNotesDoctests;

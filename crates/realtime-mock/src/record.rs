@@ -1,46 +1,18 @@
 //! What the server recorded: every frame of every session, in order, with the handshake.
 //!
 //! Recordings are snapshots ([`MockServer::sessions`](crate::MockServer::sessions) copies
-//! them), exportable in the JSON-lines format of the project's recorded sessions, from the
-//! client's point of view: what the server sent is `"received"`, what the client sent is
-//! `"sent"`.
-
-use std::time::Duration;
+//! them), exportable in the JSON-lines format of the project's recorded sessions. A frame is
+//! realtime-proto's [`RecordedFrame`], the type the client machine records too, and its
+//! [`FrameDirection`] is from the client's point of view: what the server sent is
+//! [`Received`](FrameDirection::Received) (`"received"`), what the client sent is
+//! [`Sent`](FrameDirection::Sent) (`"sent"`).
 
 use realtime_proto::Dialect;
+use realtime_proto::connection::{FrameDirection, RecordedFrame};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::handshake::Handshake;
-
-/// Who sent a frame.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
-pub enum Direction {
-    /// The client sent it to the server.
-    ClientToServer,
-    /// The server sent it to the client.
-    ServerToClient,
-}
-
-/// One WebSocket data frame.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct RecordedFrame {
-    /// Who sent it.
-    pub direction: Direction,
-    /// When, since the WebSocket opened.
-    pub elapsed: Duration,
-    /// The text exactly as sent (for a binary frame: `<binary: N bytes>`).
-    pub text: String,
-    /// Whether it was a binary frame.
-    pub is_binary: bool,
-    /// The event's `type`, when the text is a JSON object with a string `type`.
-    pub event_type: Option<String>,
-    /// Whether a fault sent it (garbage, oversized and unknown-event frames), rather than the
-    /// simulated service.
-    pub injected: bool,
-}
 
 /// How a session ended.
 #[non_exhaustive]
@@ -100,52 +72,6 @@ struct Line<'a> {
     event: &'a RawValue,
 }
 
-impl Direction {
-    /// The word the project's recordings use, from the client's point of view: `"sent"` for
-    /// client events, `"received"` for server events.
-    pub fn as_recording_word(self) -> &'static str {
-        match self {
-            Self::ClientToServer => "sent",
-            Self::ServerToClient => "received",
-        }
-    }
-}
-
-impl RecordedFrame {
-    pub(crate) fn text(
-        direction: Direction,
-        elapsed: Duration,
-        text: String,
-        event_type: Option<String>,
-        injected: bool,
-    ) -> Self {
-        Self {
-            direction,
-            elapsed,
-            text,
-            is_binary: false,
-            event_type,
-            injected,
-        }
-    }
-
-    pub(crate) fn binary(
-        direction: Direction,
-        elapsed: Duration,
-        len: usize,
-        injected: bool,
-    ) -> Self {
-        Self {
-            direction,
-            elapsed,
-            text: format!("<binary: {len} bytes>"),
-            is_binary: true,
-            event_type: None,
-            injected,
-        }
-    }
-}
-
 impl SessionRecord {
     pub(crate) fn new(index: usize, handshake: Handshake, dialect: Dialect) -> Self {
         Self {
@@ -163,14 +89,14 @@ impl SessionRecord {
     pub fn client_frames(&self) -> impl Iterator<Item = &RecordedFrame> {
         self.frames
             .iter()
-            .filter(|frame| frame.direction == Direction::ClientToServer)
+            .filter(|frame| frame.direction == FrameDirection::Sent)
     }
 
     /// The frames the server sent.
     pub fn server_frames(&self) -> impl Iterator<Item = &RecordedFrame> {
         self.frames
             .iter()
-            .filter(|frame| frame.direction == Direction::ServerToClient)
+            .filter(|frame| frame.direction == FrameDirection::Received)
     }
 
     /// The `type` of every event the server sent, in order (injected frames included when
@@ -207,7 +133,7 @@ impl SessionRecord {
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
         for frame in &self.frames {
-            if frame.is_binary || !frame.text.trim_start().starts_with('{') {
+            if frame.is_binary() || !frame.text.trim_start().starts_with('{') {
                 continue;
             }
             let Ok(event) = serde_json::from_str::<&RawValue>(&frame.text) else {
@@ -270,33 +196,32 @@ pub(crate) fn event_type_of(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn exports_in_the_recordings_format() {
         let mut record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
         let at = Duration::ZERO;
-        record.frames.push(RecordedFrame::text(
-            Direction::ServerToClient,
-            at,
-            r#"{"type":"session.created","event_id":"e1","session":{}}"#.to_owned(),
-            Some("session.created".to_owned()),
-            false,
-        ));
-        record.frames.push(RecordedFrame::text(
-            Direction::ServerToClient,
-            at,
-            "not json".to_owned(),
-            None,
-            true,
-        ));
-        record.frames.push(RecordedFrame::text(
-            Direction::ClientToServer,
-            at,
-            r#"{"type":"response.create"}"#.to_owned(),
-            Some("response.create".to_owned()),
-            false,
-        ));
+        record.frames.push(
+            RecordedFrame::new(
+                FrameDirection::Received,
+                r#"{"type":"session.created","event_id":"e1","session":{}}"#,
+            )
+            .with_elapsed(at)
+            .with_event_type("session.created"),
+        );
+        record.frames.push(
+            RecordedFrame::new(FrameDirection::Received, "not json")
+                .with_elapsed(at)
+                .with_injected(true),
+        );
+        record.frames.push(
+            RecordedFrame::new(FrameDirection::Sent, r#"{"type":"response.create"}"#)
+                .with_elapsed(at)
+                .with_event_type("response.create"),
+        );
         assert_eq!(
             record.to_jsonl(),
             concat!(
@@ -313,15 +238,7 @@ mod tests {
     fn the_recorder_stops_at_its_cap() {
         let record = SessionRecord::new(0, Handshake::default(), Dialect::Ga);
         let mut recorder = Recorder::new(record, 10);
-        let frame = |text: &str| {
-            RecordedFrame::text(
-                Direction::ClientToServer,
-                Duration::ZERO,
-                text.to_owned(),
-                None,
-                false,
-            )
-        };
+        let frame = |text: &str| RecordedFrame::new(FrameDirection::Sent, text);
         recorder.push(frame("12345"));
         recorder.push(frame("123456"));
         recorder.push(frame("1"));

@@ -4,20 +4,21 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, MockServerBuilder};
-use crate::core::{Control, Core};
+use crate::core::Control;
 use crate::driver::{self, SessionSlot};
 use crate::error::{InjectError, ShutdownError, StartError, WaitError};
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
 use crate::ids;
-use crate::record::{Recorder, SessionEnd, SessionRecord};
+use crate::record::{SessionEnd, SessionRecord};
+use crate::server_session::ServerSession;
 
 /// The listening socket's backlog (the kernel caps it at `net.core.somaxconn`).
 const LISTEN_BACKLOG: u32 = 4096;
@@ -290,26 +291,37 @@ impl Shared {
         self.lock().rejected.push(handshake);
     }
 
-    /// Opens a session: its core, with a seed from its index, and its slot in the registry.
-    pub(crate) fn register(&self, handshake: Handshake, now: Instant) -> (Arc<SessionSlot>, Core) {
+    /// Opens a session, with a seed from its index, and its slot in the registry.
+    pub(crate) fn register(
+        &self,
+        handshake: Handshake,
+        now: Instant,
+    ) -> (Arc<SessionSlot>, ServerSession) {
         let mut registry = self.lock();
         let index = registry.sessions.len();
         let seed = ids::session_seed(self.seed, index);
-        let core = Core::new(Arc::clone(&self.config), &handshake, seed, now);
-        let mut record = SessionRecord::new(index, handshake, core.dialect());
-        record.session_id = core.session_id();
-        let recorder = Recorder::new(record, self.config.recording_cap);
-        let slot = Arc::new(SessionSlot::new(recorder));
+        let wall_clock = self.config.wall_clock.unwrap_or_else(SystemTime::now);
+        let mut session = ServerSession::open_at(
+            Arc::clone(&self.config),
+            handshake.clone(),
+            index,
+            seed,
+            now,
+            wall_clock,
+        );
+        let mut record = SessionRecord::new(index, handshake, session.dialect());
+        record.session_id = session.session_id().to_owned();
+        session.drain_record_into(&mut record);
+        let slot = Arc::new(SessionSlot::new(record));
         registry.sessions.push(Arc::clone(&slot));
-        (slot, core)
+        (slot, session)
     }
 }
 
 fn snapshot(slot: &SessionSlot) -> SessionRecord {
-    slot.recorder
+    slot.record
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .record
         .clone()
 }
 

@@ -199,7 +199,7 @@ fn garbage_binary_and_unknown_frames_arrive_as_sent() {
     assert_eq!(first.server_frames().count(), 2);
     let second = server.wait_for_end(1, WAIT).unwrap();
     assert_eq!(second.server_frames().filter(|f| f.injected).count(), 3);
-    assert!(second.server_frames().any(|f| f.is_binary));
+    assert!(second.server_frames().any(|f| f.is_binary()));
     assert_all_decode(&second);
 }
 
