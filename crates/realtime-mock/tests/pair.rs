@@ -174,8 +174,14 @@ fn keep_alive_pings_go_out_at_the_interval_and_keep_a_stalled_server() {
     pair.advance_to(start + 20 * SECOND).unwrap();
     assert_eq!((pair.pings(), pair.pongs()), (1, 1));
     // Ten minutes of a stalled server: nothing arrives, the pongs keep the connection alive.
+    // The response guard gives the unanswered `response.create` up after a minute of silence.
     pair.advance(600 * SECOND).unwrap();
     assert_eq!((pair.pings(), pair.pongs()), (31, 31));
+    assert!(
+        matches!(pair.poll_recv(), Some(Ok(Event::ResponseAbandoned(abandoned)))
+            if abandoned.silent_for == 60 * SECOND && abandoned.response_id.is_none()),
+        "the guard gave up once"
+    );
     assert!(pair.poll_recv().is_none(), "nothing arrived");
     assert!(!pair.client.is_closed());
     // And the stalled server still reads what the client sends.
