@@ -1,12 +1,15 @@
-//! The driver: the one task per connection that owns the socket and the session's timer.
+//! The driver: the one task per connection that writes, keeps the session's timer, and reads
+//! ahead while nobody receives.
 //!
 //! Each time it is polled it loops until nothing moves:
 //!
 //! 1. it takes what the machine queued (`poll_transmit`) and writes it, then flushes;
-//! 2. while the machine wants input (the application keeps up), it reads frames and applies
-//!    each at once (`handle_transport`), waking the receiver;
-//! 3. it sets its one timer to the machine's `poll_timeout`, and calls `handle_timeout` when it
-//!    fires (keep-alive pings, the idle deadline).
+//! 2. it sets its one timer to the machine's `poll_timeout`, and calls `handle_timeout` when it
+//!    fires (keep-alive pings, the idle deadline, the response guard);
+//! 3. while no receiver waits (the application is busy elsewhere) and the machine wants input,
+//!    or when its timer fired, it reads frames and applies each at once
+//!    (`handle_transport`), waking the receiver. A receiver that waits reads for itself
+//!    (`Receiver::poll_recv`): a busy stream costs no hand-off between tasks.
 //!
 //! It ends when the connection has ended and everything queued was written, or, once every
 //! handle is gone, after sending a close frame (code 1000).
@@ -14,7 +17,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -25,7 +28,7 @@ use realtime_proto::TransportEvent;
 
 use crate::connect::Ws;
 use crate::runtime::{AsyncTimer, Runtime};
-use crate::session::Shared;
+use crate::session::{Inner, Shared};
 
 /// How many frames one turn reads before letting other tasks run.
 const READ_BATCH: usize = 64;
@@ -35,7 +38,8 @@ const GOODBYE_GRACE: Duration = Duration::from_secs(2);
 pub(crate) struct Driver {
     shared: Weak<Shared>,
     runtime: Arc<dyn Runtime>,
-    ws: Ws,
+    /// The socket, shared with the receiver, which reads for itself while it waits.
+    ws: Arc<Mutex<Ws>>,
     timer: Pin<Box<dyn AsyncTimer>>,
     /// The instant the timer is set to.
     timer_at: Option<Instant>,
@@ -60,7 +64,7 @@ impl std::fmt::Debug for Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(shared: Weak<Shared>, runtime: Arc<dyn Runtime>, ws: Ws) -> Self {
+    pub(crate) fn new(shared: Weak<Shared>, runtime: Arc<dyn Runtime>, ws: Arc<Mutex<Ws>>) -> Self {
         let timer = runtime.new_timer(runtime.now());
         Self {
             shared,
@@ -79,7 +83,7 @@ impl Driver {
     fn turn(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
         let now = self.runtime.now();
         let mut progress = false;
-        let (mut can_read, deadline) = {
+        let (deadline, receiver_reads) = {
             let mut inner = shared.lock();
             inner.set_driver(cx.waker());
             let mut took = false;
@@ -93,33 +97,18 @@ impl Driver {
                 inner.wake_senders();
             }
             self.ended = inner.machine.close_info().is_some();
-            let can_read = inner.machine.wants_input();
-            inner.paused = !can_read && !self.ended;
-            (can_read, inner.machine.poll_timeout())
+            (inner.machine.poll_timeout(), inner.receiver_reads())
         };
 
         match self.poll_write(cx) {
             Ok(wrote) => progress |= wrote,
             Err(reason) => {
-                self.apply(shared, now, TransportEvent::Lost { reason });
+                apply(shared, now, TransportEvent::Lost { reason });
                 return true;
             }
         }
 
-        let mut read = 0;
-        while can_read && read < READ_BATCH {
-            let Poll::Ready(message) = Pin::new(&mut self.ws).poll_next(cx) else {
-                break;
-            };
-            read += 1;
-            can_read = self.apply(shared, now, websocket::transport_event(message));
-        }
-        if read == READ_BATCH && can_read {
-            // More may be waiting: come back after other tasks had a turn.
-            cx.waker().wake_by_ref();
-        }
-        progress |= read > 0;
-
+        let mut timer_fired = false;
         if let Some(at) = deadline {
             if self.timer_at != Some(at) {
                 self.timer.as_mut().reset(at);
@@ -134,31 +123,59 @@ impl Driver {
                     inner.wake_receiver();
                 }
                 progress = true;
+                timer_fired = true;
             }
+        }
+
+        // A waiting receiver that polled the socket last reads for itself: the socket wakes it.
+        // Otherwise the driver reads: nobody waits (the application is busy: pings get
+        // answered, events wait decoded, up to the bound), or the driver polled the socket last
+        // (the receiver found it busy and waits for the driver), or its timer fired (in case a
+        // receiver left its wait without coming back).
+        if !receiver_reads || timer_fired {
+            let read = self.read_ahead(shared, now, cx);
+            progress |= read > 0;
         }
         progress
     }
 
-    /// Applies what the transport delivered; whether the machine wants more.
-    fn apply(&self, shared: &Shared, now: Instant, event: TransportEvent) -> bool {
-        let mut inner = shared.lock();
-        inner.machine.handle_transport(now, event);
-        inner.wake_receiver();
-        if inner.machine.is_closed() {
-            // Senders waiting for room get `Closed` now.
-            inner.wake_senders();
+    /// Reads and applies frames while the machine wants them, at most a batch; how many.
+    fn read_ahead(&self, shared: &Shared, now: Instant, cx: &mut Context<'_>) -> usize {
+        let Some(mut ws) = try_lock(&self.ws) else {
+            // The receiver is reading; it applies what it reads.
+            return 0;
+        };
+        let mut read = 0;
+        let mut can_read = shared.lock().machine.wants_input();
+        while can_read && read < READ_BATCH {
+            let polled = Pin::new(&mut *ws).poll_next(cx);
+            let mut inner = shared.lock();
+            // The socket now wakes the driver when bytes arrive.
+            inner.driver_reads = true;
+            let Poll::Ready(message) = polled else {
+                break;
+            };
+            read += 1;
+            can_read = apply_locked(&mut inner, now, websocket::transport_event(message));
         }
-        let wants = inner.machine.wants_input();
-        inner.paused = !wants && inner.machine.close_info().is_none();
-        wants
+        if read == READ_BATCH && can_read {
+            // More may be waiting: come back after other tasks had a turn.
+            cx.waker().wake_by_ref();
+        }
+        read
     }
 
     /// Hands the outgoing messages to the socket and flushes; whether any went out. An error
     /// ends the connection: its text is the reason.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, String> {
+        if self.outgoing.is_empty() && !self.unflushed {
+            return Ok(false);
+        }
+        let ws = self.ws.clone();
+        let mut ws = lock(&ws);
         let mut wrote = false;
         while !self.outgoing.is_empty() {
-            match Pin::new(&mut self.ws).poll_ready(cx) {
+            match Pin::new(&mut *ws).poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Err(error.to_string()),
                 Poll::Pending => return Ok(wrote),
@@ -166,14 +183,14 @@ impl Driver {
             let Some(message) = self.outgoing.pop_front() else {
                 break;
             };
-            Pin::new(&mut self.ws)
+            Pin::new(&mut *ws)
                 .start_send(message)
                 .map_err(|error| error.to_string())?;
             self.unflushed = true;
             wrote = true;
         }
         if self.unflushed {
-            match Pin::new(&mut self.ws).poll_flush(cx) {
+            match Pin::new(&mut *ws).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.unflushed = false,
                 Poll::Ready(Err(error)) => return Err(error.to_string()),
                 Poll::Pending => {}
@@ -218,7 +235,7 @@ impl Future for Driver {
             if this.ended && this.outgoing.is_empty() && !this.unflushed {
                 // The connection is over and everything was written. A last flush sends what
                 // the WebSocket layer queued itself (the answer to the server's close frame).
-                return match Pin::new(&mut this.ws).poll_flush(cx) {
+                return match Pin::new(&mut *lock(&this.ws)).poll_flush(cx) {
                     Poll::Pending => Poll::Pending,
                     Poll::Ready(_) => Poll::Ready(()),
                 };
@@ -227,5 +244,43 @@ impl Future for Driver {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+/// Applies what the transport delivered, from whichever task read it; whether the machine wants
+/// more. Wakes whoever needs to know: the receiver (an event), the driver (something to write, or
+/// the end), senders (the end).
+pub(crate) fn apply(shared: &Shared, now: Instant, event: TransportEvent) -> bool {
+    apply_locked(&mut shared.lock(), now, event)
+}
+
+/// [`apply`], with the machine locked.
+pub(crate) fn apply_locked(inner: &mut Inner, now: Instant, event: TransportEvent) -> bool {
+    inner.machine.handle_transport(now, event);
+    inner.wake_receiver();
+    let ended = inner.machine.close_info().is_some();
+    if inner.machine.has_transmit() || ended {
+        inner.wake_driver();
+    }
+    if inner.machine.is_closed() {
+        // Senders waiting for room get `Closed` now.
+        inner.wake_senders();
+    }
+    let wants = inner.machine.wants_input();
+    inner.paused = !wants && !ended;
+    wants
+}
+
+/// Locks the socket. Nothing panics while holding it; a poisoned lock leaves it usable.
+pub(crate) fn lock(ws: &Mutex<Ws>) -> MutexGuard<'_, Ws> {
+    ws.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Locks the socket unless another task holds it.
+pub(crate) fn try_lock(ws: &Mutex<Ws>) -> Option<MutexGuard<'_, Ws>> {
+    match ws.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
     }
 }

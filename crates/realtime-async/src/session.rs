@@ -1,39 +1,55 @@
 //! The session's handles: a [`Session`] is a [`Sender`] plus a [`Receiver`]; all of them share
 //! the session machine with the connection's driver task (`crate::driver`).
 //!
-//! Theory of operation. One task, the driver, owns the socket and the session's single timer:
-//! it writes what the machine queues, reads and applies frames while the application keeps
-//! up, and calls the machine's `handle_timeout` when its timer fires. The handles only touch
-//! the machine, under a short lock:
+//! Theory of operation. One task per connection, the driver, writes what the machine queues,
+//! keeps the session's single timer (it calls the machine's `handle_timeout` when it fires), and
+//! reads ahead while nobody receives. The socket sits behind its own lock, held only for one
+//! non-blocking poll at a time; the machine behind another, held briefly. Lock order: socket,
+//! then machine.
 //!
-//! - a command runs on the machine (which encodes it and queues it), then wakes the driver.
+//! - A command runs on the machine (which encodes it and queues it), then wakes the driver.
 //!   While more than `max_pending_sends` messages wait to be written, it waits for the driver
 //!   to take them: a socket that cannot keep up slows the sender down instead of growing
-//!   memory;
-//! - `recv` takes the machine's next event or receive error; with none, it leaves its waker for
-//!   the driver. The driver stops reading while `max_pending_events` events wait (a consumer
-//!   that stops taking events stops the reading, and TCP flow control slows the server down);
-//!   once the application has taken half of them, `recv` wakes it to read again, so that a
-//!   busy stream costs one wake-up per half batch, not one per event.
+//!   memory.
+//! - `recv` takes the machine's next event or receive error. With none, it reads the socket
+//!   itself (in the application's task: no hand-off between tasks per event) and applies what
+//!   arrives; when nothing has arrived, it waits for the socket (or for the driver, if the
+//!   driver is reading at that moment).
+//! - The driver reads only while no receiver reads for itself, or when its timer fired, and
+//!   stops while `max_pending_events` events wait undelivered (a consumer that stops taking
+//!   events stops the reading, and TCP flow control slows the server down); once the
+//!   application has taken half of them, `recv` wakes it to read again.
+//!
+//! The invariant that keeps a waiting receiver from waiting forever: while a receiver waits,
+//! someone is registered with the socket for the bytes to come. Either the receiver (it polled
+//! the socket last: `Inner::driver_reads` is false, noted under the socket's lock right after
+//! its poll), or the driver (it polled last, or the receiver found the socket held and handed
+//! reading over: `driver_reads` is true and the driver was woken). The driver reads whenever
+//! `driver_reads` is true or nobody waits, and wakes the receiver with what it applies.
+//! Regression tests: `conformance::sending_while_receiving`,
+//! `against_mock::a_receiver_and_busy_senders_never_leave_the_socket_unread`.
 //!
 //! Dropping every handle drops the machine; the driver sees it and closes the connection.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
+use std::time::Instant;
 
 use futures_util::Stream;
-use realtime_net::ConnectOptions;
+use realtime_net::{ConnectOptions, websocket};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
 
 use crate::connect::Ws;
-use crate::driver::Driver;
+use crate::driver::{self, Driver};
 use crate::runtime::Runtime;
 
 /// What the handles and the driver share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// The socket: read by a waiting receiver or by the driver, written by the driver.
+    ws: Arc<Mutex<Ws>>,
     pub(crate) runtime: Arc<dyn Runtime>,
     max_pending_sends: usize,
 }
@@ -51,6 +67,9 @@ pub(crate) struct Inner {
     /// The driver stopped reading because the application is behind. It is woken again once
     /// half of the events waiting were taken, not at every event: one wake-up per batch.
     pub(crate) paused: bool,
+    /// Whether the driver (rather than the receiver) polled the socket for reading last: the
+    /// socket wakes whoever did when bytes arrive, and that one must read them.
+    pub(crate) driver_reads: bool,
 }
 
 /// A connected session: send commands, receive events, read the state.
@@ -90,13 +109,16 @@ impl Session {
         let mut machine = Connection::new(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(runtime.now());
+        let ws = Arc::new(Mutex::new(ws));
         let shared = Arc::new(Shared {
+            ws: ws.clone(),
             inner: Mutex::new(Inner {
                 machine,
                 driver: None,
                 receiver: None,
                 senders: Vec::new(),
                 paused: false,
+                driver_reads: false,
             }),
             runtime: runtime.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
@@ -180,6 +202,12 @@ impl Inner {
         }
     }
 
+    /// Whether a receiver waits for an event and reads the socket itself: it did so last, so
+    /// the socket wakes it when bytes arrive.
+    pub(crate) fn receiver_reads(&self) -> bool {
+        self.receiver.is_some() && !self.driver_reads
+    }
+
     /// Wakes the receiver if it waits for an event.
     pub(crate) fn wake_receiver(&mut self) {
         if let Some(receiver) = self.receiver.take() {
@@ -261,18 +289,21 @@ impl Receiver {
 
     /// Polls for the next event; see [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, RecvError>> {
-        let mut inner = self.shared.lock();
-        match inner.machine.poll_recv() {
-            Some(outcome) => {
-                let low_water = inner.machine.config().max_pending_events / 2;
-                if inner.paused && inner.machine.pending_events() <= low_water {
-                    // The application caught up: the driver reads again.
-                    inner.paused = false;
-                    inner.wake_driver();
+        let shared = &*self.shared;
+        loop {
+            {
+                let mut inner = shared.lock();
+                if let Some(outcome) = inner.machine.poll_recv() {
+                    // Not waiting any more: the driver may read ahead meanwhile.
+                    inner.receiver = None;
+                    let low_water = inner.machine.config().max_pending_events / 2;
+                    if inner.paused && inner.machine.pending_events() <= low_water {
+                        // The application caught up: the driver reads ahead again.
+                        inner.paused = false;
+                        inner.wake_driver();
+                    }
+                    return Poll::Ready(outcome);
                 }
-                Poll::Ready(outcome)
-            }
-            None => {
                 if !inner
                     .receiver
                     .as_ref()
@@ -280,8 +311,31 @@ impl Receiver {
                 {
                     inner.receiver = Some(cx.waker().clone());
                 }
-                Poll::Pending
+                if !inner.machine.wants_input() {
+                    return Poll::Pending;
+                }
             }
+            // Nothing decoded yet: read for ourselves. If the driver holds the socket (writing,
+            // or reading ahead), reading is left to it: it applies what it reads and wakes us.
+            let Some(mut ws) = driver::try_lock(&shared.ws) else {
+                let mut inner = shared.lock();
+                inner.driver_reads = true;
+                inner.wake_driver();
+                return Poll::Pending;
+            };
+            let polled = Pin::new(&mut *ws).poll_next(cx);
+            // The socket now wakes this task when bytes arrive. Noted before the socket is let
+            // go, so that a driver polling it next notes itself after this.
+            let mut inner = shared.lock();
+            inner.driver_reads = false;
+            drop(ws);
+            let Poll::Ready(message) = polled else {
+                return Poll::Pending;
+            };
+            let now: Instant = shared.runtime.now();
+            // This task is running: no need to wake it.
+            inner.receiver = None;
+            driver::apply_locked(&mut inner, now, websocket::transport_event(message));
         }
     }
 }

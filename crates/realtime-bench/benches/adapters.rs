@@ -40,9 +40,13 @@ fn main() {
         bytes as f64 / 1e6
     );
     let options = || {
-        ConnectOptions::url(url.clone())
+        let mut options = ConnectOptions::url(url.clone())
             .with_ping_interval(None)
-            .with_connect_timeout(Duration::from_secs(10))
+            .with_connect_timeout(Duration::from_secs(10));
+        if let Ok(events) = std::env::var("PENDING") {
+            options.config.max_pending_events = events.parse().unwrap();
+        }
+        options
     };
     // The same machine keeping no audio: the decoded chunks go to the application only, and the
     // arena reuses its blocks (the default keeps the current item's audio).

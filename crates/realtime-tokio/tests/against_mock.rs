@@ -906,3 +906,50 @@ async fn a_wav_file_streams_in_converted_and_vad_ends_the_turn() {
     assert!(error.to_string().contains("MPEG"), "{error}");
     assert_eq!(receiver.state().input_audio().appended_bytes(), 2_100 * 48);
 }
+
+/// Regression test: a receiver that found the socket held by the driver (writing) left reading
+/// to nobody, and waited forever while the server streamed. Senders write constantly here, from
+/// another task, while the receiver reads a fast stream, on two worker threads; every turn
+/// must finish in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_and_busy_senders_never_leave_the_socket_unread() {
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say("a b c d e f g h i j k l m n o p q r s t")))
+        .delta_interval(Duration::from_millis(3))
+        .start()
+        .unwrap();
+    let mut session = connect(ConnectOptions::url(server.url())).await.unwrap();
+    session
+        .update_session(
+            SessionConfig::realtime()
+                .with_output_modalities([Modality::TEXT])
+                .without_turn_detection(),
+        )
+        .await
+        .unwrap();
+    // The senders stop while the reply still streams: a stalled receiver then has nobody left
+    // to wake it.
+    for turn in 0..20 {
+        let sender = session.sender().clone();
+        let streaming = tokio::spawn(async move {
+            for _ in 0..20 {
+                sender.append_audio(vec![0u8; 480]).await?;
+                tokio::task::yield_now().await;
+            }
+            Ok::<_, realtime_tokio::SendError>(())
+        });
+        session
+            .create_item(Item::user_text(format!("turn {turn}")))
+            .await
+            .unwrap();
+        session.create_response().await.unwrap();
+        // A turn takes about 100 ms; a stalled receiver waited seconds, for a later wake-up.
+        timeout(
+            Duration::from_millis(1500),
+            until(&mut session, is_response_done),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("turn {turn} stalled"));
+        streaming.await.unwrap().unwrap();
+    }
+}
