@@ -206,9 +206,9 @@ fn keep_alive_pings_go_out_whether_or_not_a_thread_receives() {
     for _ in 0..3 {
         next_read(&reports, |m| m.is_ping());
     }
-    // A thread waits in recv on the silent server.
+    // A thread waits in recv on the silent server (for twelve ping periods, longer than the
+    // three pings awaited below).
     let waiting = thread::spawn(move || session.recv_timeout(Duration::from_millis(600)));
-    thread::sleep(Duration::from_millis(100));
     while reports.try_recv().is_ok() {}
     for _ in 0..3 {
         next_read(&reports, |m| m.is_ping());
@@ -225,7 +225,14 @@ fn keep_alive_pings_stop_once_the_close_is_sent() {
     let (url, _reports) = raw_server(|ws| {
         while let Ok(message) = ws.read() {
             if message.is_close() {
-                thread::sleep(Duration::from_millis(200));
+                // Hold the answer for ten ping periods, reading whatever comes meanwhile.
+                let _ = ws
+                    .get_ref()
+                    .set_read_timeout(Some(Duration::from_millis(20)));
+                let answer_at = Instant::now() + Duration::from_millis(200);
+                while Instant::now() < answer_at {
+                    let _ = ws.read();
+                }
                 let _ = ws.flush();
                 return;
             }
