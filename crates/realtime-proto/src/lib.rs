@@ -120,6 +120,7 @@ pub mod ids;
 pub mod item;
 mod json;
 pub mod response;
+pub mod restore;
 pub mod session_config;
 pub mod shared_str;
 pub mod values;
