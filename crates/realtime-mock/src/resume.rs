@@ -62,6 +62,24 @@ impl ResumableConversation {
     pub(crate) fn into_items(self) -> Vec<StoredItem> {
         self.items
     }
+
+    /// The seed of a session that resumes this conversation: `seed` mixed with the
+    /// conversation's id and length. Without it, a session opened from the same builder (and
+    /// so the same seed) would draw the ids the first session drew, and could give a new item
+    /// the id of a replayed one.
+    pub(crate) fn reseed(&self, seed: u64) -> u64 {
+        // FNV-1a over the id, then the item count.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self
+            .id
+            .bytes()
+            .chain((self.items.len() as u64).to_le_bytes())
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        seed ^ hash
+    }
 }
 
 /// Keeps `conversation` among `kept`, replacing an older copy, and forgetting the oldest past

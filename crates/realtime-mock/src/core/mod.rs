@@ -185,7 +185,11 @@ impl Core {
             dialect: replay
                 .as_ref()
                 .map_or(dialect, |(replay, _)| replay.dialect()),
-            rng: Rng::new(seed),
+            rng: Rng::new(
+                resumed
+                    .as_ref()
+                    .map_or(seed, |resumed| resumed.reseed(seed)),
+            ),
             session: SessionObject::default(),
             conversation_id: String::new(),
             conversation: Conversation::default(),
