@@ -315,6 +315,10 @@ fn xai_content_part_done_has_no_part_and_audio_done_comes_after_it() {
         position("response.output_audio_transcript.done") < position("response.content_part.done")
     );
     assert!(position("response.content_part.done") < position("response.output_audio.done"));
+    // Audio and transcript deltas repeat their event id as `rid`.
+    for delta in driven.events("response.output_audio_transcript.delta") {
+        assert_eq!(delta["rid"], delta["event_id"]);
+    }
     // A message in `response.output_item.*` has no content.
     let item = &driven.events("response.output_item.done")[0]["item"];
     assert_eq!(keys(item), ["id", "object", "type", "status", "role"]);
@@ -349,6 +353,21 @@ fn xai_argument_deltas_have_no_output_index() {
     let done = &driven.events("response.function_call_arguments.done")[0];
     assert_eq!(done["output_index"], 0);
     assert_eq!(done["name"], "get_weather");
+    // A call has a role: `user` in the response's events, `tool` in the conversation's.
+    let call = &driven.events("response.output_item.added")[0]["item"];
+    assert_eq!(keys(call)[..5], ["id", "object", "type", "status", "role"]);
+    assert_eq!(call["role"], "user");
+    let added = driven.events("conversation.item.added");
+    assert_eq!(added[1]["item"]["role"], "tool");
+    // The output goes into the conversation as the tool's.
+    driven.send(
+        json!({"type": "conversation.item.create", "item": {"type": "function_call_output",
+        "call_id": call["call_id"], "output": "Foggy, 12 degrees."}}),
+    );
+    assert_eq!(
+        driven.events("conversation.item.added")[2]["item"]["role"],
+        "tool"
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! `previous_item_id` on every event (`"0"` on `response.content_part.added`), an `object` on
 //! every item, `output_index` always 0, minimal response objects whose `status_details` is the
 //! string `"unimplemented"`, usage outside the response, `response.content_part.done` without
-//! `part`, `response.function_call_arguments.delta` without `output_index`. The events the
+//! `part`, `response.function_call_arguments.delta` without `output_index`, a `role` on calls,
+//! `rid` on audio and transcript deltas. The events the
 //! typed encoders cannot say are built by hand: the beta-era session objects (the one of
 //! `session.updated` with `type` after `session`), `ping`, and the cumulative input
 //! transcription snapshots. Ids are UUIDs ([`Core::new_id`]).
@@ -176,6 +177,12 @@ impl Core {
             }
             ServerEvent::ResponseFunctionCallArgumentsDelta(_) => {
                 map.shift_remove("output_index");
+            }
+            ServerEvent::ResponseOutputAudioDelta(_)
+            | ServerEvent::ResponseOutputAudioTranscriptDelta(_) => {
+                // A delta repeats its event id as `rid`.
+                let rid = map.get("event_id").cloned().unwrap_or(Value::Null);
+                map.insert("rid".to_owned(), rid);
             }
             ServerEvent::ResponseOutputItemAdded(_) | ServerEvent::ResponseOutputItemDone(_) => {
                 shape_item(map.get_mut("item"), ItemPlace::OutputItem);
@@ -359,7 +366,25 @@ fn shape_item(item: Option<&mut Value>, place: ItemPlace) {
     shaped.insert("object".to_owned(), Value::from("realtime.item"));
     map.shift_remove("object");
     shaped.append(map);
-    let is_message = shaped.get("type").and_then(Value::as_str) == Some("message");
+    let kind = shaped
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let is_message = kind == "message";
+    // Calls and their outputs have a role: `user` in a response's events, `tool` in the
+    // conversation's.
+    let role = match (kind, place) {
+        ("function_call", ItemPlace::OutputItem | ItemPlace::ResponseOutput) => Some("user"),
+        ("function_call" | "function_call_output", ItemPlace::Conversation) => Some("tool"),
+        _ => None,
+    };
+    if let Some(role) = role {
+        let index = shaped
+            .keys()
+            .position(|key| key == "status")
+            .map_or(shaped.len(), |index| index + 1);
+        shaped.shift_insert(index, "role".to_owned(), Value::from(role));
+    }
     match place {
         ItemPlace::OutputItem if is_message => {
             shaped.shift_remove("content");
