@@ -260,3 +260,44 @@ fn a_recorded_session_is_replayed() {
     client.close();
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn profiles_imitate_the_loose_servers() {
+    let _guard = watchdog("cli_profiles", Duration::from_secs(30));
+    // xAI: a beta-era session object under GA names, then a ping.
+    let mut mock = Mock::start(&["--profile", "xai", "--max-seconds", "1"]);
+    let mut client = Client::connect(&format!("{}/v1/realtime", mock.base_url));
+    let created = client.recv();
+    assert_eq!(created["session"]["voice"], "ara");
+    assert_eq!(
+        created["session"]["turn_detection"]["type"],
+        serde_json::Value::Null
+    );
+    assert_eq!(client.recv()["type"], "conversation.created");
+    assert_eq!(client.recv()["type"], "ping");
+    client.close();
+    let (status, stderr) = mock.wait(Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("session 0 opened: xai ga /v1/realtime"),
+        "{stderr}"
+    );
+
+    // Voice Live: its path, beta names, `event_id` first.
+    let mock = Mock::start(&["--profile", "voice-live"]);
+    let url = format!(
+        "{}/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime",
+        mock.base_url
+    );
+    let mut client = Client::connect(&url);
+    let created = client.recv();
+    assert_eq!(created["type"], "session.created");
+    assert_eq!(created["session"]["voice"]["type"], "openai");
+    client.close();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_realtime"))
+        .args(["mock", "--profile", "gemini", "--max-seconds", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

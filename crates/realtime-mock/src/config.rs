@@ -9,7 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::StartError;
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
+use crate::profile::ServerProfile;
 use crate::replay::Replay;
+use crate::resume::{self, ResumableConversation};
 use crate::script::{Respond, Script};
 use crate::server::MockServer;
 use crate::server_session::ServerSession;
@@ -67,6 +69,9 @@ pub struct MockServerBuilder {
 pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) dialect: DialectMode,
+    pub(crate) profile: ServerProfile,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) resumable: Vec<ResumableConversation>,
     pub(crate) api_key: Option<String>,
     pub(crate) responder: Arc<dyn Respond>,
     pub(crate) replay: Option<Arc<Replay>>,
@@ -83,7 +88,8 @@ pub(crate) struct Config {
     pub(crate) ms_per_char: u32,
     pub(crate) read_buffer_size: usize,
     pub(crate) max_message_size: usize,
-    pub(crate) model: String,
+    /// The model set with [`MockServerBuilder::model`]; unset, the profile's default.
+    pub(crate) model: Option<String>,
     pub(crate) instructions: String,
 }
 
@@ -92,6 +98,9 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             dialect: DialectMode::Auto,
+            profile: ServerProfile::OpenAi,
+            ping_interval: Some(Duration::from_secs(15)),
+            resumable: Vec::new(),
             api_key: None,
             responder: Arc::new(Script::new()),
             replay: None,
@@ -108,9 +117,28 @@ impl Default for Config {
             ms_per_char: 60,
             read_buffer_size: 4 * 1024,
             max_message_size: 32 << 20,
-            model: "gpt-realtime".to_owned(),
+            model: None,
             instructions: "You are the mock Realtime assistant. Your answers come from a script."
                 .to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The model sessions report when the URL names none: the builder's, or the profile's
+    /// default (`gpt-realtime`; `grok-voice-latest` for xAI).
+    pub(crate) fn model(&self) -> &str {
+        self.model
+            .as_deref()
+            .unwrap_or_else(|| self.profile.default_model())
+    }
+
+    /// The handshake of a client of this server's profile, as an adapter sends it: the Voice
+    /// Live path for [`ServerProfile::VoiceLive`], the OpenAI path for the others.
+    pub(crate) fn handshake(&self) -> Handshake {
+        match self.profile {
+            ServerProfile::VoiceLive => Handshake::voice_live(self.model()),
+            _ => Handshake::openai(self.model()),
         }
     }
 }
@@ -128,9 +156,38 @@ impl MockServerBuilder {
         self
     }
 
-    /// The dialect. Default: [`DialectMode::Auto`].
+    /// The dialect. Default: [`DialectMode::Auto`]. It applies to the
+    /// [OpenAI profile](ServerProfile::OpenAi): xAI always speaks GA names, Voice Live beta.
     pub fn dialect(mut self, dialect: DialectMode) -> Self {
         self.config.dialect = dialect;
+        self
+    }
+
+    /// Which service to imitate: OpenAI's, or one that speaks the protocol loosely (xAI, Azure
+    /// AI Voice Live), with the deviations its recorded sessions show; see [`ServerProfile`]
+    /// and `docs/mock.md`. Default: [`ServerProfile::OpenAi`].
+    ///
+    /// With [`ServerProfile::VoiceLive`] or [`ServerProfile::Auto`], the server also serves the
+    /// Voice Live path, `/voice-live/realtime?api-version=...&model=...`.
+    pub fn profile(mut self, profile: ServerProfile) -> Self {
+        self.config.profile = profile;
+        self
+    }
+
+    /// How often the [xAI profile](ServerProfile::Xai) sends its `ping` event, on the session's
+    /// clock, after the one at the session's start; `None` sends only that one. Default: every
+    /// 15 s. Other profiles send no `ping` events.
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.config.ping_interval = interval;
+        self
+    }
+
+    /// Keep this conversation resumable: a session of the [xAI profile](ServerProfile::Xai)
+    /// whose handshake names it (`?conversation_id=<id>`) resumes it, as xAI does. See
+    /// [`ResumableConversation`]; a [`MockServer`] keeps its own sessions' resumable
+    /// conversations without being told.
+    pub fn resumable(mut self, conversation: ResumableConversation) -> Self {
+        resume::keep(&mut self.config.resumable, conversation);
         self
     }
 
@@ -255,9 +312,10 @@ impl MockServerBuilder {
         self
     }
 
-    /// The model reported when the URL names none. Default: `gpt-realtime`.
+    /// The model reported when the URL names none. Default: `gpt-realtime`
+    /// (`grok-voice-latest` with the [xAI profile](ServerProfile::Xai)).
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.config.model = model.into();
+        self.config.model = Some(model.into());
         self
     }
 
@@ -275,19 +333,28 @@ impl MockServerBuilder {
     /// Opens one session of this server at `now`, without a socket, for a client that connected
     /// to the OpenAI endpoint (`/v1/realtime?model=`, the [model](Self::model) configured) in
     /// the GA dialect; see [`ServerSession`]. With [`DialectMode::Beta`] the session speaks beta.
+    /// With [`ServerProfile::VoiceLive`] the client opened the Voice Live path
+    /// ([`Handshake::voice_live`]).
     ///
     /// `now` is any instant: the session reads no clock, and counts time from there.
     pub fn session(&self, now: Instant) -> ServerSession {
-        self.session_for(Handshake::openai(&self.config.model), now)
+        self.session_for(self.config.handshake(), now)
     }
 
     /// Opens one session of this server at `now`, without a socket, for a client that sent
     /// this handshake: the handshake decides the dialect ([`DialectMode::Auto`] answers beta to
     /// `OpenAI-Beta: realtime=v1` or the Azure preview path), the model and the kind of
-    /// session (`?intent=transcription`). Authentication is not checked: a session exists
-    /// only once the handshake was accepted.
+    /// session (`?intent=transcription`), and, with [`ServerProfile::Auto`], the profile; with
+    /// the xAI profile, the [resumable conversation](Self::resumable) it names
+    /// (`?conversation_id=`). Authentication is not checked: a session exists only once the
+    /// handshake was accepted.
     pub fn session_for(&self, handshake: Handshake, now: Instant) -> ServerSession {
-        ServerSession::open(Arc::new(self.config.clone()), handshake, 0, now)
+        let resumed = resume::find(
+            &self.config.resumable,
+            handshake.query_param("conversation_id"),
+        )
+        .cloned();
+        ServerSession::open(Arc::new(self.config.clone()), handshake, 0, now, resumed)
     }
 }
 
@@ -296,6 +363,7 @@ impl fmt::Debug for MockServerBuilder {
         f.debug_struct("MockServerBuilder")
             .field("listen", &self.config.listen)
             .field("dialect", &self.config.dialect)
+            .field("profile", &self.config.profile)
             .field(
                 "api_key",
                 &self.config.api_key.as_ref().map(|_| "<redacted>"),

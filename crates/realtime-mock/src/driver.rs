@@ -93,7 +93,9 @@ pub(crate) async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let api_key = shared.config.api_key.clone();
-    let judged = handshake::read_and_judge(&mut stream, Some(peer), api_key.as_deref()).await;
+    let profile = shared.config.profile;
+    let judged =
+        handshake::read_and_judge(&mut stream, Some(peer), api_key.as_deref(), profile).await;
     let (handshake, verdict) = match judged {
         Ok(judged) => judged,
         Err(ReadError::Malformed | ReadError::TooLarge) => {
@@ -134,7 +136,7 @@ pub(crate) async fn serve(
         Some(config),
     )
     .await;
-    let end = run(&mut socket, session, &slot, &mut shutdown).await;
+    let end = run(&mut socket, session, &slot, &shared, &mut shutdown).await;
     let frozen = end == SessionEnd::Frozen;
     slot.mark_ended();
     slot.end(end);
@@ -149,10 +151,14 @@ async fn run(
     socket: &mut Socket,
     mut session: ServerSession,
     slot: &SessionSlot,
+    shared: &Shared,
     shutdown: &mut watch::Receiver<bool>,
 ) -> SessionEnd {
     let mut client_close = None;
     loop {
+        // A resumable conversation is kept as it changes, so that a client that reconnects
+        // before this task notices the old connection's end finds it.
+        shared.keep_resumable(session.take_resumable_update());
         if let Some(end) = flush(socket, &mut session, slot).await {
             return end;
         }

@@ -13,6 +13,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::profile::ServerProfile;
+
 /// The most a request head may take.
 const MAX_HEAD: usize = 16 * 1024;
 /// How long a client may take to send its request head.
@@ -23,6 +25,8 @@ const REDACTED: &str = "<redacted>";
 const KEY_PROTOCOL: &str = "openai-insecure-api-key.";
 /// The subprotocol browsers use to ask for the beta interface.
 const BETA_PROTOCOL: &str = "openai-beta.realtime-v1";
+/// The `api-version` of [`Handshake::voice_live`].
+pub(crate) const VOICE_LIVE_API_VERSION: &str = "2025-10-01";
 
 /// Which of the service's WebSocket endpoints a client opened.
 #[non_exhaustive]
@@ -34,6 +38,10 @@ pub enum Endpoint {
     AzureGa,
     /// Azure OpenAI preview (beta protocol): `/openai/realtime?api-version=...&deployment=...`.
     AzurePreview,
+    /// Azure AI Voice Live: `/voice-live/realtime?api-version=...&model=...`. Served by the
+    /// [Voice Live](crate::ServerProfile::VoiceLive) and [auto](crate::ServerProfile::Auto)
+    /// profiles only.
+    VoiceLive,
 }
 
 /// How the client presented its key.
@@ -89,6 +97,30 @@ impl Handshake {
             status: 101,
             ..Self::default()
         }
+    }
+
+    /// An accepted handshake on Azure AI Voice Live's endpoint,
+    /// `GET /voice-live/realtime?api-version=2025-10-01&model=<model>`, without credentials.
+    pub fn voice_live(model: &str) -> Self {
+        Self {
+            method: "GET".to_owned(),
+            path: "/voice-live/realtime".to_owned(),
+            query: vec![
+                ("api-version".to_owned(), VOICE_LIVE_API_VERSION.to_owned()),
+                ("model".to_owned(), model.to_owned()),
+            ],
+            endpoint: Some(Endpoint::VoiceLive),
+            status: 101,
+            ..Self::default()
+        }
+    }
+
+    /// The handshake with one more query parameter: `conversation_id` names the conversation
+    /// an xAI client resumes.
+    #[must_use]
+    pub fn with_query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_owned(), value.into()));
+        self
     }
 
     /// The handshake with one more header (its name lowercased, as recorded handshakes have
@@ -167,11 +199,12 @@ pub(crate) async fn read_and_judge(
     stream: &mut TcpStream,
     peer: Option<SocketAddr>,
     api_key: Option<&str>,
+    profile: ServerProfile,
 ) -> Result<(Handshake, Verdict), ReadError> {
     let (request, leftover) = tokio::time::timeout(HEAD_TIMEOUT, read_head(stream))
         .await
         .map_err(|_| ReadError::TimedOut)??;
-    let (mut handshake, verdict) = judge(&request, api_key, leftover);
+    let (mut handshake, verdict) = judge_for(&request, api_key, leftover, profile);
     handshake.peer = peer;
     Ok((handshake, verdict))
 }
@@ -220,7 +253,20 @@ async fn read_head(stream: &mut TcpStream) -> Result<(Request, Vec<u8>), ReadErr
     }
 }
 
+/// [`judge_for`] with the OpenAI profile.
+#[cfg(test)]
 fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handshake, Verdict) {
+    judge_for(request, api_key, leftover, ServerProfile::OpenAi)
+}
+
+/// Decides on a request for a server of `profile`: the route, its required parameters, the
+/// key, the upgrade.
+fn judge_for(
+    request: &Request,
+    api_key: Option<&str>,
+    leftover: Vec<u8>,
+    profile: ServerProfile,
+) -> (Handshake, Verdict) {
     let (path, query) = match request.target.split_once('?') {
         Some((path, query)) => (path, parse_query(query)),
         None => (request.target.as_str(), Vec::new()),
@@ -250,6 +296,7 @@ fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handsh
         "/v1/realtime" => Some(Endpoint::OpenAi),
         "/openai/v1/realtime" => Some(Endpoint::AzureGa),
         "/openai/realtime" => Some(Endpoint::AzurePreview),
+        "/voice-live/realtime" if profile.serves_voice_live() => Some(Endpoint::VoiceLive),
         _ => None,
     };
 
@@ -305,6 +352,8 @@ fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handsh
         return (handshake, verdict);
     };
     let missing = match endpoint {
+        // xAI falls back to its default model when the URL names none.
+        Endpoint::OpenAi if profile.for_endpoint(Some(endpoint)) == ServerProfile::Xai => None,
         Endpoint::OpenAi
             if param("model").is_none()
                 && param("call_id").is_none()
@@ -315,6 +364,8 @@ fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handsh
         Endpoint::AzureGa if param("model").is_none() => Some("model"),
         Endpoint::AzurePreview if param("api-version").is_none() => Some("api-version"),
         Endpoint::AzurePreview if param("deployment").is_none() => Some("deployment"),
+        Endpoint::VoiceLive if param("api-version").is_none() => Some("api-version"),
+        Endpoint::VoiceLive if param("model").is_none() => Some("model"),
         _ => None,
     };
     if let Some(name) = missing {
@@ -589,6 +640,26 @@ mod tests {
         };
         assert!(response.contains("Sec-WebSocket-Protocol: realtime\r\n"));
         assert!(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    }
+
+    #[test]
+    fn the_voice_live_path_is_served_by_its_profiles_only() {
+        let path = "/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime";
+        let judged = |target: &str, profile| {
+            let (handshake, _) = judge_for(&request(target, &[]), None, Vec::new(), profile);
+            (handshake.status, handshake.endpoint)
+        };
+        assert_eq!(judged(path, ServerProfile::OpenAi), (404, None));
+        assert_eq!(judged(path, ServerProfile::Xai), (404, None));
+        for profile in [ServerProfile::VoiceLive, ServerProfile::Auto] {
+            assert_eq!(judged(path, profile), (101, Some(Endpoint::VoiceLive)));
+            let no_model = "/voice-live/realtime?api-version=2025-10-01";
+            assert_eq!(judged(no_model, profile).0, 400);
+            assert_eq!(judged("/voice-live/realtime?model=m", profile).0, 400);
+        }
+        // xAI needs no model in the URL; OpenAI does.
+        assert_eq!(judged("/v1/realtime", ServerProfile::Xai).0, 101);
+        assert_eq!(judged("/v1/realtime", ServerProfile::OpenAi).0, 400);
     }
 
     #[test]

@@ -51,6 +51,29 @@ impl Rng {
         id.push_str(&self.alphanumeric(21));
         id
     }
+
+    /// `len` random lowercase hexadecimal digits.
+    pub(crate) fn hex(&mut self, len: usize) -> String {
+        const DIGITS: &[u8] = b"0123456789abcdef";
+        (0..len)
+            .map(|_| char::from(DIGITS[self.below(16) as usize]))
+            .collect()
+    }
+
+    /// A random (version 4) UUID, as xAI writes its ids: `2f0a59cc-7868-43a7-9cab-03759fe911c6`.
+    pub(crate) fn uuid(&mut self) -> String {
+        let hex = self.hex(32);
+        // Version 4, variant 10xx: the 13th digit is 4, the 17th one of 8, 9, a, b.
+        let variant = ["8", "9", "a", "b"][self.below(4) as usize];
+        format!(
+            "{}-{}-4{}-{variant}{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        )
+    }
 }
 
 /// A seed from the clock, for servers that were not given one.
@@ -81,6 +104,21 @@ mod tests {
         assert_eq!(id.len(), "item_E6U11eeiqpcw4luxPkEiJ".len());
         assert!(id[5..].bytes().all(|byte| byte.is_ascii_alphanumeric()));
         assert_ne!(a.id("item"), id);
+    }
+
+    #[test]
+    fn uuids_have_the_version_4_shape() {
+        let mut rng = Rng::new(3);
+        for _ in 0..100 {
+            let uuid = rng.uuid();
+            let groups: Vec<&str> = uuid.split('-').collect();
+            let lengths: Vec<usize> = groups.iter().map(|group| group.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{uuid}");
+            assert!(groups[2].starts_with('4'), "{uuid}");
+            assert!(matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{uuid}");
+            assert!(uuid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+        }
+        assert_eq!(Rng::new(3).hex(32).len(), 32);
     }
 
     #[test]

@@ -73,6 +73,8 @@
 //!   garbage, binary and oversized frames, unknown events, session expiry.
 //! - **Without a socket** ([`ServerSession`], [`pair::Pair`]): the same service, sans-IO and
 //!   on a fake clock; see below.
+//! - **Loose servers** ([`ServerProfile`]): xAI's Grok Voice Agent API and Azure AI Voice
+//!   Live, with the deviations their recorded sessions show; see below.
 //!
 //! # Without a socket: `ServerSession` and `Pair`
 //!
@@ -100,6 +102,49 @@
 //! assert!(matches!(error, RecvError::Unresponsive { .. }));
 //! assert_eq!(pair.now, start + Duration::from_secs(45)); // exactly the idle timeout
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Loose servers: profiles
+//!
+//! [`MockServerBuilder::profile`] makes the server imitate a service that speaks the protocol
+//! loosely, so that a client's tests can run against it too:
+//!
+//! - [`ServerProfile::Xai`], xAI's Grok Voice Agent API: GA event names with beta-era session
+//!   objects (`modalities`, flat `voice`, `turn_detection: {"type": null}` when off), a
+//!   `session.updated` with `type` after `session` and tools without `name`,
+//!   `status_details: "unimplemented"`, `response.content_part.done` without `part`, argument
+//!   deltas without `output_index`, `previous_item_id` everywhere (`"0"` on
+//!   `content_part.added`), UUID ids, `ping` events at session start and every
+//!   [`ping_interval`](MockServerBuilder::ping_interval), cumulative
+//!   `conversation.item.input_audio_transcription.updated` snapshots, and its conversation
+//!   resumption ([`ResumableConversation`]: a reconnect with `?conversation_id=` gets the
+//!   conversation back, its items replayed with their ids).
+//! - [`ServerProfile::VoiceLive`], Azure AI Voice Live, on its own path
+//!   (`/voice-live/realtime?api-version=...&model=...`, [`MockServer::voice_live_url`]): beta
+//!   event names with `event_id` first, its session and response objects (the voice as an
+//!   object, Azure's extension fields), empty text in `response.content_part.done`,
+//!   `conversation.item.done` after a committed audio item, and no `conversation.created`.
+//! - [`ServerProfile::Auto`] picks Voice Live for a client on its path, OpenAI otherwise.
+//!
+//! The simulation underneath is the same; what changes is what goes on the wire. The default,
+//! [`ServerProfile::OpenAi`], sends exactly what the mock always sent. `docs/mock.md` lists
+//! every deviation with the recording it comes from, and those found but not imitated.
+//!
+//! ```
+//! use std::time::Instant;
+//! use realtime_mock::{MockServer, Reply, Script, ServerProfile};
+//!
+//! let builder = MockServer::builder()
+//!     .profile(ServerProfile::Xai)
+//!     .script(Script::new().with_rule("hello", Reply::say("Hi!")));
+//! let now = Instant::now();
+//! let mut session = builder.session(now);
+//! session.handle_text(now, r#"{"type":"conversation.item.create","item":{"type":"message",
+//!     "role":"user","content":[{"type":"input_text","text":"hello"}]}}"#);
+//! session.handle_text(now, r#"{"type":"response.create"}"#);
+//! while session.poll_output().is_some() {}
+//! let created = &session.record().server_events_of("response.created")[0];
+//! assert_eq!(created["response"]["status_details"], "unimplemented");
 //! ```
 //!
 //! # Event order
@@ -140,8 +185,10 @@ mod fault;
 mod handshake;
 mod ids;
 pub mod pair;
+mod profile;
 mod record;
 mod replay;
+mod resume;
 pub mod script;
 mod server;
 mod server_session;
@@ -153,8 +200,10 @@ pub use crate::error::{
 };
 pub use crate::fault::{Fault, Trigger};
 pub use crate::handshake::{AuthMethod, Endpoint, Handshake};
+pub use crate::profile::{ServerProfile, UnknownServerProfile};
 pub use crate::record::{SessionEnd, SessionRecord};
 pub use crate::replay::Replay;
+pub use crate::resume::ResumableConversation;
 pub use crate::script::{FunctionCallReply, Reply, Respond, ResponseRequest, Rule, Script};
 pub use crate::server::MockServer;
 pub use crate::server_session::{ServerOutput, ServerSession};

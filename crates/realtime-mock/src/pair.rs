@@ -41,7 +41,6 @@ use std::time::{Duration, Instant};
 use realtime_proto::{Config, Connection, Dialect, Event, RecvError, Transmit, TransportEvent};
 
 use crate::config::MockServerBuilder;
-use crate::handshake::Handshake;
 use crate::server_session::{ServerOutput, ServerSession};
 
 /// The iterations a drive method may take by default before it gives up: far more than any
@@ -140,11 +139,14 @@ impl Pair {
     /// describes.
     ///
     /// The handshake is the one an adapter sends for `config`: the OpenAI endpoint with the
-    /// builder's model, and, for [`Dialect::Beta`], `OpenAI-Beta: realtime=v1` (so that a
-    /// server in [`DialectMode::Auto`](crate::DialectMode::Auto) answers in beta, and one in
-    /// [`DialectMode::GaOnly`](crate::DialectMode::GaOnly) refuses).
+    /// builder's model (the Voice Live endpoint for
+    /// [`ServerProfile::VoiceLive`](crate::ServerProfile::VoiceLive)), and, for
+    /// [`Dialect::Beta`], `OpenAI-Beta: realtime=v1` (so that a server in
+    /// [`DialectMode::Auto`](crate::DialectMode::Auto) answers in beta, and one in
+    /// [`DialectMode::GaOnly`](crate::DialectMode::GaOnly) refuses). Voice Live speaks beta:
+    /// give its client [`Dialect::Beta`].
     pub fn new(builder: &MockServerBuilder, config: Config, now: Instant) -> Self {
-        let mut handshake = Handshake::openai(&builder.config.model);
+        let mut handshake = builder.config.handshake();
         if config.dialect == Dialect::Beta {
             handshake = handshake.with_header("openai-beta", "realtime=v1");
         }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::handshake::Handshake;
+use crate::profile::ServerProfile;
 
 /// How a session ended.
 #[non_exhaustive]
@@ -58,6 +59,9 @@ pub struct SessionRecord {
     pub handshake: Handshake,
     /// The dialect the server spoke.
     pub dialect: Dialect,
+    /// The service the server imitated (its [profile](crate::ServerProfile), decided by the
+    /// handshake when the server's is `Auto`).
+    pub profile: ServerProfile,
     /// Every data frame, both directions, in order.
     pub frames: Vec<RecordedFrame>,
     /// How the session ended; `None` while it is open.
@@ -79,6 +83,7 @@ impl SessionRecord {
             session_id: String::new(),
             handshake,
             dialect,
+            profile: ServerProfile::OpenAi,
             frames: Vec::new(),
             end: None,
             truncated: false,

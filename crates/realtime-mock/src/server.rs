@@ -15,9 +15,11 @@ use crate::core::Control;
 use crate::driver::{self, SessionSlot};
 use crate::error::{InjectError, ShutdownError, StartError, WaitError};
 use crate::fault::{Fault, Trigger};
-use crate::handshake::Handshake;
+use crate::handshake::{Handshake, VOICE_LIVE_API_VERSION};
 use crate::ids;
+use crate::profile::ServerProfile;
 use crate::record::{SessionEnd, SessionRecord};
+use crate::resume::{self, ResumableConversation};
 use crate::server_session::ServerSession;
 
 /// The listening socket's backlog (the kernel caps it at `net.core.somaxconn`).
@@ -30,7 +32,8 @@ const WAIT_STEP: Duration = Duration::from_millis(2);
 ///
 /// Method families: constructors ([`start`](Self::start), [`builder`](Self::builder)); getters
 /// for the client URLs and the recordings ([`url`](Self::url), [`sessions`](Self::sessions),
-/// [`rejected`](Self::rejected)); waits with a timeout ([`wait_for_sessions`](Self::wait_for_sessions),
+/// [`rejected`](Self::rejected), [`resumable_conversation`](Self::resumable_conversation));
+/// waits with a timeout ([`wait_for_sessions`](Self::wait_for_sessions),
 /// [`wait_for`](Self::wait_for)); commands ([`inject`](Self::inject),
 /// [`shutdown`](Self::shutdown)). Dropping the server shuts it down.
 ///
@@ -54,6 +57,8 @@ pub(crate) struct Shared {
 struct Registry {
     sessions: Vec<Arc<SessionSlot>>,
     rejected: Vec<Handshake>,
+    /// The xAI conversations a later connection may resume, newest copies.
+    resumable: Vec<ResumableConversation>,
 }
 
 impl MockServer {
@@ -93,10 +98,14 @@ impl MockServer {
         };
         let addr = listener.local_addr().map_err(bind_error)?;
         let seed = config.seed.unwrap_or_else(ids::clock_seed);
+        let registry = Registry {
+            resumable: config.resumable.clone(),
+            ..Registry::default()
+        };
         let shared = Arc::new(Shared {
             config: Arc::new(config),
             seed,
-            registry: Mutex::new(Registry::default()),
+            registry: Mutex::new(registry),
         });
         let (stop, stopped) = watch::channel(false);
         let thread_shared = Arc::clone(&shared);
@@ -122,12 +131,26 @@ impl MockServer {
         format!("ws://{}", self.addr)
     }
 
-    /// The OpenAI URL: `ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime`.
+    /// The URL of the server's [profile](crate::ServerProfile): the OpenAI URL,
+    /// `ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime` (the configured model), or, with
+    /// [`ServerProfile::VoiceLive`](crate::ServerProfile::VoiceLive), the
+    /// [Voice Live URL](Self::voice_live_url).
     pub fn url(&self) -> String {
+        let model = self.shared.config.model();
+        match self.shared.config.profile {
+            ServerProfile::VoiceLive => self.voice_live_url(model),
+            _ => format!("{}/v1/realtime?model={model}", self.base_url()),
+        }
+    }
+
+    /// The Azure AI Voice Live URL:
+    /// `ws://127.0.0.1:PORT/voice-live/realtime?api-version=2025-10-01&model=<model>`. Served
+    /// with the [Voice Live](crate::ServerProfile::VoiceLive) and
+    /// [auto](crate::ServerProfile::Auto) profiles only.
+    pub fn voice_live_url(&self, model: &str) -> String {
         format!(
-            "{}/v1/realtime?model={}",
-            self.base_url(),
-            self.shared.config.model
+            "{}/voice-live/realtime?api-version={VOICE_LIVE_API_VERSION}&model={model}",
+            self.base_url()
         )
     }
 
@@ -165,6 +188,14 @@ impl MockServer {
     /// The handshakes the server refused (401, 404, 400), in order.
     pub fn rejected(&self) -> Vec<Handshake> {
         self.shared.lock().rejected.clone()
+    }
+
+    /// The resumable conversation with this id, as the server keeps it for a reconnecting
+    /// client: the newest state of an [xAI](crate::ServerProfile::Xai) session's conversation
+    /// once its client enabled resumption, or one given to the builder
+    /// ([`resumable`](MockServerBuilder::resumable)).
+    pub fn resumable_conversation(&self, id: &str) -> Option<ResumableConversation> {
+        resume::find(&self.shared.lock().resumable, Some(id)).cloned()
     }
 
     /// Waits until at least `count` sessions have opened.
@@ -291,6 +322,13 @@ impl Shared {
         self.lock().rejected.push(handshake);
     }
 
+    /// Keeps the newest copy of a resumable conversation.
+    pub(crate) fn keep_resumable(&self, conversation: Option<ResumableConversation>) {
+        if let Some(conversation) = conversation {
+            resume::keep(&mut self.lock().resumable, conversation);
+        }
+    }
+
     /// Opens a session, with a seed from its index, and its slot in the registry.
     pub(crate) fn register(
         &self,
@@ -301,6 +339,11 @@ impl Shared {
         let index = registry.sessions.len();
         let seed = ids::session_seed(self.seed, index);
         let wall_clock = self.config.wall_clock.unwrap_or_else(SystemTime::now);
+        let resumed = resume::find(
+            &registry.resumable,
+            handshake.query_param("conversation_id"),
+        )
+        .cloned();
         let mut session = ServerSession::open_at(
             Arc::clone(&self.config),
             handshake.clone(),
@@ -308,9 +351,11 @@ impl Shared {
             seed,
             now,
             wall_clock,
+            resumed,
         );
         let mut record = SessionRecord::new(index, handshake, session.dialect());
         record.session_id = session.session_id().to_owned();
+        record.profile = session.profile();
         session.drain_record_into(&mut record);
         let slot = Arc::new(SessionSlot::new(record));
         registry.sessions.push(Arc::clone(&slot));

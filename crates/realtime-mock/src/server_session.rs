@@ -24,7 +24,9 @@ use crate::core::{Control, Core, Out};
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
 use crate::ids;
+use crate::profile::ServerProfile;
 use crate::record::{Recorder, SessionEnd, SessionRecord, event_type_of};
+use crate::resume::ResumableConversation;
 
 /// One session of the mock's simulated service, without a socket and without a clock: client
 /// frames in, server frames and connection decisions out, `now` passed in.
@@ -43,7 +45,8 @@ use crate::record::{Recorder, SessionEnd, SessionRecord, event_type_of};
 /// - constructors: [`MockServerBuilder::session`](crate::MockServerBuilder::session) and
 ///   [`session_for`](crate::MockServerBuilder::session_for);
 /// - getters (`&self`): [`session_id`](Self::session_id), [`dialect`](Self::dialect),
-///   [`handshake`](Self::handshake), [`record`](Self::record) (every frame so far),
+///   [`handshake`](Self::handshake), [`profile`](Self::profile), [`record`](Self::record)
+///   (every frame so far), [`resumable_conversation`](Self::resumable_conversation),
 ///   [`end`](Self::end), [`is_stalled`](Self::is_stalled), [`is_frozen`](Self::is_frozen),
 ///   [`is_idle`](Self::is_idle), and [`next_deadline`](Self::next_deadline), when time must
 ///   next be passed in;
@@ -93,6 +96,9 @@ pub struct ServerSession {
     session_id: String,
     /// When the session opened: the recording's times count from here.
     opened: Instant,
+    /// The revision of the resumable conversation last handed out by
+    /// [`take_resumable_update`](Self::take_resumable_update).
+    resumable_taken: Option<u64>,
     /// What is left to send, in order, with the frame to record when it is sent.
     pending: VecDeque<(ServerOutput, Option<RecordedFrame>)>,
     recorder: Recorder,
@@ -132,16 +138,18 @@ pub enum ServerOutput {
 impl ServerSession {
     /// Opens session number `index` of a server: its seed comes from the server's and the
     /// index. The opening events (or the refusal of a beta client) are queued at once.
+    /// `resumed` is the conversation an xAI session resumes.
     pub(crate) fn open(
         config: Arc<Config>,
         handshake: Handshake,
         index: usize,
         now: Instant,
+        resumed: Option<ResumableConversation>,
     ) -> Self {
         // A session without a socket reads no clock: seed 0 unless told, the epoch unless told.
         let seed = ids::session_seed(config.seed.unwrap_or(0), index);
         let wall_clock = config.wall_clock.unwrap_or(UNIX_EPOCH);
-        Self::open_at(config, handshake, index, seed, now, wall_clock)
+        Self::open_at(config, handshake, index, seed, now, wall_clock, resumed)
     }
 
     /// Opens a session with its seed and wall-clock time given (the socket server reads its
@@ -153,20 +161,21 @@ impl ServerSession {
         seed: u64,
         now: Instant,
         wall_clock: SystemTime,
+        resumed: Option<ResumableConversation>,
     ) -> Self {
-        let unix_seconds = wall_clock
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs());
+        let since_epoch = wall_clock.duration_since(UNIX_EPOCH).unwrap_or_default();
         let cap = config.recording_cap;
-        let core = Core::new(config, &handshake, seed, now, unix_seconds);
+        let core = Core::new(config, &handshake, seed, now, since_epoch, resumed);
         let session_id = core.session_id();
         let mut record = SessionRecord::new(index, handshake.clone(), core.dialect());
         record.session_id.clone_from(&session_id);
+        record.profile = core.profile();
         let mut session = Self {
             core,
             handshake,
             session_id,
             opened: now,
+            resumable_taken: None,
             pending: VecDeque::new(),
             recorder: Recorder::new(record, cap),
             stalled: false,
@@ -187,6 +196,21 @@ impl ServerSession {
     /// The dialect the session speaks.
     pub fn dialect(&self) -> Dialect {
         self.core.dialect()
+    }
+
+    /// The service the session imitates: the server's [profile](crate::MockServerBuilder::profile),
+    /// with [`ServerProfile::Auto`] decided by the handshake.
+    pub fn profile(&self) -> ServerProfile {
+        self.core.profile()
+    }
+
+    /// The conversation as a later session can resume it, once the client of an
+    /// [xAI](ServerProfile::Xai) session enabled resumption (`session.update` with
+    /// `"resumption": {"enabled": true}`); `None` before, and for other profiles. Hand it to the
+    /// next session with [`MockServerBuilder::resumable`](crate::MockServerBuilder::resumable),
+    /// and name it in that session's handshake (`?conversation_id=`).
+    pub fn resumable_conversation(&self) -> Option<ResumableConversation> {
+        self.core.resumable_conversation()
     }
 
     /// The handshake the session was opened with.
@@ -314,6 +338,17 @@ impl ServerSession {
             self.recorder.record.end.clone_from(&self.end);
         }
         Some(output)
+    }
+
+    /// The resumable conversation, when it changed since the last call (the socket server
+    /// keeps the newest copy, so that a client that reconnects at once finds it).
+    pub(crate) fn take_resumable_update(&mut self) -> Option<ResumableConversation> {
+        let revision = self.core.resumable_revision()?;
+        if self.resumable_taken == Some(revision) {
+            return None;
+        }
+        self.resumable_taken = Some(revision);
+        self.core.resumable_conversation()
     }
 
     /// Moves the recorded frames into `record` (the socket server's shared copy, which tests

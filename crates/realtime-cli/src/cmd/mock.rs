@@ -10,14 +10,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use realtime_mock::{DialectMode, MockServer, Replay, Script, SessionEnd, SessionRecord};
+use realtime_mock::{
+    DialectMode, MockServer, Replay, Script, ServerProfile, SessionEnd, SessionRecord,
+};
 
 use crate::CliError;
 
 /// How often the session log looks for news.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Serve a loopback mock of the Realtime API (GA and beta) until killed or `--max-seconds`.
+/// Serve a loopback mock of the Realtime API (GA and beta, or a server that speaks it loosely)
+/// until killed or `--max-seconds`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The address to listen on (port 0: any free port).
@@ -27,6 +30,11 @@ pub(crate) struct Args {
     /// clients get `beta_api_shape_disabled` and close code 4000, as on OpenAI today).
     #[arg(long, default_value = "auto", value_parser = ["ga", "beta", "auto", "ga-only"])]
     dialect: String,
+    /// The service to imitate: openai; xai (Grok Voice: GA names, beta-era sessions, pings,
+    /// resumption); voice-live (Azure AI Voice Live: beta names, Azure's objects, its
+    /// /voice-live/realtime path); or auto (Voice Live on its path, OpenAI elsewhere).
+    #[arg(long, default_value = "openai", value_parser = ["openai", "xai", "voice-live", "auto"])]
+    profile: String,
     /// Require this API key (Bearer, `api-key` header or query parameter); others get HTTP 401.
     #[arg(long)]
     api_key: Option<String>,
@@ -51,9 +59,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .dialect
         .parse()
         .map_err(|error| CliError::Message(format!("{error}")))?;
+    let profile: ServerProfile = args
+        .profile
+        .parse()
+        .map_err(|error| CliError::Message(format!("{error}")))?;
     let mut builder = MockServer::builder()
         .listen(args.listen)
         .dialect(dialect)
+        .profile(profile)
         .delta_interval(Duration::from_millis(args.delta_interval_ms));
     if let Some(key) = args.api_key {
         builder = builder.api_key(key);
@@ -75,12 +88,21 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     writeln!(out, "listening on {}", server.base_url())?;
     out.flush()?;
     drop(out);
-    eprintln!("OpenAI:        {}", server.url());
-    eprintln!("Azure GA:      {}", server.azure_url("DEPLOYMENT"));
-    eprintln!(
-        "Azure preview: {}",
-        server.azure_preview_url("DEPLOYMENT", "2025-04-01-preview")
-    );
+    match profile {
+        ServerProfile::Xai => eprintln!("xAI:           {}", server.url()),
+        ServerProfile::VoiceLive => eprintln!("Voice Live:    {}", server.url()),
+        _ => {
+            eprintln!("OpenAI:        {}", server.url());
+            eprintln!("Azure GA:      {}", server.azure_url("DEPLOYMENT"));
+            eprintln!(
+                "Azure preview: {}",
+                server.azure_preview_url("DEPLOYMENT", "2025-04-01-preview")
+            );
+        }
+    }
+    if profile == ServerProfile::Auto {
+        eprintln!("Voice Live:    {}", server.voice_live_url("gpt-realtime"));
+    }
 
     let deadline = args
         .max_seconds
@@ -121,8 +143,13 @@ impl Log {
         }
         while self.opened < server.session_count() {
             if let Some(record) = server.session(self.opened) {
+                // The profile is named when it is not OpenAI's.
+                let profile = match record.profile {
+                    ServerProfile::OpenAi => String::new(),
+                    other => format!("{other} "),
+                };
                 eprintln!(
-                    "session {} opened: {} {} ({})",
+                    "session {} opened: {profile}{} {} ({})",
                     record.index, record.dialect, record.handshake.path, record.session_id
                 );
             }

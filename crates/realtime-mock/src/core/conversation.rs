@@ -22,6 +22,9 @@ pub(crate) struct StoredItem {
 #[derive(Debug, Default)]
 pub(crate) struct Conversation {
     items: Vec<StoredItem>,
+    /// Counts the changes that a resumed conversation would show (items added, removed,
+    /// finished, truncated, transcribed).
+    revision: u64,
 }
 
 /// Where a new item goes.
@@ -91,9 +94,35 @@ impl StoredItem {
     pub(crate) fn is_assistant(&self) -> bool {
         self.item.role() == Some(&Role::ASSISTANT)
     }
+
+    /// The item without its audio bytes (what a resumable conversation keeps).
+    pub(crate) fn without_audio(&self) -> Self {
+        Self {
+            item: self.item.clone(),
+            audio: vec![None; self.audio.len()],
+            heard: self.heard.clone(),
+            truncated: self.truncated,
+        }
+    }
 }
 
 impl Conversation {
+    /// A conversation that starts with these items (a resumed one).
+    pub(crate) fn from_items(items: Vec<StoredItem>) -> Self {
+        Self { items, revision: 0 }
+    }
+
+    /// Changes whenever the items do; see [`touch`](Self::touch).
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Marks a change made through [`get_mut`](Self::get_mut) that a resumed conversation
+    /// would show.
+    pub(crate) fn touch(&mut self) {
+        self.revision = self.revision.wrapping_add(1);
+    }
+
     pub(crate) fn items(&self) -> &[StoredItem] {
         &self.items
     }
@@ -137,6 +166,7 @@ impl Conversation {
                 .map_or(self.items.len(), |index| index + 1),
         };
         self.items.insert(index, stored);
+        self.touch();
         index
             .checked_sub(1)
             .and_then(|previous| self.items[previous].id().cloned())
@@ -144,6 +174,7 @@ impl Conversation {
 
     pub(crate) fn remove(&mut self, id: &str) -> Option<StoredItem> {
         let index = self.position(id)?;
+        self.touch();
         Some(self.items.remove(index))
     }
 

@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use realtime_proto::events::server::{
-    InputAudioBufferCleared, InputAudioBufferCommitted, InputAudioBufferSpeechStarted,
-    InputAudioBufferSpeechStopped, InputAudioTranscriptionCompleted, InputAudioTranscriptionDelta,
-    TranscriptionUsage,
+    ConversationItemDone, InputAudioBufferCleared, InputAudioBufferCommitted,
+    InputAudioBufferSpeechStarted, InputAudioBufferSpeechStopped, InputAudioTranscriptionCompleted,
+    InputAudioTranscriptionDelta, TranscriptionUsage,
 };
 use realtime_proto::item::ItemKind;
 use realtime_proto::values::{ItemStatus, StatusReason};
@@ -17,6 +17,7 @@ use super::conversation::{Place, StoredItem};
 use super::run::{Run, TranscriptionRun};
 use super::{Core, settings, tokens};
 use crate::audio;
+use crate::profile::ServerProfile;
 use crate::script::HeardAudio;
 use crate::vad::{Vad, VadEvent, VadSettings};
 
@@ -63,7 +64,7 @@ impl Core {
     }
 
     fn speech_started(&mut self, audio_start_ms: u64) {
-        let item_id = ItemId::from(self.rng.id("item"));
+        let item_id = ItemId::from(self.new_id("item"));
         self.input.speech = Some((item_id.clone(), audio_start_ms));
         self.emit(InputAudioBufferSpeechStarted::new(audio_start_ms, item_id).into());
         let interrupts = self
@@ -120,7 +121,7 @@ impl Core {
         }
         let audio = std::mem::take(&mut self.input.buffer);
         self.reset_input();
-        let item_id = ItemId::from(self.rng.id("item"));
+        let item_id = ItemId::from(self.new_id("item"));
         self.commit_item(item_id, audio);
     }
 
@@ -164,7 +165,15 @@ impl Core {
         let previous = self.conversation.insert(&Place::End, stored);
         self.conversation
             .limit_audio(self.config.audio_retention_cap);
-        self.emit_inserted(previous, event_item);
+        if self.profile == ServerProfile::VoiceLive {
+            // Voice Live follows the item's beta `created` with a GA-style `done`.
+            let mut done = ConversationItemDone::new(event_item.clone());
+            done.previous_item_id.clone_from(&previous);
+            self.emit_inserted(previous, event_item);
+            self.emit(done.into());
+        } else {
+            self.emit_inserted(previous, event_item);
+        }
         self.start_transcription(item_id, &heard, duration_ms);
     }
 
@@ -182,14 +191,23 @@ impl Core {
                 Some(json!({"text_tokens": 0, "audio_tokens": audio_tokens}));
             usage
         };
-        let pieces = tokens::split(heard)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let pieces = match self.profile {
+            // Voice Live sends the whole transcript in one delta.
+            ServerProfile::VoiceLive => [heard]
+                .into_iter()
+                .filter(|heard| !heard.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            _ => tokens::split(heard)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        };
         self.runs
             .push(Run::Transcription(Box::new(TranscriptionRun {
                 item_id,
                 pieces,
+                sent: String::new(),
                 transcript: heard.to_owned(),
                 usage,
                 next_at: self.now,
@@ -198,6 +216,9 @@ impl Core {
 
     /// Sends the next transcription delta, or `completed`; true when finished.
     pub(super) fn transcribe(&mut self, run: &mut TranscriptionRun) -> bool {
+        if self.profile == ServerProfile::Xai {
+            return self.transcribe_xai(run);
+        }
         if let Some(piece) = run.pieces.pop_front() {
             self.emit(InputAudioTranscriptionDelta::new(run.item_id.clone(), piece).into());
             return false;
@@ -205,15 +226,22 @@ impl Core {
         let mut completed =
             InputAudioTranscriptionCompleted::new(run.item_id.clone(), 0, run.transcript.clone());
         completed.usage = Some(Box::new(run.usage.clone()));
-        if let Some(stored) = self.conversation.get_mut(run.item_id.as_str()) {
-            if let ItemKind::Message(message) = &mut stored.item.kind {
-                if let Some(part) = message.content.first_mut() {
-                    part.transcript = Some(run.transcript.clone());
-                    part.extra.remove("transcript");
-                }
-            }
-        }
+        self.store_transcript(&run.item_id, &run.transcript);
         self.emit(completed.into());
         true
+    }
+
+    /// Puts a finished transcription into the conversation's item.
+    pub(super) fn store_transcript(&mut self, item_id: &ItemId, transcript: &str) {
+        let Some(stored) = self.conversation.get_mut(item_id.as_str()) else {
+            return;
+        };
+        if let ItemKind::Message(message) = &mut stored.item.kind {
+            if let Some(part) = message.content.first_mut() {
+                part.transcript = Some(transcript.to_owned());
+                part.extra.remove("transcript");
+            }
+        }
+        self.conversation.touch();
     }
 }

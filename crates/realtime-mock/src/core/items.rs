@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::Core;
 use super::conversation::{Place, StoredItem};
 use crate::audio;
+use crate::profile::ServerProfile;
 use crate::script::HeardAudio;
 
 impl Core {
@@ -24,9 +25,12 @@ impl Core {
                 let mut added = ConversationItemAdded::new(item.clone());
                 added.previous_item_id = previous.clone();
                 self.emit(added.into());
-                let mut done = ConversationItemDone::new(item);
-                done.previous_item_id = previous;
-                self.emit(done.into());
+                // xAI sends no `conversation.item.done`.
+                if self.profile != ServerProfile::Xai {
+                    let mut done = ConversationItemDone::new(item);
+                    done.previous_item_id = previous;
+                    self.emit(done.into());
+                }
             }
             Dialect::Beta => {
                 let mut created = ConversationItemCreated::new(item);
@@ -59,12 +63,12 @@ impl Core {
         let item_id = item
             .id
             .clone()
-            .unwrap_or_else(|| ItemId::from(self.rng.id("item")));
+            .unwrap_or_else(|| ItemId::from(self.new_id("item")));
         item.id = Some(item_id.clone());
         item.status = Some(ItemStatus::COMPLETED);
         if let ItemKind::FunctionCall(call) = &mut item.kind {
             if call.call_id.is_none() {
-                call.call_id = Some(CallId::from(self.rng.id("call")));
+                call.call_id = Some(CallId::from(self.new_id("call")));
             }
         }
         // Keep the audio aside: events show items without their bytes.
@@ -218,6 +222,7 @@ impl Core {
                 part.transcript = Some(String::new());
             }
         }
+        self.conversation.touch();
         let truncated = ConversationItemTruncated::new(
             truncate.item_id.clone(),
             truncate.content_index,

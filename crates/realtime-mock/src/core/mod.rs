@@ -21,6 +21,16 @@
 //! (`conversation.item.*`), `responses` (`response.*` and the response runs); `faults` arms
 //! and fires the injected faults. The state they share lives beside them: `conversation` (the
 //! items), `run` (the step queues), `settings` (the session configuration), `tokens`.
+//!
+//! Loose servers. The session's [`ServerProfile`] (decided once, from the handshake) picks
+//! which service the core imitates. The service's behaviour stays one simulation; a profile
+//! changes what goes on the wire in three places only: `emit` hands every typed event to the
+//! profile's shaper (`xai`, `voice_live`), which rewrites its JSON (fields removed, renamed,
+//! reordered, added); a few events the typed encoders cannot say are built by hand there
+//! (xAI's session objects, `ping`, transcription snapshots); and the call sites that decide
+//! whether an event is sent at all ask the profile (`rate_limits.updated`,
+//! `conversation.item.done`, `conversation.created`). The OpenAI profile goes through none of
+//! it: its bytes are what they always were.
 
 pub(crate) mod conversation;
 mod faults;
@@ -31,6 +41,8 @@ pub(crate) mod run;
 mod session;
 pub(crate) mod settings;
 pub(crate) mod tokens;
+mod voice_live;
+mod xai;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,7 +57,7 @@ use realtime_proto::values::ErrorType;
 use realtime_proto::{
     ClientMessage, DecodeError, DecodeErrorReason, Dialect, EventId, ResponseId, ServerEvent,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use self::conversation::Conversation;
 use self::faults::Armed;
@@ -56,8 +68,10 @@ use crate::config::{Config, DialectMode};
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
 use crate::ids::Rng;
+use crate::profile::ServerProfile;
 use crate::record::event_type_of;
 use crate::replay::Replay;
+use crate::resume::ResumableConversation;
 use crate::vad::Vad;
 
 /// The GA client event types, for the `invalid_value` error of an unknown type.
@@ -107,6 +121,8 @@ pub(crate) enum Control {
 /// One session of the simulated service; see the module docs.
 pub(crate) struct Core {
     config: Arc<Config>,
+    /// The service imitated: never [`ServerProfile::Auto`] (decided from the handshake).
+    profile: ServerProfile,
     dialect: Dialect,
     rng: Rng,
     session: SessionObject,
@@ -129,22 +145,38 @@ pub(crate) struct Core {
     replay: Option<(Arc<Replay>, usize)>,
     /// The time of the input being handled (passed in: the core reads no clock).
     now: Instant,
+    /// When the session opened, and the wall-clock time then, since the Unix epoch.
+    opened: Instant,
+    wall_clock: Duration,
+    /// xAI: whether the client made the conversation resumable.
+    resumable: bool,
+    /// xAI: when the next `ping` event is due.
+    next_ping: Option<Instant>,
+    /// xAI: the output audio of the session so far, in ms (for `billable_audio_seconds`).
+    audio_ms: u64,
+    /// Voice Live: Azure's extension fields of the session, as the client last set them.
+    azure: Map<String, Value>,
 }
 
 impl Core {
-    /// Opens a session: decides the dialect and queues the opening events (or the refusal).
-    /// `unix_seconds` is the wall-clock time of `now`, for `session.created`'s `expires_at`.
+    /// Opens a session: decides the profile and the dialect, and queues the opening events (or
+    /// the refusal). `wall_clock` is the wall-clock time of `now` since the Unix epoch, for
+    /// `session.created`'s `expires_at`; `resumed`, the conversation an xAI session resumes.
     pub(crate) fn new(
         config: Arc<Config>,
         handshake: &Handshake,
         seed: u64,
         now: Instant,
-        unix_seconds: u64,
+        wall_clock: Duration,
+        resumed: Option<ResumableConversation>,
     ) -> Self {
         let wants_beta = handshake.wants_beta();
-        let dialect = match config.dialect {
-            DialectMode::Beta => Dialect::Beta,
-            DialectMode::Auto if wants_beta => Dialect::Beta,
+        let profile = config.profile.for_handshake(handshake);
+        let dialect = match (profile, config.dialect) {
+            (ServerProfile::Xai, _) => Dialect::Ga,
+            (ServerProfile::VoiceLive, _) => Dialect::Beta,
+            (_, DialectMode::Beta) => Dialect::Beta,
+            (_, DialectMode::Auto) if wants_beta => Dialect::Beta,
             _ => Dialect::Ga,
         };
         let replay = config.replay.clone().map(|replay| (replay, 0));
@@ -153,7 +185,11 @@ impl Core {
             dialect: replay
                 .as_ref()
                 .map_or(dialect, |(replay, _)| replay.dialect()),
-            rng: Rng::new(seed),
+            rng: Rng::new(
+                resumed
+                    .as_ref()
+                    .map_or(seed, |resumed| resumed.reseed(seed)),
+            ),
             session: SessionObject::default(),
             conversation_id: String::new(),
             conversation: Conversation::default(),
@@ -176,12 +212,22 @@ impl Core {
             tokens_used: 0,
             replay,
             config,
+            profile,
             now,
+            opened: now,
+            wall_clock,
+            resumable: false,
+            next_ping: None,
+            audio_ms: 0,
+            azure: voice_live::default_extensions(),
         };
         if let Some((replay, _)) = &core.replay {
             let opening: Vec<Out> = replay.opening().iter().map(|text| replayed(text)).collect();
             core.out.extend(opening);
-        } else if core.config.dialect == DialectMode::GaOnly && wants_beta {
+        } else if core.config.dialect == DialectMode::GaOnly
+            && wants_beta
+            && profile == ServerProfile::OpenAi
+        {
             let mut details = ErrorDetails::new(
                 ErrorType::INVALID_REQUEST_ERROR,
                 "The Realtime Beta API is no longer supported. Please use /v1/realtime for the \
@@ -192,7 +238,7 @@ impl Core {
             core.close(4000, "");
             return core;
         } else {
-            core.open(handshake, unix_seconds);
+            core.open(handshake, wall_clock.as_secs(), resumed);
         }
         if let Some(duration) = core.config.max_session_duration {
             // A duration past the clock's range means never.
@@ -205,13 +251,25 @@ impl Core {
         core
     }
 
-    fn open(&mut self, handshake: &Handshake, unix_seconds: u64) {
-        let session_id = self.rng.id("sess");
-        self.conversation_id = self.rng.id("conv");
+    fn open(
+        &mut self,
+        handshake: &Handshake,
+        unix_seconds: u64,
+        resumed: Option<ResumableConversation>,
+    ) {
+        let session_id = match self.profile {
+            // xAI's session ids are 32 hexadecimal digits.
+            ServerProfile::Xai => self.rng.hex(32),
+            _ => self.rng.id("sess"),
+        };
+        self.conversation_id = self.new_id("conv");
         let expires_at = self.config.max_session_duration.map(|duration| {
             i64::try_from(unix_seconds.saturating_add(duration.as_secs())).unwrap_or(i64::MAX)
         });
-        let model = handshake.model().unwrap_or(&self.config.model).to_owned();
+        let model = handshake
+            .model()
+            .unwrap_or_else(|| self.config.model())
+            .to_owned();
         self.session = settings::initial(
             self.dialect,
             handshake.is_transcription(),
@@ -221,11 +279,20 @@ impl Core {
             expires_at,
         );
         self.input.vad = Vad::new(audio::sample_rate(&self.input_format()));
+        if self.profile == ServerProfile::Xai {
+            return self.open_xai(resumed);
+        }
         self.emit(SessionCreated::new(self.session.clone()).into());
-        if self.dialect == Dialect::Beta {
+        // Voice Live opens without `conversation.created`.
+        if self.dialect == Dialect::Beta && self.profile == ServerProfile::OpenAi {
             let conversation = ConversationObject::new(self.conversation_id.as_str());
             self.emit(ConversationCreated::new(conversation).into());
         }
+    }
+
+    /// A new id in the profile's style; see [`next_id`].
+    fn new_id(&mut self, prefix: &str) -> String {
+        next_id(self.profile, &mut self.rng, prefix)
     }
 
     /// The session id announced in `session.created` (empty in replay mode or when refused).
@@ -241,6 +308,32 @@ impl Core {
         self.dialect
     }
 
+    /// The service the session imitates.
+    pub(crate) fn profile(&self) -> ServerProfile {
+        self.profile
+    }
+
+    /// The conversation's revision while the session keeps it resumable (xAI, once the client
+    /// enabled resumption): it changes whenever the conversation does.
+    pub(crate) fn resumable_revision(&self) -> Option<u64> {
+        (self.resumable && !self.conversation_id.is_empty()).then(|| self.conversation.revision())
+    }
+
+    /// The conversation as a later session would resume it, while it is resumable.
+    pub(crate) fn resumable_conversation(&self) -> Option<ResumableConversation> {
+        self.resumable_revision()?;
+        let items = self
+            .conversation
+            .items()
+            .iter()
+            .map(conversation::StoredItem::without_audio)
+            .collect();
+        Some(ResumableConversation::new(
+            self.conversation_id.clone(),
+            items,
+        ))
+    }
+
     /// What to send, in order.
     pub(crate) fn take_out(&mut self) -> Vec<Out> {
         std::mem::take(&mut self.out)
@@ -252,10 +345,10 @@ impl Core {
             return None;
         }
         let runs = self.runs.iter().map(Run::next_at).min();
-        match (runs, self.expires_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [runs, self.expires_at, self.next_ping]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether nothing is in progress: no response or transcription running (the session's
@@ -273,6 +366,9 @@ impl Core {
         if self.expires_at.is_some_and(|at| at <= now) {
             self.expire();
             return;
+        }
+        if self.next_ping.is_some_and(|at| at <= now) {
+            self.ping(now);
         }
         let mut index = 0;
         while index < self.runs.len() {
@@ -337,6 +433,15 @@ impl Core {
             }
             return;
         }
+        // xAI takes beta-era fields in `session.update` too: put them where GA has them.
+        let rewritten = match self.profile {
+            ServerProfile::Xai => xai::rewrite_session_update(text),
+            _ => None,
+        };
+        let (text, resumption) = match &rewritten {
+            Some((rewritten, resumption)) => (rewritten.as_str(), *resumption),
+            None => (text, None),
+        };
         let message = match ClientMessage::decode(text, Some(self.dialect)) {
             Ok(message) => message,
             Err(error) => return self.decode_error(text, &error),
@@ -349,7 +454,7 @@ impl Core {
         let id = id.as_ref();
         match message.event {
             ClientEvent::SessionUpdate(update) => {
-                self.session_update(update, &message.wire_type, text, id);
+                self.session_update(update, &message.wire_type, text, id, resumption);
             }
             ClientEvent::InputAudioBufferAppend(append) => self.append(append.audio, id, now),
             ClientEvent::InputAudioBufferCommit(_) => self.commit(id),
@@ -380,9 +485,39 @@ impl Core {
         if self.closed {
             return;
         }
-        let event_id = EventId::from(self.rng.id("event"));
+        let event_id = EventId::from(self.new_id("event"));
         let mut value = event.to_json(self.dialect, Some(&event_id));
-        let padded = match &event {
+        match self.profile {
+            ServerProfile::Xai => self.shape_xai(&event, &mut value),
+            ServerProfile::VoiceLive => voice_live::shape(&event, &mut value, &self.azure),
+            _ => self.shape_openai(&event, &mut value),
+        }
+        self.out.push(Out::Event {
+            text: value.to_string(),
+            event_type: event.wire_type(self.dialect).to_owned(),
+        });
+    }
+
+    /// Sends an event built by hand (a loose server's own shape); its `type` names it.
+    fn emit_value(&mut self, value: Value) {
+        if self.closed {
+            return;
+        }
+        let event_type = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.out.push(Out::Event {
+            text: value.to_string(),
+            event_type,
+        });
+    }
+
+    /// The OpenAI service's quirks: `obfuscation` padding on deltas, whole-second integer
+    /// transcription usage.
+    fn shape_openai(&mut self, event: &ServerEvent, value: &mut Value) {
+        let padded = match event {
             ServerEvent::ResponseOutputTextDelta(delta) => Some(delta.delta.len()),
             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => Some(delta.delta.len()),
             ServerEvent::ResponseFunctionCallArgumentsDelta(delta) => Some(delta.delta.len()),
@@ -394,7 +529,7 @@ impl Core {
             let padding = self.rng.alphanumeric(16usize.saturating_sub(len).max(2));
             object.insert("obfuscation".to_owned(), Value::from(padding));
         }
-        if let ServerEvent::InputAudioTranscriptionCompleted(completed) = &event {
+        if let ServerEvent::InputAudioTranscriptionCompleted(completed) = event {
             // The service reports whole seconds as an integer.
             let seconds = completed.usage.as_ref().and_then(|usage| usage.seconds);
             let usage = value.get_mut("usage").and_then(Value::as_object_mut);
@@ -404,10 +539,6 @@ impl Core {
                 }
             }
         }
-        self.out.push(Out::Event {
-            text: value.to_string(),
-            event_type: event.wire_type(self.dialect).to_owned(),
-        });
     }
 
     fn error(
@@ -475,6 +606,15 @@ impl Core {
             list.join(", ")
         );
         self.error("invalid_value", &message, Some("type"), id);
+    }
+}
+
+/// A new id in a profile's style: `prefix_` and 21 letters and digits, or a UUID (xAI). (A free
+/// function, for callers that hold other fields of the core borrowed.)
+fn next_id(profile: ServerProfile, rng: &mut Rng, prefix: &str) -> String {
+    match profile {
+        ServerProfile::Xai => rng.uuid(),
+        _ => rng.id(prefix),
     }
 }
 

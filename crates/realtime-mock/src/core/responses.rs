@@ -20,9 +20,10 @@ use realtime_proto::{
 use serde_json::Value;
 
 use super::conversation::{Place, StoredItem};
-use super::run::{Finish, MessagePlan, Output, OutputKind, Plan, ResponseRun, Run, Step};
-use super::{Core, later, settings, tokens};
+use super::run::{Finish, Layout, MessagePlan, Output, OutputKind, Plan, ResponseRun, Run, Step};
+use super::{Core, later, next_id, settings, tokens};
 use crate::audio;
+use crate::profile::ServerProfile;
 use crate::script::{Reply, ResponseRequest};
 
 impl Core {
@@ -56,11 +57,15 @@ impl Core {
             }
         }
         let config = &self.session.config;
-        let modalities = params
-            .output_modalities
-            .clone()
-            .or_else(|| config.output_modalities.clone())
-            .unwrap_or_else(|| vec![Modality::AUDIO]);
+        let modalities = match self.profile {
+            // xAI has no modality control: it always speaks.
+            ServerProfile::Xai => vec![Modality::AUDIO],
+            _ => params
+                .output_modalities
+                .clone()
+                .or_else(|| config.output_modalities.clone())
+                .unwrap_or_else(|| vec![Modality::AUDIO]),
+        };
         if !settings::modalities_allowed(self.dialect, &modalities) {
             let message = format!(
                 "Invalid modalities: {}.",
@@ -147,7 +152,7 @@ impl Core {
             .or(config.max_output_tokens)
             .unwrap_or(MaxTokens::Infinite);
 
-        let response_id = ResponseId::from(self.rng.id("resp"));
+        let response_id = ResponseId::from(next_id(self.profile, &mut self.rng, "resp"));
         let mut response = Response::new(response_id.clone());
         response.conversation_id = (!out_of_band).then(|| self.conversation_id.as_str().into());
         response.output_modalities = Some(modalities.clone());
@@ -171,13 +176,12 @@ impl Core {
         } else {
             0
         };
-        let mut run = ResponseRun::new(
-            response,
-            out_of_band,
-            plan,
-            self.dialect == Dialect::Ga,
-            now,
-        );
+        let layout = Layout {
+            // xAI sends no `conversation.item.done` at all.
+            conversation_done: self.dialect == Dialect::Ga && self.profile != ServerProfile::Xai,
+            audio_done_last: self.profile == ServerProfile::Xai,
+        };
+        let mut run = ResponseRun::with_layout(response, out_of_band, plan, layout, now);
         run.input_text_tokens = tokens::estimate(&input_text);
         run.input_audio_tokens =
             audio_bytes as u64 / audio::bytes_per_ms(&self.input_format()) / 100;
@@ -218,7 +222,7 @@ impl Core {
                     .max(1);
                 bytes.chunks(chunk).map(<[u8]>::to_vec).collect()
             });
-            let item_id = ItemId::from(self.rng.id("item"));
+            let item_id = ItemId::from(self.new_id("item"));
             (item_id, MessagePlan { pieces, audio })
         });
         let calls = if incomplete {
@@ -233,8 +237,11 @@ impl Core {
                         .into_iter()
                         .map(str::to_owned)
                         .collect();
-                    let item_id = ItemId::from(self.rng.id("item"));
-                    let call_id = CallId::from(format!("call_{}", self.rng.alphanumeric(16)));
+                    let item_id = ItemId::from(self.new_id("item"));
+                    let call_id = CallId::from(match self.profile {
+                        ServerProfile::Xai => format!("call-{}-0", self.rng.uuid()),
+                        _ => format!("call_{}", self.rng.alphanumeric(16)),
+                    });
                     (item_id, call.name.clone(), call_id, pieces)
                 })
                 .collect()
@@ -530,6 +537,7 @@ impl Core {
         if let OutputKind::Call { .. } = output.kind {
             stored.audio = Vec::new();
         }
+        self.conversation.touch();
         self.conversation
             .limit_audio(self.config.audio_retention_cap);
     }
@@ -569,7 +577,8 @@ impl Core {
         if self.active.as_ref() == Some(&id) {
             self.active = None;
         }
-        if self.config.rate_limits {
+        // The loose servers send no rate limits.
+        if self.config.rate_limits && self.profile == ServerProfile::OpenAi {
             const TOKEN_LIMIT: u64 = 15_000_000;
             let remaining = TOKEN_LIMIT.saturating_sub(self.tokens_used);
             let mut limits = vec![RateLimit::new("tokens", TOKEN_LIMIT, remaining, 0.002)];

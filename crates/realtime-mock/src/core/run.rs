@@ -106,13 +106,40 @@ pub(crate) struct Plan {
     pub(crate) incomplete: bool,
 }
 
+/// Where a profile's event order differs from OpenAI's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    /// `conversation.item.done` after each output item's `response.output_item.done` (GA).
+    pub(crate) conversation_done: bool,
+    /// `response.output_audio.done` after the content part's `done` rather than before the
+    /// transcript's (xAI).
+    pub(crate) audio_done_last: bool,
+}
+
 impl ResponseRun {
-    /// Lays out every step of a response. `ga` adds `conversation.item.done` events.
+    /// Lays out every step of a response in OpenAI's order. `ga` adds
+    /// `conversation.item.done` events.
+    #[cfg(test)]
     pub(crate) fn new(
         response: Response,
         out_of_band: bool,
         plan: Plan,
         ga: bool,
+        now: Instant,
+    ) -> Self {
+        let layout = Layout {
+            conversation_done: ga,
+            audio_done_last: false,
+        };
+        Self::with_layout(response, out_of_band, plan, layout, now)
+    }
+
+    /// Lays out every step of a response, in the order `layout` says.
+    pub(crate) fn with_layout(
+        response: Response,
+        out_of_band: bool,
+        plan: Plan,
+        layout: Layout,
         now: Instant,
     ) -> Self {
         let mut outputs = Vec::new();
@@ -126,7 +153,7 @@ impl ResponseRun {
         };
         let close = |steps: &mut VecDeque<Step>, index: usize| {
             steps.push_back(Step::ItemDone(index));
-            if in_conversation && ga {
+            if in_conversation && layout.conversation_done {
                 steps.push_back(Step::ConversationDone(index));
             }
         };
@@ -146,6 +173,7 @@ impl ResponseRun {
                 None => {
                     steps.extend(message.pieces.into_iter().map(|p| Step::Text(index, p)));
                     steps.push_back(Step::TextDone(index));
+                    steps.push_back(Step::PartDone(index));
                 }
                 Some(chunks) => {
                     // The transcript runs a little ahead of the audio, as the service's does.
@@ -164,11 +192,17 @@ impl ResponseRun {
                         steps.push_back(Step::Audio(index, chunk));
                     }
                     steps.extend(text.map(|piece| Step::Transcript(index, piece)));
-                    steps.push_back(Step::AudioDone(index));
-                    steps.push_back(Step::TranscriptDone(index));
+                    if layout.audio_done_last {
+                        steps.push_back(Step::TranscriptDone(index));
+                        steps.push_back(Step::PartDone(index));
+                        steps.push_back(Step::AudioDone(index));
+                    } else {
+                        steps.push_back(Step::AudioDone(index));
+                        steps.push_back(Step::TranscriptDone(index));
+                        steps.push_back(Step::PartDone(index));
+                    }
                 }
             }
-            steps.push_back(Step::PartDone(index));
             close(&mut steps, index);
         }
         for (item_id, name, call_id, pieces) in plan.calls {
@@ -283,6 +317,8 @@ impl Step {
 pub(crate) struct TranscriptionRun {
     pub(crate) item_id: ItemId,
     pub(crate) pieces: VecDeque<String>,
+    /// The pieces sent so far (xAI's snapshots are cumulative).
+    pub(crate) sent: String,
     pub(crate) transcript: String,
     pub(crate) usage: TranscriptionUsage,
     pub(crate) next_at: Instant,

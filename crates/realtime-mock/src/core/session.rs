@@ -6,8 +6,9 @@ use realtime_proto::values::SessionKind;
 use realtime_proto::{AudioFormat, Dialect, EventId, Model};
 use serde_json::Value;
 
-use super::{Core, settings};
+use super::{Core, settings, voice_live};
 use crate::audio;
+use crate::profile::ServerProfile;
 
 impl Core {
     pub(super) fn input_format(&self) -> AudioFormat {
@@ -33,12 +34,14 @@ impl Core {
         transcription.as_value().map(|t| t.model.clone())
     }
 
+    /// `resumption` is xAI's `resumption.enabled`, when the update set it.
     pub(super) fn session_update(
         &mut self,
         update: SessionUpdate,
         wire_type: &str,
         text: &str,
         id: Option<&EventId>,
+        resumption: Option<bool>,
     ) {
         let raw = serde_json::from_str::<Value>(text)
             .ok()
@@ -79,7 +82,17 @@ impl Core {
                 }
             }
         }
-        let update = *update.session;
+        let mut update = *update.session;
+        let mut azure = self.azure.clone();
+        match self.profile {
+            // xAI ignores what it does not know, and always speaks.
+            ServerProfile::Xai => {
+                update.extra.clear();
+                update.output_modalities = None;
+            }
+            ServerProfile::VoiceLive => voice_live::take_extensions(&mut update, &mut azure),
+            _ => {}
+        }
         if let Some(path) = settings::first_unknown(&update) {
             let message = format!("Unknown parameter: '{path}'.");
             return self.error("unknown_parameter", &message, Some(&path), id);
@@ -120,7 +133,7 @@ impl Core {
                 .config
                 .model
                 .clone()
-                .map_or_else(|| self.config.model.clone(), |m| m.to_string());
+                .map_or_else(|| self.config.model().to_owned(), |m| m.to_string());
             self.session.config = if update.kind == SessionKind::TRANSCRIPTION {
                 self.session.object = Some("realtime.transcription_session".to_owned());
                 settings::transcription_defaults()
@@ -129,14 +142,24 @@ impl Core {
                 settings::realtime_defaults(self.dialect, &model, &self.config.instructions)
             };
         }
+        if self.profile == ServerProfile::VoiceLive {
+            voice_live::fill_turn_detection(&mut update);
+        }
         let format_before = self.input_format();
         settings::merge(&mut self.session.config, update);
+        self.azure = azure;
+        if let Some(enabled) = resumption {
+            self.resumable = enabled;
+        }
         let format = self.input_format();
         if format != format_before {
             self.input.vad.set_sample_rate(audio::sample_rate(&format));
             self.input.carry = None;
         }
-        self.emit(SessionUpdated::new(self.session.clone()).into());
+        match self.profile {
+            ServerProfile::Xai => self.session_updated_xai(),
+            _ => self.emit(SessionUpdated::new(self.session.clone()).into()),
+        }
     }
 
     pub(super) fn expire(&mut self) {
