@@ -96,6 +96,23 @@ fn decode_stream(mode: &Mode, stream: &Stream) {
             black_box(&connection);
             took
         }),
+        Candidate::new("ours: decode + apply, audio retention None", || {
+            let mut config = Config::new(dialect);
+            config.limits.audio_retention = realtime_proto::conversation::AudioRetention::None;
+            let mut connection = Connection::new(config);
+            let start = Instant::now();
+            for message in &received {
+                connection
+                    .handle_message(message.clone())
+                    .expect("generated events decode");
+                while let Some(event) = connection.poll_event() {
+                    black_box(event);
+                }
+            }
+            let took = start.elapsed();
+            black_box(&connection);
+            took
+        }),
         Candidate::timed("ours: decode", || {
             for message in &received {
                 black_box(ServerMessage::decode(message.clone()).expect("generated events decode"));

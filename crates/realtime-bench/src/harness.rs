@@ -54,8 +54,17 @@ impl Mode {
     }
 
     /// How many rounds to run: `timed` when timed, one otherwise.
+    ///
+    /// `REALTIME_BENCH_ROUNDS` overrides the count (more rounds steady the fastest figure on a
+    /// shared machine).
     pub fn rounds(&self, timed: usize) -> usize {
-        if self.timed { timed } else { 1 }
+        if !self.timed {
+            return 1;
+        }
+        std::env::var("REALTIME_BENCH_ROUNDS")
+            .ok()
+            .and_then(|rounds| rounds.parse().ok())
+            .unwrap_or(timed)
     }
 }
 
