@@ -123,6 +123,7 @@ pub mod response;
 pub mod session_config;
 pub mod shared_str;
 pub mod values;
+pub mod warning;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{

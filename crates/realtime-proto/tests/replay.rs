@@ -52,6 +52,8 @@ fn replay(path: &Path, lines: &[String]) -> Replayed {
         }
         connection.check_invariants().unwrap();
     }
+    // Servers that follow the spec bend nothing.
+    assert_eq!(connection.decode_warnings(), 0, "{}", path.display());
     Replayed {
         connection,
         server,

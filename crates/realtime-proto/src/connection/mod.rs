@@ -377,6 +377,8 @@ pub struct Connection {
     audio_arena: AudioArena,
     /// The item the last delta streamed into; see `apply::streaming_slot`.
     streaming: Option<Streaming>,
+    /// Warnings of the messages applied (see [`crate::warning`]).
+    decode_warnings: u64,
 }
 
 /// The ids and slot of the item the last delta streamed into. Valid until an event other than
@@ -396,7 +398,6 @@ impl Connection {
             responses: Responses::new(config.max_responses),
             commands: commands::Tracker::new(config.max_tracked_commands),
             recorder: record::Recorder::new(config.record_frames, config.max_recorded_frames),
-            config,
             session: None,
             session_raw: None,
             pending_updates: VecDeque::new(),
@@ -413,6 +414,8 @@ impl Connection {
             closed: None,
             audio_arena: AudioArena::default(),
             streaming: None,
+            decode_warnings: 0,
+            config,
         }
     }
 
@@ -426,6 +429,14 @@ impl Connection {
     /// The dialect commands are encoded in.
     pub fn dialect(&self) -> Dialect {
         self.config.dialect
+    }
+
+    /// How many warnings the messages applied so far carried: fields the server sent missing,
+    /// `null` or odd that the machine does not need, kept instead of failing (see
+    /// [`crate::warning`] and [`ServerMessage::warnings`]). Always 0 for a server that follows
+    /// the spec.
+    pub fn decode_warnings(&self) -> u64 {
+        self.decode_warnings
     }
 
     /// The session as the server last confirmed it (`session.created` / `session.updated`).
@@ -530,6 +541,9 @@ impl Connection {
             self.recorder.record(FrameDirection::Received, text.clone());
         }
         let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
+        self.decode_warnings = self
+            .decode_warnings
+            .saturating_add(message.warnings().len() as u64);
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
         self.events.push_back(Ok(Event::Server(message)));

@@ -71,10 +71,14 @@ impl Conversation {
         self.id = Some(id.detach());
     }
 
+    /// The slot of the item with this id, if any.
+    pub(super) fn lookup(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// The slot of an item, created (outside any position) if it is new.
     pub(crate) fn slot(&mut self, id: &ItemId, in_conversation: bool) -> usize {
-        if let Some(slot) = self.by_id.get(id.as_str()) {
-            let slot = *slot;
+        if let Some(slot) = self.lookup(id.as_str()) {
             if in_conversation && self.get(slot).is_some_and(|item| !item.in_conversation) {
                 self.promote(slot);
             }
@@ -125,7 +129,7 @@ impl Conversation {
         let target = if previous.is_root() {
             Some(0)
         } else {
-            let Some(previous_slot) = self.by_id.get(previous.as_str()).copied() else {
+            let Some(previous_slot) = self.lookup(previous.as_str()) else {
                 return;
             };
             if previous_slot == slot {
@@ -147,7 +151,7 @@ impl Conversation {
         self.order.insert(target.min(self.order.len()), slot);
     }
 
-    /// Forgets an item (`conversation.item.deleted`).
+    /// Forgets an item (`conversation.item.deleted`), by any of its ids.
     pub(crate) fn remove(&mut self, id: &str) -> bool {
         let Some(slot) = self.by_id.remove(id) else {
             return false;
@@ -595,7 +599,10 @@ impl ContentPartState {
 
     /// Merges a part from a snapshot or a content-part event.
     pub(crate) fn merge(&mut self, part: &ContentPart, last: bool, max: usize) {
-        self.kind = Some(part.kind.clone());
+        // A part the server left out tells nothing but that the part is done.
+        if !part.is_placeholder() {
+            self.kind = Some(part.kind.clone());
+        }
         if let Some(text) = &part.text {
             if last || self.text.is_empty() {
                 self.finish_text(text, max);

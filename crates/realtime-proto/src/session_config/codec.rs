@@ -111,7 +111,7 @@ impl SessionConfig {
             include: fields.take_nullable("include")?,
             tracing: fields.take_nullable("tracing")?,
             tools: fields.take_list_with("tools", Tool::from_wire)?,
-            tool_choice: fields.take_with("tool_choice", |v| Ok(ToolChoice::from_wire(v)))?,
+            tool_choice: fields.take_map("tool_choice", ToolChoice::from_wire),
             parallel_tool_calls: fields.take("parallel_tool_calls")?,
             reasoning: fields.take_with("reasoning", Reasoning::from_wire)?,
             truncation: fields.take("truncation")?,
@@ -125,9 +125,13 @@ impl SessionConfig {
                 config.max_output_tokens =
                     fields.take_with("max_output_tokens", MaxTokens::from_wire)?;
                 if let Some(audio) = fields.take_value("audio") {
-                    config
-                        .read_ga_audio(audio, &mut extra)
-                        .map_err(|error| error.nest("audio"))?;
+                    let read = fields.read("audio", audio, |audio| {
+                        config.read_ga_audio(audio, &mut extra)
+                    })?;
+                    // Not an object: kept whole, as an unknown field is.
+                    if let Err(kept) = read {
+                        extra.insert("audio".to_owned(), kept);
+                    }
                 }
             }
             Dialect::Beta => {
@@ -136,8 +140,7 @@ impl SessionConfig {
                     fields.take_with("max_response_output_tokens", MaxTokens::from_wire)?;
                 config.temperature = fields.take("temperature")?;
                 let input = &mut config.input_audio;
-                input.format =
-                    fields.take_with("input_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
+                input.format = fields.take_map("input_audio_format", AudioFormat::from_wire);
                 input.transcription = fields
                     .take_nullable_with("input_audio_transcription", Transcription::from_wire)?;
                 input.noise_reduction = fields
@@ -145,9 +148,8 @@ impl SessionConfig {
                 input.turn_detection =
                     fields.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
                 let output = &mut config.output_audio;
-                output.format =
-                    fields.take_with("output_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
-                output.voice = fields.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+                output.format = fields.take_map("output_audio_format", AudioFormat::from_wire);
+                output.voice = fields.take_map("voice", Voice::from_wire);
                 output.speed = fields.take("speed")?;
             }
         }
@@ -159,6 +161,9 @@ impl SessionConfig {
         Ok(config)
     }
 
+    /// Reads a GA `audio` object; its unknown fields go to `extra` under `audio`. Errors and
+    /// warnings are relative to `audio`; an `input` or `output` that is not an object is kept
+    /// whole (while warnings are collected).
     fn read_ga_audio(
         &mut self,
         audio: Value,
@@ -167,38 +172,30 @@ impl SessionConfig {
         let mut audio = Fields::new(audio)?;
         let mut audio_extra = Map::new();
         if let Some(input) = audio.take_value("input") {
-            let mut input = Fields::new(input).map_err(|error| error.nest("input"))?;
             let target = &mut self.input_audio;
-            let mut read = |input: &mut Fields| -> Result<(), WireError> {
-                target.format = input.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
+            let read = audio.read("input", input, |input| {
+                let mut input = Fields::new(input)?;
+                target.format = input.take_map("format", AudioFormat::from_wire);
                 target.transcription =
                     input.take_nullable_with("transcription", Transcription::from_wire)?;
                 target.noise_reduction =
                     input.take_nullable_with("noise_reduction", NoiseReduction::from_wire)?;
                 target.turn_detection =
                     input.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
-                Ok(())
-            };
-            read(&mut input).map_err(|error| error.nest("input"))?;
-            let rest = input.rest();
-            if !rest.is_empty() {
-                audio_extra.insert("input".to_owned(), Value::Object(rest));
-            }
+                Ok(Value::Object(input.rest()))
+            })?;
+            keep_rest(&mut audio_extra, "input", read);
         }
         if let Some(output) = audio.take_value("output") {
-            let mut output = Fields::new(output).map_err(|error| error.nest("output"))?;
             let target = &mut self.output_audio;
-            let mut read = |output: &mut Fields| -> Result<(), WireError> {
-                target.format = output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
-                target.voice = output.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+            let read = audio.read("output", output, |output| {
+                let mut output = Fields::new(output)?;
+                target.format = output.take_map("format", AudioFormat::from_wire);
+                target.voice = output.take_map("voice", Voice::from_wire);
                 target.speed = output.take("speed")?;
-                Ok(())
-            };
-            read(&mut output).map_err(|error| error.nest("output"))?;
-            let rest = output.rest();
-            if !rest.is_empty() {
-                audio_extra.insert("output".to_owned(), Value::Object(rest));
-            }
+                Ok(Value::Object(output.rest()))
+            })?;
+            keep_rest(&mut audio_extra, "output", read);
         }
         audio_extra.extend(audio.rest());
         if !audio_extra.is_empty() {
@@ -435,6 +432,17 @@ impl Serialize for SessionObject {
             .serialize(serializer)
     }
 }
+/// Keeps what is left of a nested object under `key`: its unknown fields (nothing if none), or
+/// the whole value when it was not an object.
+fn keep_rest(extra: &mut Map<String, Value>, key: &str, read: Result<Value, Value>) {
+    match read {
+        Ok(Value::Object(rest)) if rest.is_empty() => {}
+        Ok(rest) | Err(rest) => {
+            extra.insert(key.to_owned(), rest);
+        }
+    }
+}
+
 /// Merges unknown fields into an encoded object: deep, in the dialect they came from.
 pub(crate) fn merge_extra(
     map: &mut Map<String, Value>,
@@ -467,11 +475,14 @@ fn report_leaves(extra: &Map<String, Value>, prefix: &str, encoder: &mut Encoder
 }
 
 /// Adds unknown fields to an encoded object, object into object; a typed field of the same name
-/// wins.
+/// wins, unless it is `null`: an odd value kept there (see [`crate::warning`]) stood for it.
 pub(crate) fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
     for (key, value) in extra {
         match (map.get_mut(key), value) {
             (Some(Value::Object(existing)), Value::Object(inner)) => deep_merge(existing, inner),
+            (Some(Value::Null), _) => {
+                map.insert(key.clone(), value.clone());
+            }
             (Some(_), _) => {} // A typed field of the same name wins.
             (None, _) => {
                 map.insert(key.clone(), value.clone());
