@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::dialect::Dialect;
 use crate::error::{DroppedField, Record, WireError};
+use crate::profile::Profile;
 use crate::warning::{self, Placeholder, WarningReason};
 
 /// A field value that may be an explicit JSON `null`, where `null` means something.
@@ -606,18 +607,26 @@ pub(crate) fn put<T: Serialize>(map: &mut Map<String, Value>, key: &str, value: 
     }
 }
 
-/// Encodes values for one dialect and collects the fields that dialect cannot express.
+/// Encodes values for one dialect (and one server's quirks) and collects the fields that
+/// dialect cannot express.
 #[derive(Debug)]
 pub(crate) struct Encoder {
     pub(crate) dialect: Dialect,
+    /// The server, for the shapes it reads (see [`Profile`]).
+    pub(crate) profile: Profile,
     path: Vec<String>,
     dropped: Vec<DroppedField>,
 }
 
 impl Encoder {
     pub(crate) fn new(dialect: Dialect) -> Self {
+        Self::for_profile(Profile::Unknown, dialect)
+    }
+
+    pub(crate) fn for_profile(profile: Profile, dialect: Dialect) -> Self {
         Self {
             dialect,
+            profile,
             path: Vec::new(),
             dropped: Vec::new(),
         }

@@ -48,6 +48,7 @@ use crate::dialect::Dialect;
 use crate::error::{DecodeError, EncodeError};
 use crate::events::server::{ErrorDetails, RateLimit, ServerMessage};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
+use crate::profile::Profile;
 use crate::response::Usage;
 use crate::session_config::SessionObject;
 use crate::shared_str::SharedStr;
@@ -58,6 +59,10 @@ use crate::shared_str::SharedStr;
 pub struct Config {
     /// The dialect commands are encoded in.
     pub dialect: Dialect,
+    /// The server, for its quirks (see [`Profile`]); the endpoint sets it. Left
+    /// [`Profile::Unknown`], the machine names it from the first events that make it
+    /// unambiguous ([`Connection::profile`]).
+    pub profile: Profile,
     /// What the conversation keeps (audio retention and caps).
     pub limits: ConversationLimits,
     /// The largest message accepted, in bytes (default 32 MiB); larger ones are refused
@@ -109,6 +114,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             dialect: Dialect::Ga,
+            profile: Profile::Unknown,
             limits: ConversationLimits::default(),
             max_message_bytes: 32 * 1024 * 1024,
             response_queue: ResponseQueuePolicy::Queue,
@@ -132,6 +138,16 @@ impl Config {
     pub fn new(dialect: Dialect) -> Self {
         Self {
             dialect,
+            ..Self::default()
+        }
+    }
+
+    /// The default settings for a server, in the dialect it speaks unless told otherwise
+    /// ([`Profile::default_dialect`]).
+    pub fn for_profile(profile: Profile) -> Self {
+        Self {
+            dialect: profile.default_dialect(),
+            profile,
             ..Self::default()
         }
     }
@@ -377,6 +393,8 @@ pub struct Connection {
     audio_arena: AudioArena,
     /// The item the last delta streamed into; see `apply::streaming_slot`.
     streaming: Option<Streaming>,
+    /// The server's profile: the configured one, or the one the events named.
+    profile: Profile,
     /// Warnings of the messages applied (see [`crate::warning`]).
     decode_warnings: u64,
 }
@@ -414,6 +432,7 @@ impl Connection {
             closed: None,
             audio_arena: AudioArena::default(),
             streaming: None,
+            profile: config.profile,
             decode_warnings: 0,
             config,
         }
@@ -429,6 +448,12 @@ impl Connection {
     /// The dialect commands are encoded in.
     pub fn dialect(&self) -> Dialect {
         self.config.dialect
+    }
+
+    /// The server's profile: the one [`Config::profile`] set, else the one the first events
+    /// made unambiguous ([`Profile::detect`]), else [`Profile::Unknown`].
+    pub fn profile(&self) -> Profile {
+        self.profile
     }
 
     /// How many warnings the messages applied so far carried: fields the server sent missing,
@@ -544,6 +569,11 @@ impl Connection {
         self.decode_warnings = self
             .decode_warnings
             .saturating_add(message.warnings().len() as u64);
+        if !self.profile.is_known() {
+            if let Some(profile) = Profile::detect(&message) {
+                self.profile = profile;
+            }
+        }
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
         self.events.push_back(Ok(Event::Server(message)));
