@@ -30,6 +30,7 @@ mod commands;
 mod input;
 mod record;
 mod responses;
+mod resume;
 mod timers;
 
 use std::collections::VecDeque;
@@ -397,6 +398,8 @@ pub struct Connection {
     profile: Profile,
     /// Warnings of the messages applied (see [`crate::warning`]).
     decode_warnings: u64,
+    /// What the machine knows of the connections the session ran over (see `resume`).
+    connections: resume::Connections,
 }
 
 /// The ids and slot of the item the last delta streamed into. Valid until an event other than
@@ -434,6 +437,7 @@ impl Connection {
             streaming: None,
             profile: config.profile,
             decode_warnings: 0,
+            connections: resume::Connections::default(),
             config,
         }
     }
@@ -573,6 +577,12 @@ impl Connection {
             if let Some(profile) = Profile::detect(&message) {
                 self.profile = profile;
             }
+        }
+        if self.restored(&message) {
+            // An item the server sent again after a reconnect, already in the conversation
+            // under another id: the application sees the event, the state keeps the item once.
+            self.events.push_back(Ok(Event::Server(message)));
+            return Ok(());
         }
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
