@@ -351,7 +351,8 @@ pub enum SendError {
 /// - getters (`&self`): [`session_object`](Self::session_object), [`conversation`](Self::conversation),
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
-///   [`errors`](Self::errors), [`output_format`](Self::output_format);
+///   [`profile`](Self::profile), [`errors`](Self::errors),
+///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format);
 /// - input (`handle_*`): [`handle_transport`](Self::handle_transport) (what adapters call for
 ///   everything the transport delivers) and [`handle_timeout`](Self::handle_timeout); for code
 ///   that drives the machine without a transport, [`handle_message`](Self::handle_message),
