@@ -86,6 +86,139 @@ fn decode_reports_zero_unknown_and_zero_failed_for_every_recording() {
     assert_eq!(checked, 22);
 }
 
+fn compatible_servers() -> Option<PathBuf> {
+    let dir = recordings()?.with_file_name("compatible-servers");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: {} is absent", dir.display());
+        None
+    }
+}
+
+#[test]
+fn decode_fails_nothing_of_the_servers_that_bend_the_schema_and_names_what_they_bent() {
+    let Some(dir) = compatible_servers() else {
+        return;
+    };
+    let mut checked = 0;
+    for suffix in [".server.jsonl", ".all.jsonl"] {
+        for path in files(&dir, suffix) {
+            let output = realtime().arg("decode").arg(&path).output().unwrap();
+            assert!(output.status.success(), "{}", path.display());
+            let text = stdout(&output);
+            let summary = text.lines().last().unwrap();
+            let counts: Vec<usize> = summary
+                .split(", ")
+                .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+                .collect();
+            let lines = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count();
+            assert_eq!(
+                counts[0] + counts[1],
+                lines,
+                "{}: {summary}",
+                path.display()
+            );
+            assert_eq!(counts[2], 0, "{}: {summary}", path.display());
+            // The keep-alives are counted, not shown.
+            assert!(!text.contains(" ping "), "{}", path.display());
+            for line in text.lines().filter(|line| line.contains(" ok (")) {
+                assert!(
+                    line.ends_with(')') && line.contains(" warning"),
+                    "{}: {line}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+    let path = dir.join("xai/test_tool_call_round.all.jsonl");
+    let text = stdout(&realtime().arg("decode").arg(&path).output().unwrap());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.contains(&"5 server session.updated ok (1 warning: session.tools[0].name: missing)")
+    );
+    assert!(lines.contains(
+        &"27 server response.function_call_arguments.delta ok (1 warning: output_index: missing)"
+    ));
+    assert!(lines.contains(&"22 server response.content_part.done ok (1 warning: part: missing)"));
+    assert!(lines.contains(&"9 server response.created ok (1 warning: response.status_details: invalid type: string \"unimplemented\", expected struct StatusDetails)"));
+    assert_eq!(lines.last(), Some(&"56 decoded, 0 unknown, 0 failed"));
+    let text = stdout(
+        &realtime()
+            .args(["decode", "--keep-alive"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.lines().any(|line| line == "4 server ping keep-alive"),
+        "{text}"
+    );
+}
+
+#[test]
+fn replay_joins_a_resumed_conversation_and_names_the_server() {
+    let Some(dir) = compatible_servers() else {
+        return;
+    };
+    let path = dir.join("xai/test_session_resumption_after_drop.all.jsonl");
+    let output = realtime().arg("replay").arg(&path).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let state: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(state["dialect"], "ga");
+    assert_eq!(state["profile"], "xai");
+    assert_eq!(state["decode_warnings"], 6);
+    let items: Vec<&str> = state["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "3d301c41-bc81-4592-b73a-6c01a29d2d4a",
+            "0f5efcd5-76f1-4a00-9cac-d907e17d4434",
+            "34cfce46-63ab-4176-bbeb-e16221f719db",
+            "aab62b30-dca6-42ba-9115-eb19818c79ca"
+        ]
+    );
+    for response in state["responses"].as_array().unwrap() {
+        assert_eq!(response["status"], "completed");
+    }
+}
+
+#[test]
+fn encode_for_xai_keeps_the_formats_nested() {
+    let input = br#"{"type":"session.update","session":{"voice":"ara","input_audio_format":"pcm16","turn_detection":{"type":"server_vad"}}}"#;
+    let output = run_with_input(
+        {
+            let mut command = realtime();
+            command.args(["encode", "--dialect", "beta", "--profile", "xai", "-"]);
+            command
+        },
+        input,
+    );
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    let session = &value["session"];
+    assert_eq!(session["audio"]["input"]["format"]["type"], "audio/pcm");
+    assert_eq!(session["audio"]["input"]["format"]["rate"], 24000);
+    assert!(session.get("input_audio_format").is_none(), "{session}");
+    assert_eq!(session["voice"], "ara");
+    assert_eq!(session["turn_detection"]["type"], "server_vad");
+}
+
 #[test]
 fn decode_lines_name_line_direction_and_type() {
     let Some(dir) = recordings() else { return };

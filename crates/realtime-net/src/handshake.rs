@@ -1,21 +1,27 @@
-//! The WebSocket handshake request: URL and headers for OpenAI, Azure (GA and preview) and any
-//! compatible server. Adapters open the socket; this module decides what to ask for.
+//! The WebSocket handshake request: URL and headers for OpenAI, Azure (GA and preview), Azure AI
+//! Voice Live, xAI and any compatible server. Adapters open the socket; this module decides what
+//! to ask for.
 //!
-//! | endpoint | URL | dialect | auth |
-//! |---|---|---|---|
-//! | OpenAI | `wss://api.openai.com/v1/realtime?model=…` | GA | `Authorization: Bearer <key or ephemeral secret>` |
-//! | Azure GA | `wss://{resource}.openai.azure.com/openai/v1/realtime?model=<deployment>` | GA | `api-key` header, or an Entra ID bearer token |
-//! | Azure preview | `…/openai/realtime?api-version=…&deployment=…` | beta | same |
-//! | custom | any `ws://` / `wss://` URL | GA (or as set) | as set |
+//! | endpoint | URL | dialect | profile | auth |
+//! |---|---|---|---|---|
+//! | OpenAI | `wss://api.openai.com/v1/realtime?model=…` | GA | `OpenAi` | `Authorization: Bearer <key or ephemeral secret>` |
+//! | Azure GA | `wss://{resource}.openai.azure.com/openai/v1/realtime?model=<deployment>` | GA | `Azure` | `api-key` header, or an Entra ID bearer token |
+//! | Azure preview | `…/openai/realtime?api-version=…&deployment=…` | beta | `Azure` | same |
+//! | Azure AI Voice Live | `wss://{resource}.services.ai.azure.com/voice-live/realtime?api-version=…&model=…` | beta | `VoiceLive` | `api-key` header, or an Entra ID bearer token (scope `https://ai.azure.com/.default`) |
+//! | xAI | `wss://api.x.ai/v1/realtime?model=…` | GA | `Xai` | `Authorization: Bearer <key>` |
+//! | custom | any `ws://` / `wss://` URL | GA (or as set) | `Unknown` (named from the events) | as set |
 //!
 //! An Azure resource URL given as `http://host:port` maps to plain `ws://` (a local mock), and
-//! `https://` to `wss://`. The beta dialect adds `OpenAI-Beta: realtime=v1`; GA never does.
+//! `https://` to `wss://`; a Voice Live resource may also be given by name (`contoso`). The
+//! profile ([`Profile`]) tells the session machine which server's quirks to expect. The beta
+//! dialect adds `OpenAI-Beta: realtime=v1` on OpenAI and Azure OpenAI, the servers that read
+//! it; GA never does.
 //! Secrets never appear in `Debug` output: header values and the `api-key` query parameter are
 //! redacted.
 //!
 //! ```
 //! use realtime_net::handshake::{Credential, Endpoint, Handshake};
-//! use realtime_proto::Dialect;
+//! use realtime_proto::{Dialect, Profile};
 //!
 //! let handshake = Handshake::new(Endpoint::azure("https://contoso.openai.azure.com", "my-realtime"))
 //!     .with_credential(Credential::azure_api_key("secret-key"));
@@ -30,7 +36,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use realtime_proto::Dialect;
+use realtime_proto::{Dialect, Profile};
 
 /// Where to connect.
 #[non_exhaustive]
@@ -56,6 +62,23 @@ pub enum Endpoint {
         deployment: String,
         /// The api-version (`2025-04-01-preview`, ...).
         api_version: String,
+    },
+    /// Azure AI Voice Live (`/voice-live/realtime`): beta-shaped events, a voice object.
+    VoiceLive {
+        /// The resource: a name (`contoso`, for `contoso.services.ai.azure.com`) or a URL
+        /// (`https://contoso.cognitiveservices.azure.com` for older resources, or
+        /// `http://host:port`).
+        resource: String,
+        /// The model (`gpt-realtime`, `gpt-4o-mini-realtime-preview`, ...).
+        model: String,
+        /// The api-version (default [`Endpoint::VOICE_LIVE_API_VERSION`]).
+        api_version: String,
+    },
+    /// xAI's Grok Voice Agent API (`wss://api.x.ai/v1/realtime`): GA events, its own session
+    /// shape (see [`Profile::Xai`]).
+    Xai {
+        /// The model (`grok-voice-latest`, ...).
+        model: String,
     },
     /// Any WebSocket URL: a compatible server, a proxy, a mock.
     Url(String),
@@ -143,6 +166,9 @@ pub struct HandshakeRejection {
 }
 
 impl Endpoint {
+    /// The Voice Live api-version [`voice_live`](Self::voice_live) asks for.
+    pub const VOICE_LIVE_API_VERSION: &'static str = "2025-10-01";
+
     /// OpenAI with a model.
     pub fn openai(model: impl Into<String>) -> Self {
         Self::OpenAi {
@@ -171,6 +197,36 @@ impl Endpoint {
         }
     }
 
+    /// Azure AI Voice Live for a model, at api-version [`VOICE_LIVE_API_VERSION`]; the
+    /// resource is a name or a URL.
+    ///
+    /// ```
+    /// use realtime_net::handshake::{Endpoint, Handshake};
+    ///
+    /// let request = Handshake::new(Endpoint::voice_live("contoso", "gpt-realtime")).request()?;
+    /// assert_eq!(
+    ///     request.url(),
+    ///     "wss://contoso.services.ai.azure.com/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime"
+    /// );
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
+    ///
+    /// [`VOICE_LIVE_API_VERSION`]: Self::VOICE_LIVE_API_VERSION
+    pub fn voice_live(resource: impl Into<String>, model: impl Into<String>) -> Self {
+        Self::VoiceLive {
+            resource: resource.into(),
+            model: model.into(),
+            api_version: Self::VOICE_LIVE_API_VERSION.to_owned(),
+        }
+    }
+
+    /// xAI with a model.
+    pub fn xai(model: impl Into<String>) -> Self {
+        Self::Xai {
+            model: model.into(),
+        }
+    }
+
     /// Any WebSocket URL.
     pub fn url(url: impl Into<String>) -> Self {
         Self::Url(url.into())
@@ -180,13 +236,28 @@ impl Endpoint {
     pub fn default_dialect(&self) -> Dialect {
         match self {
             Self::AzurePreview { .. } => Dialect::Beta,
-            _ => Dialect::Ga,
+            _ => self.profile().default_dialect(),
         }
     }
 
-    /// Whether this is an Azure endpoint.
+    /// The server behind this endpoint, for its quirks; [`Profile::Unknown`] for a URL (the
+    /// session machine then names it from the events).
+    pub fn profile(&self) -> Profile {
+        match self {
+            Self::OpenAi { .. } => Profile::OpenAi,
+            Self::AzureGa { .. } | Self::AzurePreview { .. } => Profile::Azure,
+            Self::VoiceLive { .. } => Profile::VoiceLive,
+            Self::Xai { .. } => Profile::Xai,
+            Self::Url(_) => Profile::Unknown,
+        }
+    }
+
+    /// Whether this is an Azure endpoint (Azure OpenAI or Voice Live).
     pub fn is_azure(&self) -> bool {
-        matches!(self, Self::AzureGa { .. } | Self::AzurePreview { .. })
+        matches!(
+            self,
+            Self::AzureGa { .. } | Self::AzurePreview { .. } | Self::VoiceLive { .. }
+        )
     }
 }
 
@@ -300,6 +371,11 @@ impl Handshake {
             .unwrap_or_else(|| self.endpoint.default_dialect())
     }
 
+    /// The server the connection talks to ([`Endpoint::profile`]).
+    pub fn profile(&self) -> Profile {
+        self.endpoint.profile()
+    }
+
     /// Builds the URL and headers.
     pub fn request(&self) -> Result<HandshakeRequest, EndpointError> {
         let dialect = self.dialect();
@@ -338,6 +414,28 @@ impl Handshake {
                 query.push(("deployment".into(), deployment.clone()));
                 format!("{}/openai/realtime", websocket_base(resource)?)
             }
+            Endpoint::VoiceLive {
+                resource,
+                model,
+                api_version,
+            } => {
+                if model.is_empty() {
+                    return Err(EndpointError::Missing("the model"));
+                }
+                if api_version.is_empty() {
+                    return Err(EndpointError::Missing("the api-version"));
+                }
+                query.push(("api-version".into(), api_version.clone()));
+                query.push(("model".into(), model.clone()));
+                format!("{}/voice-live/realtime", voice_live_base(resource)?)
+            }
+            Endpoint::Xai { model } => {
+                if model.is_empty() {
+                    return Err(EndpointError::Missing("the model"));
+                }
+                query.push(("model".into(), model.clone()));
+                "wss://api.x.ai/v1/realtime".to_owned()
+            }
             Endpoint::Url(url) => websocket_url(url)?,
         };
         if self.transcription {
@@ -356,7 +454,10 @@ impl Handshake {
                 query.push(("api-key".into(), key.expose().to_owned()))
             }
         }
-        if let Some((name, value)) = dialect.header() {
+        // Only OpenAI's servers (and unknown ones, which may be proxies of them) read the beta
+        // header; Voice Live and xAI pick their shapes otherwise.
+        let reads_beta_header = !matches!(self.profile(), Profile::VoiceLive | Profile::Xai);
+        if let Some((name, value)) = dialect.header().filter(|_| reads_beta_header) {
             headers.push(Header::new(name, value));
         }
         headers.extend(self.headers.iter().cloned());
@@ -541,6 +642,27 @@ fn websocket_base(resource: &str) -> Result<String, EndpointError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// A Voice Live resource: a URL as for Azure, a host (`contoso.cognitiveservices.azure.com`), or
+/// a name (`contoso`, for `wss://contoso.services.ai.azure.com`).
+fn voice_live_base(resource: &str) -> Result<String, EndpointError> {
+    let resource = resource.trim();
+    if resource.is_empty() {
+        return Err(EndpointError::Missing("the resource"));
+    }
+    if resource.contains("://") {
+        return websocket_base(resource);
+    }
+    let host = resource.trim_end_matches('/');
+    if host.contains(['/', '?', '#']) || host.contains(char::is_whitespace) {
+        return Err(EndpointError::InvalidUrl(redact_url(resource)));
+    }
+    if host.contains('.') {
+        Ok(format!("wss://{host}"))
+    } else {
+        Ok(format!("wss://{host}.services.ai.azure.com"))
+    }
+}
+
 fn websocket_url(url: &str) -> Result<String, EndpointError> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(EndpointError::InvalidUrl(redact_url(url)));
@@ -668,6 +790,92 @@ mod tests {
         assert_eq!(header(&preview, "openai-beta"), Some("realtime=v1"));
         assert_eq!(preview.host_port().unwrap(), ("127.0.0.1".to_owned(), 8080));
         assert!(!preview.is_tls());
+    }
+
+    #[test]
+    fn voice_live_by_name_host_or_url_with_a_key_or_a_token() {
+        for (resource, base) in [
+            ("contoso", "wss://contoso.services.ai.azure.com"),
+            (
+                "contoso.cognitiveservices.azure.com",
+                "wss://contoso.cognitiveservices.azure.com",
+            ),
+            (
+                "https://contoso.services.ai.azure.com/",
+                "wss://contoso.services.ai.azure.com",
+            ),
+            ("http://127.0.0.1:8080", "ws://127.0.0.1:8080"),
+        ] {
+            let request = Handshake::new(Endpoint::voice_live(resource, "gpt-realtime"))
+                .with_credential(Credential::azure_api_key("vl-key"))
+                .request()
+                .unwrap();
+            assert_eq!(
+                request.url(),
+                format!("{base}/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime")
+            );
+            assert_eq!(header(&request, "api-key"), Some("vl-key"));
+            assert_eq!(header(&request, "authorization"), None);
+            // Beta-shaped events, but no OpenAI header: Voice Live does not read it.
+            assert_eq!(request.dialect(), Dialect::Beta);
+            assert_eq!(header(&request, "openai-beta"), None);
+        }
+        let entra = Handshake::new(Endpoint::VoiceLive {
+            resource: "contoso".into(),
+            model: "gpt-realtime".into(),
+            api_version: "2025-05-01-preview".into(),
+        })
+        .with_credential(Credential::bearer("entra-token"))
+        .request()
+        .unwrap();
+        assert!(
+            entra
+                .url()
+                .contains("api-version=2025-05-01-preview&model=gpt-realtime")
+        );
+        assert_eq!(header(&entra, "authorization"), Some("Bearer entra-token"));
+        assert_eq!(
+            Handshake::new(Endpoint::voice_live("contoso", "m")).profile(),
+            Profile::VoiceLive
+        );
+        assert!(matches!(
+            Handshake::new(Endpoint::voice_live("", "m")).request(),
+            Err(EndpointError::Missing(_))
+        ));
+        assert!(matches!(
+            Handshake::new(Endpoint::voice_live("con toso", "m")).request(),
+            Err(EndpointError::InvalidUrl(_))
+        ));
+    }
+
+    #[test]
+    fn xai_uses_a_bearer_and_the_ga_dialect() {
+        let handshake = Handshake::new(Endpoint::xai("grok-voice-latest"))
+            .with_credential(Credential::api_key("xai-key"));
+        let request = handshake.request().unwrap();
+        assert_eq!(
+            request.url(),
+            "wss://api.x.ai/v1/realtime?model=grok-voice-latest"
+        );
+        assert_eq!(header(&request, "authorization"), Some("Bearer xai-key"));
+        assert_eq!(request.dialect(), Dialect::Ga);
+        assert_eq!(handshake.profile(), Profile::Xai);
+        assert_eq!(request.host_port().unwrap(), ("api.x.ai".to_owned(), 443));
+        // Even asked for beta names, no OpenAI header.
+        let beta = handshake.with_dialect(Dialect::Beta).request().unwrap();
+        assert_eq!(header(&beta, "openai-beta"), None);
+        assert!(!format!("{request:?}").contains("xai-key"));
+    }
+
+    #[test]
+    fn endpoints_name_their_server() {
+        assert_eq!(Endpoint::openai("m").profile(), Profile::OpenAi);
+        assert_eq!(Endpoint::azure("https://r", "d").profile(), Profile::Azure);
+        assert_eq!(
+            Endpoint::azure_preview("https://r", "d", "v").profile(),
+            Profile::Azure
+        );
+        assert_eq!(Endpoint::url("ws://h").profile(), Profile::Unknown);
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub struct ConnectOptions {
     /// backpressure that keeps a slow socket from growing memory.
     pub max_pending_sends: usize,
     /// The session machine's settings (retention, caps, response queue, keep-alive pings and
-    /// the idle timeout). Its dialect is set from the handshake's.
+    /// the idle timeout). Its dialect is set from the handshake's, and so is its profile unless
+    /// it names one (see [`machine_config`](Self::machine_config)).
     pub config: Config,
 }
 
@@ -119,6 +120,45 @@ impl ConnectOptions {
         )
     }
 
+    /// Azure AI Voice Live, with a resource (a name such as `contoso`, or a URL), a model and an
+    /// API key (the `api-key` header). For an Entra ID token, replace the credential:
+    /// `.with_credential(Credential::bearer(token))` (scope `https://ai.azure.com/.default`).
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    /// use realtime_proto::{Dialect, Profile};
+    ///
+    /// let options = ConnectOptions::voice_live("contoso", "gpt-realtime", "key");
+    /// let config = options.machine_config();
+    /// assert_eq!((config.profile, config.dialect), (Profile::VoiceLive, Dialect::Beta));
+    /// ```
+    pub fn voice_live(
+        resource: impl Into<String>,
+        model: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            Handshake::new(Endpoint::voice_live(resource, model))
+                .with_credential(Credential::azure_api_key(api_key)),
+        )
+    }
+
+    /// xAI's Grok Voice Agent API, with a model (`grok-voice-latest`) and an API key.
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    /// use realtime_proto::{Dialect, Profile};
+    ///
+    /// let options = ConnectOptions::xai("grok-voice-latest", "xai-...");
+    /// let config = options.machine_config();
+    /// assert_eq!((config.profile, config.dialect), (Profile::Xai, Dialect::Ga));
+    /// ```
+    pub fn xai(model: impl Into<String>, api_key: impl Into<String>) -> Self {
+        Self::new(
+            Handshake::new(Endpoint::xai(model)).with_credential(Credential::api_key(api_key)),
+        )
+    }
+
     /// Any WebSocket URL, without credential.
     pub fn url(url: impl Into<String>) -> Self {
         Self::new(Handshake::new(Endpoint::url(url)))
@@ -183,11 +223,15 @@ impl ConnectOptions {
         self
     }
 
-    /// Sets the session machine's settings (its dialect follows the handshake; its keep-alive
-    /// and idle timeout are the config's own).
+    /// Sets the session machine's settings (its dialect follows the handshake, and so does its
+    /// profile unless the config names one; its keep-alive and idle timeout are the config's
+    /// own).
     #[must_use]
     pub fn with_config(mut self, mut config: Config) -> Self {
         config.dialect = self.handshake.dialect();
+        if !config.profile.is_known() {
+            config.profile = self.handshake.profile();
+        }
         self.config = config;
         self
     }
@@ -200,10 +244,14 @@ impl ConnectOptions {
         self
     }
 
-    /// The machine settings to use: `config`, with the handshake's dialect and the message limit.
+    /// The machine settings to use: `config`, with the handshake's dialect, the endpoint's
+    /// profile (unless the config names one) and the message limit.
     pub fn machine_config(&self) -> Config {
         let mut config = self.config.clone();
         config.dialect = self.handshake.dialect();
+        if !config.profile.is_known() {
+            config.profile = self.handshake.profile();
+        }
         config.max_message_bytes = self.max_message_bytes;
         config
     }

@@ -11,6 +11,12 @@
 //! repeated key, an explicit `null` where presence matters, keys of both dialects. The caller
 //! then decodes again without them (the server message decoder does), so the `Value`-based
 //! decoders decide everything the streaming ones refuse, and every error.
+//!
+//! The `Value`-based decoders also apply the rule of [`crate::warning`]: [`Fields`] reads a
+//! field the machine does not need leniently (`take`, `take_with`, `require_lenient`, ...), and
+//! one it needs strictly (`take_needed`, `require`, `take_needed_list_with`). While a server
+//! message is decoded, a lenient field whose value does not decode is reported as a warning and
+//! kept among the fields left, which become the object's unknown fields.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -24,6 +30,8 @@ use serde_json::{Map, Value};
 
 use crate::dialect::Dialect;
 use crate::error::{DroppedField, Record, WireError};
+use crate::profile::Profile;
+use crate::warning::{self, Placeholder, WarningReason};
 
 /// A field value that may be an explicit JSON `null`, where `null` means something.
 ///
@@ -260,13 +268,19 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<'de, A> {
 #[derive(Debug)]
 pub(crate) struct Fields {
     map: Map<String, Value>,
+    /// Whether fields the machine does not need are read leniently ([`warning::is_lenient`]),
+    /// asked once per object.
+    lenient: bool,
 }
 
 impl Fields {
     /// Takes an object apart; anything else is a type error.
     pub(crate) fn new(value: Value) -> Result<Self, WireError> {
         match value {
-            Value::Object(map) => Ok(Self { map }),
+            Value::Object(map) => Ok(Self {
+                map,
+                lenient: warning::is_lenient(),
+            }),
             other => Err(WireError::wrong_type(format!(
                 "invalid type: {}, expected an object",
                 kind(&other)
@@ -290,15 +304,30 @@ impl Fields {
         self.map.shift_remove(key)
     }
 
-    /// An optional field: absent and `null` are both `None`.
+    /// An optional field the machine does not need: absent and `null` are both `None`. A value
+    /// that does not decode is, while warnings are collected (see [`crate::warning`]), reported,
+    /// kept among the fields left ([`rest`](Self::rest)), and `None`; otherwise an error.
     pub(crate) fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, WireError> {
+        match self.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => self.lenient(key, value),
+        }
+    }
+
+    /// An optional field the machine needs (an item's `id`, say): absent and `null` are `None`,
+    /// a value that does not decode is an error.
+    pub(crate) fn take_needed<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<T>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => parse(key, value).map(Some),
         }
     }
 
-    /// A field where `null` means something: absent is `None`, `null` is `Some(Null)`.
+    /// A field where `null` means something: absent is `None`, `null` is `Some(Null)`. A value
+    /// that does not decode is treated as [`take`](Self::take) treats it.
     pub(crate) fn take_nullable<T: DeserializeOwned>(
         &mut self,
         key: &str,
@@ -306,16 +335,85 @@ impl Fields {
         match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
-            Some(value) => parse(key, value).map(|value| Some(Nullable::Value(value))),
+            Some(value) => Ok(self.lenient(key, value)?.map(Nullable::Value)),
         }
     }
 
-    /// A required field: absent and `null` are errors.
-    pub(crate) fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, WireError> {
-        self.take(key)?.ok_or_else(|| WireError::missing_field(key))
+    /// A value of a field that is not needed: decoded, or (while the decoders are lenient, see
+    /// [`warning::is_lenient`]) reported and kept.
+    fn lenient<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        value: Value,
+    ) -> Result<Option<T>, WireError> {
+        if !self.lenient {
+            return parse(key, value).map(Some);
+        }
+        let mark = warning::mark();
+        match parse_ref(&value) {
+            Ok(typed) => {
+                warning::nest_since(mark, key);
+                Ok(Some(typed))
+            }
+            Err(error) => {
+                warning::forget_since(mark);
+                self.keep(key, &error, value);
+                Ok(None)
+            }
+        }
     }
 
-    /// A nested object read with `read`, with errors reported under `key`.
+    /// Reports an odd value of `key` and keeps it among the fields left, where the unknown
+    /// fields go: nothing is lost, and encoders write it back.
+    fn keep(&mut self, key: &str, error: &WireError, value: Value) {
+        let reason = WarningReason::of(error, Some(&value));
+        warning::report(key, reason, Some(value.clone()));
+        self.map.insert(key.to_owned(), value);
+    }
+
+    /// A required field the machine needs: absent and `null` are errors.
+    pub(crate) fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, WireError> {
+        self.take_needed(key)?
+            .ok_or_else(|| WireError::missing_field(key))
+    }
+
+    /// A field the typed model requires but the machine does not need (an MCP item's
+    /// `server_label`, say): while warnings are collected, absent, `null` or odd is reported and
+    /// the field takes its placeholder; otherwise they are errors, as for
+    /// [`require`](Self::require).
+    pub(crate) fn require_lenient<T: DeserializeOwned + Placeholder>(
+        &mut self,
+        key: &str,
+    ) -> Result<T, WireError> {
+        if !self.lenient {
+            return self.require(key);
+        }
+        match self.remove(key) {
+            None => {
+                warning::report(key, WarningReason::Missing, None);
+                Ok(T::placeholder())
+            }
+            Some(Value::Null) => {
+                warning::report(key, WarningReason::Null, Some(Value::Null));
+                self.map.insert(key.to_owned(), Value::Null);
+                Ok(T::placeholder())
+            }
+            Some(value) => Ok(self.lenient(key, value)?.unwrap_or_else(T::placeholder)),
+        }
+    }
+
+    /// A field read with `read`, which takes any value (a voice, an audio format): absent and
+    /// `null` are `None`.
+    pub(crate) fn take_map<T>(&mut self, key: &str, read: impl FnOnce(Value) -> T) -> Option<T> {
+        match self.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(read(value)),
+        }
+    }
+
+    /// A nested value of a field the machine does not need, read with `read`: errors are
+    /// reported under `key`, and so are warnings; while warnings are collected, a value `read`
+    /// refuses is reported and kept (see [`take`](Self::take)).
     pub(crate) fn take_with<T>(
         &mut self,
         key: &str,
@@ -323,7 +421,13 @@ impl Fields {
     ) -> Result<Option<T>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => read(value).map(Some).map_err(|error| error.nest(key)),
+            Some(value) => match self.read(key, value, read)? {
+                Ok(typed) => Ok(Some(typed)),
+                Err(kept) => {
+                    self.map.insert(key.to_owned(), kept);
+                    Ok(None)
+                }
+            },
         }
     }
 
@@ -336,13 +440,19 @@ impl Fields {
         match self.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(Nullable::Null)),
-            Some(value) => read(value)
-                .map(|value| Some(Nullable::Value(value)))
-                .map_err(|error| error.nest(key)),
+            Some(value) => match self.read(key, value, read)? {
+                Ok(typed) => Ok(Some(Nullable::Value(typed))),
+                Err(kept) => {
+                    self.map.insert(key.to_owned(), kept);
+                    Ok(None)
+                }
+            },
         }
     }
 
-    /// A list whose elements are read with `read`, with errors reported as `key[i]`.
+    /// A list whose elements are read with `read`, with errors and warnings reported as
+    /// `key[i]`. The list is not needed: one that is not a list is treated as
+    /// [`take`](Self::take) treats an odd value. Each element is as needed as `read` makes it.
     pub(crate) fn take_list_with<T>(
         &mut self,
         key: &str,
@@ -350,17 +460,64 @@ impl Fields {
     ) -> Result<Option<Vec<T>>, WireError> {
         match self.remove(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(values)) => values
-                .into_iter()
-                .enumerate()
-                .map(|(index, value)| read(value).map_err(|e| e.nest(&format!("{key}[{index}]"))))
-                .collect::<Result<Vec<T>, WireError>>()
-                .map(Some),
-            Some(other) => Err(WireError::wrong_type(format!(
-                "invalid type: {}, expected an array",
-                kind(&other)
-            ))
-            .nest(key)),
+            Some(Value::Array(values)) => read_list(key, values, read, self.lenient).map(Some),
+            Some(other) => {
+                let error = not_a_list(&other);
+                if self.lenient {
+                    self.keep(key, &error, other);
+                    return Ok(None);
+                }
+                Err(error.nest(key))
+            }
+        }
+    }
+
+    /// [`take_list_with`](Self::take_list_with) for a list the machine needs (a response's
+    /// `output`): one that is not a list is an error.
+    pub(crate) fn take_needed_list_with<T>(
+        &mut self,
+        key: &str,
+        read: impl Fn(Value) -> Result<T, WireError>,
+    ) -> Result<Option<Vec<T>>, WireError> {
+        match self.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(values)) => read_list(key, values, read, self.lenient).map(Some),
+            Some(other) => Err(not_a_list(&other).nest(key)),
+        }
+    }
+
+    /// Reads the value of a field of this object the machine does not need with `read`, its
+    /// warnings nested under `key`. When `read` refuses it: an error under `key`, or, while the
+    /// decoders are lenient, the value reported and handed back (`Ok(Err(value))`) for the
+    /// caller to keep (as an unknown field, say).
+    ///
+    /// `read` must refuse an object only for a field inside it that is needed: the readers of
+    /// nested objects read their own fields leniently too, so they refuse only a value that is
+    /// not an object at all. Only such a value is copied before `read` takes it (objects, the
+    /// large ones, never are), and a refused object stays an error.
+    pub(crate) fn read<T>(
+        &self,
+        key: &str,
+        value: Value,
+        read: impl FnOnce(Value) -> Result<T, WireError>,
+    ) -> Result<Result<T, Value>, WireError> {
+        if !self.lenient {
+            return read(value).map(Ok).map_err(|error| error.nest(key));
+        }
+        let kept = (!value.is_object()).then(|| value.clone());
+        let mark = warning::mark();
+        match (read(value), kept) {
+            (Ok(typed), _) => {
+                warning::nest_since(mark, key);
+                Ok(Ok(typed))
+            }
+            (Err(error), Some(value)) => {
+                warning::forget_since(mark);
+                let reason = WarningReason::of(&error, Some(&value));
+                warning::report(key, reason, Some(value.clone()));
+                Ok(Err(value))
+            }
+            (Err(error), None) => Err(error.nest(key)),
         }
     }
 
@@ -368,6 +525,45 @@ impl Fields {
     pub(crate) fn rest(self) -> Map<String, Value> {
         self.map
     }
+}
+
+/// The elements of a list read with `read`, errors and warnings under `key[i]`.
+fn read_list<T>(
+    key: &str,
+    values: Vec<Value>,
+    read: impl Fn(Value) -> Result<T, WireError>,
+    lenient: bool,
+) -> Result<Vec<T>, WireError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let mark = if lenient { warning::mark() } else { 0 };
+            let result = read(value).map_err(|e| e.nest(&format!("{key}[{index}]")));
+            if lenient && warning::mark() > mark {
+                warning::nest_since(mark, &format!("{key}[{index}]"));
+            }
+            result
+        })
+        .collect()
+}
+
+fn not_a_list(value: &Value) -> WireError {
+    WireError::wrong_type(format!("invalid type: {}, expected an array", kind(value)))
+}
+
+/// Deserializes a value without taking it, recording the cause (see [`Record`]); the error's
+/// path is relative to the value.
+pub(crate) fn parse_ref<T: DeserializeOwned>(value: &Value) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(Record::new(value)).map_err(|error| {
+        let inner = error.path().to_string();
+        let error = error.into_inner().into_wire();
+        if inner.is_empty() || inner == "." {
+            error
+        } else {
+            error.nest(&inner)
+        }
+    })
 }
 
 /// Deserializes one field value, reporting nested paths and recording the cause (see
@@ -411,18 +607,26 @@ pub(crate) fn put<T: Serialize>(map: &mut Map<String, Value>, key: &str, value: 
     }
 }
 
-/// Encodes values for one dialect and collects the fields that dialect cannot express.
+/// Encodes values for one dialect (and one server's quirks) and collects the fields that
+/// dialect cannot express.
 #[derive(Debug)]
 pub(crate) struct Encoder {
     pub(crate) dialect: Dialect,
+    /// The server, for the shapes it reads (see [`Profile`]).
+    pub(crate) profile: Profile,
     path: Vec<String>,
     dropped: Vec<DroppedField>,
 }
 
 impl Encoder {
     pub(crate) fn new(dialect: Dialect) -> Self {
+        Self::for_profile(Profile::Unknown, dialect)
+    }
+
+    pub(crate) fn for_profile(profile: Profile, dialect: Dialect) -> Self {
         Self {
             dialect,
+            profile,
             path: Vec::new(),
             dropped: Vec::new(),
         }

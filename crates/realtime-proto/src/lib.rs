@@ -119,11 +119,13 @@ pub mod fuzzing;
 pub mod ids;
 pub mod item;
 mod json;
+pub mod profile;
 pub mod response;
 pub mod restore;
 pub mod session_config;
 pub mod shared_str;
 pub mod values;
+pub mod warning;
 
 pub use crate::audio::{AudioFormat, Base64Audio};
 pub use crate::connection::{
@@ -136,6 +138,7 @@ pub use crate::events::server::{ServerEvent, ServerMessage};
 pub use crate::ids::{CallId, ConversationId, EventId, ItemId, ResponseId, SessionId};
 pub use crate::item::{ContentPart, Item, ItemKind};
 pub use crate::json::Nullable;
+pub use crate::profile::Profile;
 pub use crate::response::{ConversationTarget, Response, ResponseParams, Usage};
 pub use crate::session_config::{
     MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,

@@ -1,6 +1,7 @@
 //! Malformed input gives a typed error naming the event type, the field and the reason; it never
 //! panics.
 
+use realtime_proto::warning::WarningReason;
 use realtime_proto::{ClientMessage, DecodeErrorReason as Reason, ServerMessage};
 
 fn server_error(text: &str) -> realtime_proto::DecodeError {
@@ -93,15 +94,15 @@ fn missing_required_fields_are_named() {
 }
 
 #[test]
-fn wrong_types_are_named() {
+fn wrong_types_of_needed_fields_are_named() {
     let cases = [
         (
-            r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":"0","content_index":0,"delta":"x"}"#,
-            "output_index",
+            r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":"0","delta":"x"}"#,
+            "content_index",
         ),
         (
-            r#"{"type":"input_audio_buffer.speech_started","audio_start_ms":true,"item_id":"i"}"#,
-            "audio_start_ms",
+            r#"{"type":"input_audio_buffer.speech_started","audio_start_ms":1,"item_id":7}"#,
+            "item_id",
         ),
         (
             r#"{"type":"response.output_text.delta","response_id":5,"item_id":"i","output_index":0,"content_index":0,"delta":"x"}"#,
@@ -112,9 +113,14 @@ fn wrong_types_are_named() {
             "rate_limits",
         ),
         (
-            r#"{"type":"session.updated","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":"high"}}}}}"#,
-            "session.audio.input.turn_detection.threshold",
+            r#"{"type":"response.output_item.added","response_id":"r","output_index":"0","item":{"id":"i","type":"message","role":"assistant"}}"#,
+            "output_index",
         ),
+        (
+            r#"{"type":"response.done","response":{"id":"r","output":{"id":"i"}}}"#,
+            "response.output",
+        ),
+        (r#"{"type":"session.updated","session":"x"}"#, "session"),
     ];
     for (text, field) in cases {
         let error = server_error(text);
@@ -127,10 +133,44 @@ fn wrong_types_are_named() {
 }
 
 #[test]
+fn odd_fields_the_machine_does_not_need_are_warnings() {
+    // The same kinds of mistakes in fields that place nothing: the event decodes, the field is
+    // named, and its value is kept (see `realtime_proto::warning`).
+    let cases = [
+        (
+            r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":"0","content_index":0,"delta":"x"}"#,
+            "output_index",
+        ),
+        (
+            r#"{"type":"input_audio_buffer.speech_started","audio_start_ms":true,"item_id":"i"}"#,
+            "audio_start_ms",
+        ),
+        (
+            r#"{"type":"session.updated","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":"high"}}}}}"#,
+            "session.audio.input.turn_detection.threshold",
+        ),
+        (
+            r#"{"type":"response.done","response":{"id":"r","status_details":"unimplemented","usage":[]}}"#,
+            "response.status_details",
+        ),
+    ];
+    for (text, field) in cases {
+        let message = ServerMessage::decode(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let warning = &message.warnings()[0];
+        assert_eq!(warning.field, field, "{text}");
+        assert!(
+            matches!(warning.reason, WarningReason::WrongType { .. }),
+            "{text}: {warning:?}"
+        );
+        assert!(warning.value.is_some());
+    }
+}
+
+#[test]
 fn huge_numbers_are_refused_without_allocating() {
     let cases = [
         r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":4294967296,"delta":"x"}"#,
-        r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":-1,"content_index":0,"delta":"x"}"#,
+        r#"{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":-1,"delta":"x"}"#,
         r#"{"type":"conversation.item.truncated","item_id":"i","content_index":0,"audio_end_ms":18446744073709551616}"#,
         r#"{"type":"conversation.item.truncated","item_id":"i","content_index":0,"audio_end_ms":1e400}"#,
     ];
@@ -163,12 +203,18 @@ fn deep_nesting_never_overflows_the_stack() {
             ClientMessage::decode(&text, None).unwrap_err().reason,
             Reason::TooDeep
         );
-        // Nesting where a scalar belongs is a type error, found before descending.
-        let text = format!(r#"{{"type":"error","error":{{"message":"x","param":{nested}}}}}"#);
+        // Nesting where a needed scalar belongs is a type error, found before descending.
+        let text = format!(
+            r#"{{"type":"conversation.item.truncated","item_id":"i","content_index":0,"audio_end_ms":{nested}}}"#
+        );
         assert!(matches!(
             server_error(&text).reason,
             Reason::WrongType { .. }
         ));
+        // Where a scalar that is not needed belongs, it would be kept as it arrived (see
+        // `realtime_proto::warning`): past the parser's limit it cannot be, and the message fails.
+        let text = format!(r#"{{"type":"error","error":{{"message":"x","param":{nested}}}}}"#);
+        assert_eq!(server_error(&text).reason, Reason::TooDeep);
         // Nesting in fields we ignore is skipped without recursion (serde_json skips
         // iteratively), so it costs memory in proportion to the message, never stack.
         let text =

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use realtime_proto::connection::Config;
 use realtime_proto::conversation::AudioRetention;
-use realtime_proto::{ClientMessage, Connection, Dialect, Event, ServerEvent, ServerMessage};
+use realtime_proto::{
+    ClientMessage, Connection, Dialect, Event, Profile, ServerEvent, ServerMessage,
+};
 use serde_json::Value;
 
 struct Replayed {
@@ -52,6 +54,15 @@ fn replay(path: &Path, lines: &[String]) -> Replayed {
         }
         connection.check_invariants().unwrap();
     }
+    // Servers that follow the spec bend nothing; the machine names Voice Live from its session
+    // (OpenAI and Azure OpenAI cannot be told apart from their events).
+    assert_eq!(connection.decode_warnings(), 0, "{}", path.display());
+    let profile = if path.to_string_lossy().contains("voice_live") {
+        Profile::VoiceLive
+    } else {
+        Profile::Unknown
+    };
+    assert_eq!(connection.profile(), profile, "{}", path.display());
     Replayed {
         connection,
         server,

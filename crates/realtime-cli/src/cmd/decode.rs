@@ -1,4 +1,4 @@
-//! `realtime decode`: does every event of a log decode?
+//! `realtime decode`: does every event of a log decode, and which fields did the server bend?
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -17,6 +17,10 @@ pub(crate) struct Args {
     /// objects in that shape.
     #[arg(long, value_parser = ["auto", "ga", "beta"], default_value = "auto")]
     dialect: String,
+    /// Also print the lines of server keep-alives (xAI's `ping`), which are counted as decoded
+    /// but not shown by default.
+    #[arg(long)]
+    keep_alive: bool,
     /// A JSON-lines file: bare events, or {"direction": "received"|"sent", "event": {...}};
     /// `-` or nothing for standard input.
     file: Option<PathBuf>,
@@ -24,7 +28,10 @@ pub(crate) struct Args {
 
 /// The outcome of one line.
 enum Outcome {
-    Ok,
+    /// Decoded; the warnings of fields the server bent, as `field: reason`.
+    Ok(Vec<String>),
+    /// A server keep-alive (a type the spec lacks, recognised).
+    KeepAlive,
     Unknown,
     Failed(String),
 }
@@ -61,9 +68,25 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         };
         let number = line.number;
         match outcome {
-            Outcome::Ok => {
+            Outcome::Ok(warnings) if warnings.is_empty() => {
                 decoded += 1;
                 writeln!(out, "{number} {direction} {wire_type} ok")?;
+            }
+            Outcome::Ok(warnings) => {
+                decoded += 1;
+                let count = warnings.len();
+                let noun = if count == 1 { "warning" } else { "warnings" };
+                let list = warnings.join("; ");
+                writeln!(
+                    out,
+                    "{number} {direction} {wire_type} ok ({count} {noun}: {list})"
+                )?;
+            }
+            Outcome::KeepAlive => {
+                decoded += 1;
+                if args.keep_alive {
+                    writeln!(out, "{number} {direction} {wire_type} keep-alive")?;
+                }
             }
             Outcome::Unknown => {
                 unknown += 1;
@@ -94,10 +117,12 @@ fn server(text: &str, dialect: Option<Dialect>, number: usize) -> (String, Outco
                     );
                 }
             }
-            let outcome = if message.event().is_unknown() {
+            let outcome = if message.is_keep_alive() {
+                Outcome::KeepAlive
+            } else if message.event().is_unknown() {
                 Outcome::Unknown
             } else {
-                Outcome::Ok
+                Outcome::Ok(message.warnings().iter().map(ToString::to_string).collect())
             };
             (message.wire_type().to_owned(), outcome)
         }
@@ -117,7 +142,7 @@ fn client(text: &str, dialect: Option<Dialect>) -> (String, Outcome) {
             let outcome = if matches!(message.event, ClientEvent::Raw(_)) {
                 Outcome::Unknown
             } else {
-                Outcome::Ok
+                Outcome::Ok(Vec::new())
             };
             (message.wire_type, outcome)
         }

@@ -1,10 +1,11 @@
-//! `realtime encode`: re-encode client events for the GA or the beta dialect.
+//! `realtime encode`: re-encode client events for the GA or the beta dialect, and optionally
+//! for one server's shapes (`--profile`).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use realtime_proto::{ClientMessage, Dialect};
+use realtime_proto::{ClientMessage, Dialect, Profile};
 
 use crate::CliError;
 use crate::jsonl::{self, Content, Direction};
@@ -15,6 +16,11 @@ pub(crate) struct Args {
     /// The dialect to encode for.
     #[arg(long, value_parser = ["ga", "beta"])]
     dialect: String,
+    /// The server to encode for, in the shapes it reads: `xai` keeps the audio formats nested
+    /// (it ignores beta's `input_audio_format`), `voice-live` sends the voice as an object;
+    /// `unknown` (the default) follows the dialect alone.
+    #[arg(long, value_parser = ["unknown", "openai", "azure", "voice-live", "xai"], default_value = "unknown")]
+    profile: String,
     /// A JSON-lines file of client events (bare, or {"direction": "sent", "event": {...}});
     /// server events in it are skipped. `-` or nothing for standard input.
     file: Option<PathBuf>,
@@ -24,6 +30,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
     let target: Dialect = args
         .dialect
+        .parse()
+        .map_err(|error| CliError::Message(format!("{error}")))?;
+    let profile: Profile = args
+        .profile
         .parse()
         .map_err(|error| CliError::Message(format!("{error}")))?;
     let input = jsonl::open(args.file.as_deref())?;
@@ -60,9 +70,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
                 continue;
             }
         };
-        let (encoded, dropped) = message
-            .event
-            .encode_lossy(target, message.event_id.as_ref());
+        let (encoded, dropped) =
+            message
+                .event
+                .encode_lossy_for(profile, target, message.event_id.as_ref());
         for field in &dropped {
             eprintln!(
                 "line {number}: {}: dropped {field}",

@@ -1,5 +1,9 @@
 //! `realtime replay`: push a recorded session through the session machine and print the final
 //! state as one JSON document.
+//!
+//! A recording may span several connections (a reconnect): each one starts with its own
+//! `session.created`, which the machine reads as a new connection of the same session (and, if
+//! the server resumed the conversation, matches the items it sends again to those it has).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -93,11 +97,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     })
 }
 
-/// The dialect the events speak. Beta's own names (`response.text.*`, `response.audio.*`,
-/// `transcription_session.*`) or a flat session object decide for beta: Azure Voice Live mixes
-/// GA's `conversation.item.done` into an otherwise beta stream. Otherwise GA.
+/// The dialect the events speak. The server's event names decide first: beta's own names
+/// (`response.text.*`, `response.audio.*`, `transcription_session.*`) make it beta (Azure Voice
+/// Live mixes GA's `conversation.item.done` into an otherwise beta stream), else GA's own names
+/// make it GA (xAI sends GA names with beta-looking session objects). With neither, a flat
+/// session object (or a flat `session.update`) makes it beta; otherwise GA.
 fn detect(lines: &[Line]) -> Dialect {
-    let mut beta = false;
+    let (mut beta_names, mut ga_names, mut flat_sessions) = (false, false, false);
     for line in lines {
         let Content::Event { direction, text } = &line.content else {
             continue;
@@ -111,18 +117,24 @@ fn detect(lines: &[Line]) -> Dialect {
                 let hint = ServerMessage::decode(text.as_str())
                     .ok()
                     .and_then(|m| m.dialect_hint());
-                beta |= hint == Some(Dialect::Beta) || (raw["type"] == "session.created" && flat);
+                beta_names |= hint == Some(Dialect::Beta);
+                ga_names |= hint == Some(Dialect::Ga);
+                flat_sessions |= raw["type"] == "session.created" && flat;
             }
             Direction::Client => {
                 let non_empty = session
                     .as_object()
                     .is_some_and(|session| !session.is_empty());
-                beta |= raw["type"] == "transcription_session.update"
-                    || (raw["type"] == "session.update" && flat && non_empty);
+                beta_names |= raw["type"] == "transcription_session.update";
+                flat_sessions |= raw["type"] == "session.update" && flat && non_empty;
             }
         }
     }
-    if beta { Dialect::Beta } else { Dialect::Ga }
+    if beta_names || (!ga_names && flat_sessions) {
+        Dialect::Beta
+    } else {
+        Dialect::Ga
+    }
 }
 
 /// The final state, in the format `realtime replay` documents.
@@ -169,6 +181,8 @@ fn document(connection: &Connection) -> Value {
         .collect();
     json!({
         "dialect": connection.dialect().as_str(),
+        "profile": connection.profile().as_str(),
+        "decode_warnings": connection.decode_warnings(),
         "session": session,
         "items": items,
         "responses": responses,

@@ -30,6 +30,7 @@ mod commands;
 mod input;
 mod record;
 mod responses;
+mod resume;
 mod timers;
 
 use std::collections::VecDeque;
@@ -48,6 +49,7 @@ use crate::dialect::Dialect;
 use crate::error::{DecodeError, EncodeError};
 use crate::events::server::{ErrorDetails, RateLimit, ServerMessage};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
+use crate::profile::Profile;
 use crate::response::Usage;
 use crate::session_config::SessionObject;
 use crate::shared_str::SharedStr;
@@ -58,6 +60,10 @@ use crate::shared_str::SharedStr;
 pub struct Config {
     /// The dialect commands are encoded in.
     pub dialect: Dialect,
+    /// The server, for its quirks (see [`Profile`]); the endpoint sets it. Left
+    /// [`Profile::Unknown`], the machine names it from the first events that make it
+    /// unambiguous ([`Connection::profile`]).
+    pub profile: Profile,
     /// What the conversation keeps (audio retention and caps).
     pub limits: ConversationLimits,
     /// The largest message accepted, in bytes (default 32 MiB); larger ones are refused
@@ -117,6 +123,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             dialect: Dialect::Ga,
+            profile: Profile::Unknown,
             limits: ConversationLimits::default(),
             max_message_bytes: 32 * 1024 * 1024,
             response_queue: ResponseQueuePolicy::Queue,
@@ -141,6 +148,16 @@ impl Config {
     pub fn new(dialect: Dialect) -> Self {
         Self {
             dialect,
+            ..Self::default()
+        }
+    }
+
+    /// The default settings for a server, in the dialect it speaks unless told otherwise
+    /// ([`Profile::default_dialect`]).
+    pub fn for_profile(profile: Profile) -> Self {
+        Self {
+            dialect: profile.default_dialect(),
+            profile,
             ..Self::default()
         }
     }
@@ -359,7 +376,8 @@ pub enum SendError {
 /// - getters (`&self`): [`session_object`](Self::session_object), [`conversation`](Self::conversation),
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
-///   [`errors`](Self::errors), [`output_format`](Self::output_format);
+///   [`profile`](Self::profile), [`errors`](Self::errors),
+///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format);
 /// - input (`handle_*`): [`handle_transport`](Self::handle_transport) (what adapters call for
 ///   everything the transport delivers) and [`handle_timeout`](Self::handle_timeout); for code
 ///   that drives the machine without a transport, [`handle_message`](Self::handle_message),
@@ -402,6 +420,12 @@ pub struct Connection {
     audio_arena: AudioArena,
     /// The item the last delta streamed into; see `apply::streaming_slot`.
     streaming: Option<Streaming>,
+    /// The server's profile: the configured one, or the one the events named.
+    profile: Profile,
+    /// Warnings of the messages applied (see [`crate::warning`]).
+    decode_warnings: u64,
+    /// What the machine knows of the connections the session ran over (see `resume`).
+    connections: resume::Connections,
 }
 
 /// The ids and slot of the item the last delta streamed into. Valid until an event other than
@@ -421,7 +445,6 @@ impl Connection {
             responses: Responses::new(config.max_responses),
             commands: commands::Tracker::new(config.max_tracked_commands),
             recorder: record::Recorder::new(config.record_frames, config.max_recorded_frames),
-            config,
             session: None,
             session_raw: None,
             pending_updates: VecDeque::new(),
@@ -438,6 +461,10 @@ impl Connection {
             closed: None,
             audio_arena: AudioArena::default(),
             streaming: None,
+            profile: config.profile,
+            decode_warnings: 0,
+            connections: resume::Connections::default(),
+            config,
         }
     }
 
@@ -451,6 +478,20 @@ impl Connection {
     /// The dialect commands are encoded in.
     pub fn dialect(&self) -> Dialect {
         self.config.dialect
+    }
+
+    /// The server's profile: the one [`Config::profile`] set, else the one the first events
+    /// made unambiguous ([`Profile::detect`]), else [`Profile::Unknown`].
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// How many warnings the messages applied so far carried: fields the server sent missing,
+    /// `null` or odd that the machine does not need, kept instead of failing (see
+    /// [`crate::warning`] and [`ServerMessage::warnings`]). Always 0 for a server that follows
+    /// the spec.
+    pub fn decode_warnings(&self) -> u64 {
+        self.decode_warnings
     }
 
     /// The session as the server last confirmed it (`session.created` / `session.updated`).
@@ -555,6 +596,20 @@ impl Connection {
             self.recorder.record(FrameDirection::Received, text.clone());
         }
         let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
+        self.decode_warnings = self
+            .decode_warnings
+            .saturating_add(message.warnings().len() as u64);
+        if !self.profile.is_known() {
+            if let Some(profile) = Profile::detect(&message) {
+                self.profile = profile;
+            }
+        }
+        if self.restored(&message) {
+            // An item the server sent again after a reconnect, already in the conversation
+            // under another id: the application sees the event, the state keeps the item once.
+            self.events.push_back(Ok(Event::Server(message)));
+            return Ok(());
+        }
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
         self.events.push_back(Ok(Event::Server(message)));

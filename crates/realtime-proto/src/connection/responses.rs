@@ -222,7 +222,7 @@ impl Responses {
                 .as_ref()
                 .map(ConversationId::detach);
         }
-        if response.conversation_id.is_none() && state.last.is_none() {
+        if response.is_out_of_band() && state.last.is_none() {
             state.out_of_band = true;
         }
         for (index, item) in response.output.iter().enumerate() {

@@ -48,6 +48,10 @@ pub struct Conversation {
     pub(super) slots: Vec<Option<ConversationItem>>,
     pub(super) free: Vec<usize>,
     pub(super) by_id: HashMap<ItemId, usize>,
+    /// Other ids of items: the ids a server gave items it sent again after a reconnect (see
+    /// `connection::resume`), each with the id the item is kept under. Empty unless a
+    /// conversation was resumed.
+    pub(super) aliases: HashMap<ItemId, ItemId>,
     pub(super) order: Vec<usize>,
     /// Parts holding audio, oldest first, for the byte cap.
     pub(super) audio_order: VecDeque<(ItemId, u32)>,
@@ -71,10 +75,41 @@ impl Conversation {
         self.id = Some(id.detach());
     }
 
+    /// The slot of the item with this id (or another id of it), if any.
+    pub(super) fn lookup(&self, id: &str) -> Option<usize> {
+        if let Some(slot) = self.by_id.get(id) {
+            return Some(*slot);
+        }
+        if self.aliases.is_empty() {
+            return None;
+        }
+        let target = self.aliases.get(id)?;
+        self.by_id.get(target.as_str()).copied()
+    }
+
+    /// Makes `alias` another id of the item `target`: events naming either reach the same item.
+    /// Nothing happens if `target` is unknown or `alias` is already an id of an item.
+    pub(crate) fn alias(&mut self, alias: &ItemId, target: &ItemId) {
+        if self.lookup(alias.as_str()).is_some() {
+            return;
+        }
+        let Some(slot) = self.lookup(target.as_str()) else {
+            return;
+        };
+        let Some(id) = self.get(slot).map(|item| item.id.clone()) else {
+            return;
+        };
+        self.aliases.insert(alias.detach(), id);
+    }
+
+    /// Whether `id` is another id of an item (see [`alias`](Self::alias)).
+    pub(crate) fn is_alias(&self, id: &str) -> bool {
+        self.aliases.contains_key(id)
+    }
+
     /// The slot of an item, created (outside any position) if it is new.
     pub(crate) fn slot(&mut self, id: &ItemId, in_conversation: bool) -> usize {
-        if let Some(slot) = self.by_id.get(id.as_str()) {
-            let slot = *slot;
+        if let Some(slot) = self.lookup(id.as_str()) {
             if in_conversation && self.get(slot).is_some_and(|item| !item.in_conversation) {
                 self.promote(slot);
             }
@@ -125,7 +160,7 @@ impl Conversation {
         let target = if previous.is_root() {
             Some(0)
         } else {
-            let Some(previous_slot) = self.by_id.get(previous.as_str()).copied() else {
+            let Some(previous_slot) = self.lookup(previous.as_str()) else {
                 return;
             };
             if previous_slot == slot {
@@ -147,11 +182,16 @@ impl Conversation {
         self.order.insert(target.min(self.order.len()), slot);
     }
 
-    /// Forgets an item (`conversation.item.deleted`).
+    /// Forgets an item (`conversation.item.deleted`), by any of its ids.
     pub(crate) fn remove(&mut self, id: &str) -> bool {
+        let target = self.aliases.remove(id);
+        let id = target.as_ref().map_or(id, ItemId::as_str);
         let Some(slot) = self.by_id.remove(id) else {
             return false;
         };
+        if !self.aliases.is_empty() {
+            self.aliases.retain(|_, target| target.as_str() != id);
+        }
         self.order.retain(|s| *s != slot);
         if let Some(mut item) = self.slots.get_mut(slot).and_then(Option::take) {
             for part in &mut item.parts {
@@ -434,6 +474,12 @@ impl Conversation {
         if live != self.by_id.len() {
             return Err("the index and the slab disagree".to_owned());
         }
+        for (alias, target) in &self.aliases {
+            if self.by_id.contains_key(alias.as_str()) || !self.by_id.contains_key(target.as_str())
+            {
+                return Err(format!("alias {alias} of {target} is stale or shadowed"));
+            }
+        }
         // The byte cap's queue: exactly one entry per part that keeps audio.
         let mut entries = std::collections::HashSet::new();
         for (id, index) in &self.audio_order {
@@ -595,7 +641,10 @@ impl ContentPartState {
 
     /// Merges a part from a snapshot or a content-part event.
     pub(crate) fn merge(&mut self, part: &ContentPart, last: bool, max: usize) {
-        self.kind = Some(part.kind.clone());
+        // A part the server left out tells nothing but that the part is done.
+        if !part.is_placeholder() {
+            self.kind = Some(part.kind.clone());
+        }
         if let Some(text) = &part.text {
             if last || self.text.is_empty() {
                 self.finish_text(text, max);

@@ -84,12 +84,46 @@ impl Conversation {
             .filter_map(|slot| self.slots.get(*slot).and_then(Option::as_ref))
     }
 
-    /// An item by id: of the conversation, or of an out-of-band response.
+    /// An item by id: of the conversation, or of an out-of-band response. An id a server gave
+    /// an item when it sent it again after a reconnect finds the item too (see
+    /// [`resolve`](Self::resolve)).
     pub fn item(&self, id: &str) -> Option<&ConversationItem> {
-        self.by_id
-            .get(id)
-            .and_then(|slot| self.slots.get(*slot))
+        self.lookup(id)
+            .and_then(|slot| self.slots.get(slot))
             .and_then(Option::as_ref)
+    }
+
+    /// The id an item is kept under: `id` itself, or, for an item a server sent again under a
+    /// new id after resuming the conversation on a new connection (xAI), the id the item had
+    /// before. `None` for an id no item has.
+    ///
+    /// ```
+    /// use realtime_proto::{Config, Connection};
+    ///
+    /// let mut connection = Connection::new(Config::default());
+    /// for text in [
+    ///     r#"{"type":"session.created","event_id":"e1","session":{"model":"grok-voice-latest"}}"#,
+    ///     r#"{"type":"conversation.created","event_id":"e2","conversation":{"id":"conv_1"}}"#,
+    ///     r#"{"type":"conversation.item.added","event_id":"e3","item":{"id":"a1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi."}]}}"#,
+    ///     // The connection drops; on the next one the server resumes the conversation and sends
+    ///     // the item again, under a new id.
+    ///     r#"{"type":"session.created","event_id":"e4","session":{"model":"grok-voice-latest"}}"#,
+    ///     r#"{"type":"conversation.created","event_id":"e5","conversation":{"id":"conv_1"}}"#,
+    ///     r#"{"type":"conversation.item.added","event_id":"e6","item":{"id":"a2","type":"message","role":"assistant","content":[{"type":"text","text":"Hi."}]}}"#,
+    /// ] {
+    ///     connection.handle_message(text)?;
+    /// }
+    /// let conversation = connection.conversation();
+    /// assert_eq!(conversation.len(), 1);
+    /// assert_eq!(conversation.resolve("a2").unwrap().as_str(), "a1");
+    /// assert_eq!(conversation.item("a2").unwrap().id().as_str(), "a1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolve(&self, id: &str) -> Option<&ItemId> {
+        self.lookup(id)
+            .and_then(|slot| self.slots.get(slot))
+            .and_then(Option::as_ref)
+            .map(|item| &item.id)
     }
 
     /// The number of items in the default conversation.

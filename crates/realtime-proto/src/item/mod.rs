@@ -383,6 +383,19 @@ impl ContentPart {
         }
     }
 
+    /// The part that stands for one a server left out (xAI's `response.content_part.done` has
+    /// no `part`): no type, no fields. See [`is_placeholder`](Self::is_placeholder).
+    pub(crate) fn placeholder() -> Self {
+        Self::new(ContentType::new(""))
+    }
+
+    /// Whether this part stands for one the server left out (a warning of its message says
+    /// so): it has no type, and merged into the conversation it changes nothing but marks the
+    /// part done.
+    pub fn is_placeholder(&self) -> bool {
+        self.kind.as_str().is_empty()
+    }
+
     /// Whether this part carries audio (input or output).
     pub fn is_audio(&self) -> bool {
         self.kind == ContentType::INPUT_AUDIO || self.kind == ContentType::OUTPUT_AUDIO

@@ -34,8 +34,8 @@ impl Item {
     /// Decodes an item from either dialect.
     pub(crate) fn from_wire(value: Value) -> Result<Self, WireError> {
         let mut fields = Fields::new(value)?;
-        let item_type = fields.take::<String>("type")?;
-        let id = fields.take::<ItemId>("id")?;
+        let item_type = fields.take_needed::<String>("type")?;
+        let id = fields.take_needed::<ItemId>("id")?;
         let status = fields.take::<ItemStatus>("status")?;
         let object = fields.take_value("object");
         let mut item = Self::from_kind_fields(item_type, &mut fields)?;
@@ -68,34 +68,34 @@ impl Item {
                     .unwrap_or_default(),
             }),
             "function_call" => ItemKind::FunctionCall(FunctionCall {
-                call_id: fields.take("call_id")?,
+                call_id: fields.take_needed("call_id")?,
                 name: fields.require("name")?,
-                arguments: fields.take("arguments")?.unwrap_or_default(),
+                arguments: fields.take_needed("arguments")?.unwrap_or_default(),
             }),
             "function_call_output" => ItemKind::FunctionCallOutput(FunctionCallOutput {
                 call_id: fields.require("call_id")?,
                 output: fields.require("output")?,
             }),
             "mcp_list_tools" => ItemKind::McpListTools(McpListTools {
-                server_label: fields.require("server_label")?,
+                server_label: fields.require_lenient("server_label")?,
                 tools: fields.take("tools")?.unwrap_or_default(),
             }),
             "mcp_call" => ItemKind::McpCall(McpCall {
-                server_label: fields.require("server_label")?,
-                name: fields.require("name")?,
+                server_label: fields.require_lenient("server_label")?,
+                name: fields.require_lenient("name")?,
                 arguments: fields.take("arguments")?.unwrap_or_default(),
                 approval_request_id: fields.take("approval_request_id")?,
                 output: fields.take("output")?,
                 error: fields.take("error")?,
             }),
             "mcp_approval_request" => ItemKind::McpApprovalRequest(McpApprovalRequest {
-                server_label: fields.require("server_label")?,
-                name: fields.require("name")?,
+                server_label: fields.require_lenient("server_label")?,
+                name: fields.require_lenient("name")?,
                 arguments: fields.take("arguments")?.unwrap_or_default(),
             }),
             "mcp_approval_response" => ItemKind::McpApprovalResponse(McpApprovalResponse {
-                approval_request_id: fields.require("approval_request_id")?,
-                approve: fields.require("approve")?,
+                approval_request_id: fields.require_lenient("approval_request_id")?,
+                approve: fields.require_lenient("approve")?,
                 reason: fields.take("reason")?,
             }),
             "item_reference" => ItemKind::Reference,
@@ -203,9 +203,9 @@ impl ContentPart {
         };
         Ok(Self {
             kind,
-            text: fields.take("text")?,
-            audio: fields.take("audio")?,
-            transcript: fields.take("transcript")?,
+            text: fields.take_needed("text")?,
+            audio: fields.take_needed("audio")?,
+            transcript: fields.take_needed("transcript")?,
             image_url: fields.take("image_url")?,
             detail: fields.take("detail")?,
             id: fields.take("id")?,

@@ -92,8 +92,15 @@ pub struct Response {
     pub status_details: Option<StatusDetails>,
     /// The output items (without audio bytes).
     pub output: Vec<Item>,
-    /// The conversation written to; `None` for out-of-band responses.
+    /// The conversation written to; `None` for out-of-band responses (`conversation_id: null`),
+    /// and for servers that leave the field out (see
+    /// [`conversation_id_absent`](Self::conversation_id_absent)).
     pub conversation_id: Option<ConversationId>,
+    /// Whether the response object had no `conversation_id` at all. OpenAI marks an
+    /// out-of-band response with an explicit `null`; a server that leaves the field out (xAI)
+    /// says nothing about it, and its responses write to the default conversation. Encoders
+    /// leave the field out again.
+    pub conversation_id_absent: bool,
     /// What the response produces.
     pub output_modalities: Option<Vec<Modality>>,
     /// The output token limit.
@@ -259,6 +266,7 @@ impl Response {
             status_details: None,
             output: Vec::new(),
             conversation_id: None,
+            conversation_id_absent: false,
             output_modalities: None,
             max_output_tokens: None,
             output_audio: OutputAudio::default(),
@@ -269,9 +277,10 @@ impl Response {
         }
     }
 
-    /// Whether the response writes to no conversation (out-of-band).
+    /// Whether the response writes to no conversation (out-of-band): its `conversation_id` is
+    /// `null`. A response object without the field is not out-of-band.
     pub fn is_out_of_band(&self) -> bool {
-        self.conversation_id.is_none()
+        self.conversation_id.is_none() && !self.conversation_id_absent
     }
 }
 

@@ -141,31 +141,19 @@ fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, WireErro
         Dialect::Ga => {
             common.output_modalities = fields.take("output_modalities")?;
             if let Some(audio) = fields.take_value("audio") {
-                let mut audio = Fields::new(audio).map_err(|error| error.nest("audio"))?;
-                if let Some(output) = audio.take_value("output") {
-                    let mut output =
-                        Fields::new(output).map_err(|error| error.nest("audio.output"))?;
-                    common.output_audio.format =
-                        output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
-                    common.output_audio.voice = output.take("voice")?;
-                    common.output_audio.speed = output.take("speed")?;
-                    let rest = output.rest();
-                    if !rest.is_empty() {
-                        let mut nested = Map::new();
-                        nested.insert("output".to_owned(), Value::Object(rest));
+                let output_audio = &mut common.output_audio;
+                let read =
+                    fields.read("audio", audio, |audio| read_ga_audio(audio, output_audio))?;
+                match read {
+                    Ok(extra) if extra.is_empty() => {}
+                    Ok(extra) => {
                         common
                             .extra
-                            .insert("audio".to_owned(), Value::Object(nested));
+                            .insert("audio".to_owned(), Value::Object(extra));
                     }
-                }
-                let rest = audio.rest();
-                if !rest.is_empty() {
-                    let entry = common
-                        .extra
-                        .entry("audio")
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    if let Value::Object(entry) = entry {
-                        entry.extend(rest);
+                    // Not an object: kept whole, as an unknown field is.
+                    Err(kept) => {
+                        common.extra.insert("audio".to_owned(), kept);
                     }
                 }
             }
@@ -174,7 +162,7 @@ fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, WireErro
             common.output_modalities = fields.take("modalities")?;
             common.output_audio.voice = fields.take("voice")?;
             common.output_audio.format =
-                fields.take_with("output_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
+                fields.take_map("output_audio_format", AudioFormat::from_wire);
         }
     }
     // Beta's session calls it `max_response_output_tokens`; beta's response object (and the
@@ -184,6 +172,36 @@ fn read_common(fields: &mut Fields, dialect: Dialect) -> Result<Common, WireErro
         None => fields.take("max_response_output_tokens")?,
     };
     Ok(common)
+}
+
+/// A GA response's `audio` object, read into `output_audio`: its unknown fields come back (those
+/// of `output` under `output`, first). Errors and warnings are relative to `audio`.
+fn read_ga_audio(
+    audio: Value,
+    output_audio: &mut OutputAudio,
+) -> Result<Map<String, Value>, WireError> {
+    let mut audio = Fields::new(audio)?;
+    let mut extra = Map::new();
+    if let Some(output) = audio.take_value("output") {
+        let read = audio.read("output", output, |output| {
+            let mut output = Fields::new(output)?;
+            output_audio.format = output.take_map("format", AudioFormat::from_wire);
+            output_audio.voice = output.take("voice")?;
+            output_audio.speed = output.take("speed")?;
+            Ok(output.rest())
+        })?;
+        match read {
+            Ok(rest) if rest.is_empty() => {}
+            Ok(rest) => {
+                extra.insert("output".to_owned(), Value::Object(rest));
+            }
+            Err(kept) => {
+                extra.insert("output".to_owned(), kept);
+            }
+        }
+    }
+    extra.extend(audio.rest());
+    Ok(extra)
 }
 
 fn write_common(
@@ -244,9 +262,10 @@ impl Response {
         let status = fields.take("status")?;
         let status_details = fields.take("status_details")?;
         let output = fields
-            .take_list_with("output", Item::from_wire)?
+            .take_needed_list_with("output", Item::from_wire)?
             .unwrap_or_default();
-        let conversation_id = fields.take("conversation_id")?;
+        let conversation_id_absent = !fields.has("conversation_id");
+        let conversation_id = fields.take_needed("conversation_id")?;
         let usage = fields.take("usage")?;
         let metadata = fields.take("metadata")?;
         let common = read_common(&mut fields, dialect)?;
@@ -266,6 +285,7 @@ impl Response {
             status_details,
             output,
             conversation_id,
+            conversation_id_absent,
             output_modalities: common.output_modalities,
             max_output_tokens: common.max_output_tokens,
             output_audio: common.output_audio,
@@ -293,10 +313,12 @@ impl Response {
                 .collect()
         });
         map.insert("output".to_owned(), Value::Array(output));
-        map.insert(
-            "conversation_id".to_owned(),
-            value_of(&self.conversation_id),
-        );
+        if self.conversation_id.is_some() || !self.conversation_id_absent {
+            map.insert(
+                "conversation_id".to_owned(),
+                value_of(&self.conversation_id),
+            );
+        }
         // A response object reports its temperature in beta; in GA it is written below, as is,
         // and only if it arrived (GA has none, so nothing is reported as dropped).
         let temperature = if encoder.dialect == Dialect::Beta {
@@ -347,6 +369,7 @@ impl<'de> Visitor<'de> for ResponseVisitor {
         let mut seen = Seen::default();
         let (mut id, mut object, mut output) = (None, None, None);
         let (mut status, mut status_details, mut conversation_id) = (None, None, None);
+        let mut conversation_id_absent = true;
         let (mut usage, mut metadata, mut temperature) = (None, None, None);
         let (mut output_modalities, mut max_output_tokens) = (None, None);
         let mut output_audio = OutputAudio::default();
@@ -367,7 +390,10 @@ impl<'de> Visitor<'de> for ResponseVisitor {
                 "status" => status = seen.read(2, &mut map)?,
                 "status_details" => status_details = seen.read(3, &mut map)?,
                 "output" => output = seen.read(4, &mut map)?,
-                "conversation_id" => conversation_id = seen.read(5, &mut map)?,
+                "conversation_id" => {
+                    conversation_id = seen.read(5, &mut map)?;
+                    conversation_id_absent = false;
+                }
                 "usage" => usage = seen.read(6, &mut map)?,
                 "metadata" => metadata = seen.read(7, &mut map)?,
                 "temperature" => temperature = seen.read(8, &mut map)?,
@@ -431,6 +457,7 @@ impl<'de> Visitor<'de> for ResponseVisitor {
             status_details,
             output: output.unwrap_or_default(),
             conversation_id,
+            conversation_id_absent,
             output_modalities,
             max_output_tokens,
             output_audio,

@@ -14,6 +14,7 @@ use crate::audio::AudioFormat;
 use crate::dialect::Dialect;
 use crate::error::{DroppedField, EncodeError, WireError};
 use crate::json::{Encoder, Fields, Nullable, put, value_of};
+use crate::profile::Profile;
 use crate::values::SessionKind;
 
 /// Keys that only the beta flat shape has.
@@ -32,9 +33,36 @@ const BETA_KEYS: &[&str] = &[
 impl SessionConfig {
     /// Encodes in a dialect's shape, failing if a field cannot be expressed there.
     pub fn to_json(&self, dialect: Dialect) -> Result<Value, EncodeError> {
-        let mut encoder = Encoder::new(dialect);
-        let value = self.to_wire(&mut encoder);
-        let fields = encoder.into_dropped();
+        self.to_json_for(Profile::Unknown, dialect)
+    }
+
+    /// Encodes in a dialect's shape as a server reads it, failing if a field cannot be
+    /// expressed there:
+    ///
+    /// - [`Profile::Xai`]: the audio formats (with their `rate`), input transcription and noise
+    ///   reduction nested under `audio` whatever the dialect (xAI ignores the flat beta
+    ///   `input_audio_format` and plays static), `voice` and `turn_detection` at the top, no
+    ///   `type`; the rest as the dialect writes it.
+    /// - [`Profile::VoiceLive`]: the voice as an object, `{"name": "alloy", "type": "openai"}`
+    ///   for an OpenAI voice (a name of lowercase letters), `{"name": "en-US-AvaNeural", "type":
+    ///   "azure-standard"}` for any other name; a voice given as an object is sent as it is.
+    /// - Others: the dialect's shape.
+    ///
+    /// ```
+    /// use realtime_proto::{Dialect, Profile, SessionConfig, TurnDetection};
+    ///
+    /// let config = SessionConfig::realtime().with_voice("alloy");
+    /// let voice_live = config.to_json_for(Profile::VoiceLive, Dialect::Beta)?;
+    /// assert_eq!(voice_live["voice"], serde_json::json!({"name": "alloy", "type": "openai"}));
+    ///
+    /// let config = SessionConfig::realtime().with_turn_detection(TurnDetection::server_vad());
+    /// let xai = config.to_json_for(Profile::Xai, Dialect::Ga)?;
+    /// assert_eq!(xai["turn_detection"]["type"], "server_vad");
+    /// assert!(xai.get("type").is_none());
+    /// # Ok::<(), realtime_proto::EncodeError>(())
+    /// ```
+    pub fn to_json_for(&self, profile: Profile, dialect: Dialect) -> Result<Value, EncodeError> {
+        let (value, fields) = self.to_json_lossy_for(profile, dialect);
         if fields.is_empty() {
             Ok(value)
         } else {
@@ -48,7 +76,17 @@ impl SessionConfig {
 
     /// Encodes in a dialect's shape, dropping (and returning) what cannot be expressed there.
     pub fn to_json_lossy(&self, dialect: Dialect) -> (Value, Vec<DroppedField>) {
-        let mut encoder = Encoder::new(dialect);
+        self.to_json_lossy_for(Profile::Unknown, dialect)
+    }
+
+    /// [`to_json_lossy`](Self::to_json_lossy) as a server reads it (see
+    /// [`to_json_for`](Self::to_json_for)).
+    pub fn to_json_lossy_for(
+        &self,
+        profile: Profile,
+        dialect: Dialect,
+    ) -> (Value, Vec<DroppedField>) {
+        let mut encoder = Encoder::for_profile(profile, dialect);
         let value = self.to_wire(&mut encoder);
         (value, encoder.into_dropped())
     }
@@ -111,7 +149,7 @@ impl SessionConfig {
             include: fields.take_nullable("include")?,
             tracing: fields.take_nullable("tracing")?,
             tools: fields.take_list_with("tools", Tool::from_wire)?,
-            tool_choice: fields.take_with("tool_choice", |v| Ok(ToolChoice::from_wire(v)))?,
+            tool_choice: fields.take_map("tool_choice", ToolChoice::from_wire),
             parallel_tool_calls: fields.take("parallel_tool_calls")?,
             reasoning: fields.take_with("reasoning", Reasoning::from_wire)?,
             truncation: fields.take("truncation")?,
@@ -125,9 +163,13 @@ impl SessionConfig {
                 config.max_output_tokens =
                     fields.take_with("max_output_tokens", MaxTokens::from_wire)?;
                 if let Some(audio) = fields.take_value("audio") {
-                    config
-                        .read_ga_audio(audio, &mut extra)
-                        .map_err(|error| error.nest("audio"))?;
+                    let read = fields.read("audio", audio, |audio| {
+                        config.read_ga_audio(audio, &mut extra)
+                    })?;
+                    // Not an object: kept whole, as an unknown field is.
+                    if let Err(kept) = read {
+                        extra.insert("audio".to_owned(), kept);
+                    }
                 }
             }
             Dialect::Beta => {
@@ -136,8 +178,7 @@ impl SessionConfig {
                     fields.take_with("max_response_output_tokens", MaxTokens::from_wire)?;
                 config.temperature = fields.take("temperature")?;
                 let input = &mut config.input_audio;
-                input.format =
-                    fields.take_with("input_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
+                input.format = fields.take_map("input_audio_format", AudioFormat::from_wire);
                 input.transcription = fields
                     .take_nullable_with("input_audio_transcription", Transcription::from_wire)?;
                 input.noise_reduction = fields
@@ -145,9 +186,8 @@ impl SessionConfig {
                 input.turn_detection =
                     fields.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
                 let output = &mut config.output_audio;
-                output.format =
-                    fields.take_with("output_audio_format", |v| Ok(AudioFormat::from_wire(v)))?;
-                output.voice = fields.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+                output.format = fields.take_map("output_audio_format", AudioFormat::from_wire);
+                output.voice = fields.take_map("voice", Voice::from_wire);
                 output.speed = fields.take("speed")?;
             }
         }
@@ -159,6 +199,9 @@ impl SessionConfig {
         Ok(config)
     }
 
+    /// Reads a GA `audio` object; its unknown fields go to `extra` under `audio`. Errors and
+    /// warnings are relative to `audio`; an `input` or `output` that is not an object is kept
+    /// whole (while warnings are collected).
     fn read_ga_audio(
         &mut self,
         audio: Value,
@@ -167,38 +210,30 @@ impl SessionConfig {
         let mut audio = Fields::new(audio)?;
         let mut audio_extra = Map::new();
         if let Some(input) = audio.take_value("input") {
-            let mut input = Fields::new(input).map_err(|error| error.nest("input"))?;
             let target = &mut self.input_audio;
-            let mut read = |input: &mut Fields| -> Result<(), WireError> {
-                target.format = input.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
+            let read = audio.read("input", input, |input| {
+                let mut input = Fields::new(input)?;
+                target.format = input.take_map("format", AudioFormat::from_wire);
                 target.transcription =
                     input.take_nullable_with("transcription", Transcription::from_wire)?;
                 target.noise_reduction =
                     input.take_nullable_with("noise_reduction", NoiseReduction::from_wire)?;
                 target.turn_detection =
                     input.take_nullable_with("turn_detection", TurnDetection::from_wire)?;
-                Ok(())
-            };
-            read(&mut input).map_err(|error| error.nest("input"))?;
-            let rest = input.rest();
-            if !rest.is_empty() {
-                audio_extra.insert("input".to_owned(), Value::Object(rest));
-            }
+                Ok(Value::Object(input.rest()))
+            })?;
+            keep_rest(&mut audio_extra, "input", read);
         }
         if let Some(output) = audio.take_value("output") {
-            let mut output = Fields::new(output).map_err(|error| error.nest("output"))?;
             let target = &mut self.output_audio;
-            let mut read = |output: &mut Fields| -> Result<(), WireError> {
-                target.format = output.take_with("format", |v| Ok(AudioFormat::from_wire(v)))?;
-                target.voice = output.take_with("voice", |v| Ok(Voice::from_wire(v)))?;
+            let read = audio.read("output", output, |output| {
+                let mut output = Fields::new(output)?;
+                target.format = output.take_map("format", AudioFormat::from_wire);
+                target.voice = output.take_map("voice", Voice::from_wire);
                 target.speed = output.take("speed")?;
-                Ok(())
-            };
-            read(&mut output).map_err(|error| error.nest("output"))?;
-            let rest = output.rest();
-            if !rest.is_empty() {
-                audio_extra.insert("output".to_owned(), Value::Object(rest));
-            }
+                Ok(Value::Object(output.rest()))
+            })?;
+            keep_rest(&mut audio_extra, "output", read);
         }
         audio_extra.extend(audio.rest());
         if !audio_extra.is_empty() {
@@ -277,8 +312,48 @@ impl SessionConfig {
                 }
             }
         }
+        match encoder.profile {
+            Profile::Xai => self.xai_audio(&mut map),
+            Profile::VoiceLive => voice_live_voice(&mut map),
+            _ => {}
+        }
         merge_extra(&mut map, &self.extra, self.extra_dialect, encoder);
         Value::Object(map)
+    }
+
+    /// xAI's shape (see [`to_json_for`](Self::to_json_for)): the audio settings nested as GA
+    /// nests them, but `voice` and `turn_detection` at the top, and no `type`.
+    fn xai_audio(&self, map: &mut Map<String, Value>) {
+        for key in [
+            "type",
+            "audio",
+            "voice",
+            "speed",
+            "turn_detection",
+            "input_audio_format",
+            "output_audio_format",
+            "input_audio_transcription",
+            "input_audio_noise_reduction",
+        ] {
+            map.shift_remove(key);
+        }
+        let mut audio = self.ga_audio();
+        let mut take = |side: &str, key: &str| {
+            let Some(Value::Object(side)) = audio.get_mut(side) else {
+                return None;
+            };
+            side.shift_remove(key)
+        };
+        if let Some(voice) = take("output", "voice") {
+            map.insert("voice".to_owned(), voice);
+        }
+        if let Some(turn_detection) = take("input", "turn_detection") {
+            map.insert("turn_detection".to_owned(), turn_detection);
+        }
+        audio.retain(|_, side| side.as_object().is_none_or(|side| !side.is_empty()));
+        if !audio.is_empty() {
+            map.insert("audio".to_owned(), Value::Object(audio));
+        }
     }
 
     fn ga_audio(&self) -> Map<String, Value> {
@@ -435,6 +510,38 @@ impl Serialize for SessionObject {
             .serialize(serializer)
     }
 }
+/// Voice Live's voice (see [`SessionConfig::to_json_for`]): an object, wherever the dialect
+/// puts the voice.
+fn voice_live_voice(map: &mut Map<String, Value>) {
+    let voice = match map.get_mut("audio") {
+        Some(Value::Object(audio)) => match audio.get_mut("output") {
+            Some(Value::Object(output)) => output.get_mut("voice"),
+            _ => None,
+        },
+        _ => map.get_mut("voice"),
+    };
+    let Some(voice) = voice else { return };
+    if let Value::String(name) = voice {
+        let openai = !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_lowercase());
+        let kind = if openai { "openai" } else { "azure-standard" };
+        let mut object = Map::new();
+        object.insert("name".to_owned(), Value::String(std::mem::take(name)));
+        object.insert("type".to_owned(), Value::from(kind));
+        *voice = Value::Object(object);
+    }
+}
+
+/// Keeps what is left of a nested object under `key`: its unknown fields (nothing if none), or
+/// the whole value when it was not an object.
+fn keep_rest(extra: &mut Map<String, Value>, key: &str, read: Result<Value, Value>) {
+    match read {
+        Ok(Value::Object(rest)) if rest.is_empty() => {}
+        Ok(rest) | Err(rest) => {
+            extra.insert(key.to_owned(), rest);
+        }
+    }
+}
+
 /// Merges unknown fields into an encoded object: deep, in the dialect they came from.
 pub(crate) fn merge_extra(
     map: &mut Map<String, Value>,
@@ -467,11 +574,14 @@ fn report_leaves(extra: &Map<String, Value>, prefix: &str, encoder: &mut Encoder
 }
 
 /// Adds unknown fields to an encoded object, object into object; a typed field of the same name
-/// wins.
+/// wins, unless it is `null`: an odd value kept there (see [`crate::warning`]) stood for it.
 pub(crate) fn deep_merge(map: &mut Map<String, Value>, extra: &Map<String, Value>) {
     for (key, value) in extra {
         match (map.get_mut(key), value) {
             (Some(Value::Object(existing)), Value::Object(inner)) => deep_merge(existing, inner),
+            (Some(Value::Null), _) => {
+                map.insert(key.clone(), value.clone());
+            }
             (Some(_), _) => {} // A typed field of the same name wins.
             (None, _) => {
                 map.insert(key.clone(), value.clone());
@@ -572,6 +682,79 @@ mod tests {
             error.starts_with("at `audio`: at `input`: at `turn_detection`: at `threshold`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn xai_reads_nested_formats_and_top_level_voice_and_turn_detection() {
+        // xAI ignores beta's flat `input_audio_format` (the audio plays as static), and reads
+        // `voice` and `turn_detection` at the top (its own session objects put them there).
+        let config = SessionConfig::realtime()
+            .with_instructions("Be brief.")
+            .with_voice("ara")
+            .with_audio_format(AudioFormat::Pcm16)
+            .with_transcription(Transcription::new("grok-transcribe"))
+            .with_turn_detection(TurnDetection::server_vad());
+        let expected_audio = json!({
+            "input": {"format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": {"model": "grok-transcribe"}},
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}}});
+        for dialect in [Dialect::Ga, Dialect::Beta] {
+            let xai = config.to_json_for(Profile::Xai, dialect).unwrap();
+            assert_eq!(xai["audio"], expected_audio, "{dialect}: {xai}");
+            assert_eq!(xai["voice"], "ara");
+            assert_eq!(xai["turn_detection"]["type"], "server_vad");
+            assert_eq!(xai["instructions"], "Be brief.");
+            for absent in [
+                "type",
+                "input_audio_format",
+                "output_audio_format",
+                "input_audio_transcription",
+            ] {
+                assert!(xai.get(absent).is_none(), "{dialect}: {absent} in {xai}");
+            }
+        }
+        // Without the profile, each dialect's own shape.
+        let beta = config.to_json(Dialect::Beta).unwrap();
+        assert_eq!(beta["input_audio_format"], "pcm16");
+        let ga = config.to_json(Dialect::Ga).unwrap();
+        assert_eq!(ga["audio"]["output"]["voice"], "ara");
+    }
+
+    #[test]
+    fn voice_live_takes_a_voice_object() {
+        for (voice, expected) in [
+            ("alloy", json!({"name": "alloy", "type": "openai"})),
+            (
+                "en-US-Ava:DragonHDLatestNeural",
+                json!({"name": "en-US-Ava:DragonHDLatestNeural", "type": "azure-standard"}),
+            ),
+        ] {
+            let config = SessionConfig::realtime().with_voice(voice);
+            let beta = config
+                .to_json_for(Profile::VoiceLive, Dialect::Beta)
+                .unwrap();
+            assert_eq!(beta["voice"], expected);
+            let ga = config.to_json_for(Profile::VoiceLive, Dialect::Ga).unwrap();
+            assert_eq!(ga["audio"]["output"]["voice"], expected);
+            // It decodes back to the voice Voice Live reports.
+            let back = SessionConfig::from_json(beta, None, Some(Dialect::Beta)).unwrap();
+            assert_eq!(back.output_audio.voice.unwrap().name(), Some(voice));
+        }
+        // A voice given as an object (a custom Azure voice) is sent as it is.
+        let custom = json!({"name": "my-voice", "type": "azure-custom", "endpoint_id": "e"});
+        let config = SessionConfig::realtime().with_voice(Voice::Other(custom.clone()));
+        let beta = config
+            .to_json_for(Profile::VoiceLive, Dialect::Beta)
+            .unwrap();
+        assert_eq!(beta["voice"], custom);
+        // Other servers keep the name.
+        for profile in [Profile::OpenAi, Profile::Azure, Profile::Unknown] {
+            let beta = SessionConfig::realtime()
+                .with_voice("alloy")
+                .to_json_for(profile, Dialect::Beta)
+                .unwrap();
+            assert_eq!(beta["voice"], "alloy");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::dialect::Dialect;
 use crate::error::WireError;
 use crate::json::{Encoder, Fields, kind, put, value_of};
 use crate::values::ToolChoiceMode;
+use crate::warning::{self, WarningReason};
 
 impl Transcription {
     pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
@@ -151,15 +152,38 @@ impl Voice {
 }
 
 impl Tool {
+    /// A tool of the session. A tool the model cannot call as a function (not an object, or a
+    /// function without a name: xAI nests it under `function`) is, while warnings are collected,
+    /// reported and kept whole as [`Tool::Other`]: the machine does not need it.
     pub(super) fn from_wire(value: Value) -> Result<Self, WireError> {
         if value.get("type").and_then(Value::as_str) != Some("function") {
             return match value {
                 Value::Object(_) => Ok(Self::Other(value)),
-                other => Err(WireError::wrong_type(format!(
-                    "invalid type: {}, expected a tool object",
-                    kind(&other)
-                ))),
+                other => {
+                    let error = WireError::wrong_type(format!(
+                        "invalid type: {}, expected a tool object",
+                        kind(&other)
+                    ));
+                    if !warning::is_lenient() {
+                        return Err(error);
+                    }
+                    let reason = WarningReason::of(&error, Some(&other));
+                    warning::report("", reason, Some(other.clone()));
+                    Ok(Self::Other(other))
+                }
             };
+        }
+        if !value.get("name").is_some_and(Value::is_string) && warning::is_lenient() {
+            let name = value.get("name").cloned();
+            let reason = match &name {
+                None => WarningReason::Missing,
+                Some(Value::Null) => WarningReason::Null,
+                Some(other) => WarningReason::WrongType {
+                    detail: format!("invalid type: {}, expected a string", kind(other)),
+                },
+            };
+            warning::report("name", reason, name);
+            return Ok(Self::Other(value));
         }
         let mut fields = Fields::new(value)?;
         fields.take_value("type");

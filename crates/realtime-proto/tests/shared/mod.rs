@@ -61,3 +61,28 @@ pub fn recordings() -> Vec<(PathBuf, Vec<String>)> {
         })
         .collect()
 }
+
+/// The sessions recorded against servers that bend the schema (`compatible-servers/`), as
+/// (path, lines) of every `*.all.jsonl`; empty, with a message, if the folder is absent.
+pub fn compatible_sessions() -> Vec<(PathBuf, Vec<String>)> {
+    let Some(dir) = shared_dir() else {
+        return Vec::new();
+    };
+    let dir = dir.join("compatible-servers");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED: {} is absent", dir.display());
+        return Vec::new();
+    }
+    files_ending(&dir, ".all.jsonl")
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable recording");
+            let lines = text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_owned)
+                .collect();
+            (path, lines)
+        })
+        .collect()
+}

@@ -14,6 +14,7 @@ use crate::error::{DecodeError, DecodeErrorReason, DroppedField, EncodeError, Wi
 use crate::ids::EventId;
 use crate::item::Item;
 use crate::json::{Encoder, Fields, put, value_of};
+use crate::profile::Profile;
 use crate::response::ResponseParams;
 use crate::session_config::SessionConfig;
 use crate::values::SessionKind;
@@ -25,7 +26,35 @@ impl ClientEvent {
         dialect: Dialect,
         event_id: Option<&EventId>,
     ) -> Result<String, EncodeError> {
-        let (text, fields) = self.encode_lossy(dialect, event_id);
+        self.encode_for(Profile::Unknown, dialect, event_id)
+    }
+
+    /// Encodes for a dialect, in the shapes a server reads (see [`Profile`]: a session
+    /// configuration for xAI keeps its audio formats nested whatever the dialect, one for Voice
+    /// Live gives its voice as an object). Fails, encoding nothing, if a field cannot be
+    /// expressed there.
+    ///
+    /// ```
+    /// use realtime_proto::{AudioFormat, ClientEvent, Dialect, Profile, SessionConfig};
+    ///
+    /// let update = ClientEvent::update_session(
+    ///     SessionConfig::realtime().with_voice("ara").with_audio_format(AudioFormat::Pcm16),
+    /// );
+    /// // The beta shape would be `input_audio_format: "pcm16"`, which xAI ignores.
+    /// let text = update.encode_for(Profile::Xai, Dialect::Beta, None)?;
+    /// let value: serde_json::Value = serde_json::from_str(&text)?;
+    /// assert_eq!(value["session"]["audio"]["input"]["format"]["rate"], 24000);
+    /// assert_eq!(value["session"]["voice"], "ara");
+    /// assert!(value["session"].get("input_audio_format").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encode_for(
+        &self,
+        profile: Profile,
+        dialect: Dialect,
+        event_id: Option<&EventId>,
+    ) -> Result<String, EncodeError> {
+        let (text, fields) = self.encode_lossy_for(profile, dialect, event_id);
         if fields.is_empty() {
             Ok(text)
         } else {
@@ -43,12 +72,22 @@ impl ClientEvent {
         dialect: Dialect,
         event_id: Option<&EventId>,
     ) -> (String, Vec<DroppedField>) {
+        self.encode_lossy_for(Profile::Unknown, dialect, event_id)
+    }
+
+    /// [`encode_lossy`](Self::encode_lossy) in the shapes a server reads (see
+    /// [`encode_for`](Self::encode_for)).
+    pub fn encode_lossy_for(
+        &self,
+        profile: Profile,
+        dialect: Dialect,
+        event_id: Option<&EventId>,
+    ) -> (String, Vec<DroppedField>) {
         if let Self::InputAudioBufferAppend(append) = self {
             return (encode_append(&append.audio, event_id), Vec::new());
         }
-        let mut encoder = Encoder::new(dialect);
-        let value = self.to_wire(&mut encoder, event_id);
-        (value.to_string(), encoder.into_dropped())
+        let (value, dropped) = self.to_json_lossy_for(profile, dialect, event_id);
+        (value.to_string(), dropped)
     }
 
     /// Encodes as a JSON value, dropping what the dialect cannot express and saying what.
@@ -57,7 +96,18 @@ impl ClientEvent {
         dialect: Dialect,
         event_id: Option<&EventId>,
     ) -> (Value, Vec<DroppedField>) {
-        let mut encoder = Encoder::new(dialect);
+        self.to_json_lossy_for(Profile::Unknown, dialect, event_id)
+    }
+
+    /// [`to_json_lossy`](Self::to_json_lossy) in the shapes a server reads (see
+    /// [`encode_for`](Self::encode_for)).
+    pub fn to_json_lossy_for(
+        &self,
+        profile: Profile,
+        dialect: Dialect,
+        event_id: Option<&EventId>,
+    ) -> (Value, Vec<DroppedField>) {
+        let mut encoder = Encoder::for_profile(profile, dialect);
         let value = self.to_wire(&mut encoder, event_id);
         (value, encoder.into_dropped())
     }

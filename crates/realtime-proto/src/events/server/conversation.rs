@@ -164,7 +164,7 @@ pub struct InputAudioTranscriptionDelta {
     #[serde(default)]
     pub delta: SharedStr,
     /// Log probabilities, when requested with `include`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub logprobs: Option<Vec<LogProb>>,
 }
 
@@ -193,13 +193,17 @@ pub struct InputAudioTranscriptionCompleted {
     /// The transcript.
     pub transcript: String,
     /// What the transcription cost (absent from early beta servers).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub usage: Option<Box<TranscriptionUsage>>,
     /// Log probabilities, when requested with `include`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub logprobs: Option<Vec<LogProb>>,
     /// The languages detected (`gpt-transcribe`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::warning::lenient_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub languages: Option<Vec<Value>>,
 }
 
@@ -232,6 +236,10 @@ pub struct InputAudioTranscriptionFailed {
     /// The audio part.
     pub content_index: u32,
     /// What went wrong.
+    #[serde(
+        default = "crate::warning::missing::error",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub error: ErrorDetails,
 }
 
@@ -259,12 +267,28 @@ pub struct InputAudioTranscriptionSegment {
     /// The segment's text.
     pub text: String,
     /// The segment id.
+    #[serde(
+        default = "crate::warning::missing::id",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub id: String,
     /// The speaker label.
+    #[serde(
+        default = "crate::warning::missing::speaker",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub speaker: String,
     /// Start, in seconds.
+    #[serde(
+        default = "crate::warning::missing::start",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub start: f64,
     /// End, in seconds.
+    #[serde(
+        default = "crate::warning::missing::end",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub end: f64,
 }
 

@@ -7,6 +7,11 @@
 //!
 //! On failure the message is decoded a second time with path tracking, to name the field.
 //!
+//! Every pass collects warnings (see [`crate::warning`]): a decoder that meets an odd value of a
+//! field the machine does not need reports it, under its own key, and the envelope puts the
+//! top-level key in front. The streaming pass refuses odd values; the `Value`-based pass, which
+//! decides every message the streaming one refuses, keeps and reports them.
+//!
 //! Deltas, the bulk of a session, first try the fast path (`fast.rs`), which scans them without
 //! serde and gives up on anything unusual; what it gives up on comes here.
 
@@ -25,6 +30,7 @@ use crate::error::{DecodeError, DecodeErrorReason, Record, Recorded, WireError};
 use crate::ids::EventId;
 use crate::json::{Key, with_streaming};
 use crate::shared_str::{SharedStr, with_source};
+use crate::warning::{self, Warning};
 
 /// What the envelope learned besides the event.
 #[derive(Default)]
@@ -63,6 +69,7 @@ fn decode_with(
             wire_type: Cow::Borrowed(wire_type),
             event_id,
             event,
+            warnings: None,
         });
     }
     let raw = if keeps_state { raw.unshared() } else { raw };
@@ -74,15 +81,21 @@ fn decode_with(
 /// Items, parts and responses are read by their streaming decoders first; what those refuse (and
 /// every error) is decoded again by the `Value`-based ones, which decide (see the `json` module).
 pub(super) fn decode_general(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
-    let result = read(&raw, true).or_else(|_| read(&raw, false));
-    finish(raw, result)
+    let collector = warning::Collector::start();
+    let result = read(&raw, true).or_else(|_| {
+        // What the refused pass reported is reported again, or not, by this one.
+        warning::forget_since(0);
+        read(&raw, false)
+    });
+    let warnings = collector.finish();
+    finish(raw, result, warnings)
 }
 
 /// The general decoder without the streaming decoders: the reference they are tested against.
 #[cfg(test)]
 pub(crate) fn decode_by_value(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
-    let result = read(&raw, false);
-    finish(raw, result)
+    let (result, warnings) = warning::collect(|| read(&raw, false));
+    finish(raw, result, warnings)
 }
 
 /// One pass over the message, with or without the streaming decoders.
@@ -110,15 +123,18 @@ fn read(raw: &SharedStr, streaming: bool) -> Result<(Header, ServerEvent), serde
 fn finish(
     raw: SharedStr,
     result: Result<(Header, ServerEvent), serde_json::Error>,
+    warnings: Vec<Warning>,
 ) -> Result<ServerMessage, DecodeError> {
     let Ok((header, event)) = result else {
-        return Err(explain(raw.as_str()));
+        // Explained as decoded: leniently, so that the error is about a field that is needed.
+        return Err(warning::collect(|| explain(raw.as_str())).0);
     };
     Ok(ServerMessage {
         wire_type: header.wire_type.unwrap_or(Cow::Borrowed("")),
         event_id: header.event_id,
         event,
         raw,
+        warnings: (!warnings.is_empty()).then(|| Box::new(warnings)),
     })
 }
 
@@ -238,6 +254,8 @@ impl Envelope<'_> {
         let body = Body {
             early: early.into_iter(),
             pending: None,
+            key: None,
+            lenient: warning::is_lenient(),
             rest: map,
             event_id: &mut header.event_id,
         };
@@ -265,8 +283,10 @@ fn beta_transcription_session<'de, A: MapAccess<'de>>(
     let BetaTranscriptionSession { session } = BetaTranscriptionSession::deserialize(body)?;
     let transcription = Some(crate::values::SessionKind::TRANSCRIPTION);
     let beta = Some(crate::dialect::Dialect::Beta);
+    let mark = warning::mark();
     let session = crate::session_config::SessionObject::from_wire_in(session, transcription, beta)
         .map_err(WireError::into_de)?;
+    warning::nest_since(mark, "session");
     let session = Box::new(session);
     Ok(match kind {
         Kind::SessionUpdated => ServerEvent::SessionUpdated(super::SessionUpdated { session }),
@@ -275,9 +295,17 @@ fn beta_transcription_session<'de, A: MapAccess<'de>>(
 }
 
 /// The event body: the keys seen before `type`, then the rest of the object, minus `event_id`.
+///
+/// It knows which key each value belongs to, and puts it in front of the warnings reported while
+/// the value is decoded.
 struct Body<'e, 'de, A> {
     early: std::vec::IntoIter<(Key<'de>, &'de RawValue)>,
     pending: Option<&'de RawValue>,
+    /// The key whose value comes next, kept only while the decoders are lenient (the only time
+    /// a warning can be reported inside a value).
+    key: Option<Cow<'de, str>>,
+    /// Whether to keep keys (see `key`).
+    lenient: bool,
     rest: A,
     event_id: &'e mut Option<EventId>,
 }
@@ -296,6 +324,19 @@ impl<'de, A: MapAccess<'de>> Deserializer<'de> for Body<'_, 'de, A> {
     }
 }
 
+impl<'de, A: MapAccess<'de>> Body<'_, 'de, A> {
+    #[inline]
+    fn value<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.pending.take() {
+            // Under `Record`, so that an error keeps its cause across the raw value's own parse.
+            Some(raw) => seed
+                .deserialize(Record::new(raw))
+                .map_err(Recorded::into_de),
+            None => self.rest.next_value_seed(seed),
+        }
+    }
+}
+
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
     type Error = A::Error;
 
@@ -305,6 +346,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
     ) -> Result<Option<K::Value>, A::Error> {
         if let Some((key, raw)) = self.early.next() {
             self.pending = Some(raw);
+            if self.lenient {
+                self.key = Some(key.0.clone());
+            }
             return seed.deserialize(CowStrDeserializer::new(key.0)).map(Some);
         }
         while let Some(key) = self.rest.next_key::<Key<'de>>()? {
@@ -312,19 +356,22 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Body<'_, 'de, A> {
                 *self.event_id = self.rest.next_value()?;
                 continue;
             }
+            if self.lenient {
+                self.key = Some(key.0.clone());
+            }
             return seed.deserialize(CowStrDeserializer::new(key.0)).map(Some);
         }
         Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        match self.pending.take() {
-            // Under `Record`, so that an error keeps its cause across the raw value's own parse.
-            Some(raw) => seed
-                .deserialize(Record::new(raw))
-                .map_err(Recorded::into_de),
-            None => self.rest.next_value_seed(seed),
-        }
+        let Some(key) = self.key.take() else {
+            return self.value(seed);
+        };
+        let mark = warning::mark();
+        let value = self.value(seed);
+        warning::nest_since(mark, &key);
+        value
     }
 }
 
@@ -445,6 +492,7 @@ mod tests {
                     prop_assert_eq!(new.wire_type(), old.wire_type(), "{}", text);
                     prop_assert_eq!(new.event_id(), old.event_id(), "{}", text);
                     prop_assert_eq!(new.event(), old.event(), "{}", text);
+                    prop_assert_eq!(new.warnings(), old.warnings(), "{}", text);
                     let (new, old) = (format!("{:?}", new.event()), format!("{:?}", old.event()));
                     prop_assert_eq!(new, old, "the order differs: {}", text);
                 }

@@ -12,6 +12,11 @@ use crate::values::{ErrorCode, ErrorType};
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct ErrorEvent {
     /// What went wrong.
+    ///
+    /// Its `code` and `event_id` are needed (they match the error to its command, and requeue a
+    /// `response.create` the server refused as overlapping); the rest may be odd, and so may the
+    /// whole object be absent.
+    #[serde(default = "crate::warning::missing::error")]
     pub error: ErrorDetails,
 }
 
@@ -29,16 +34,20 @@ impl ErrorEvent {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
 pub struct ErrorDetails {
     /// The class of error (`invalid_request_error`, `server_error`, ...).
-    #[serde(rename = "type", default)]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "crate::warning::lenient_option"
+    )]
     pub kind: Option<ErrorType>,
     /// The machine-readable code, if any.
     #[serde(default)]
     pub code: Option<ErrorCode>,
     /// The explanation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient")]
     pub message: String,
     /// The parameter at fault, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub param: Option<String>,
     /// The `event_id` of the client event that caused the error, if any.
     #[serde(default)]

@@ -48,6 +48,10 @@ impl InputAudioBufferCleared {
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct InputAudioBufferSpeechStarted {
     /// Offset on the session's input-audio timeline, in ms (includes the prefix padding).
+    #[serde(
+        default = "crate::warning::missing::audio_start_ms",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub audio_start_ms: u64,
     /// The user item that will be created when speech stops (it does not exist yet).
     pub item_id: ItemId,
@@ -70,6 +74,10 @@ impl InputAudioBufferSpeechStarted {
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct InputAudioBufferSpeechStopped {
     /// Offset on the session's input-audio timeline, in ms.
+    #[serde(
+        default = "crate::warning::missing::audio_end_ms",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub audio_end_ms: u64,
     /// The user item about to be created.
     pub item_id: ItemId,
@@ -92,8 +100,16 @@ impl InputAudioBufferSpeechStopped {
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub struct InputAudioBufferTimeoutTriggered {
     /// Start of the idle audio, in ms.
+    #[serde(
+        default = "crate::warning::missing::audio_start_ms",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub audio_start_ms: u64,
     /// When the timeout fired, in ms.
+    #[serde(
+        default = "crate::warning::missing::audio_end_ms",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub audio_end_ms: u64,
     /// The item of this segment.
     pub item_id: ItemId,
@@ -120,6 +136,10 @@ pub struct InputAudioBufferDtmfEventReceived {
     /// The key.
     pub event: String,
     /// When the server received it (Unix seconds).
+    #[serde(
+        default = "crate::warning::missing::received_at",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub received_at: i64,
 }
 

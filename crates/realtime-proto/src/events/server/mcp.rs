@@ -56,11 +56,19 @@ pub struct ResponseMcpCallArgumentsDelta {
     /// The `mcp_call` item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The arguments delta.
     pub delta: SharedStr,
     /// Padding the server adds against side channels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::warning::lenient_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub obfuscation: Option<String>,
 }
 
@@ -93,6 +101,10 @@ pub struct ResponseMcpCallArgumentsDone {
     /// The `mcp_call` item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The arguments, as JSON text.
     pub arguments: String,
@@ -122,6 +134,7 @@ macro_rules! call_event {
         #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
         pub struct $name {
             /// The item's position in the response's output.
+            #[serde(default = "crate::warning::missing::output_index", deserialize_with = "crate::warning::lenient")]
             pub output_index: u32,
             /// The `mcp_call` item.
             pub item_id: ItemId,

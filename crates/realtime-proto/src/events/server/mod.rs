@@ -63,6 +63,7 @@ use crate::item::PartPlace;
 use crate::json::{Encoder, value_of};
 use crate::shared_str::SharedStr;
 use crate::values::SessionKind;
+use crate::warning::Warning;
 
 /// Declares the server events: the enum, the name table (GA name first, then beta-only
 /// spellings) and the body decoder.
@@ -249,6 +250,15 @@ pub struct UnknownEvent {
     pub fields: Map<String, Value>,
 }
 
+/// A keep-alive a server sends on its own: xAI's `ping`, which the spec lacks. It carries
+/// nothing for the conversation; the server's clock, when given, is in `timestamp`.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct KeepAlive {
+    /// The server's clock when it sent the ping (xAI: Unix milliseconds), if it said.
+    pub timestamp: Option<i64>,
+}
+
 impl UnknownEvent {
     /// An unknown event with these fields.
     pub fn new(wire_type: impl Into<String>, fields: Map<String, Value>) -> Self {
@@ -256,6 +266,27 @@ impl UnknownEvent {
             wire_type: wire_type.into(),
             fields,
         }
+    }
+
+    /// The keep-alive this event is, if it is one (`ping`, xAI's). Events the spec lacks stay
+    /// [`ServerEvent::Unknown`], with their fields; this one is recognised, so that the
+    /// application and the command-line tool can tell it from noise.
+    ///
+    /// ```
+    /// use realtime_proto::{ServerEvent, ServerMessage};
+    ///
+    /// let message = ServerMessage::decode(r#"{"type":"ping","event_id":"e","timestamp":1785214084929}"#)?;
+    /// assert!(message.is_keep_alive());
+    /// let ServerEvent::Unknown(unknown) = message.event() else { unreachable!() };
+    /// assert_eq!(unknown.keep_alive().unwrap().timestamp, Some(1785214084929));
+    /// # Ok::<(), realtime_proto::DecodeError>(())
+    /// ```
+    pub fn keep_alive(&self) -> Option<KeepAlive> {
+        if self.wire_type != "ping" {
+            return None;
+        }
+        let timestamp = self.fields.get("timestamp").and_then(Value::as_i64);
+        Some(KeepAlive { timestamp })
     }
 }
 
@@ -427,6 +458,9 @@ pub struct ServerMessage {
     wire_type: Cow<'static, str>,
     event_id: Option<EventId>,
     event: ServerEvent,
+    /// `None` (no allocation, one word) for a message that follows the spec.
+    #[allow(clippy::box_collection)] // One word in every message, not three: most have none.
+    warnings: Option<Box<Vec<Warning>>>,
 }
 
 impl ServerMessage {
@@ -504,6 +538,58 @@ impl ServerMessage {
         self.event
     }
 
+    /// The fields the server sent missing, `null` or odd that the machine does not need: each
+    /// kept as it arrived instead of failing the message (see [`crate::warning`]). Empty for a
+    /// message that follows the spec.
+    pub fn warnings(&self) -> &[Warning] {
+        self.warnings.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether this is a server's keep-alive (xAI's `ping`, a type the spec lacks): it carries
+    /// nothing for the conversation, and it decodes as [`ServerEvent::Unknown`] (see
+    /// [`UnknownEvent::keep_alive`]).
+    pub fn is_keep_alive(&self) -> bool {
+        match &self.event {
+            ServerEvent::Unknown(unknown) => unknown.keep_alive().is_some(),
+            _ => false,
+        }
+    }
+
+    /// Encodes the message again in a dialect's names and shapes, with its `event_id`, as a
+    /// JSON object: the typed event, with every field a [`warning`](Self::warnings) is about
+    /// written back as it arrived (an odd value where it was, an absent field left out). In the
+    /// dialect the message arrived in, the result decodes to the same event and the same
+    /// warnings.
+    ///
+    /// ```
+    /// use realtime_proto::{Dialect, ServerMessage};
+    ///
+    /// // xAI's `status_details` is a string; the spec says an object.
+    /// let text = r#"{"type":"response.created","event_id":"e1","response":{"id":"r1",
+    ///     "object":"realtime.response","output":[],"status":"in_progress",
+    ///     "status_details":"unimplemented","usage":{}}}"#;
+    /// let message = ServerMessage::decode(text)?;
+    /// assert_eq!(message.warnings()[0].field, "response.status_details");
+    /// let again = message.to_json(Dialect::Ga);
+    /// assert_eq!(again["response"]["status_details"], "unimplemented");
+    /// let decoded = ServerMessage::decode(again.to_string())?;
+    /// assert_eq!(decoded.event(), message.event());
+    /// assert_eq!(decoded.warnings(), message.warnings());
+    /// # Ok::<(), realtime_proto::DecodeError>(())
+    /// ```
+    pub fn to_json(&self, dialect: Dialect) -> Value {
+        let mut value = self.event.to_json(dialect, self.event_id.as_ref());
+        for warning in self.warnings() {
+            warning.restore(&mut value);
+        }
+        value
+    }
+
+    /// [`to_json`](Self::to_json) as text.
+    pub fn encode(&self, dialect: Dialect) -> String {
+        self.to_json(dialect).to_string()
+    }
+
     /// Builds a message from a typed event, encoding it in a dialect (what a server does).
     pub fn from_event(event: ServerEvent, dialect: Dialect, event_id: Option<EventId>) -> Self {
         let raw = SharedStr::from(event.encode(dialect, event_id.as_ref()));
@@ -516,6 +602,7 @@ impl ServerMessage {
             wire_type,
             event_id,
             event,
+            warnings: None,
         }
     }
 }

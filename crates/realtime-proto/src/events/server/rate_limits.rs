@@ -25,16 +25,16 @@ impl RateLimitsUpdated {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
 pub struct RateLimit {
     /// `requests` or `tokens`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub name: Option<String>,
     /// The maximum.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub limit: Option<u64>,
     /// What is left.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub remaining: Option<u64>,
     /// Seconds until the limit resets.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub reset_seconds: Option<f64>,
 }
 

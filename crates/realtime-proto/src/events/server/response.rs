@@ -107,10 +107,18 @@ pub struct ResponseContentPartAdded {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
     /// The part, empty so far. Its type is `text` or `audio` in both dialects.
+    #[serde(
+        default = "crate::warning::missing::part",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub part: Box<ContentPart>,
 }
 
@@ -144,10 +152,18 @@ pub struct ResponseContentPartDone {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
     /// The final part (audio omitted).
+    #[serde(
+        default = "crate::warning::missing::part",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub part: Box<ContentPart>,
 }
 
@@ -181,6 +197,10 @@ pub struct ResponseOutputTextDelta {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -218,6 +238,10 @@ pub struct ResponseOutputTextDone {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -256,6 +280,10 @@ pub struct ResponseOutputAudioDelta {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -299,6 +327,10 @@ pub struct ResponseOutputAudioDone {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -333,6 +365,10 @@ pub struct ResponseOutputAudioTranscriptDelta {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -371,6 +407,10 @@ pub struct ResponseOutputAudioTranscriptDone {
     /// The item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The part's position in the item's content.
     pub content_index: u32,
@@ -408,6 +448,10 @@ pub struct ResponseFunctionCallArgumentsDelta {
     /// The function call item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The call.
     pub call_id: CallId,
@@ -445,11 +489,19 @@ pub struct ResponseFunctionCallArgumentsDone {
     /// The function call item.
     pub item_id: ItemId,
     /// The item's position in the response's output.
+    #[serde(
+        default = "crate::warning::missing::output_index",
+        deserialize_with = "crate::warning::lenient"
+    )]
     pub output_index: u32,
     /// The call.
     pub call_id: CallId,
     /// The function name (GA only; beta names it in `response.output_item.added`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::warning::lenient_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// The arguments, as JSON text.
     pub arguments: String,

@@ -67,10 +67,10 @@ impl ConversationCreated {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
 pub struct Conversation {
     /// The conversation id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub id: Option<ConversationId>,
     /// The object name (`realtime.conversation`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::warning::lenient_option")]
     pub object: Option<String>,
 }
 
