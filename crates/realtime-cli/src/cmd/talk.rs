@@ -213,6 +213,10 @@ impl Talk {
         );
         self.speaker.start().map_err(session)?;
         self.microphone.start().map_err(session)?;
+        let clocks = Clocks::new(&*self.microphone, &*self.speaker);
+        // One listener for the whole loop: a signal between two polls is not lost.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         if !self.ends {
             live.out
                 .line(Tag::NOTE, "listening: speak when you like; Ctrl-C ends");
@@ -225,6 +229,7 @@ impl Talk {
             if progress.heard && progress.active.is_none() && player.is_idle(&*self.speaker) {
                 break;
             }
+            clocks.check(&*self.microphone, &*self.speaker)?;
             let played = self.speaker.played();
             if played != last_played {
                 last_played = played;
@@ -272,7 +277,7 @@ impl Talk {
                     self.handle(live, &mut player, &mut progress, event?).await?;
                 }
                 () = tokio::time::sleep(CHECK_EVERY) => {}
-                interrupted = tokio::signal::ctrl_c() => {
+                interrupted = &mut ctrl_c => {
                     if interrupted.is_ok() {
                         live.out.line(Tag::NOTE, "Ctrl-C: closing the session");
                     }
@@ -371,6 +376,52 @@ impl Talk {
         let sent = interrupt(live, &cut, progress).await?;
         live.out.line_after_stream(Tag::INTERRUPT, sent);
         Ok(())
+    }
+}
+
+/// Checks the devices' clocks against the wall clock. A device that captures or plays faster
+/// than real time has no clock (ALSA's `null` device is one): its audio would flood the
+/// session, and its playback position would mean nothing.
+struct Clocks {
+    started: Instant,
+    microphone_rate: u64,
+    speaker_rate: u64,
+}
+
+/// How far ahead of the wall clock a device may run (its buffers, a burst after a stall).
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+impl Clocks {
+    fn new(microphone: &dyn Microphone, speaker: &dyn Speaker) -> Self {
+        Self {
+            started: Instant::now(),
+            microphone_rate: u64::from(microphone.format().sample_rate()),
+            speaker_rate: u64::from(speaker.sample_rate()),
+        }
+    }
+
+    fn check(&self, microphone: &dyn Microphone, speaker: &dyn Speaker) -> Result<(), CliError> {
+        let allowed_ms = (self.started.elapsed() + CLOCK_SLACK).as_millis() as u64;
+        let captured_ms = microphone.captured_frames() * 1_000 / self.microphone_rate.max(1);
+        let played_ms = speaker.played() * 1_000 / self.speaker_rate.max(1);
+        let fast = if captured_ms > allowed_ms {
+            Some(("microphone", microphone.name(), "captured", captured_ms))
+        } else if played_ms > allowed_ms {
+            Some(("speaker", speaker.name(), "played", played_ms))
+        } else {
+            None
+        };
+        let Some((what, name, did, ms)) = fast else {
+            return Ok(());
+        };
+        Err(CliError::session_with_hint(
+            format!(
+                "the {what} {name} {did} {ms} ms of audio in {} ms: it runs faster than real \
+                 time, without a clock",
+                self.started.elapsed().as_millis()
+            ),
+            "choose a sound card with --input-device or --output-device (see --list-devices)",
+        ))
     }
 }
 

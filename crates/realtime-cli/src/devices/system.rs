@@ -82,13 +82,8 @@ impl SystemMicrophone {
     pub(crate) fn open(name: Option<&str>) -> Result<Self, DeviceError> {
         let host = cpal::default_host();
         let (device, name) = find(&host, Direction::Input, name)?;
-        let config = default_config(&device, Direction::Input).map_err(|error| {
-            DeviceError::UnsupportedFormat {
-                direction: Direction::Input,
-                name: name.clone(),
-                detail: error.to_string(),
-            }
-        })?;
+        let config = default_config(&device, Direction::Input)
+            .map_err(|error| config_error(Direction::Input, &name, &error))?;
         let format = RawFormat::new(
             SampleEncoding::Float32,
             config.sample_rate(),
@@ -216,13 +211,8 @@ impl SystemSpeaker {
     pub(crate) fn open(name: Option<&str>) -> Result<Self, DeviceError> {
         let host = cpal::default_host();
         let (device, name) = find(&host, Direction::Output, name)?;
-        let config = default_config(&device, Direction::Output).map_err(|error| {
-            DeviceError::UnsupportedFormat {
-                direction: Direction::Output,
-                name: name.clone(),
-                detail: error.to_string(),
-            }
-        })?;
+        let config = default_config(&device, Direction::Output)
+            .map_err(|error| config_error(Direction::Output, &name, &error))?;
         let rate = config.sample_rate();
         if RawFormat::new(SampleEncoding::Signed16, rate, config.channels()).is_err() {
             return Err(DeviceError::UnsupportedFormat {
@@ -416,6 +406,27 @@ fn on_error(
             name: name.clone(),
             detail: error.to_string(),
         });
+    }
+}
+
+/// A device without a default configuration: gone, or offering nothing usable.
+fn config_error(direction: Direction, name: &str, error: &cpal::Error) -> DeviceError {
+    let detail = error.to_string();
+    let name = name.to_owned();
+    match error.kind() {
+        ErrorKind::DeviceNotAvailable
+        | ErrorKind::HostUnavailable
+        | ErrorKind::DeviceBusy
+        | ErrorKind::PermissionDenied => DeviceError::Open {
+            direction,
+            name,
+            detail,
+        },
+        _ => DeviceError::UnsupportedFormat {
+            direction,
+            name,
+            detail,
+        },
     }
 }
 
