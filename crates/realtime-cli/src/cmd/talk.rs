@@ -508,3 +508,50 @@ async fn configure(live: &mut Live, args: &Args) -> Result<(), CliError> {
     live.until(is_session_updated).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Waker};
+
+    use realtime_audio::{SampleEncoding, TestSignal, WavSpec};
+
+    use super::*;
+
+    #[test]
+    fn devices_faster_than_real_time_are_refused() {
+        let dir = std::env::temp_dir();
+        let input = dir.join(format!("realtime-cli-clocks-{}.wav", std::process::id()));
+        let output = dir.join(format!(
+            "realtime-cli-clocks-{}-out.wav",
+            std::process::id()
+        ));
+        let wav = TestSignal::silence(3_000)
+            .to_wav(&WavSpec::new(16_000, 1, SampleEncoding::Signed16))
+            .unwrap();
+        std::fs::write(&input, wav).unwrap();
+        // The simulated clock runs as fast as it is polled: a device without a clock.
+        let mut microphone = FileMicrophone::open(&input, FileClock::Simulated, 0).unwrap();
+        let mut speaker =
+            FileSpeaker::create(&output, OUTPUT_FILE_RATE, FileClock::Simulated).unwrap();
+        microphone.start().unwrap();
+        let clocks = Clocks::new(&microphone, &speaker);
+        assert!(clocks.check(&microphone, &speaker).is_ok());
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..150 {
+            let _ = microphone.poll_capture(&mut cx);
+        }
+        // 1.5 s in no time is within the slack (a burst after a stall); 3 s is not.
+        assert!(clocks.check(&microphone, &speaker).is_ok());
+        for _ in 0..150 {
+            let _ = microphone.poll_capture(&mut cx);
+        }
+        let error = clocks.check(&microphone, &speaker).unwrap_err();
+        assert!(
+            error.to_string().contains("faster than real time"),
+            "{error}"
+        );
+        speaker.finish().unwrap();
+        let _ = std::fs::remove_file(input);
+        let _ = std::fs::remove_file(output);
+    }
+}

@@ -6,7 +6,7 @@
 //! tokio's timer before each frame and the speaker runs a task that takes a frame from its
 //! queue at each tick; a late tick is made up at once (tokio's `Burst`), as a sound card's own
 //! clock would not wait for a busy program. On the simulated clock nothing waits: each poll of
-//! the microphone is a tick, and the speaker plays a frame when [`FileSpeaker::tick`] is
+//! the microphone is a tick, and the speaker plays a frame when `FileSpeaker::tick` is
 //! called, so tests decide exactly when time passes.
 
 use std::fs::File;
@@ -29,7 +29,7 @@ pub(crate) enum FileClock {
     /// tokio's timer: a frame every [`FRAME_MS`] of real time (what the command uses).
     RealTime,
     /// The caller's: the microphone gives a frame at every poll, the speaker plays one at
-    /// every [`FileSpeaker::tick`].
+    /// every `FileSpeaker::tick` (in tests).
     Simulated,
 }
 

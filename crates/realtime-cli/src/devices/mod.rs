@@ -3,11 +3,11 @@
 //! of samples it has taken from it).
 //!
 //! Two kinds of each:
-//! - WAV files ([`file`], in every build): the microphone reads a WAV file in real time, the
+//! - WAV files ([`mod@file`], in every build): the microphone reads a WAV file in real time, the
 //!   speaker writes what it would have played, silence included, to a WAV file. Both are paced
 //!   by a clock that ticks every [`FRAME_MS`]: tokio's timer in the command, or the caller
 //!   ([`FileClock::Simulated`]) in tests.
-//! - Sound cards ([`system`], with the `devices` feature, on cpal).
+//! - Sound cards (`system`, with the `devices` feature, on cpal).
 //!
 //! Theory of operation: the playback clock. A speaker's device takes samples from a
 //! [`PlayQueue`] when it needs them (a sound card's callback, the file speaker's tick); what it
