@@ -355,11 +355,13 @@ impl Talk {
         progress: &mut Progress,
     ) -> Result<(), CliError> {
         let Some(cut) = player.barge_in(&mut *self.speaker) else {
-            // Nothing is playing; a response that has not started to speak is cancelled.
+            // Nothing is playing; a response still in progress (not speaking yet, or done
+            // speaking) is cancelled.
             if let Some(active) = progress.active.clone() {
                 live.out.line_after_stream(
                     Tag::INTERRUPT,
-                    "you spoke before the reply was heard: cancelling it",
+                    "you spoke while a response was in progress, with nothing of it playing: \
+                     cancelling it",
                 );
                 live.sender.cancel_response_id(active).await?;
             }
