@@ -30,6 +30,8 @@
 //! - [`TestSignal`]: deterministic sines and a speech-like signal, as PCM16 or as WAV files
 //!   in any layout ([`WavSpec`]), for tests and demos.
 //! - [`chunks`]: sample-aligned chunks of N milliseconds.
+//! - [`resample::Resampler`]: the converter's resampler on its own, for mono PCM16 streams
+//!   (playing the assistant's audio at a sound card's rate).
 //!
 //! Nothing here panics on input, and memory does not depend on what a header claims.
 //!
@@ -79,6 +81,7 @@ pub mod chunk;
 pub mod convert;
 pub mod format;
 pub mod g711;
+pub mod resample;
 pub mod signal;
 pub mod wav;
 

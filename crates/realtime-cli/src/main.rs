@@ -5,8 +5,10 @@
 //! connection, unreadable files.
 
 mod cmd;
+mod devices;
 mod endpoint_args;
 mod jsonl;
+mod playback;
 mod session;
 
 use std::io;
@@ -33,6 +35,9 @@ enum Command {
     Say(cmd::say::Args),
     /// Stream a WAV file as your voice; print both transcripts and save the reply.
     SendAudio(cmd::send_audio::Args),
+    /// Talk with the model: your microphone in, its voice out; speaking over the reply
+    /// interrupts it (barge-in). WAV files can stand in for the devices.
+    Talk(cmd::talk::Args),
     /// Transcribe a WAV file with a transcription-only session, as the transcript streams.
     Transcribe(cmd::transcribe::Args),
     /// Decode a JSON-lines event log and report, per line, whether each event decodes.
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         Command::Chat(args) => cmd::chat::run(args),
         Command::Say(args) => cmd::say::run(args),
         Command::SendAudio(args) => cmd::send_audio::run(args),
+        Command::Talk(args) => cmd::talk::run(args),
         Command::Transcribe(args) => cmd::transcribe::run(args),
         Command::Decode(args) => cmd::decode::run(args),
         Command::Encode(args) => cmd::encode::run(args),

@@ -21,8 +21,8 @@
 //! later push. Audio converted before the error stays in the output queue.
 
 mod fmt_chunk;
-mod pipeline;
-mod resample;
+pub(crate) mod pipeline;
+pub(crate) mod resample;
 mod sniff;
 
 use std::fmt;

@@ -10,6 +10,7 @@ pub(crate) mod mock;
 pub(crate) mod replay;
 pub(crate) mod say;
 pub(crate) mod send_audio;
+pub(crate) mod talk;
 pub(crate) mod transcribe;
 
 /// Runs a session command on a single-threaded tokio runtime.

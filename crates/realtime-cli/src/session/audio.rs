@@ -17,24 +17,43 @@ use crate::CliError;
 /// The sample rate of saved WAV files.
 const WAV_RATE: u32 = 24_000;
 
-/// The assistant's audio, by response, as it arrived (in the session's output format).
+/// The assistant's audio, by response, as it arrived (in the session's output format), or only
+/// its length (see [`lengths_only`](Self::lengths_only)).
 #[derive(Debug, Default)]
 pub(crate) struct ReplyAudio {
     by_response: HashMap<ResponseId, Vec<u8>>,
+    lengths: HashMap<ResponseId, usize>,
+    lengths_only: bool,
 }
 
 impl ReplyAudio {
-    /// Keeps an audio delta.
+    /// Keeps an audio delta (or counts it).
     pub(crate) fn push(&mut self, response: &ResponseId, delta: &[u8]) {
+        *self.lengths.entry(response.clone()).or_default() += delta.len();
+        if self.lengths_only {
+            return;
+        }
         self.by_response
             .entry(response.clone())
             .or_default()
             .extend_from_slice(delta);
     }
 
-    /// The audio of a response.
+    /// From now on, counts the audio without keeping it: for a conversation of any length
+    /// whose audio goes to a speaker, not to a file.
+    pub(crate) fn lengths_only(&mut self) {
+        self.lengths_only = true;
+        self.by_response.clear();
+    }
+
+    /// The audio of a response (empty when only lengths are kept).
     pub(crate) fn of(&self, response: &ResponseId) -> &[u8] {
         self.by_response.get(response).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many bytes of audio a response had.
+    pub(crate) fn len_of(&self, response: &ResponseId) -> usize {
+        self.lengths.get(response).copied().unwrap_or(0)
     }
 }
 

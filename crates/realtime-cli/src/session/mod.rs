@@ -413,7 +413,7 @@ impl Live {
                     text += &format!(", called {}", calls.join(", "));
                 }
                 let format = self.receiver.state().output_format();
-                let audio_ms = audio::duration_ms(self.audio.of(&response.id).len(), &format);
+                let audio_ms = audio::duration_ms(self.audio.len_of(&response.id), &format);
                 if audio_ms > 0 {
                     text += &format!(", {:.1} s of audio", audio_ms as f64 / 1000.0);
                 }
@@ -491,6 +491,12 @@ impl Live {
             ),
         );
         Ok(Some(ms))
+    }
+
+    /// Stops keeping the assistant's audio (its length is still shown): for `talk`, where it
+    /// goes to a speaker and a conversation can last.
+    pub(crate) fn discard_reply_audio(&mut self) {
+        self.audio.lengths_only();
     }
 
     /// The session machine's state (do not hold it across an `.await`).
