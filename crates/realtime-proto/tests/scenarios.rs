@@ -880,3 +880,47 @@ fn recording_keeps_every_text_frame_both_ways_in_order() {
     feed(&mut quiet, &[created]);
     assert!(quiet.poll_recorded().is_none());
 }
+
+/// The machine encodes commands in the shapes its server reads: the configured profile, or the
+/// one the server's first events revealed (xAI's `ping`).
+#[test]
+fn commands_take_the_shape_of_the_server_s_profile() {
+    use realtime_proto::{AudioFormat, Profile, SessionConfig, Transmit};
+
+    let update = || {
+        ClientEvent::update_session(
+            SessionConfig::realtime()
+                .with_voice("ara")
+                .with_audio_format(AudioFormat::Pcm16),
+        )
+    };
+    let sent = |connection: &mut Connection| -> Value {
+        connection.send(update()).unwrap();
+        let Some(Transmit::Text { text, .. }) = connection.poll_transmit() else {
+            panic!("nothing sent");
+        };
+        serde_json::from_str(&text).unwrap()
+    };
+    // Configured.
+    let mut connection = Connection::new(Config::for_profile(Profile::Xai));
+    let value = sent(&mut connection);
+    assert_eq!(value["session"]["audio"]["input"]["format"]["rate"], 24000);
+    assert_eq!(value["session"]["voice"], "ara");
+    // Detected: a beta-dialect machine that has not been told, then hears xAI's ping.
+    let mut connection = Connection::new(Config::new(realtime_proto::Dialect::Beta));
+    let value = sent(&mut connection);
+    assert_eq!(
+        value["session"]["input_audio_format"], "pcm16",
+        "the beta shape, first"
+    );
+    connection
+        .handle_message(r#"{"type":"ping","event_id":"p1","timestamp":1}"#)
+        .unwrap();
+    assert_eq!(connection.profile(), Profile::Xai);
+    let value = sent(&mut connection);
+    assert!(
+        value["session"].get("input_audio_format").is_none(),
+        "{value}"
+    );
+    assert_eq!(value["session"]["audio"]["input"]["format"]["rate"], 24000);
+}

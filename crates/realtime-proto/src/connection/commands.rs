@@ -276,7 +276,7 @@ impl Connection {
             _ => {}
         }
         let event_id = self.next_event_id();
-        let text = event.encode(self.config.dialect, Some(&event_id))?;
+        let text = event.encode_for(self.profile, self.config.dialect, Some(&event_id))?;
         self.note_sent(&event, &event_id);
         self.transmits.push_back(Transmit::Text {
             event_id: event_id.clone(),
@@ -485,7 +485,7 @@ impl Connection {
             });
         }
         let event_id = self.next_event_id();
-        let text = event.encode(self.config.dialect, Some(&event_id))?;
+        let text = event.encode_for(self.profile, self.config.dialect, Some(&event_id))?;
         self.note_sent(event, &event_id);
         if policy == ResponseQueuePolicy::Queue && self.sequencer.busy() {
             self.sequencer.queue.push_back((event_id.clone(), text));
