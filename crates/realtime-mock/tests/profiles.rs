@@ -479,14 +479,27 @@ fn xai_pings_arrive_at_session_start_and_every_interval_of_fake_time() {
             );
             assert_eq!(ping["timestamp"], (1_785_214_084 + seconds) * 1000);
         }
-        // The client sees them as events of a type it does not know, and stays connected.
+        // The client takes them as keep-alives: no event by default, the profile detected,
+        // and it stays connected.
         let received = pair.take_events();
         let seen = received
             .iter()
             .filter(|event| matches!(event, Ok(Event::Server(m)) if m.wire_type() == "ping"))
             .count();
-        assert_eq!(seen, expected.len());
+        assert_eq!(seen, 0, "keep-alives are no news by default");
+        assert_eq!(pair.client.profile(), realtime_proto::Profile::Xai);
         assert!(!pair.client.is_closed());
+        // Asked for, they come out as events.
+        let mut config = Config::default();
+        config.keep_alive_events = true;
+        let mut pair = Pair::new(&builder, config, start);
+        pair.advance(Duration::from_secs(60)).unwrap();
+        let seen = pair
+            .take_events()
+            .iter()
+            .filter(|event| matches!(event, Ok(Event::Server(m)) if m.wire_type() == "ping"))
+            .count();
+        assert_eq!(seen, expected.len());
     }
     // Without an interval, only the one at the start; other profiles send none.
     let quiet = builder(ServerProfile::Xai).ping_interval(None);

@@ -117,6 +117,10 @@ pub struct Config {
     /// stall the conversation. `None` waits forever. Counted in the machine's time
     /// ([`Connection::handle_timeout`]).
     pub response_timeout: Option<Duration>,
+    /// Whether a server's own keep-alive events (xAI's `ping`) come out as events (default
+    /// false): they are proof of life and detect the server's profile either way, but are no
+    /// news for the application unless it asks.
+    pub keep_alive_events: bool,
 }
 
 impl Default for Config {
@@ -139,6 +143,7 @@ impl Default for Config {
             idle_timeout: Some(Duration::from_secs(45)),
             max_pending_events: 64,
             response_timeout: Some(Duration::from_secs(60)),
+            keep_alive_events: false,
         }
     }
 }
@@ -612,6 +617,10 @@ impl Connection {
         }
         let mut derived = Vec::new();
         self.apply(&message, &mut derived);
+        if message.is_keep_alive() && !self.config.keep_alive_events {
+            // A server's keep-alive (xAI's `ping`): proof of life, not news for the application.
+            return Ok(());
+        }
         self.events.push_back(Ok(Event::Server(message)));
         self.events.extend(derived.into_iter().map(Ok));
         Ok(())
