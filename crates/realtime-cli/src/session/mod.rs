@@ -360,7 +360,9 @@ impl Live {
                     } else {
                         Tag::YOU
                     };
-                    self.out.line(tag, done.transcript.trim());
+                    // Printed whole, but never across another line still streaming: under load the
+                    // turns' transcripts interleave, and cutting one showed it in two pieces.
+                    self.out.line_after_stream(tag, done.transcript.trim());
                 }
             }
             ServerEvent::InputAudioTranscriptionFailed(failed) => self.out.line(
@@ -378,13 +380,13 @@ impl Live {
             ServerEvent::ResponseOutputTextDone(done) => {
                 let key = format!("out:{}:{}", done.item_id, done.content_index);
                 if self.out.finish_stream(&key) && !done.text.is_empty() {
-                    self.out.line(Tag::ASSISTANT, &done.text);
+                    self.out.line_after_stream(Tag::ASSISTANT, &done.text);
                 }
             }
             ServerEvent::ResponseOutputAudioTranscriptDone(done) => {
                 let key = format!("out:{}:{}", done.item_id, done.content_index);
                 if self.out.finish_stream(&key) && !done.transcript.is_empty() {
-                    self.out.line(Tag::ASSISTANT, &done.transcript);
+                    self.out.line_after_stream(Tag::ASSISTANT, &done.transcript);
                 }
             }
             ServerEvent::ResponseOutputAudioDelta(delta) => {
