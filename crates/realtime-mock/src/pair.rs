@@ -36,11 +36,13 @@
 //! the pair until the test takes them.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use realtime_proto::{Config, Connection, Dialect, Event, RecvError, Transmit, TransportEvent};
 
 use crate::config::MockServerBuilder;
+use crate::handshake::Handshake;
 use crate::server_session::{ServerOutput, ServerSession};
 
 /// The iterations a drive method may take by default before it gives up: far more than any
@@ -111,6 +113,20 @@ pub struct Pair {
     pings: u64,
     pongs: u64,
     step_limit: u64,
+    /// How the client reconnects: the server it connects to again, and how.
+    reconnect: Option<Reconnect>,
+    /// The server sessions of earlier connections, oldest first.
+    earlier: Vec<ServerSession>,
+}
+
+/// What a pair needs to carry out the client's [`Transmit::Connect`].
+struct Reconnect {
+    builder: MockServerBuilder,
+    handshake: Handshake,
+    /// Attempts still to refuse.
+    refuse: u32,
+    /// Whether refusals are final (a refused credential).
+    fatal: bool,
 }
 
 /// Why a drive method stopped without what it was asked for.
@@ -150,8 +166,15 @@ impl Pair {
         if config.dialect == Dialect::Beta {
             handshake = handshake.with_header("openai-beta", "realtime=v1");
         }
-        let server = builder.session_for(handshake, now);
-        Self::from_parts(Connection::new(config), server, now)
+        let server = builder.session_for(handshake.clone(), now);
+        let mut pair = Self::from_parts(Connection::new(config), server, now);
+        pair.reconnect = Some(Reconnect {
+            builder: builder.clone(),
+            handshake,
+            refuse: 0,
+            fatal: false,
+        });
+        pair
     }
 
     /// A pair of a client machine and a server session made separately, connected at `now`.
@@ -167,7 +190,30 @@ impl Pair {
             pings: 0,
             pongs: 0,
             step_limit: DEFAULT_STEP_LIMIT,
+            reconnect: None,
+            earlier: Vec::new(),
         }
+    }
+
+    /// Refuses the client's next `attempts` connection attempts ([`Transmit::Connect`]), as a
+    /// server that is down or rejects connections would; `fatal` makes them refusals retrying
+    /// cannot fix (a wrong key). A pair made with [`from_parts`](Self::from_parts) has no
+    /// server to connect to again: every attempt fails.
+    pub fn refuse_connects(&mut self, attempts: u32, fatal: bool) {
+        if let Some(reconnect) = &mut self.reconnect {
+            reconnect.refuse = attempts;
+            reconnect.fatal = fatal;
+        }
+    }
+
+    /// The server sessions of the connections before the current one, oldest first.
+    pub fn earlier_servers(&self) -> &[ServerSession] {
+        &self.earlier
+    }
+
+    /// How many connections the pair has carried: the current one and the earlier ones.
+    pub fn connections(&self) -> usize {
+        self.earlier.len() + 1
     }
 
     /// Sets how many iterations a drive method may take before it gives up with
@@ -439,10 +485,38 @@ impl Pair {
                 };
                 self.client.handle_transport(now, echo);
             }
+            Transmit::Connect { .. } => self.connect_again(),
             // What is sent to a frozen or ended server is lost; a transmit this version does
             // not know has nothing to carry.
             _ => {}
         }
+    }
+
+    /// Carries out the client's order to connect again: a new session of the same server (its
+    /// ids seeded apart from the earlier sessions'), unless attempts are to be refused.
+    fn connect_again(&mut self) {
+        let now = self.now;
+        let Some(reconnect) = &mut self.reconnect else {
+            self.client.handle_connect_failed(
+                now,
+                "this pair has no server to connect to again",
+                true,
+            );
+            return;
+        };
+        if reconnect.refuse > 0 {
+            reconnect.refuse -= 1;
+            let fatal = reconnect.fatal;
+            self.client
+                .handle_connect_failed(now, "the server refused the connection", fatal);
+            return;
+        }
+        let index = self.earlier.len() + 1;
+        let config = Arc::new(reconnect.builder.config.clone());
+        let server = ServerSession::open(config, reconnect.handshake.clone(), index, now, None);
+        self.earlier
+            .push(std::mem::replace(&mut self.server, server));
+        self.client.handle_connected(now);
     }
 
     fn carry_to_client(&mut self, output: ServerOutput) {

@@ -136,6 +136,8 @@ pub enum LossReason {
     OverPolicy,
     /// Nothing in it to restore (no text, no transcript).
     Empty,
+    /// The new session refused to re-create it (an `error` answered its command).
+    Refused,
 }
 
 impl RestorePolicy {

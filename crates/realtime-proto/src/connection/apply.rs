@@ -7,7 +7,7 @@ use crate::events::server::{ServerEvent, ServerMessage};
 use crate::ids::{ItemId, ResponseId};
 use crate::item::{Item, ItemKind};
 use crate::session_config::SessionObject;
-use crate::values::{ContentType, ItemStatus, Role};
+use crate::values::{ContentType, ErrorType, ItemStatus, ResponseStatus, Role};
 
 impl Connection {
     pub(crate) fn apply(&mut self, message: &ServerMessage, derived: &mut Vec<Event>) {
@@ -43,9 +43,15 @@ impl Connection {
                     .as_ref()
                     .is_some_and(|s| *s != ItemStatus::IN_PROGRESS);
                 self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, last);
+                if let Some(id) = &event.item.id {
+                    self.note_item_acknowledged(id);
+                }
             }
             ServerEvent::ConversationItemAdded(event) => {
                 self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, false);
+                if let Some(id) = &event.item.id {
+                    self.note_item_acknowledged(id);
+                }
             }
             ServerEvent::ConversationItemDone(event) => {
                 // A `null` previous id here never moves the item: only a real id places it.
@@ -101,6 +107,10 @@ impl Connection {
             }
             ServerEvent::Error(event) => {
                 let error = &event.error;
+                if let Some(failed) = &error.event_id {
+                    self.note_restore_refused(failed);
+                }
+                self.note_server_error(error.kind.as_ref() == Some(&ErrorType::SERVER_ERROR));
                 let command = error
                     .event_id
                     .as_ref()
@@ -163,6 +173,9 @@ impl Connection {
             }
             ServerEvent::ResponseDone(event) => {
                 let response = &event.response;
+                if response.status.as_ref() == Some(&ResponseStatus::COMPLETED) {
+                    self.note_response_completed();
+                }
                 let out_of_band = self
                     .responses
                     .get(response.id.as_str())

@@ -134,6 +134,19 @@ impl Sequencer {
         self.awaiting.is_some() || self.active.is_some()
     }
 
+    /// The connection ended and the session goes on: what the server held (the response
+    /// running, the command awaiting its response) is gone; what waits its turn stays.
+    pub(crate) fn forget_server_side(&mut self) {
+        if let Some((event_id, text)) = self.awaiting.take() {
+            // Never answered: it goes out again on the new connection.
+            self.queue.push_front((event_id, text));
+        }
+        self.attributed = None;
+        self.active = None;
+        self.quiet_since = None;
+        self.quiet_pending = false;
+    }
+
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
         self.awaiting = None;
@@ -141,6 +154,11 @@ impl Sequencer {
         self.active = None;
         self.quiet_since = None;
         self.quiet_pending = false;
+    }
+
+    /// The default-conversation response running, if any.
+    pub(crate) fn active(&self) -> Option<&ResponseId> {
+        self.active.as_ref()
     }
 
     /// Whether `response` is the one the guard waits on.
@@ -256,6 +274,16 @@ impl Connection {
     pub fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
+        }
+        if !self.is_connected() {
+            let audio = match &event {
+                ClientEvent::InputAudioBufferAppend(append) => Some(append.audio.len() as u64),
+                _ => None,
+            };
+            if !self.hold_while_down(audio)? {
+                // Over the buffer's bound: dropped, and counted for `Event::Resumed`.
+                return Ok(self.next_event_id());
+            }
         }
         match &event {
             ClientEvent::InputAudioBufferAppend(append)
@@ -635,7 +663,7 @@ impl Connection {
     }
 
     /// Local bookkeeping for a command about to be sent.
-    fn note_sent(&mut self, event: &ClientEvent, event_id: &EventId) {
+    pub(super) fn note_sent(&mut self, event: &ClientEvent, event_id: &EventId) {
         self.commands
             .record(event_id, event.wire_type(self.config.dialect));
         match event {

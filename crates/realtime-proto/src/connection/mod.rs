@@ -28,6 +28,7 @@
 mod apply;
 mod commands;
 mod input;
+mod reconnect;
 mod record;
 mod responses;
 mod resume;
@@ -40,6 +41,7 @@ use serde_json::Value;
 
 pub use self::commands::{Interruption, MAX_APPEND_BYTES, Played};
 pub use self::input::{InputAudioState, Speech};
+pub use self::reconnect::{ReconnectPolicy, Reconnecting, Resumed, WhileDown};
 pub use self::record::{FrameDirection, RecordedFrame};
 pub use self::responses::{ResponseState, Responses};
 pub use self::timers::TransportEvent;
@@ -121,6 +123,10 @@ pub struct Config {
     /// false): they are proof of life and detect the server's profile either way, but are no
     /// news for the application unless it asks.
     pub keep_alive_events: bool,
+    /// Whether and how the session goes on when its connection ends (default `None`: the
+    /// connection's end is the session's). See [`ReconnectPolicy`]: backoff, what to restore,
+    /// what commands do meanwhile, rotation before the session's age limit.
+    pub reconnect: Option<ReconnectPolicy>,
 }
 
 impl Default for Config {
@@ -144,6 +150,7 @@ impl Default for Config {
             max_pending_events: 64,
             response_timeout: Some(Duration::from_secs(60)),
             keep_alive_events: false,
+            reconnect: None,
         }
     }
 }
@@ -203,6 +210,13 @@ pub enum Transmit {
     },
     /// A keep-alive ping (empty payload); the server answers with a pong.
     Ping,
+    /// Open a new connection now (with [`Config::reconnect`]): the adapter connects again,
+    /// fetching its credential anew, and reports with [`Connection::handle_connected`] or
+    /// [`Connection::handle_connect_failed`].
+    Connect {
+        /// Which attempt this is, from 1.
+        attempt: u32,
+    },
 }
 
 /// Something that happened, for the application.
@@ -218,6 +232,14 @@ pub enum Event {
     CommandFailed(CommandFailure),
     /// The connection closed.
     Closed(CloseInfo),
+    /// The connection ended and the session goes on ([`Config::reconnect`]): an attempt to
+    /// connect again is scheduled.
+    Reconnecting(Reconnecting),
+    /// The session goes on over a new connection: what was restored, and what was lost.
+    Resumed(Resumed),
+    /// The session was replaced by a fresh one before its age limit, at a pause, and resumed
+    /// ([`ReconnectPolicy::rotate_after`]); follows the [`Event::Resumed`].
+    Rotated,
     /// The response guard gave up on a default-conversation response: the server said nothing
     /// more about it for [`Config::response_timeout`]. The next queued `response.create` (if
     /// any) has been sent. The response's state stays as it was last reported.
@@ -373,6 +395,10 @@ pub enum SendError {
     /// No item with this id has audio to truncate.
     #[error("no audio part to truncate in item {0}")]
     NoAudio(ItemId),
+    /// The link is down and the policy refuses commands meanwhile
+    /// ([`WhileDown::Refuse`]).
+    #[error("reconnecting: the command was refused until the session is resumed")]
+    Reconnecting,
 }
 
 /// The sans-IO Realtime session machine.
@@ -431,6 +457,8 @@ pub struct Connection {
     decode_warnings: u64,
     /// What the machine knows of the connections the session ran over (see `resume`).
     connections: resume::Connections,
+    /// Whether the link is up, and the reconnection under way (see `reconnect`).
+    reconnection: reconnect::Reconnection,
 }
 
 /// The ids and slot of the item the last delta streamed into. Valid until an event other than
@@ -469,6 +497,7 @@ impl Connection {
             profile: config.profile,
             decode_warnings: 0,
             connections: resume::Connections::default(),
+            reconnection: reconnect::Reconnection::default(),
             config,
         }
     }
@@ -665,6 +694,12 @@ impl Connection {
     /// The next message to send, if any.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if !self.is_connected() && !matches!(self.transmits.front(), Some(Transmit::Connect { .. }))
+        {
+            // Between connections everything waits for the restore; only the order to connect
+            // goes out.
+            return None;
+        }
         let transmit = self.transmits.pop_front();
         if let Some(Transmit::Text { text, .. }) = &transmit {
             if self.recorder.is_enabled() {
@@ -723,7 +758,11 @@ impl Connection {
 
     /// Whether a message is waiting to be sent.
     pub fn has_transmit(&self) -> bool {
-        !self.transmits.is_empty()
+        if self.is_connected() {
+            !self.transmits.is_empty()
+        } else {
+            matches!(self.transmits.front(), Some(Transmit::Connect { .. }))
+        }
     }
 
     /// How many messages wait to be sent (adapters use it for backpressure).

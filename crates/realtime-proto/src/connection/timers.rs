@@ -73,6 +73,17 @@ pub enum TransportEvent {
     },
 }
 
+/// Says how a connection closed: its code, when it had one, and its reason.
+fn close_reason(code: Option<u16>, reason: &str) -> String {
+    match (code, reason.is_empty()) {
+        (Some(code), true) => format!("the server closed the connection ({code})"),
+        (Some(code), false) => format!("the server closed the connection ({code} {reason})"),
+        (None, _) => format!("the server closed the connection {reason}")
+            .trim_end()
+            .to_owned(),
+    }
+}
+
 /// The deadlines, and the instants they are counted from.
 #[derive(Debug, Default)]
 pub(super) struct Timers {
@@ -83,6 +94,15 @@ pub(super) struct Timers {
     heard_at: Option<Instant>,
     /// The latest instant the machine has seen.
     last: Option<Instant>,
+}
+
+impl Timers {
+    /// A new connection opened at `now`: the deadlines count from it.
+    pub(super) fn restart(&mut self, now: Instant, ping_interval: Option<Duration>) {
+        self.heard_at = Some(now);
+        self.next_ping = ping_interval.map(|period| now + period);
+        self.last = Some(self.last.map_or(now, |last| last.max(now)));
+    }
 }
 
 impl Connection {
@@ -97,11 +117,19 @@ impl Connection {
         if self.closed.is_some() {
             return None;
         }
+        if !self.is_connected() {
+            return self.reconnect_deadline();
+        }
         let ping = self.timers.next_ping.filter(|_| !self.closing);
-        [ping, self.idle_deadline(), self.guard_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            ping,
+            self.idle_deadline(),
+            self.guard_deadline(),
+            self.rotate_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Time has come: `now` is at or after what [`poll_timeout`](Self::poll_timeout) gave (an
@@ -136,6 +164,10 @@ impl Connection {
             return;
         }
         self.start_clock(now);
+        self.reconnect_timeout(now);
+        if !self.is_connected() {
+            return;
+        }
         self.start_quiet(now);
         if self.is_behind() {
             // The adapter does not read while the application is behind: silence now says
@@ -195,25 +227,43 @@ impl Connection {
             // close frame, bytes after it).
             return;
         }
+        if !self.is_connected() {
+            // Between connections the old transport has nothing more to say.
+            return;
+        }
         self.start_clock(now);
         self.timers.heard_at = Some(now);
         let result = match event {
             TransportEvent::Text(text) => self.handle_message(text),
             TransportEvent::Binary { size } => self.handle_binary(size),
             TransportEvent::Close { code, reason } => {
-                self.handle_close(code, &reason);
+                if self.should_reconnect(code) {
+                    self.link_down(&close_reason(code, &reason));
+                } else {
+                    self.handle_close(code, &reason);
+                }
                 Ok(())
             }
             TransportEvent::Control => Ok(()),
             TransportEvent::TooLarge { size, limit } => {
-                self.end_abruptly(&format!(
-                    "a message of {size} bytes exceeds the limit of {limit} bytes"
-                ));
-                Err(RecvError::TooLarge { size, limit })
+                let reason =
+                    format!("a message of {size} bytes exceeds the limit of {limit} bytes");
+                if self.should_reconnect(None) {
+                    self.link_down(&reason);
+                    Ok(())
+                } else {
+                    self.end_abruptly(&reason);
+                    Err(RecvError::TooLarge { size, limit })
+                }
             }
             TransportEvent::Lost { reason } => {
-                self.end_abruptly(&reason);
-                Err(RecvError::ConnectionLost { reason })
+                if self.should_reconnect(None) {
+                    self.link_down(&reason);
+                    Ok(())
+                } else {
+                    self.end_abruptly(&reason);
+                    Err(RecvError::ConnectionLost { reason })
+                }
             }
         };
         if let Err(error) = result {
@@ -221,6 +271,7 @@ impl Connection {
         }
         // What was applied may have started or moved the guard's wait: it counts from now.
         self.start_quiet(now);
+        self.rotate_if_due(now);
     }
 
     /// The next thing for the application, in order: an event (the state already includes
@@ -271,7 +322,7 @@ impl Connection {
     /// [`Config::response_timeout`]: super::Config::response_timeout
     fn guard_deadline(&self) -> Option<Instant> {
         let timeout = self.config.response_timeout?;
-        if !self.sequencer.waiting() {
+        if !self.sequencer.waiting() || !self.is_connected() {
             return None;
         }
         match self.sequencer.quiet_since {
@@ -279,6 +330,11 @@ impl Connection {
             None if self.sequencer.quiet_pending => self.timers.last,
             None => None,
         }
+    }
+
+    /// The latest instant the machine has seen.
+    pub(super) fn last_instant(&self) -> Option<Instant> {
+        self.timers.last
     }
 
     /// Notes an instant; the first one the machine sees starts the deadlines.

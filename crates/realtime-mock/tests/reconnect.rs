@@ -1,0 +1,340 @@
+//! Sessions that survive (issue 15), on the deterministic pair and a fake clock: the machine
+//! reconnects after a drop, an expiry or a refused attempt, restores the conversation with its
+//! ids, reports what it lost, holds (or refuses) commands meanwhile, rotates at a pause, and
+//! gives up when retrying cannot help.
+
+use std::time::{Duration, Instant};
+
+use realtime_mock::pair::Pair;
+use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, Trigger};
+use realtime_proto::connection::{ReconnectPolicy, Resumed, WhileDown};
+use realtime_proto::restore::LossReason;
+use realtime_proto::{
+    ClientEvent, Config, Event, Item, Modality, RecvError, SendError, SessionConfig,
+};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn server() -> MockServerBuilder {
+    MockServer::builder()
+        .script(
+            Script::new()
+                .with_rule("long", Reply::say("word ".repeat(200)))
+                .with_default(Reply::say("Noted.")),
+        )
+        .delta_interval(Duration::from_millis(10))
+        .seed(7)
+}
+
+fn config(policy: ReconnectPolicy) -> Config {
+    let mut config = Config::default();
+    config.reconnect = Some(policy);
+    config
+}
+
+fn policy() -> ReconnectPolicy {
+    let mut policy = ReconnectPolicy::default();
+    policy.seed = 1;
+    policy
+}
+
+/// A text turn: the user's line and the reply.
+fn turn(pair: &mut Pair, text: &str) {
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text(text)))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+}
+
+fn text_mode(pair: &mut Pair) {
+    pair.client
+        .send(ClientEvent::update_session(
+            SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
+        ))
+        .unwrap();
+    pair.drive().unwrap();
+}
+
+/// Drives until the session is resumed; every event on the way (the pair's queue keeps errors
+/// apart: any would fail the drive).
+fn until_resumed(pair: &mut Pair) -> Vec<Result<Event, RecvError>> {
+    pair.drive_until(|event| matches!(event, Event::Resumed(_)))
+        .unwrap()
+        .into_iter()
+        .map(Ok)
+        .collect()
+}
+
+fn resumed(events: &[Result<Event, RecvError>]) -> Vec<Resumed> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Ok(Event::Resumed(resumed)) => Some(resumed.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn texts(pair: &Pair) -> Vec<(String, String)> {
+    pair.client
+        .conversation()
+        .items()
+        .map(|item| (item.id().to_string(), item.text()))
+        .collect()
+}
+
+#[test]
+fn a_dropped_connection_is_restored_with_the_same_items_and_the_loss_reported_once() {
+    let start = Instant::now();
+    let mut pair = Pair::new(&server(), config(policy()), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    turn(&mut pair, "second");
+    let before = texts(&pair);
+    assert_eq!(before.len(), 4);
+    // The third reply is long; the server drops the connection in the middle of it.
+    pair.server
+        .inject(pair.now, Trigger::AfterDeltas(5), Fault::Drop);
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("long please")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    let events = until_resumed(&mut pair);
+    let reconnecting: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            Ok(Event::Reconnecting(reconnecting)) => Some(reconnecting.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reconnecting.len(), 1);
+    assert_eq!(reconnecting[0].attempt, 1);
+    assert!(reconnecting[0].after <= Duration::from_millis(250));
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Err(_) | Ok(Event::Closed(_)))),
+        "a reconnection is not an error: {events:?}"
+    );
+    let resumed = resumed(&events);
+    assert_eq!(resumed.len(), 1, "reported once");
+    let resumed = &resumed[0];
+    // The four items of the finished turns and the user's third line are restored, with their
+    // ids; the reply that was streaming is lost, with what it had said.
+    assert_eq!(resumed.restored.len(), 5, "{resumed:?}");
+    assert!(resumed.interrupted.is_some());
+    assert!(
+        resumed.lost.iter().any(|lost| matches!(&lost.reason,
+            LossReason::InFlight { partial, .. } if partial.starts_with("word"))),
+        "{resumed:?}"
+    );
+    assert_eq!(pair.connections(), 2);
+    // The new server has the restored items under the same ids.
+    let new_ids: Vec<String> = pair
+        .server
+        .record()
+        .server_events_of("conversation.item.added")
+        .iter()
+        .filter_map(|event| event["item"]["id"].as_str().map(str::to_owned))
+        .collect();
+    for (id, _) in &before {
+        assert!(new_ids.contains(id), "{id} not restored: {new_ids:?}");
+    }
+    // The conversation goes on; no item is duplicated.
+    turn(&mut pair, "fourth");
+    let after = texts(&pair);
+    let mut ids: Vec<&String> = after.iter().map(|(id, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), after.len(), "duplicated items: {after:?}");
+    assert_eq!(&after[..4], &before[..]);
+    assert_eq!(after.last().unwrap().1, "Noted.");
+}
+
+#[test]
+fn refused_attempts_back_off_and_the_machine_gives_up_when_retrying_cannot_help() {
+    let start = Instant::now();
+    let mut pair = Pair::new(&server(), config(policy()), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    pair.refuse_connects(3, false);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    let events = until_resumed(&mut pair);
+    let attempts: Vec<(u32, Duration)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Ok(Event::Reconnecting(r)) => Some((r.attempt, r.after)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts.len(), 4, "{attempts:?}");
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|(attempt, _)| *attempt)
+            .collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    // Each delay within its doubling window (equal jitter: half to all of it).
+    for (attempt, after) in &attempts {
+        let full = Duration::from_millis(250) * (1 << (attempt - 1));
+        assert!(*after >= full / 2 && *after <= full, "{attempt}: {after:?}");
+    }
+    assert_eq!(resumed(&events)[0].attempts, 4);
+    // A refusal retrying cannot fix: given up at once, and said.
+    pair.refuse_connects(1, true);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    let error = pair.drive_until_error().unwrap();
+    assert!(
+        matches!(&error, RecvError::ConnectionLost { reason } if reason.contains("reconnecting failed after 1")),
+        "{error}"
+    );
+    assert!(pair.client.is_closed());
+    assert!(matches!(
+        pair.client.send(ClientEvent::commit_audio()),
+        Err(SendError::Closed)
+    ));
+}
+
+#[test]
+fn after_the_last_attempt_the_session_ends_with_the_reason() {
+    let mut policy = policy();
+    policy.max_attempts = 2;
+    let mut pair = Pair::new(&server(), config(policy), Instant::now());
+    pair.drive().unwrap();
+    pair.refuse_connects(5, false);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    let error = pair.drive_until_error().unwrap();
+    assert!(
+        matches!(&error, RecvError::ConnectionLost { reason } if reason.contains("after 2")),
+        "{error}"
+    );
+}
+
+#[test]
+fn commands_sent_while_down_wait_for_the_restore_and_audio_over_the_bound_is_counted() {
+    let start = Instant::now();
+    let mut policy = policy();
+    policy.max_buffered_audio_bytes = 9_600;
+    let mut pair = Pair::new(&server(), config(policy), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    pair.refuse_connects(1, false);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.step();
+    assert!(pair.client.is_reconnecting());
+    // Three 100 ms appends: two fit the 200 ms bound, one is dropped and counted.
+    for _ in 0..3 {
+        pair.client
+            .send(ClientEvent::append_audio(vec![0u8; 4_800]))
+            .unwrap();
+    }
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("while down")))
+        .unwrap();
+    let resumed = resumed(&until_resumed(&mut pair)).remove(0);
+    assert_eq!(resumed.dropped_audio_bytes, 4_800);
+    // The restore went first, then what waited: the server saw them in that order.
+    let types = pair.server.record().client_event_types();
+    let first_append = types
+        .iter()
+        .position(|t| *t == "input_audio_buffer.append")
+        .unwrap();
+    assert_eq!(types[0], "session.update");
+    assert!(
+        types[..first_append]
+            .iter()
+            .filter(|t| **t == "conversation.item.create")
+            .count()
+            == 2
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "input_audio_buffer.append")
+            .count(),
+        2
+    );
+    assert_eq!(*types.last().unwrap(), "conversation.item.create");
+    // Under the refusing policy, the command is refused instead.
+    let mut policy = ReconnectPolicy::default();
+    policy.while_down = WhileDown::Refuse;
+    let mut pair = Pair::new(&server(), config(policy), start);
+    pair.drive().unwrap();
+    pair.refuse_connects(1, false);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.step();
+    assert!(matches!(
+        pair.client.send(ClientEvent::commit_audio()),
+        Err(SendError::Reconnecting)
+    ));
+}
+
+#[test]
+fn an_expired_session_goes_on_in_a_new_one() {
+    let start = Instant::now();
+    let builder = server().fault(
+        Trigger::Now,
+        Fault::ExpireSession {
+            after: 30 * 60 * SECOND,
+        },
+    );
+    let mut pair = Pair::new(&builder, config(policy()), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    pair.advance(31 * 60 * SECOND).unwrap();
+    let events = pair.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Reconnecting(r)) if r.reason.contains("1001"))),
+        "{events:?}"
+    );
+    assert_eq!(resumed(&events).len(), 1);
+    assert!(!pair.client.is_closed());
+    turn(&mut pair, "second");
+    assert_eq!(pair.client.conversation().len(), 4);
+}
+
+#[test]
+fn rotation_waits_for_a_pause() {
+    let start = Instant::now();
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&server(), config(policy), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    // Just before the age limit, a long reply starts: no rotation while it runs.
+    pair.advance_to(start + 10 * 60 * SECOND - SECOND).unwrap();
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("long please")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    let during = pair.take_events();
+    assert!(
+        !during
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Reconnecting(_) | Event::Rotated))),
+        "rotated in the middle of a response"
+    );
+    assert_eq!(pair.connections(), 1);
+    // At the pause after it, the session rotates, restores, and says so.
+    pair.advance(SECOND).unwrap();
+    let events = pair.take_events();
+    let rotated = events
+        .iter()
+        .position(|event| matches!(event, Ok(Event::Rotated)));
+    let resumed_at = events
+        .iter()
+        .position(|event| matches!(event, Ok(Event::Resumed(_))));
+    assert!(rotated.is_some() && resumed_at < rotated, "{events:?}");
+    assert_eq!(pair.connections(), 2);
+    assert_eq!(resumed(&events)[0].restored.len(), 4);
+    // The next rotation is counted from the new session.
+    pair.advance(9 * 60 * SECOND).unwrap();
+    assert_eq!(pair.connections(), 2);
+}

@@ -1,0 +1,535 @@
+//! Sessions that survive: when a connection ends, the machine decides whether and when to open
+//! the next one, and what to restore on it; the adapter only opens the socket.
+//!
+//! # Theory of operation
+//!
+//! With [`Config::reconnect`] set, an end the application did not ask for (the transport lost,
+//! an unresponsive server, a close code other than the final ones, the session's age limit) does
+//! not close the machine. The link goes down instead, and:
+//!
+//! 1. the machine schedules an attempt: [`Event::Reconnecting`] says which and after how long
+//!    (exponential backoff from [`ReconnectPolicy::initial_delay`] to
+//!    [`ReconnectPolicy::max_delay`], with jitter), and [`Connection::poll_timeout`] wakes the
+//!    adapter then;
+//! 2. at that time [`Connection::poll_transmit`] hands out [`Transmit::Connect`]: the adapter
+//!    opens a new connection (fetching its credential anew) and reports the outcome with
+//!    [`Connection::handle_connected`] or [`Connection::handle_connect_failed`];
+//! 3. connected, the machine sends the [`RestorePlan`](crate::restore::RestorePlan) first (the
+//!    session configuration, the conversation's items with their ids), then what the
+//!    application sent meanwhile; once the server has acknowledged every restored item,
+//!    [`Event::Resumed`] lists what was restored and what was lost (the response in flight with
+//!    its partial text, user audio without transcript, the uncommitted input audio, audio sent
+//!    while down beyond the buffer's bound). The library never claims state was restored when it
+//!    was not.
+//!
+//! While the link is down, commands are accepted and held (input audio up to
+//! [`ReconnectPolicy::max_buffered_audio_bytes`], the excess dropped and counted), or refused
+//! with [`SendError::Reconnecting`] under [`WhileDown::Refuse`]. Nothing is written until the
+//! restore is sent. After [`ReconnectPolicy::max_attempts`] failed attempts in a row (or a
+//! refusal that retrying cannot fix, such as a wrong key), the machine gives up: the receive
+//! error says why.
+//!
+//! Two policies start a fresh connection on a live one: **rotation** before the session's age
+//! limit ([`ReconnectPolicy::rotate_after`]), only at a pause (no response running or awaited,
+//! no speech in progress, nothing waiting to be written), announced by [`Event::Rotated`] once
+//! resumed; and **sticky failures**: after [`ReconnectPolicy::fresh_after_server_errors`]
+//! consecutive `server_error`s, a session that keeps failing is replaced.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant};
+
+use super::{Connection, Event, RecvError, Transmit};
+use crate::ids::{EventId, ItemId, ResponseId};
+use crate::restore::{LostItem, RestorePlan, RestorePolicy};
+
+/// How a session goes on after its connection ends ([`Config::reconnect`]).
+///
+/// [`Config::reconnect`]: super::Config::reconnect
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct ReconnectPolicy {
+    /// Attempts in a row before giving up (default 6).
+    pub max_attempts: u32,
+    /// The delay before the first attempt (default 250 ms); it doubles with each failure.
+    pub initial_delay: Duration,
+    /// The longest delay between attempts (default 8 s).
+    pub max_delay: Duration,
+    /// What to re-create on the new connection (default: everything, configuration first).
+    pub restore: RestorePolicy,
+    /// What commands do while the link is down (default: they wait).
+    pub while_down: WhileDown,
+    /// How much input audio sent while the link is down is kept for the new connection (default
+    /// 480,000 bytes: 10 s of PCM16 24 kHz); what is over is dropped and counted.
+    pub max_buffered_audio_bytes: u64,
+    /// Open a fresh connection once the session is this old, at the next pause (default 55
+    /// minutes: OpenAI ends sessions at 60). `None`: never.
+    pub rotate_after: Option<Duration>,
+    /// Replace a session after this many `server_error`s in a row (default 3). `None`: never.
+    pub fresh_after_server_errors: Option<u32>,
+    /// The seed of the backoff's jitter (default: a random one).
+    pub seed: u64,
+}
+
+/// What a command does while the link is down ([`ReconnectPolicy::while_down`]).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum WhileDown {
+    /// It is held and sent after the restore (input audio up to the policy's bound).
+    #[default]
+    Queue,
+    /// It is refused with [`SendError::Reconnecting`](super::SendError::Reconnecting).
+    Refuse,
+}
+
+/// A reconnection attempt is scheduled ([`Event::Reconnecting`]).
+#[non_exhaustive]
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Reconnecting {
+    /// Which attempt, from 1.
+    pub attempt: u32,
+    /// How long until it starts.
+    pub after: Duration,
+    /// Why the connection ended (or why the last attempt failed).
+    pub reason: String,
+}
+
+/// The conversation goes on over a new connection ([`Event::Resumed`]).
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Resumed {
+    /// The items re-created (and acknowledged by the server), in order.
+    pub restored: Vec<ItemId>,
+    /// What was not restored, and why (the response in flight among it).
+    pub lost: Vec<LostItem>,
+    /// The response that was running when the connection ended: interrupted, with what it had
+    /// said (its items are in `lost`).
+    pub interrupted: Option<ResponseId>,
+    /// Input audio appended and not yet committed when the connection ended: the server's
+    /// buffer went with it.
+    pub uncommitted_audio_bytes: u64,
+    /// Input audio sent while the link was down and dropped over the buffer's bound.
+    pub dropped_audio_bytes: u64,
+    /// How many connection attempts it took.
+    pub attempts: u32,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            restore: RestorePolicy::new(),
+            while_down: WhileDown::Queue,
+            max_buffered_audio_bytes: 480_000,
+            rotate_after: Some(Duration::from_secs(55 * 60)),
+            fresh_after_server_errors: Some(3),
+            seed: std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish(),
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// The delay before attempt `attempt` (from 1): `initial_delay` doubled for each earlier
+    /// failure, capped at `max_delay`, then between half and all of it ("equal jitter"), so that
+    /// many clients dropped together do not come back together.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .initial_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let full = doubled.min(self.max_delay);
+        let mut mix = self.seed ^ u64::from(attempt).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        mix ^= mix >> 33;
+        mix = mix.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        mix ^= mix >> 33;
+        let half = full / 2;
+        let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        half + Duration::from_nanos(mix % nanos.saturating_add(1))
+    }
+}
+
+/// The link's state.
+#[derive(Debug, Default)]
+pub(super) enum Link {
+    /// Connected (or not yet asked to be anything else).
+    #[default]
+    Up,
+    /// Down; the next attempt starts at `at` (`None`: at the next instant the machine sees).
+    Down { attempt: u32, at: Option<Instant> },
+    /// [`Transmit::Connect`] was handed out; the adapter is connecting.
+    Connecting { attempt: u32 },
+}
+
+/// A restore under way: the restored items the server has not acknowledged yet (with the
+/// `event_id` of each one's command, to read a refusal), and what [`Event::Resumed`] will say.
+#[derive(Debug)]
+struct Restoring {
+    waiting: Vec<(EventId, ItemId)>,
+    resumed: Resumed,
+}
+
+/// The reconnection bookkeeping.
+#[derive(Debug, Default)]
+pub(super) struct Reconnection {
+    pub(super) link: Link,
+    /// Once connected: the restored items the server has not acknowledged yet, and what the
+    /// [`Event::Resumed`] will say.
+    restoring: Option<Restoring>,
+    /// What the next `Resumed` carries over from the time the link was down.
+    pending: Resumed,
+    /// Whether the link went down to rotate.
+    rotating: bool,
+    /// When the current connection's session began.
+    session_since: Option<Instant>,
+    /// `server_error`s in a row.
+    server_errors: u32,
+    /// Input audio queued while down.
+    buffered_audio: u64,
+    /// Whether the connection being restored replaced one by rotation ([`Event::Rotated`]).
+    rotated_pending: bool,
+}
+
+impl Connection {
+    /// Whether the link is up: connected, or never asked to reconnect.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.reconnection.link, Link::Up)
+    }
+
+    /// Whether the machine is between connections: an attempt is scheduled or under way.
+    pub fn is_reconnecting(&self) -> bool {
+        !self.is_connected()
+    }
+
+    /// The adapter opened the connection [`Transmit::Connect`] asked for: the restore goes out
+    /// first, then what the application sent meanwhile.
+    pub fn handle_connected(&mut self, now: Instant) {
+        let Link::Connecting { attempt } = self.reconnection.link else {
+            return;
+        };
+        self.reconnection.link = Link::Up;
+        self.reset_for_new_connection(now);
+        let policy = self.config.reconnect.clone().unwrap_or_default();
+        let plan = RestorePlan::new(&self.conversation, self.session.as_ref(), &policy.restore);
+        let mut restore = Vec::new();
+        let mut waiting = Vec::new();
+        let mut restored_ids = plan.restored().iter();
+        for command in plan.commands() {
+            let event_id = self.next_event_id();
+            let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
+            else {
+                continue;
+            };
+            self.note_sent(&command, &event_id);
+            if let crate::events::client::ClientEvent::ConversationItemCreate(create) = &command {
+                // The plan's items, in order; the re-anchoring message has no original.
+                if let Some(id) = &create.item.id {
+                    if let Some(restored) = restored_ids.next() {
+                        if restored.item_id == *id {
+                            waiting.push((event_id.clone(), id.clone()));
+                        }
+                    }
+                }
+            }
+            restore.push(Transmit::Text { event_id, text });
+        }
+        // The restore goes ahead of what was held meanwhile.
+        let held: Vec<Transmit> = self.transmits.drain(..).collect();
+        self.transmits.extend(restore);
+        self.transmits.extend(held);
+        // What was not restored is not in the new session's conversation: the machine's
+        // conversation follows the server's (the event keeps what the application may need).
+        for lost in plan.lost() {
+            self.conversation.remove(lost.item_id.as_str());
+        }
+        let mut resumed = std::mem::take(&mut self.reconnection.pending);
+        resumed.attempts = attempt;
+        resumed.lost.extend(plan.lost().iter().cloned());
+        resumed.restored = plan
+            .restored()
+            .iter()
+            .map(|restored| restored.item_id.clone())
+            .collect();
+        if waiting.is_empty() {
+            self.finish_resume(resumed);
+        } else {
+            self.reconnection.restoring = Some(Restoring { waiting, resumed });
+        }
+    }
+
+    /// The connection [`Transmit::Connect`] asked for could not be opened. `fatal`: retrying
+    /// cannot help (the server refused the credential or the endpoint); the machine gives up at
+    /// once. Otherwise the next attempt is scheduled, or, after the last, the machine gives up.
+    pub fn handle_connect_failed(&mut self, now: Instant, reason: &str, fatal: bool) {
+        let Link::Connecting { attempt } = self.reconnection.link else {
+            return;
+        };
+        let policy = self.config.reconnect.clone().unwrap_or_default();
+        if fatal || attempt >= policy.max_attempts {
+            self.reconnection.link = Link::Up;
+            let reason = format!("reconnecting failed after {attempt} attempt(s): {reason}");
+            self.give_up(&reason);
+            return;
+        }
+        self.schedule(now, attempt + 1, reason, false, &policy);
+    }
+
+    /// Whether an end of the connection goes to a reconnection rather than closing: reconnection
+    /// is on, the application did not close, and the end is not final.
+    pub(super) fn should_reconnect(&self, code: Option<u16>) -> bool {
+        if self.config.reconnect.is_none() || (self.closing && !self.reconnection.rotating) {
+            return false;
+        }
+        // 1008: policy violation (a refused credential); 4000: the beta interface refused.
+        // Retrying cannot fix either.
+        !matches!(code, Some(1008 | 4000))
+    }
+
+    /// The connection ended and the session goes on: the link goes down, the in-flight state
+    /// of the server is forgotten, and an attempt is scheduled.
+    pub(super) fn link_down(&mut self, reason: &str) {
+        let policy = self.config.reconnect.clone().unwrap_or_default();
+        // What the server held is gone with the connection.
+        self.reconnection.pending.uncommitted_audio_bytes = self
+            .reconnection
+            .pending
+            .uncommitted_audio_bytes
+            .saturating_add(self.input.buffered_bytes());
+        if let Some(active) = self.sequencer.active().cloned() {
+            self.reconnection.pending.interrupted = Some(active);
+        }
+        self.sequencer.forget_server_side();
+        self.closing = false;
+        // A rotation (or a sticky failure) reconnects at once, and is announced once resumed.
+        let immediate = std::mem::take(&mut self.reconnection.rotating);
+        self.reconnection.rotated_pending = immediate;
+        let now = self.last_instant();
+        match now {
+            Some(now) => self.schedule(now, 1, reason, immediate, &policy),
+            None => {
+                self.reconnection.link = Link::Down {
+                    attempt: 1,
+                    at: None,
+                };
+            }
+        }
+    }
+
+    fn schedule(
+        &mut self,
+        now: Instant,
+        attempt: u32,
+        reason: &str,
+        immediate: bool,
+        policy: &ReconnectPolicy,
+    ) {
+        let after = if immediate {
+            Duration::ZERO
+        } else {
+            policy.delay(attempt)
+        };
+        self.reconnection.link = Link::Down {
+            attempt,
+            at: Some(now + after),
+        };
+        self.events.push_back(Ok(Event::Reconnecting(Reconnecting {
+            attempt,
+            after,
+            reason: reason.to_owned(),
+        })));
+    }
+
+    /// When the next attempt is due, if one is scheduled.
+    pub(super) fn reconnect_deadline(&self) -> Option<Instant> {
+        match self.reconnection.link {
+            Link::Down { at: Some(at), .. } => Some(at),
+            Link::Down { at: None, .. } => self.last_instant(),
+            _ => None,
+        }
+    }
+
+    /// Time has come: the scheduled attempt starts ([`Transmit::Connect`]); and, on a live
+    /// link, rotation and sticky failures are decided.
+    pub(super) fn reconnect_timeout(&mut self, now: Instant) {
+        match self.reconnection.link {
+            Link::Down { attempt, at, .. } => {
+                if at.is_none_or(|at| now >= at) {
+                    self.reconnection.link = Link::Connecting { attempt };
+                    self.transmits.push_front(Transmit::Connect { attempt });
+                }
+            }
+            Link::Connecting { .. } => {}
+            Link::Up => {
+                if self.reconnection.session_since.is_none() {
+                    self.reconnection.session_since = Some(now);
+                }
+                self.maybe_rotate(now);
+            }
+        }
+    }
+
+    /// When rotation is due, if it is on. Only at a pause: a deadline the machine could not act
+    /// on would keep the adapter's timer firing. A pause that comes later is noticed with the
+    /// event that brings it ([`handle_transport`](Self::handle_transport)) or after the
+    /// adapter wrote what waited (this deadline, asked for again).
+    pub(super) fn rotate_deadline(&self) -> Option<Instant> {
+        let after = self.config.reconnect.as_ref()?.rotate_after?;
+        if !self.is_connected() || self.closing || self.closed.is_some() || !self.at_pause() {
+            return None;
+        }
+        Some(self.reconnection.session_since? + after)
+    }
+
+    /// After an event: rotation may be due now that a pause came.
+    pub(super) fn rotate_if_due(&mut self, now: Instant) {
+        if self.is_connected() {
+            self.maybe_rotate(now);
+        }
+    }
+
+    fn maybe_rotate(&mut self, now: Instant) {
+        let Some(due) = self.rotate_deadline() else {
+            return;
+        };
+        if now < due || !self.at_pause() {
+            return;
+        }
+        self.reconnection.rotating = true;
+        self.closing = true;
+        self.transmits.push_back(Transmit::Close {
+            code: 1000,
+            reason: ROTATING.to_owned(),
+        });
+    }
+
+    /// A natural pause: no response running or awaited, no speech, nothing to write.
+    fn at_pause(&self) -> bool {
+        !self.sequencer.waiting() && !self.input.is_speaking() && self.transmits.is_empty()
+    }
+
+    /// An `error` arrived: sticky `server_error`s replace the session.
+    pub(super) fn note_server_error(&mut self, is_server_error: bool) {
+        if !is_server_error {
+            self.reconnection.server_errors = 0;
+            return;
+        }
+        self.reconnection.server_errors = self.reconnection.server_errors.saturating_add(1);
+        let Some(limit) = self
+            .config
+            .reconnect
+            .as_ref()
+            .and_then(|policy| policy.fresh_after_server_errors)
+        else {
+            return;
+        };
+        if self.reconnection.server_errors >= limit && self.is_connected() && !self.closing {
+            self.reconnection.server_errors = 0;
+            self.reconnection.rotating = true;
+            self.closing = true;
+            self.transmits.push_back(Transmit::Close {
+                code: 1000,
+                reason: format!("{limit} server errors in a row: a fresh session"),
+            });
+        }
+    }
+
+    /// A response ended well: the failures are not sticky.
+    pub(super) fn note_response_completed(&mut self) {
+        self.reconnection.server_errors = 0;
+    }
+
+    /// The server acknowledged an item: part of a restore, perhaps.
+    pub(super) fn note_item_acknowledged(&mut self, item_id: &ItemId) {
+        let Some(restoring) = &mut self.reconnection.restoring else {
+            return;
+        };
+        restoring.waiting.retain(|(_, waited)| waited != item_id);
+        self.maybe_finish_resume();
+    }
+
+    /// The server refused a command: if it re-created an item, that item is lost, not restored.
+    pub(super) fn note_restore_refused(&mut self, event_id: &EventId) {
+        let Some(restoring) = &mut self.reconnection.restoring else {
+            return;
+        };
+        let Some(at) = restoring.waiting.iter().position(|(id, _)| id == event_id) else {
+            return;
+        };
+        let (_, item_id) = restoring.waiting.remove(at);
+        restoring
+            .resumed
+            .restored
+            .retain(|restored| *restored != item_id);
+        restoring.resumed.lost.push(LostItem {
+            item_id,
+            reason: crate::restore::LossReason::Refused,
+        });
+        self.maybe_finish_resume();
+    }
+
+    fn maybe_finish_resume(&mut self) {
+        if self
+            .reconnection
+            .restoring
+            .as_ref()
+            .is_some_and(|restoring| restoring.waiting.is_empty())
+        {
+            if let Some(restoring) = self.reconnection.restoring.take() {
+                self.finish_resume(restoring.resumed);
+            }
+        }
+    }
+
+    fn finish_resume(&mut self, resumed: Resumed) {
+        let rotated = std::mem::take(&mut self.reconnection.rotated_pending);
+        self.events.push_back(Ok(Event::Resumed(resumed)));
+        if rotated {
+            self.events.push_back(Ok(Event::Rotated));
+        }
+    }
+
+    /// A command while the link is down: held, refused, or (audio over the bound) dropped and
+    /// counted. Returns whether it may be queued.
+    pub(super) fn hold_while_down(
+        &mut self,
+        audio_bytes: Option<u64>,
+    ) -> Result<bool, super::SendError> {
+        let policy = self.config.reconnect.clone().unwrap_or_default();
+        if policy.while_down == WhileDown::Refuse {
+            return Err(super::SendError::Reconnecting);
+        }
+        if let Some(bytes) = audio_bytes {
+            if self.reconnection.buffered_audio.saturating_add(bytes)
+                > policy.max_buffered_audio_bytes
+            {
+                let pending = &mut self.reconnection.pending;
+                pending.dropped_audio_bytes = pending.dropped_audio_bytes.saturating_add(bytes);
+                return Ok(false);
+            }
+            self.reconnection.buffered_audio += bytes;
+        }
+        Ok(true)
+    }
+
+    /// Gives the session up: reconnecting failed or cannot help.
+    fn give_up(&mut self, reason: &str) {
+        self.reconnection.restoring = None;
+        self.end_abruptly(reason);
+        self.events.push_back(Err(RecvError::ConnectionLost {
+            reason: reason.to_owned(),
+        }));
+    }
+
+    fn reset_for_new_connection(&mut self, now: Instant) {
+        self.closed = None;
+        self.closing = false;
+        self.reconnection.buffered_audio = 0;
+        self.reconnection.session_since = Some(now);
+        self.input = super::InputAudioState::default();
+        self.timers.restart(now, self.config.ping_interval);
+    }
+}
+
+/// The close reason of a rotation.
+const ROTATING: &str = "rotating to a fresh session";
