@@ -16,6 +16,8 @@
 //! - [`rest`]: the REST calls, typed: client secrets, accepting, rejecting, referring and hanging
 //!   up calls, and WebRTC call creation ([`RestOptions`](rest::RestOptions),
 //!   [`Exchange`](rest::Exchange), [`RestError`](rest::RestError)).
+//! - [`webhook`]: Standard Webhooks verification and the `realtime.call.incoming` event
+//!   ([`WebhookVerifier`](webhook::WebhookVerifier)).
 //! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
 //!   audio, converted to the session's format.
 //!
@@ -30,6 +32,7 @@ pub mod rest;
 pub mod tls;
 #[cfg(feature = "audio")]
 pub mod upload;
+pub mod webhook;
 pub mod websocket;
 
 pub use crate::options::{ConnectError, ConnectOptions};
