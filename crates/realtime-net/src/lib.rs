@@ -10,7 +10,8 @@
 //!   ([`ClientUpgrade`](websocket::ClientUpgrade), which keeps a refusal's whole error body),
 //!   and the mapping between tungstenite messages and the machine's frames.
 //! - [`tls`]: which certificates to trust, and the rustls client configuration (`ring`).
-//! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter.
+//! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter
+//!   (including [`ConnectOptions::sideband`], the WebSocket of a SIP or WebRTC call).
 //! - [`http`]: HTTP/1.1 without I/O, a request builder and a response reader, for the REST
 //!   calls.
 //! - [`rest`]: the REST calls, typed: client secrets, accepting, rejecting, referring and hanging

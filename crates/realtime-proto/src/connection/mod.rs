@@ -111,6 +111,12 @@ pub struct Config {
     /// stall the conversation. `None` waits forever. Counted in the machine's time
     /// ([`Connection::handle_timeout`]).
     pub response_timeout: Option<Duration>,
+    /// Whether this is a call's sideband session (`?call_id=`, default false): the caller's
+    /// audio reaches the model over SIP or WebRTC, not over this connection, so
+    /// `input_audio_buffer.append` is refused with [`SendError::SidebandAudio`]. Everything
+    /// else (events, `session.update`, `response.create`, `output_audio_buffer.clear`) works as
+    /// on any session.
+    pub sideband: bool,
 }
 
 impl Default for Config {
@@ -132,6 +138,7 @@ impl Default for Config {
             idle_timeout: Some(Duration::from_secs(45)),
             max_pending_events: 64,
             response_timeout: Some(Duration::from_secs(60)),
+            sideband: false,
         }
     }
 }
@@ -351,6 +358,13 @@ pub enum SendError {
     /// No item with this id has audio to truncate.
     #[error("no audio part to truncate in item {0}")]
     NoAudio(ItemId),
+    /// Audio appended to a call's sideband session ([`Config::sideband`]): the call's audio
+    /// travels over SIP or WebRTC, and this connection only watches and steers the session.
+    #[error(
+        "this is a call's sideband session: the caller's audio arrives over SIP or WebRTC, not \
+         through input_audio_buffer.append"
+    )]
+    SidebandAudio,
 }
 
 /// The sans-IO Realtime session machine.
