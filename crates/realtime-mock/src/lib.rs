@@ -177,6 +177,7 @@
 //! answered on the wire the way the service answers it.
 
 mod audio;
+pub mod calls;
 mod config;
 mod core;
 mod driver;
@@ -188,12 +189,14 @@ pub mod pair;
 mod profile;
 mod record;
 mod replay;
+mod rest;
 mod resume;
 pub mod script;
 mod server;
 mod server_session;
 mod vad;
 
+pub use crate::calls::{CallKind, CallScript, CallState, CallerTurn, MockCall, RingError};
 pub use crate::config::{DialectMode, MockServerBuilder, UnknownDialectMode};
 pub use crate::error::{
     InjectError, ReplayError, ScriptError, ShutdownError, StartError, WaitError,
