@@ -368,6 +368,20 @@ impl MockServer {
         Ok(call_id)
     }
 
+    /// Registers a SIP call with this id and state, without a webhook: a call to control
+    /// over REST (`realtime call accept rtc_demo` against the bundled mock), or to open a
+    /// sideband on when it is [active](CallState::Active). An id already known is left as it
+    /// is.
+    pub fn add_call(&self, call_id: impl Into<RealtimeCallId>, state: CallState) {
+        let call_id = call_id.into();
+        let mut calls = self.shared().calls();
+        if calls.get_mut(call_id.as_str()).is_none() {
+            let mut call = MockCall::new(call_id, CallKind::Sip);
+            call.state = state;
+            calls.calls.push(call);
+        }
+    }
+
     /// Every call the server knows, in the order they came.
     pub fn calls(&self) -> Vec<MockCall> {
         self.shared().calls().calls.clone()
