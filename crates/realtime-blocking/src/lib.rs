@@ -84,3 +84,9 @@ pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 pub use crate::connect::{connect, connect_with_token};
 pub use crate::rest::rest;
 pub use crate::session::{Events, Receiver, Sender, Session, State};
+
+/// The telephony guide's examples (`docs/telephony.md`), compiled and run as doctests against
+/// the mock.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/telephony.md")]
+struct TelephonyDoctests;

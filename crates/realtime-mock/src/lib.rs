@@ -75,6 +75,11 @@
 //!   on a fake clock; see below.
 //! - **Loose servers** ([`ServerProfile`]): xAI's Grok Voice Agent API and Azure AI Voice
 //!   Live, with the deviations their recorded sessions show; see below.
+//! - **Phone calls and browsers** ([`calls`]): the REST endpoints (client secrets, WebRTC call
+//!   creation, call accept/reject/refer/hangup) under `/v1` and `/openai/v1`;
+//!   [`MockServer::ring`] POSTs a signed `realtime.call.incoming` webhook; a call's sideband
+//!   session (`?call_id=`) plays a [`CallScript`] caller (speech, DTMF keys, hang-up) and
+//!   announces the model's audio with `output_audio_buffer.*`. See `docs/telephony.md`.
 //!
 //! # Without a socket: `ServerSession` and `Pair`
 //!

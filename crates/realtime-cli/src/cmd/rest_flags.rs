@@ -15,11 +15,11 @@ use crate::CliError;
 /// the command runs against the bundled mock server.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct RestFlags {
-    /// The REST base URL: https://api.openai.com/v1, a proxy, or `realtime mock`'s
-    /// http://127.0.0.1:PORT/v1.
+    /// The REST base URL: `https://api.openai.com/v1`, a proxy, or `realtime mock`'s
+    /// `http://127.0.0.1:PORT/v1`.
     #[arg(long, value_name = "URL", global = true)]
     base_url: Option<String>,
-    /// An Azure OpenAI resource, https://NAME.openai.azure.com (its v1 API)
+    /// An Azure OpenAI resource, `https://NAME.openai.azure.com` (its v1 API)
     /// [env: AZURE_OPENAI_ENDPOINT].
     #[arg(long, value_name = "URL", global = true)]
     azure_endpoint: Option<String>,
