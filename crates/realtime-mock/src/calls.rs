@@ -157,11 +157,20 @@ pub(crate) struct Calls {
     pub(crate) rng: Option<Rng>,
 }
 
-/// A client secret the mock minted.
-#[derive(Clone, Debug)]
+/// A client secret the mock minted (`Debug` hides its value).
+#[derive(Clone)]
 pub(crate) struct MintedSecret {
     pub(crate) value: String,
     pub(crate) expires_at: i64,
+}
+
+impl std::fmt::Debug for MintedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedSecret")
+            .field("value", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// What a sideband session needs to play a call: its id, the session it was accepted with,

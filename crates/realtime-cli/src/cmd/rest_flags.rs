@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use realtime_mock::MockServer;
 use realtime_tokio::ConnectOptions;
 use realtime_tokio::Credential;
+use realtime_tokio::net::handshake::Secret;
 use realtime_tokio::rest::{RealtimeCallId, RestError, RestOptions};
 
 use crate::CliError;
@@ -37,15 +38,16 @@ pub(crate) struct RestTarget {
     pub(crate) mock: Option<MockServer>,
 }
 
+/// The keys are `Secret`s: `Debug` shows `***`.
 #[derive(Debug)]
 enum Sideband {
-    OpenAi(String),
+    OpenAi(Secret),
     Azure {
         resource: String,
-        key: String,
+        key: Secret,
     },
     /// A realtime endpoint URL (`ws://…/v1/realtime`) and the key, if any.
-    At(String, Option<String>),
+    At(String, Option<Secret>),
 }
 
 /// An environment variable, if set and not blank.
@@ -70,7 +72,7 @@ impl RestFlags {
                 .replacen("http://", "ws://", 1);
             return Ok(RestTarget {
                 rest,
-                sideband: Sideband::At(websocket, self.api_key.clone()),
+                sideband: Sideband::At(websocket, self.api_key.clone().map(Secret::new)),
                 mock: None,
             });
         }
@@ -91,14 +93,17 @@ impl RestFlags {
                 })?;
             return Ok(RestTarget {
                 rest: RestOptions::azure(resource.clone(), key.clone()).with_timeout(timeout),
-                sideband: Sideband::Azure { resource, key },
+                sideband: Sideband::Azure {
+                    resource,
+                    key: Secret::new(key),
+                },
                 mock: None,
             });
         }
         if let Some(key) = self.api_key.clone().or_else(|| env("OPENAI_API_KEY")) {
             return Ok(RestTarget {
                 rest: RestOptions::openai(key.clone()).with_timeout(timeout),
-                sideband: Sideband::OpenAi(key),
+                sideband: Sideband::OpenAi(Secret::new(key)),
                 mock: None,
             });
         }
@@ -117,14 +122,14 @@ impl RestTarget {
     /// The sideband WebSocket of a call at this target.
     pub(crate) fn sideband(&self, call_id: &RealtimeCallId) -> ConnectOptions {
         let options = match &self.sideband {
-            Sideband::OpenAi(key) => ConnectOptions::sideband(call_id, key.clone()),
+            Sideband::OpenAi(key) => ConnectOptions::sideband(call_id, key.expose()),
             Sideband::Azure { resource, key } => {
-                ConnectOptions::azure_sideband(resource.clone(), call_id, key.clone())
+                ConnectOptions::azure_sideband(resource.clone(), call_id, key.expose())
             }
             Sideband::At(url, key) => {
                 let options = ConnectOptions::sideband_at(url.clone(), call_id);
                 match key {
-                    Some(key) => options.with_credential(Credential::api_key(key.clone())),
+                    Some(key) => options.with_credential(Credential::api_key(key.expose())),
                     None => options,
                 }
             }
