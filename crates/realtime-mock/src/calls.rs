@@ -285,7 +285,9 @@ impl MockServer {
     /// `realtime.call.incoming` webhook is POSTed to `webhook_url` (plain `http://`, as tests
     /// keep to loopback), with the `webhook-id`, `webhook-timestamp` and `webhook-signature`
     /// headers of Standard Webhooks, signed with the server's
-    /// [webhook secret](crate::MockServerBuilder::webhook_secret). Returns the call's id once
+    /// [webhook secret](crate::MockServerBuilder::webhook_secret), and timestamped with the
+    /// system clock (or the builder's [`wall_clock`](crate::MockServerBuilder::wall_clock), which
+    /// a receiver checking against the real time would find stale). Returns the call's id once
     /// the receiver answered 2xx (at most 10 s).
     ///
     /// The receiver then accepts (or rejects, or refers) the call over REST, and opens its
