@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use realtime_mock::{MockServer, MockServerBuilder, SessionRecord};
+use realtime_net::rest::{RestCall, RestError, RestOptions};
 use realtime_net::upload::{AudioSent, UploadOptions};
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::{Interruption, Played};
@@ -114,6 +115,31 @@ impl Adapter {
             Self::Blocking => blocking_client::connect(options),
             Self::Pair => Err(ConnectError::Protocol(
                 "the pair has no socket; open it with Adapter::open".to_owned(),
+            )),
+        }
+    }
+
+    /// Makes a REST call with this adapter's `rest` (tokio: on a runtime of its own; smol: its
+    /// `block_on`; blocking: a plain call). The pair has no socket and refuses.
+    pub fn rest<C>(self, options: &RestOptions, call: &C) -> Result<C::Output, RestError>
+    where
+        C: RestCall + Sync,
+    {
+        match self {
+            Self::Tokio => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|source| RestError::Io {
+                        host: "a runtime".into(),
+                        source,
+                    })?;
+                runtime.block_on(realtime_tokio::rest(options, call))
+            }
+            Self::Smol => smol::block_on(realtime_smol::rest(options, call)),
+            Self::Blocking => realtime_blocking::rest(options, call),
+            Self::Pair => Err(RestError::InvalidRequest(
+                "the pair has no socket: no REST calls".to_owned(),
             )),
         }
     }

@@ -17,15 +17,20 @@
 //! driver applied. A consumer that stops taking events stops the reading once
 //! `max_pending_events` wait (TCP flow control then slows the server down); a socket that
 //! cannot keep up makes `send` wait once `max_pending_sends` messages are queued.
+//!
+//! [`rest`] makes the Realtime API's REST calls (client secrets, SIP call control, WebRTC call
+//! creation; see `realtime_net::rest`) over the same runtime's TCP and the same TLS.
 
 mod commands;
 mod connect;
 mod driver;
+mod rest;
 pub mod runtime;
 mod session;
 #[cfg(feature = "audio")]
 mod upload;
 
 pub use crate::connect::{connect, connect_with_token};
+pub use crate::rest::rest;
 pub use crate::runtime::{AsyncStream, AsyncTimer, BoxFuture, Runtime};
 pub use crate::session::{Receiver, Sender, Session, State};

@@ -198,7 +198,7 @@ fn timeout_or(
 }
 
 /// Connects to the first address that answers before the deadline.
-fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<TcpStream> {
+pub(crate) fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<TcpStream> {
     let mut last = io::Error::new(
         io::ErrorKind::NotFound,
         "the host name resolved to no address",

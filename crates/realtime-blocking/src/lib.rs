@@ -62,12 +62,15 @@ mod commands;
 mod connect;
 mod io_thread;
 mod read;
+pub mod rest;
 mod session;
 #[cfg(feature = "audio")]
 mod upload;
 
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;
+/// Webhook verification: the `realtime.call.incoming` event of a SIP call.
+pub use realtime_net::webhook;
 pub use realtime_net::{self as net, ConnectError, ConnectOptions};
 pub use realtime_proto::connection::{Interruption, Played};
 pub use realtime_proto::{
@@ -79,4 +82,11 @@ pub use realtime_proto::{
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
 pub use crate::connect::{connect, connect_with_token};
+pub use crate::rest::rest;
 pub use crate::session::{Events, Receiver, Sender, Session, State};
+
+/// The telephony guide's examples (`docs/telephony.md`), compiled and run as doctests against
+/// the mock.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/telephony.md")]
+struct TelephonyDoctests;

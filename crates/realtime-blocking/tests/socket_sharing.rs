@@ -352,6 +352,27 @@ fn over_tls_events_arrive_while_audio_streams_in() {
     assert_eq!(closed.and_then(|info| info.code), Some(1000));
 }
 
+#[test]
+fn rest_calls_go_over_the_same_tls() {
+    use realtime_blocking::rest::{CreateClientSecret, HangupCall, RestError, RestOptions};
+
+    let server = MockServer::start().unwrap();
+    let (front, cert) = tls_front(server.local_addr());
+    let base = format!("https://127.0.0.1:{}/v1", front.port());
+    let options = RestOptions::url(base.clone())
+        .with_tls(TlsOptions::only_roots([cert]))
+        .with_timeout(LIMIT);
+    let mint = CreateClientSecret::new(SessionConfig::realtime());
+    let secret = realtime_blocking::rest(&options, &mint).unwrap();
+    assert!(secret.value.expose().starts_with("ek_"));
+    // An untrusted certificate is refused: verification is on by default.
+    let refused = realtime_blocking::rest(&RestOptions::url(base), &HangupCall::new("rtc_1"));
+    assert!(
+        matches!(refused, Err(RestError::Connect { .. })),
+        "{refused:?}"
+    );
+}
+
 /// A TLS terminator in front of `backend`, with a certificate made now for 127.0.0.1; one
 /// thread per connection, polling both sides.
 fn tls_front(backend: SocketAddr) -> (SocketAddr, Vec<u8>) {

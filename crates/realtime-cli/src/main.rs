@@ -48,6 +48,15 @@ enum Command {
     Mock(cmd::mock::Args),
     /// Replay a recorded session through the session machine and print the final state as JSON.
     Replay(cmd::replay::Args),
+    /// Mint a client secret (the short-lived key a browser connects with) and print it.
+    Token(cmd::token::Args),
+    /// Control a phone call: accept, reject, refer (transfer) or hang up.
+    Call(cmd::call::Args),
+    /// Verify a webhook delivery's signature and print its event.
+    Webhook(cmd::webhook::Args),
+    /// Answer phone calls: verify webhooks, accept each call, hold its sideband session and
+    /// print the transcript.
+    AnswerCalls(cmd::answer_calls::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +72,10 @@ fn main() -> ExitCode {
         Command::Encode(args) => cmd::encode::run(args),
         Command::Mock(args) => cmd::mock::run(args),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Token(args) => cmd::token::run(args),
+        Command::Call(args) => cmd::call::run(args),
+        Command::Webhook(args) => cmd::webhook::run(args),
+        Command::AnswerCalls(args) => cmd::answer_calls::run(args),
     };
     match result {
         Ok(code) => code,

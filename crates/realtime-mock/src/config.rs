@@ -6,6 +6,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use realtime_net::webhook::WebhookSecret;
+
+use crate::calls::{self, CallScript};
 use crate::error::StartError;
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
@@ -91,6 +94,10 @@ pub(crate) struct Config {
     /// The model set with [`MockServerBuilder::model`]; unset, the profile's default.
     pub(crate) model: Option<String>,
     pub(crate) instructions: String,
+    /// What signs the webhooks of [`MockServer::ring`](crate::MockServer::ring).
+    pub(crate) webhook_secret: WebhookSecret,
+    /// What the caller of a call does on its sideband session.
+    pub(crate) call_script: CallScript,
 }
 
 impl Default for Config {
@@ -120,6 +127,8 @@ impl Default for Config {
             model: None,
             instructions: "You are the mock Realtime assistant. Your answers come from a script."
                 .to_owned(),
+            webhook_secret: calls::default_webhook_secret(),
+            call_script: CallScript::default(),
         }
     }
 }
@@ -322,6 +331,21 @@ impl MockServerBuilder {
     /// The instructions of a new session.
     pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
         self.config.instructions = instructions.into();
+        self
+    }
+
+    /// The secret the webhooks of [`MockServer::ring`](crate::MockServer::ring) are signed with.
+    /// Default: [`DEFAULT_WEBHOOK_SECRET`](crate::calls::DEFAULT_WEBHOOK_SECRET).
+    pub fn webhook_secret(mut self, secret: WebhookSecret) -> Self {
+        self.config.webhook_secret = secret;
+        self
+    }
+
+    /// What the caller does on a call's sideband session; see [`CallScript`]. Default: the demo
+    /// caller ([`CallScript::default`]), who asks about an order, keys in `4` `2`, says goodbye
+    /// and hangs up.
+    pub fn call_script(mut self, script: CallScript) -> Self {
+        self.config.call_script = script;
         self
     }
 

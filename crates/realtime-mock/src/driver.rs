@@ -20,6 +20,7 @@ use tokio::sync::{Notify, watch};
 use crate::core::Control;
 use crate::handshake::{self, ReadError, Verdict};
 use crate::record::{SessionEnd, SessionRecord};
+use crate::rest;
 use crate::server::Shared;
 use crate::server_session::{ServerOutput, ServerSession};
 
@@ -94,8 +95,15 @@ pub(crate) async fn serve(
     let _ = stream.set_nodelay(true);
     let api_key = shared.config.api_key.clone();
     let profile = shared.config.profile;
-    let judged =
-        handshake::read_and_judge(&mut stream, Some(peer), api_key.as_deref(), profile).await;
+    let secrets = || shared.valid_secrets();
+    let judged = handshake::read_and_judge(
+        &mut stream,
+        Some(peer),
+        api_key.as_deref(),
+        secrets,
+        profile,
+    )
+    .await;
     let (handshake, verdict) = match judged {
         Ok(judged) => judged,
         Err(ReadError::Malformed | ReadError::TooLarge) => {
@@ -106,6 +114,11 @@ pub(crate) async fn serve(
         Err(ReadError::Io | ReadError::TimedOut) => return,
     };
     let (response, leftover) = match verdict {
+        Verdict::Rest { request, leftover } => {
+            rest::serve(&mut stream, &request, leftover, &shared).await;
+            let _ = stream.shutdown().await;
+            return;
+        }
         Verdict::Refuse { response } => {
             shared.reject(handshake);
             handshake::write_response(&mut stream, &response).await;
@@ -114,9 +127,25 @@ pub(crate) async fn serve(
         }
         Verdict::Accept { response, leftover } => (response, leftover),
     };
+    // A call's sideband needs an active call.
+    let call = match handshake
+        .query_param("call_id")
+        .map(|id| shared.call_setup(id))
+    {
+        None => None,
+        Some(Ok(call)) => Some(call),
+        Some(Err(response)) => {
+            let mut refused = handshake;
+            refused.status = response.status;
+            shared.reject(refused);
+            handshake::write_response(&mut stream, &response.text).await;
+            let _ = stream.shutdown().await;
+            return;
+        }
+    };
     // The session exists (and can be found by tests) before the client hears the 101.
     let opened = Instant::now();
-    let (slot, session) = shared.register(handshake, opened);
+    let (slot, session) = shared.register(handshake, opened, call);
     if !handshake::write_response(&mut stream, &response).await {
         slot.mark_ended();
         slot.end(SessionEnd::Disconnected {
@@ -160,6 +189,9 @@ async fn run(
         // before this task notices the old connection's end finds it.
         shared.keep_resumable(session.take_resumable_update());
         if let Some(end) = flush(socket, &mut session, slot).await {
+            if session.caller_hung_up() {
+                shared.caller_hung_up(&session);
+            }
             return end;
         }
         let deadline = session.next_deadline();
@@ -180,8 +212,8 @@ async fn run(
                 }
             }
             () = slot.wake.notified() => {
-                for Control::Inject(trigger, fault) in slot.take_controls() {
-                    session.inject(Instant::now(), trigger, fault);
+                for control in slot.take_controls() {
+                    session.control(Instant::now(), control);
                 }
             }
             message = socket.next() => match message {

@@ -175,6 +175,12 @@ pub(crate) enum Verdict {
     Accept { response: String, leftover: Vec<u8> },
     /// Refuse with this HTTP response.
     Refuse { response: String },
+    /// A REST request (`crate::rest`): its head, and the bytes read past it (the body's
+    /// start).
+    Rest {
+        request: Box<Request>,
+        leftover: Vec<u8>,
+    },
 }
 
 /// Why a request could not even be read.
@@ -188,23 +194,52 @@ pub(crate) enum ReadError {
 
 /// A request head with its secrets, as parsed.
 #[derive(Debug)]
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    /// Names lowercased.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// A header's value (the first, if repeated); `name` in lowercase.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Reads a request head and decides. The handshake comes back redacted, with its status.
+/// `secrets` are the client secrets the server minted that are still valid: keys too.
 pub(crate) async fn read_and_judge(
     stream: &mut TcpStream,
     peer: Option<SocketAddr>,
     api_key: Option<&str>,
+    secrets: impl FnOnce() -> Vec<String>,
     profile: ServerProfile,
 ) -> Result<(Handshake, Verdict), ReadError> {
     let (request, leftover) = tokio::time::timeout(HEAD_TIMEOUT, read_head(stream))
         .await
         .map_err(|_| ReadError::TimedOut)??;
-    let (mut handshake, verdict) = judge_for(&request, api_key, leftover, profile);
+    let path = request.target.split('?').next().unwrap_or_default();
+    if crate::rest::is_rest(path) {
+        let handshake = Handshake {
+            method: request.method.clone(),
+            path: path.to_owned(),
+            peer,
+            ..Handshake::default()
+        };
+        let request = Box::new(request);
+        return Ok((handshake, Verdict::Rest { request, leftover }));
+    }
+    let secrets = if api_key.is_some() {
+        secrets()
+    } else {
+        Vec::new()
+    };
+    let (mut handshake, verdict) = judge_for(&request, api_key, &secrets, leftover, profile);
     handshake.peer = peer;
     Ok((handshake, verdict))
 }
@@ -256,14 +291,15 @@ async fn read_head(stream: &mut TcpStream) -> Result<(Request, Vec<u8>), ReadErr
 /// [`judge_for`] with the OpenAI profile.
 #[cfg(test)]
 fn judge(request: &Request, api_key: Option<&str>, leftover: Vec<u8>) -> (Handshake, Verdict) {
-    judge_for(request, api_key, leftover, ServerProfile::OpenAi)
+    judge_for(request, api_key, &[], leftover, ServerProfile::OpenAi)
 }
 
 /// Decides on a request for a server of `profile`: the route, its required parameters, the
-/// key, the upgrade.
+/// key (or one of the client `secrets` the server minted), the upgrade.
 fn judge_for(
     request: &Request,
     api_key: Option<&str>,
+    secrets: &[String],
     leftover: Vec<u8>,
     profile: ServerProfile,
 ) -> (Handshake, Verdict) {
@@ -361,7 +397,9 @@ fn judge_for(
         {
             Some("model")
         }
-        Endpoint::AzureGa if param("model").is_none() => Some("model"),
+        Endpoint::AzureGa if param("model").is_none() && param("call_id").is_none() => {
+            Some("model")
+        }
         Endpoint::AzurePreview if param("api-version").is_none() => Some("api-version"),
         Endpoint::AzurePreview if param("deployment").is_none() => Some("deployment"),
         Endpoint::VoiceLive if param("api-version").is_none() => Some("api-version"),
@@ -384,7 +422,10 @@ fn judge_for(
     }
     if let Some(expected) = api_key {
         let offered: Vec<&str> = credentials.iter().filter_map(|(_, key)| *key).collect();
-        if !offered.contains(&expected) {
+        let minted = offered
+            .iter()
+            .any(|key| secrets.iter().any(|secret| secret == key));
+        if !offered.contains(&expected) && !minted {
             let message = match offered.first() {
                 None => "You didn't provide an API key. You need to provide your API key in an \
                          Authorization header using Bearer auth (i.e. Authorization: Bearer \
@@ -443,7 +484,7 @@ fn judge_for(
 }
 
 /// An HTTP error response with the service's JSON error body.
-fn http_error(
+pub(crate) fn http_error(
     status: u16,
     phrase: &str,
     message: &str,
@@ -489,7 +530,7 @@ fn redact_protocol(protocol: &str) -> String {
 }
 
 /// Masks a key the way the service does in its error message: `sk-ab****wxyz`.
-fn mask(key: &str) -> String {
+pub(crate) fn mask(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 8 {
         return "*".repeat(chars.len());
@@ -560,6 +601,7 @@ mod tests {
         let (handshake, verdict) = judge(&request(target, headers), key, Vec::new());
         let response = match verdict {
             Verdict::Accept { response, .. } | Verdict::Refuse { response } => response,
+            Verdict::Rest { .. } => String::new(),
         };
         (handshake.status, response)
     }
@@ -646,7 +688,7 @@ mod tests {
     fn the_voice_live_path_is_served_by_its_profiles_only() {
         let path = "/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime";
         let judged = |target: &str, profile| {
-            let (handshake, _) = judge_for(&request(target, &[]), None, Vec::new(), profile);
+            let (handshake, _) = judge_for(&request(target, &[]), None, &[], Vec::new(), profile);
             (handshake.status, handshake.endpoint)
         };
         assert_eq!(judged(path, ServerProfile::OpenAi), (404, None));

@@ -75,6 +75,11 @@
 //!   on a fake clock; see below.
 //! - **Loose servers** ([`ServerProfile`]): xAI's Grok Voice Agent API and Azure AI Voice
 //!   Live, with the deviations their recorded sessions show; see below.
+//! - **Phone calls and browsers** ([`calls`]): the REST endpoints (client secrets, WebRTC call
+//!   creation, call accept/reject/refer/hangup) under `/v1` and `/openai/v1`;
+//!   [`MockServer::ring`] POSTs a signed `realtime.call.incoming` webhook; a call's sideband
+//!   session (`?call_id=`) plays a [`CallScript`] caller (speech, DTMF keys, hang-up) and
+//!   announces the model's audio with `output_audio_buffer.*`. See `docs/telephony.md`.
 //!
 //! # Without a socket: `ServerSession` and `Pair`
 //!
@@ -177,6 +182,7 @@
 //! answered on the wire the way the service answers it.
 
 mod audio;
+pub mod calls;
 mod config;
 mod core;
 mod driver;
@@ -188,12 +194,14 @@ pub mod pair;
 mod profile;
 mod record;
 mod replay;
+mod rest;
 mod resume;
 pub mod script;
 mod server;
 mod server_session;
 mod vad;
 
+pub use crate::calls::{CallKind, CallScript, CallState, CallerTurn, MockCall, RingError};
 pub use crate::config::{DialectMode, MockServerBuilder, UnknownDialectMode};
 pub use crate::error::{
     InjectError, ReplayError, ScriptError, ShutdownError, StartError, WaitError,

@@ -4,18 +4,19 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::calls::{CallSetup, CallState, Calls};
 use crate::config::{Config, MockServerBuilder};
 use crate::core::Control;
 use crate::driver::{self, SessionSlot};
 use crate::error::{InjectError, ShutdownError, StartError, WaitError};
 use crate::fault::{Fault, Trigger};
-use crate::handshake::{Handshake, VOICE_LIVE_API_VERSION};
+use crate::handshake::{self, Handshake, VOICE_LIVE_API_VERSION};
 use crate::ids;
 use crate::profile::ServerProfile;
 use crate::record::{SessionEnd, SessionRecord};
@@ -49,8 +50,16 @@ pub struct MockServer {
 /// What the server thread and the handle share.
 pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
-    seed: u64,
+    pub(crate) seed: u64,
     registry: Mutex<Registry>,
+    /// The phone calls and client secrets (`crate::calls`).
+    calls: Mutex<Calls>,
+}
+
+/// A refused request: the status and the whole HTTP response.
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) text: String,
 }
 
 #[derive(Default)]
@@ -106,6 +115,7 @@ impl MockServer {
             config: Arc::new(config),
             seed,
             registry: Mutex::new(registry),
+            calls: Mutex::new(Calls::default()),
         });
         let (stop, stopped) = watch::channel(false);
         let thread_shared = Arc::clone(&shared);
@@ -119,6 +129,11 @@ impl MockServer {
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// What the server thread shares with this handle.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The address the server listens on.
@@ -322,6 +337,77 @@ impl Shared {
         self.lock().rejected.push(handshake);
     }
 
+    /// The calls and client secrets.
+    pub(crate) fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client secrets minted and still valid, which open WebSocket sessions too.
+    pub(crate) fn valid_secrets(&self) -> Vec<String> {
+        let now = self.config.wall_clock.unwrap_or_else(SystemTime::now);
+        let unix = now.duration_since(UNIX_EPOCH).map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+        self.calls().valid_secrets(unix)
+    }
+
+    /// What a sideband session of this call plays, when the call is active; else the refusal.
+    pub(crate) fn call_setup(&self, call_id: &str) -> Result<CallSetup, Refusal> {
+        let calls = self.calls();
+        let Some(call) = calls
+            .calls
+            .iter()
+            .find(|call| call.call_id.as_str() == call_id)
+        else {
+            let message = format!("Call '{call_id}' not found.");
+            let code = Some("call_not_found");
+            let text = handshake::http_error(404, "Not Found", &message, Some("call_id"), code);
+            return Err(Refusal { status: 404, text });
+        };
+        if call.state != CallState::Active {
+            let message = format!("Call '{call_id}' is not active: accept it first.");
+            let code = Some("invalid_call_state");
+            let text = handshake::http_error(400, "Bad Request", &message, Some("call_id"), code);
+            return Err(Refusal { status: 400, text });
+        }
+        Ok(CallSetup {
+            call_id: call.call_id.clone(),
+            session: call.session.clone(),
+            script: self.config.call_script.clone(),
+        })
+    }
+
+    /// The call of a sideband session whose caller hung up has ended.
+    pub(crate) fn caller_hung_up(&self, session: &ServerSession) {
+        let Some(call_id) = session.handshake().query_param("call_id") else {
+            return;
+        };
+        if let Some(call) = self.calls().get_mut(call_id) {
+            if call.state == CallState::Active {
+                call.state = CallState::CallerHungUp;
+            }
+        }
+    }
+
+    /// Closes the sideband sessions of a call that ended.
+    pub(crate) fn end_call_sessions(&self, call_id: &str, reason: &str) {
+        let indices = self
+            .calls()
+            .get_mut(call_id)
+            .map(|call| call.sessions.clone())
+            .unwrap_or_default();
+        let slots: Vec<Arc<SessionSlot>> = {
+            let registry = self.lock();
+            indices
+                .iter()
+                .filter_map(|index| registry.sessions.get(*index).cloned())
+                .collect()
+        };
+        for slot in slots {
+            slot.send(Control::EndCall(reason.to_owned()));
+        }
+    }
+
     /// Keeps the newest copy of a resumable conversation.
     pub(crate) fn keep_resumable(&self, conversation: Option<ResumableConversation>) {
         if let Some(conversation) = conversation {
@@ -334,9 +420,15 @@ impl Shared {
         &self,
         handshake: Handshake,
         now: Instant,
+        call: Option<CallSetup>,
     ) -> (Arc<SessionSlot>, ServerSession) {
         let mut registry = self.lock();
         let index = registry.sessions.len();
+        if let Some(call) = &call {
+            if let Some(known) = self.calls().get_mut(call.call_id.as_str()) {
+                known.sessions.push(index);
+            }
+        }
         let seed = ids::session_seed(self.seed, index);
         let wall_clock = self.config.wall_clock.unwrap_or_else(SystemTime::now);
         let resumed = resume::find(
@@ -352,6 +444,7 @@ impl Shared {
             now,
             wall_clock,
             resumed,
+            call,
         );
         let mut record = SessionRecord::new(index, handshake, session.dialect());
         record.session_id = session.session_id().to_owned();

@@ -19,6 +19,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use realtime_proto::connection::{FrameDirection, RecordedFrame};
 use realtime_proto::{Dialect, SharedStr};
 
+use crate::calls::CallSetup;
 use crate::config::Config;
 use crate::core::{Control, Core, Out};
 use crate::fault::{Fault, Trigger};
@@ -149,11 +150,14 @@ impl ServerSession {
         // A session without a socket reads no clock: seed 0 unless told, the epoch unless told.
         let seed = ids::session_seed(config.seed.unwrap_or(0), index);
         let wall_clock = config.wall_clock.unwrap_or(UNIX_EPOCH);
-        Self::open_at(config, handshake, index, seed, now, wall_clock, resumed)
+        Self::open_at(
+            config, handshake, index, seed, now, wall_clock, resumed, None,
+        )
     }
 
     /// Opens a session with its seed and wall-clock time given (the socket server reads its
-    /// clocks and passes them here).
+    /// clocks and passes them here), and, for a call's sideband, the call.
+    #[allow(clippy::too_many_arguments)] // One constructor behind two callers; a struct would add nothing.
     pub(crate) fn open_at(
         config: Arc<Config>,
         handshake: Handshake,
@@ -162,10 +166,11 @@ impl ServerSession {
         now: Instant,
         wall_clock: SystemTime,
         resumed: Option<ResumableConversation>,
+        call: Option<CallSetup>,
     ) -> Self {
         let since_epoch = wall_clock.duration_since(UNIX_EPOCH).unwrap_or_default();
         let cap = config.recording_cap;
-        let core = Core::new(config, &handshake, seed, now, since_epoch, resumed);
+        let core = Core::new(config, &handshake, seed, now, since_epoch, resumed, call);
         let session_id = core.session_id();
         let mut record = SessionRecord::new(index, handshake.clone(), core.dialect());
         record.session_id.clone_from(&session_id);
@@ -313,6 +318,20 @@ impl ServerSession {
     }
 
     // Commands.
+
+    /// A control message from the server at `now` (a fault to arm, a call that ended).
+    pub(crate) fn control(&mut self, now: Instant, control: Control) {
+        if self.end.is_some() {
+            return;
+        }
+        self.core.handle_control(control, now);
+        self.absorb(now);
+    }
+
+    /// Whether the session played a call whose caller hung up.
+    pub(crate) fn caller_hung_up(&self) -> bool {
+        self.core.caller_hung_up()
+    }
 
     /// Arms a fault at `now`; see [`Fault`] and [`Trigger`]. [`Trigger::Now`] fires it at once.
     pub fn inject(&mut self, now: Instant, trigger: Trigger, fault: Fault) {

@@ -10,7 +10,15 @@
 //!   ([`ClientUpgrade`](websocket::ClientUpgrade), which keeps a refusal's whole error body),
 //!   and the mapping between tungstenite messages and the machine's frames.
 //! - [`tls`]: which certificates to trust, and the rustls client configuration (`ring`).
-//! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter.
+//! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter
+//!   (including [`ConnectOptions::sideband`], the WebSocket of a SIP or WebRTC call).
+//! - [`http`]: HTTP/1.1 without I/O, a request builder and a response reader, for the REST
+//!   calls.
+//! - [`rest`]: the REST calls, typed: client secrets, accepting, rejecting, referring and hanging
+//!   up calls, and WebRTC call creation ([`RestOptions`](rest::RestOptions),
+//!   [`Exchange`](rest::Exchange), [`RestError`](rest::RestError)).
+//! - [`webhook`]: Standard Webhooks verification and the `realtime.call.incoming` event
+//!   ([`WebhookVerifier`](webhook::WebhookVerifier)).
 //! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
 //!   audio, converted to the session's format.
 //!
@@ -19,10 +27,13 @@
 //! which re-exports what its API takes.
 
 pub mod handshake;
+pub mod http;
 pub mod options;
+pub mod rest;
 pub mod tls;
 #[cfg(feature = "audio")]
 pub mod upload;
+pub mod webhook;
 pub mod websocket;
 
 pub use crate::options::{ConnectError, ConnectOptions};

@@ -224,14 +224,15 @@ impl ConnectOptions {
     }
 
     /// Sets the session machine's settings (its dialect follows the handshake, and so does its
-    /// profile unless the config names one; its keep-alive and idle timeout are the config's
-    /// own).
+    /// profile unless the config names one; a [sideband](Self::sideband) stays one; its
+    /// keep-alive and idle timeout are the config's own).
     #[must_use]
     pub fn with_config(mut self, mut config: Config) -> Self {
         config.dialect = self.handshake.dialect();
         if !config.profile.is_known() {
             config.profile = self.handshake.profile();
         }
+        config.sideband |= self.config.sideband;
         self.config = config;
         self
     }
@@ -254,5 +255,69 @@ impl ConnectOptions {
         }
         config.max_message_bytes = self.max_message_bytes;
         config
+    }
+}
+
+/// The sideband of a call: the WebSocket an application's server opens to watch and steer the
+/// session of a SIP or WebRTC call (see `docs/telephony.md`).
+impl ConnectOptions {
+    /// The sideband WebSocket of a call on OpenAI:
+    /// `wss://api.openai.com/v1/realtime?call_id=<call_id>`, with an API key. No model: the
+    /// session is the call's, configured when it was accepted (or created).
+    ///
+    /// The session machine is set up for a call ([`Config::sideband`]): the caller's audio
+    /// reaches the model over SIP or WebRTC, so appending audio here is refused with
+    /// [`SendError::SidebandAudio`](realtime_proto::SendError::SidebandAudio). Events,
+    /// `session.update`, `response.create` and `output_audio_buffer.clear` work as on any
+    /// session, and the `output_audio_buffer.*` and DTMF events arrive typed. Hanging the call
+    /// up ([`HangupCall`](crate::rest::HangupCall)) ends it.
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    ///
+    /// let options = ConnectOptions::sideband("rtc_123", "sk-...");
+    /// let request = options.handshake.request()?;
+    /// assert_eq!(request.url(), "wss://api.openai.com/v1/realtime?call_id=rtc_123");
+    /// assert!(options.config.sideband);
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
+    pub fn sideband(
+        call_id: impl Into<crate::rest::RealtimeCallId>,
+        api_key: impl Into<String>,
+    ) -> Self {
+        Self::sideband_at("wss://api.openai.com/v1/realtime", call_id)
+            .with_credential(Credential::api_key(api_key))
+    }
+
+    /// The sideband WebSocket of a call on Azure OpenAI (GA):
+    /// `wss://{resource}.openai.azure.com/openai/v1/realtime?call_id=<call_id>`, with an API
+    /// key in the `api-key` header (for an Entra ID token, set [`Credential::bearer`] with
+    /// [`with_credential`](Self::with_credential)). Microsoft documents this form for SIP calls
+    /// and WebRTC calls; see `docs/telephony.md`.
+    pub fn azure_sideband(
+        resource: impl Into<String>,
+        call_id: impl Into<crate::rest::RealtimeCallId>,
+        api_key: impl Into<String>,
+    ) -> Self {
+        let resource = resource.into();
+        let url = format!(
+            "{}/openai/v1/realtime",
+            resource.trim().trim_end_matches('/')
+        );
+        Self::sideband_at(url, call_id).with_credential(Credential::azure_api_key(api_key))
+    }
+
+    /// The sideband WebSocket of a call on any server: `url` (the realtime endpoint, such as
+    /// `ws://127.0.0.1:PORT/v1/realtime` for the mock) with `call_id=<call_id>` added, and no
+    /// credential (set one with [`with_credential`](Self::with_credential)).
+    pub fn sideband_at(
+        url: impl Into<String>,
+        call_id: impl Into<crate::rest::RealtimeCallId>,
+    ) -> Self {
+        let call_id = call_id.into();
+        let mut options =
+            Self::new(Handshake::new(Endpoint::url(url)).with_query("call_id", call_id.as_str()));
+        options.config.sideband = true;
+        options
     }
 }

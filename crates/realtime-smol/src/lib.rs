@@ -36,11 +36,14 @@
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can race a microphone future.
 
 mod connect;
+pub mod rest;
 mod runtime;
 
 pub use realtime_async::{Receiver, Sender, Session, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;
+/// Webhook verification: the `realtime.call.incoming` event of a SIP call.
+pub use realtime_net::webhook;
 pub use realtime_net::{self as net, ConnectError, ConnectOptions};
 pub use realtime_proto::connection::{Interruption, Played};
 pub use realtime_proto::{
@@ -52,4 +55,5 @@ pub use realtime_proto::{
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
 pub use crate::connect::{connect, connect_with_token};
+pub use crate::rest::rest;
 pub use crate::runtime::Smol;

@@ -39,12 +39,15 @@
 //! microphone.
 
 mod connect;
+pub mod rest;
 mod runtime;
 mod session;
 
 pub use realtime_async::{Receiver, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
 pub use realtime_net::tls::TlsOptions;
+/// Webhook verification: the `realtime.call.incoming` event of a SIP call.
+pub use realtime_net::webhook;
 pub use realtime_net::{self as net, ConnectError, ConnectOptions};
 pub use realtime_proto::connection::{Interruption, Played};
 pub use realtime_proto::{
@@ -56,5 +59,6 @@ pub use realtime_proto::{
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
 pub use crate::connect::{connect, connect_with_token};
+pub use crate::rest::rest;
 pub use crate::runtime::Tokio;
 pub use crate::session::{Sender, Session};

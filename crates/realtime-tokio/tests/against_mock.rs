@@ -783,6 +783,27 @@ mod tls {
         let result = connect(ConnectOptions::url(url)).await;
         assert!(matches!(result, Err(ConnectError::Io { .. })), "{result:?}");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rest_calls_go_over_the_same_tls() {
+        use realtime_tokio::rest::{CreateClientSecret, HangupCall, RestError, RestOptions};
+
+        let server = mock(hello_script());
+        let (front, cert) = tls_front(server.local_addr()).await;
+        let base = format!("https://127.0.0.1:{}/v1", front.port());
+        let options = RestOptions::url(base.clone())
+            .with_tls(TlsOptions::only_roots([cert]))
+            .with_timeout(LIMIT);
+        let mint = CreateClientSecret::new(SessionConfig::realtime());
+        let secret = realtime_tokio::rest(&options, &mint).await.unwrap();
+        assert!(secret.value.expose().starts_with("ek_"));
+        let refused =
+            realtime_tokio::rest(&RestOptions::url(base), &HangupCall::new("rtc_1")).await;
+        assert!(
+            matches!(refused, Err(RestError::Connect { .. })),
+            "{refused:?}"
+        );
+    }
 }
 
 /// A WAV file header with a compressed format tag (0x0055: MPEG layer 3), then "audio".

@@ -6,7 +6,7 @@
 //! sequencing, interruption, audio conversion) is the libraries'.
 
 pub(crate) mod audio;
-mod bundled;
+pub(crate) mod bundled;
 pub(crate) mod flags;
 pub(crate) mod output;
 mod record;

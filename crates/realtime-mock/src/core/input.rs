@@ -34,7 +34,7 @@ pub(super) struct Input {
 }
 
 impl Core {
-    fn vad_settings(&self) -> Option<VadSettings> {
+    pub(super) fn vad_settings(&self) -> Option<VadSettings> {
         self.session
             .config
             .turn_detection()
@@ -147,10 +147,13 @@ impl Core {
         self.emit(committed.into());
         let format = self.input_format();
         let duration_ms = audio.len() as u64 / audio::bytes_per_ms(&format);
-        let heard = self.config.responder.hear(&HeardAudio {
-            bytes: &audio,
-            format: &format,
-            duration_ms,
+        // A call's caller said what their turn says; anything else is the responder's to hear.
+        let heard = self.caller_heard().unwrap_or_else(|| {
+            self.config.responder.hear(&HeardAudio {
+                bytes: &audio,
+                format: &format,
+                duration_ms,
+            })
         });
         let mut part = ContentPart::input_audio(&[]);
         part.audio = None;

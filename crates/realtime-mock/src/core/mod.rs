@@ -32,6 +32,7 @@
 //! `conversation.item.done`, `conversation.created`). The OpenAI profile goes through none of
 //! it: its bytes are what they always were.
 
+mod call;
 pub(crate) mod conversation;
 mod faults;
 mod input;
@@ -64,6 +65,7 @@ use self::faults::Armed;
 use self::input::Input;
 use self::run::Run;
 use crate::audio;
+use crate::calls::CallSetup;
 use crate::config::{Config, DialectMode};
 use crate::fault::{Fault, Trigger};
 use crate::handshake::Handshake;
@@ -111,11 +113,13 @@ pub(crate) enum Out {
     Freeze,
 }
 
-/// A message from the test to a running session.
+/// A message from the test (or the server) to a running session.
 #[derive(Debug)]
 pub(crate) enum Control {
     /// Arm a fault.
     Inject(Trigger, Fault),
+    /// The session's call ended over REST (hung up, transferred): close the session.
+    EndCall(String),
 }
 
 /// One session of the simulated service; see the module docs.
@@ -156,12 +160,15 @@ pub(crate) struct Core {
     audio_ms: u64,
     /// Voice Live: Azure's extension fields of the session, as the client last set them.
     azure: Map<String, Value>,
+    /// The call a sideband session plays (`?call_id=`); see `call`.
+    phone: Option<call::Phone>,
 }
 
 impl Core {
     /// Opens a session: decides the profile and the dialect, and queues the opening events (or
     /// the refusal). `wall_clock` is the wall-clock time of `now` since the Unix epoch, for
-    /// `session.created`'s `expires_at`; `resumed`, the conversation an xAI session resumes.
+    /// `session.created`'s `expires_at`; `resumed`, the conversation an xAI session resumes;
+    /// `call`, the phone call a sideband session plays.
     pub(crate) fn new(
         config: Arc<Config>,
         handshake: &Handshake,
@@ -169,6 +176,7 @@ impl Core {
         now: Instant,
         wall_clock: Duration,
         resumed: Option<ResumableConversation>,
+        call: Option<CallSetup>,
     ) -> Self {
         let wants_beta = handshake.wants_beta();
         let profile = config.profile.for_handshake(handshake);
@@ -220,6 +228,7 @@ impl Core {
             next_ping: None,
             audio_ms: 0,
             azure: voice_live::default_extensions(),
+            phone: None,
         };
         if let Some((replay, _)) = &core.replay {
             let opening: Vec<Out> = replay.opening().iter().map(|text| replayed(text)).collect();
@@ -238,7 +247,7 @@ impl Core {
             core.close(4000, "");
             return core;
         } else {
-            core.open(handshake, wall_clock.as_secs(), resumed);
+            core.open(handshake, wall_clock.as_secs(), resumed, call, now);
         }
         if let Some(duration) = core.config.max_session_duration {
             // A duration past the clock's range means never.
@@ -256,6 +265,8 @@ impl Core {
         handshake: &Handshake,
         unix_seconds: u64,
         resumed: Option<ResumableConversation>,
+        call: Option<CallSetup>,
+        now: Instant,
     ) {
         let session_id = match self.profile {
             // xAI's session ids are 32 hexadecimal digits.
@@ -278,6 +289,9 @@ impl Core {
             &self.config.instructions,
             expires_at,
         );
+        if let Some(call) = call {
+            self.start_call(call, now);
+        }
         self.input.vad = Vad::new(audio::sample_rate(&self.input_format()));
         if self.profile == ServerProfile::Xai {
             return self.open_xai(resumed);
@@ -345,16 +359,16 @@ impl Core {
             return None;
         }
         let runs = self.runs.iter().map(Run::next_at).min();
-        [runs, self.expires_at, self.next_ping]
+        [runs, self.expires_at, self.next_ping, self.call_deadline()]
             .into_iter()
             .flatten()
             .min()
     }
 
-    /// Whether nothing is in progress: no response or transcription running (the session's
-    /// expiry may still be due).
+    /// Whether nothing is in progress: no response or transcription running, and no caller's
+    /// turn waiting (the session's expiry may still be due).
     pub(crate) fn is_idle(&self) -> bool {
-        self.closed || self.runs.is_empty()
+        self.closed || (self.runs.is_empty() && self.call_deadline().is_none())
     }
 
     /// Lets time pass: paced deltas, session expiry.
@@ -393,6 +407,9 @@ impl Core {
                 index += 1;
             }
         }
+        if self.is_call() {
+            self.play_caller(now);
+        }
     }
 
     /// Handles a control message from the test.
@@ -400,6 +417,7 @@ impl Core {
         self.now = now;
         match control {
             Control::Inject(trigger, fault) => self.arm(trigger, fault, now),
+            Control::EndCall(reason) => self.end_call(&reason),
         }
     }
 
@@ -459,12 +477,7 @@ impl Core {
             ClientEvent::InputAudioBufferAppend(append) => self.append(append.audio, id, now),
             ClientEvent::InputAudioBufferCommit(_) => self.commit(id),
             ClientEvent::InputAudioBufferClear(_) => self.clear_input(),
-            ClientEvent::OutputAudioBufferClear(_) => self.error(
-                "invalid_value",
-                "output_audio_buffer.clear is only supported for WebRTC and SIP sessions.",
-                Some("type"),
-                id,
-            ),
+            ClientEvent::OutputAudioBufferClear(_) => self.clear_output_audio(id),
             ClientEvent::ConversationItemCreate(create) => self.create_item(create, id),
             ClientEvent::ConversationItemRetrieve(retrieve) => {
                 self.retrieve_item(&retrieve.item_id, id);

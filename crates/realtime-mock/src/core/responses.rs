@@ -367,9 +367,17 @@ impl Core {
                     }
                     stored.audio = vec![speaks.then(Vec::new)];
                 }
-                let event =
-                    ResponseContentPartAdded::new(response_id, item_id, index as u32, 0, part);
+                let event = ResponseContentPartAdded::new(
+                    response_id.clone(),
+                    item_id,
+                    index as u32,
+                    0,
+                    part,
+                );
                 self.emit(event.into());
+                if speaks && self.is_call() {
+                    self.call_audio_started(&response_id);
+                }
             }
             Step::Text(index, piece) | Step::Transcript(index, piece) => {
                 let Some(output) = run.outputs.get_mut(index) else {
@@ -405,9 +413,12 @@ impl Core {
                         audio.extend_from_slice(&chunk);
                     }
                 }
-                let event =
-                    ResponseOutputAudioDelta::new(response_id, item_id, index as u32, 0, chunk);
-                self.emit(event.into());
+                // A call's audio goes to the phone, not to the socket.
+                if !self.is_call() {
+                    let event =
+                        ResponseOutputAudioDelta::new(response_id, item_id, index as u32, 0, chunk);
+                    self.emit(event.into());
+                }
             }
             Step::Arguments(index, piece) => {
                 let Some(output) = run.outputs.get_mut(index) else {
@@ -586,6 +597,10 @@ impl Core {
                 limits.insert(0, RateLimit::new("requests", 10_000, 9_999, 0.006));
             }
             self.emit(RateLimitsUpdated::new(limits).into());
+        }
+        if self.is_call() {
+            let cut = matches!(&run.finish, Finish::Cancelled(reason) if *reason == StatusReason::TURN_DETECTED);
+            self.call_audio_finished(&id, cut);
         }
     }
 }

@@ -269,8 +269,11 @@ impl Connection {
     /// - A default-conversation `response.create` goes through the [`ResponseQueuePolicy`].
     /// - A manual commit of less than 100 ms while VAD is off is refused
     ///   ([`SendError::CommitTooShort`]) when [`Config::guard_short_commits`] is on.
+    /// - An append on a call's sideband session is refused ([`SendError::SidebandAudio`]; see
+    ///   [`Config::sideband`]).
     ///
     /// [`Config::guard_short_commits`]: super::Config::guard_short_commits
+    /// [`Config::sideband`]: super::Config::sideband
     pub fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
@@ -286,6 +289,9 @@ impl Connection {
             }
         }
         match &event {
+            ClientEvent::InputAudioBufferAppend(_) if self.config.sideband => {
+                return Err(SendError::SidebandAudio);
+            }
             ClientEvent::InputAudioBufferAppend(append)
                 if append.audio.len() > MAX_APPEND_BYTES =>
             {
@@ -314,7 +320,9 @@ impl Connection {
     }
 
     /// Sends any JSON object with a string `type`, as it is (an `event_id` is added if it has
-    /// none). It is tracked for error matching; it skips the response sequencer.
+    /// none). It is tracked for error matching; it skips the response sequencer and refuses
+    /// nothing that [`send`](Self::send) would refuse by policy (not even an append on a
+    /// sideband session).
     pub fn send_raw(&mut self, value: Value) -> Result<EventId, SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);

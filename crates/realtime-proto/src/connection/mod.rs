@@ -127,6 +127,12 @@ pub struct Config {
     /// connection's end is the session's). See [`ReconnectPolicy`]: backoff, what to restore,
     /// what commands do meanwhile, rotation before the session's age limit.
     pub reconnect: Option<ReconnectPolicy>,
+    /// Whether this is a call's sideband session (`?call_id=`, default false): the caller's
+    /// audio reaches the model over SIP or WebRTC, not over this connection, so
+    /// `input_audio_buffer.append` is refused with [`SendError::SidebandAudio`]. Everything
+    /// else (events, `session.update`, `response.create`, `output_audio_buffer.clear`) works as
+    /// on any session.
+    pub sideband: bool,
 }
 
 impl Default for Config {
@@ -151,6 +157,7 @@ impl Default for Config {
             response_timeout: Some(Duration::from_secs(60)),
             keep_alive_events: false,
             reconnect: None,
+            sideband: false,
         }
     }
 }
@@ -399,6 +406,13 @@ pub enum SendError {
     /// ([`WhileDown::Refuse`]).
     #[error("reconnecting: the command was refused until the session is resumed")]
     Reconnecting,
+    /// Audio appended to a call's sideband session ([`Config::sideband`]): the call's audio
+    /// travels over SIP or WebRTC, and this connection only watches and steers the session.
+    #[error(
+        "this is a call's sideband session: the caller's audio arrives over SIP or WebRTC, not \
+         through input_audio_buffer.append"
+    )]
+    SidebandAudio,
 }
 
 /// The sans-IO Realtime session machine.

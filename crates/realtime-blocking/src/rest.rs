@@ -1,0 +1,165 @@
+//! The Realtime API's REST calls without a runtime: [`rest()`] over `std::net` and rustls (the
+//! same TLS as the WebSocket), and the calls and their types, from [`realtime_net::rest`]:
+//! client secrets, SIP call control, WebRTC calls.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use realtime_net::ConnectError;
+pub use realtime_net::rest::*;
+use rustls::{ClientConnection, StreamOwned};
+
+use crate::connect::connect_tcp;
+
+/// Makes a REST call: a client secret, a call's accept, reject, refer or hangup, a WebRTC call
+/// (see [`realtime_net::rest`]). One HTTP/1.1 exchange on a connection of its own, TLS by
+/// rustls for `https://`, bounded as a whole by [`RestOptions::timeout`] (the socket's
+/// timeouts carry the deadline).
+///
+/// ```no_run
+/// use realtime_blocking::rest::{CreateClientSecret, RestOptions};
+/// use realtime_blocking::SessionConfig;
+///
+/// let options = RestOptions::openai(std::env::var("OPENAI_API_KEY")?);
+/// let mint = CreateClientSecret::new(SessionConfig::realtime().with_model("gpt-realtime"));
+/// let secret = realtime_blocking::rest(&options, &mint.with_expires_after(600))?;
+/// println!("expires at {}", secret.expires_at);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`RestError`]: the request could not be made, the connection failed or timed out, the
+/// server answered an error status (its body kept), or an answer that does not read.
+pub fn rest<C>(options: &RestOptions, call: &C) -> Result<C::Output, RestError>
+where
+    C: RestCall + ?Sized,
+{
+    let deadline = Instant::now() + options.timeout;
+    let timed_out = || RestError::Timeout(options.timeout);
+    let mut exchange = Exchange::new(options, call)?;
+    let address = exchange.address();
+    let host = exchange.host().to_owned();
+    let tcp = connect_tcp(&host, exchange.port(), deadline)
+        .map_err(|source| timeout_or(source, options.timeout, &address, true))?;
+    let _ = tcp.set_nodelay(true);
+    let mut socket = if exchange.is_tls() {
+        let (config, name) =
+            realtime_net::tls::client_setup(&options.tls, &host).map_err(setup_error)?;
+        let connection = ClientConnection::new(config, name)
+            .map_err(|error| RestError::InvalidRequest(error.to_string()))?;
+        let mut stream = StreamOwned::new(connection, tcp);
+        while stream.conn.is_handshaking() {
+            set_deadline(&stream.sock, deadline).ok_or_else(timed_out)?;
+            stream
+                .conn
+                .complete_io(&mut stream.sock)
+                .map_err(|source| timeout_or(source, options.timeout, &address, true))?;
+        }
+        Socket::Tls(Box::new(stream))
+    } else {
+        Socket::Plain(tcp)
+    };
+    set_deadline(socket.tcp(), deadline).ok_or_else(timed_out)?;
+    socket
+        .write_all(&exchange.request_bytes())
+        .and_then(|()| socket.flush())
+        .map_err(|source| timeout_or(source, options.timeout, &address, false))?;
+    let mut buffer = vec![0; 8192];
+    loop {
+        set_deadline(socket.tcp(), deadline).ok_or_else(timed_out)?;
+        match socket.read(&mut buffer) {
+            Ok(0) => return exchange.eof(),
+            Ok(read) => {
+                if let Some(output) = exchange.push(&buffer[..read])? {
+                    return Ok(output);
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                let failed = timeout_or(error, options.timeout, &address, false);
+                // A server that answered and reset the connection: what arrived may be
+                // complete.
+                return match failed {
+                    RestError::Io { .. } => exchange.eof().map_err(|_| failed),
+                    other => Err(other),
+                };
+            }
+        }
+    }
+}
+
+/// The socket of a REST call: plain TCP or TLS.
+enum Socket {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Socket {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(stream) => stream.get_ref(),
+        }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.read(buf),
+            Self::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.write(buf),
+            Self::Tls(stream) => stream.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(stream) => stream.flush(),
+            Self::Tls(stream) => stream.flush(),
+        }
+    }
+}
+
+/// Sets the socket's timeouts to what is left before `deadline`; `None` when nothing is.
+fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Option<()> {
+    let left = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|left| !left.is_zero())?;
+    let left = left.max(Duration::from_millis(1));
+    tcp.set_read_timeout(Some(left)).ok()?;
+    tcp.set_write_timeout(Some(left)).ok()?;
+    Some(())
+}
+
+/// An I/O error as a REST error: a timeout, or a connect (TLS handshake) or I/O failure.
+fn timeout_or(source: io::Error, timeout: Duration, host: &str, connecting: bool) -> RestError {
+    match source.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => RestError::Timeout(timeout),
+        _ if connecting => RestError::Connect {
+            host: host.to_owned(),
+            source,
+        },
+        _ => RestError::Io {
+            host: host.to_owned(),
+            source,
+        },
+    }
+}
+
+/// The TLS setup's error, as a REST error.
+fn setup_error(error: ConnectError) -> RestError {
+    match error {
+        ConnectError::Tls(error) => RestError::Tls(error),
+        other => RestError::InvalidRequest(other.to_string()),
+    }
+}
