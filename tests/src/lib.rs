@@ -708,6 +708,14 @@ pub fn describe(event: &Event) -> String {
             )
         }
         Event::Closed(info) => format!("closed {:?}", info.code),
+        Event::Reconnecting(reconnecting) => format!("reconnecting {}", reconnecting.attempt),
+        Event::Resumed(resumed) => format!(
+            "resumed restored {} lost {} interrupted {}",
+            resumed.restored.len(),
+            resumed.lost.len(),
+            resumed.interrupted.is_some()
+        ),
+        Event::Rotated => "rotated".to_owned(),
         _ => "other".to_owned(),
     }
 }

@@ -15,9 +15,10 @@ use realtime_mock::{
 };
 use realtime_net::handshake::{Credential, Endpoint, Handshake, Secret};
 use realtime_net::{ConnectError, ConnectOptions};
+use realtime_proto::connection::ReconnectPolicy;
 use realtime_proto::{
-    ClientEvent, ConversationTarget, Dialect, Event, Item, Modality, Model, Played, RecvError,
-    ResponseParams, SessionConfig, Tool, Transcription, TurnDetection,
+    ClientEvent, Config, ConversationTarget, Dialect, Event, Item, Modality, Model, Played,
+    RecvError, ResponseParams, SessionConfig, Tool, Transcription, TurnDetection,
 };
 use serde_json::{Value, json};
 
@@ -974,5 +975,137 @@ fn a_round_against_voice_live() {
         let outcome = a_loose_server_round(adapter, ServerProfile::VoiceLive);
         assert_eq!(outcome.state["profile"], "voice-live");
         outcome
+    });
+}
+
+/// Options whose sessions reconnect after 10 ms (issue 15), with a fixed jitter seed.
+fn reconnecting(url: String) -> ConnectOptions {
+    let mut policy = ReconnectPolicy::default();
+    policy.initial_delay = Duration::from_millis(10);
+    policy.seed = 3;
+    let mut config = Config::default();
+    config.reconnect = Some(policy);
+    ConnectOptions::url(url).with_config(config)
+}
+
+/// One text turn; the events until its `response.done`.
+fn one_turn(client: &mut dyn Client, text: &str) -> Vec<String> {
+    client
+        .send(ClientEvent::create_item(Item::user_text(text)))
+        .unwrap();
+    client.send(ClientEvent::create_response()).unwrap();
+    until(client, |event| is(event, "response.done"))
+        .iter()
+        .map(describe)
+        .collect()
+}
+
+/// Issue 15: a connection that drops is opened again by the adapter, the conversation is
+/// restored on the new session with its ids, and the session goes on as if nothing happened:
+/// the same `Session`, the same events and final state on every adapter.
+#[test]
+fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
+    conform(&[Adapter::Tokio, Adapter::Smol, Adapter::Pair], |adapter| {
+        let builder = builder(Script::new().with_default(Reply::say("Noted.")))
+            // Every session drops when the client clears its input audio.
+            .fault(
+                Trigger::ClientEvent("input_audio_buffer.clear".into()),
+                Fault::Drop,
+            );
+        let Opened { server, mut client } = open_with(adapter, builder, reconnecting);
+        let client = client.as_mut();
+        let mut events = until(client, |event| is(event, "session.created"))
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>();
+        client
+            .send(ClientEvent::update_session(
+                SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
+            ))
+            .unwrap();
+        events.extend(one_turn(client, "remember the word kiwi"));
+        let mut before = Vec::new();
+        client.with_state(&mut |connection| {
+            before = connection
+                .conversation()
+                .items()
+                .map(|item| item.id().clone())
+                .collect();
+        });
+        assert_eq!(
+            before.len(),
+            2,
+            "{}: one user item, one reply",
+            adapter.name()
+        );
+
+        client.send(ClientEvent::clear_audio()).unwrap();
+        let resumed = until(client, |event| matches!(event, Event::Resumed(_)));
+        let Some(Event::Resumed(resumed_event)) = resumed.last() else {
+            unreachable!("until stops at the Resumed event");
+        };
+        assert_eq!(
+            resumed_event.restored,
+            before,
+            "{}: both items restored, in order, with their ids",
+            adapter.name()
+        );
+        assert!(
+            resumed_event.lost.is_empty(),
+            "{}: nothing lost",
+            adapter.name()
+        );
+        events.extend(
+            resumed
+                .iter()
+                .filter(|event| !matches!(event, Event::Server(_)))
+                .map(describe),
+        );
+
+        events.extend(one_turn(client, "which word?"));
+        let mut after = Vec::new();
+        client.with_state(&mut |connection| {
+            after = connection
+                .conversation()
+                .items()
+                .map(|item| item.id().clone())
+                .collect();
+        });
+        assert_eq!(
+            after.len(),
+            4,
+            "{}: no duplicates: {after:?}",
+            adapter.name()
+        );
+        assert_eq!(
+            after[..2],
+            before[..],
+            "{}: the old items first",
+            adapter.name()
+        );
+        if let Some(server) = &server {
+            assert_eq!(
+                server.session_count(),
+                2,
+                "{}: a second session",
+                adapter.name()
+            );
+            let second = server.session(1).unwrap();
+            let created = second
+                .client_event_types()
+                .into_iter()
+                .filter(|kind| *kind == "conversation.item.create")
+                .count();
+            assert_eq!(
+                created,
+                3,
+                "{}: two restored items and the new question",
+                adapter.name()
+            );
+        }
+        Outcome {
+            events,
+            state: snapshot(&*client),
+        }
     });
 }

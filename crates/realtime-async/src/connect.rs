@@ -19,7 +19,7 @@ use realtime_net::handshake::{Credential, HandshakeRequest};
 use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
 
-use crate::runtime::{AsyncStream, Runtime, sleep_until};
+use crate::runtime::{AsyncStream, BoxFuture, Runtime, sleep_until};
 use crate::session::Session;
 
 /// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
@@ -35,27 +35,21 @@ pub(crate) type Ws = WebSocketStream<Socket>;
 /// The whole of it (TCP, TLS, upgrade) is bounded by
 /// [`ConnectOptions::connect_timeout`](realtime_net::ConnectOptions::connect_timeout).
 ///
-/// The server's first event (`session.created`) arrives through [`Session::recv`].
+/// The server's first event (`session.created`) arrives through [`Session::recv`]. With
+/// [`Config::reconnect`](realtime_proto::Config::reconnect) set, the session connects again
+/// with the same options when its connection ends (see [`realtime_proto::connection::reconnect`]).
 pub async fn connect(
     runtime: Arc<dyn Runtime>,
     options: ConnectOptions,
 ) -> Result<Session, ConnectError> {
-    let request = options.handshake.request()?;
-    let timeout = options.connect_timeout;
-    let deadline = runtime.now() + timeout;
-    let ws = {
-        let attempt = std::pin::pin!(open(&*runtime, &options, &request));
-        let expiry = std::pin::pin!(sleep_until(&*runtime, deadline));
-        match select(attempt, expiry).await {
-            Either::Left((ws, _)) => ws?,
-            Either::Right(((), _)) => return Err(ConnectError::Timeout(timeout)),
-        }
-    };
-    Ok(Session::start(runtime, ws, &options))
+    let ws = open_within_timeout(runtime.clone(), options.clone()).await?;
+    Ok(Session::start(runtime, ws, options, None))
 }
 
-/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
-/// Entra ID token, or an ephemeral client secret minted by your backend.
+/// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
+/// token, or an ephemeral client secret minted by your backend. A session that reconnects
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)) uses the same token again; for a
+/// token fetched anew on every attempt, use [`connect_with_token_provider`].
 pub async fn connect_with_token<F, Fut, E>(
     runtime: Arc<dyn Runtime>,
     mut options: ConnectOptions,
@@ -71,6 +65,73 @@ where
         .map_err(|error| ConnectError::Token(error.to_string()))?;
     options.handshake.set_credential(Credential::bearer(token));
     connect(runtime, options).await
+}
+
+/// A source of bearer tokens, called before every connection attempt
+/// ([`connect_with_token_provider`]).
+pub type TokenProvider = Arc<dyn Fn() -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+
+/// Like [`connect`], with a bearer token from `provider`, called before the first connection
+/// and again before every reconnection attempt
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)): an Azure Entra ID token that
+/// expires within the hour, or a client secret minted by your backend for each connection.
+/// A provider that fails fails the attempt ([`ConnectError::Token`]); a reconnecting session
+/// then tries again after its backoff.
+pub async fn connect_with_token_provider<F, Fut, E>(
+    runtime: Arc<dyn Runtime>,
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    let provider: TokenProvider = Arc::new(move || {
+        let token = provider();
+        Box::pin(async move { token.await.map_err(|error| error.to_string()) })
+    });
+    let ws = open_with_token(runtime.clone(), options.clone(), Some(provider.clone())).await?;
+    Ok(Session::start(runtime, ws, options, Some(provider)))
+}
+
+/// One connection attempt: a fresh token from `provider` when there is one, then TCP, TLS and
+/// the upgrade within the connect timeout. The driver calls it again to reconnect.
+pub(crate) async fn open_with_token(
+    runtime: Arc<dyn Runtime>,
+    mut options: ConnectOptions,
+    provider: Option<TokenProvider>,
+) -> Result<Ws, ConnectError> {
+    if let Some(provider) = provider {
+        let token = provider().await.map_err(ConnectError::Token)?;
+        options.handshake.set_credential(Credential::bearer(token));
+    }
+    open_within_timeout(runtime, options).await
+}
+
+async fn open_within_timeout(
+    runtime: Arc<dyn Runtime>,
+    options: ConnectOptions,
+) -> Result<Ws, ConnectError> {
+    let request = options.handshake.request()?;
+    let timeout = options.connect_timeout;
+    let deadline = runtime.now() + timeout;
+    let attempt = std::pin::pin!(open(&*runtime, &options, &request));
+    let expiry = std::pin::pin!(sleep_until(&*runtime, deadline));
+    match select(attempt, expiry).await {
+        Either::Left((ws, _)) => ws,
+        Either::Right(((), _)) => Err(ConnectError::Timeout(timeout)),
+    }
+}
+
+/// Whether retrying cannot fix a failed attempt: the endpoint or TLS settings are wrong, or the
+/// server refused the credential or the path.
+pub(crate) fn is_fatal(error: &ConnectError) -> bool {
+    match error {
+        ConnectError::Endpoint(_) | ConnectError::Tls(_) => true,
+        ConnectError::Rejected(rejection) => matches!(rejection.status, 400..=404),
+        _ => false,
+    }
 }
 
 async fn open(

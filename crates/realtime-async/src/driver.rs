@@ -11,6 +11,12 @@
 //!    (`handle_transport`), waking the receiver. A receiver that waits reads for itself
 //!    (`Receiver::poll_recv`): a busy stream costs no hand-off between tasks.
 //!
+//! With reconnection on, the machine may ask for a new connection
+//! ([`Transmit::Connect`]): the driver opens it (a fresh token, TCP, TLS, upgrade) while the
+//! handles wait, puts the new socket in the old one's place, and tells the machine
+//! (`handle_connected` / `handle_connect_failed`); between connections nobody reads the old
+//! socket.
+//!
 //! It ends when the connection has ended and everything queued was written, or, once every
 //! handle is gone, after sending a close frame (code 1000).
 
@@ -23,11 +29,11 @@ use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite::Message;
 use futures_util::{Sink, Stream};
-use realtime_net::websocket;
-use realtime_proto::TransportEvent;
+use realtime_net::{ConnectError, ConnectOptions, websocket};
+use realtime_proto::{Transmit, TransportEvent};
 
-use crate::connect::Ws;
-use crate::runtime::{AsyncTimer, Runtime};
+use crate::connect::{self, TokenProvider, Ws};
+use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
 use crate::session::{Inner, Shared};
 
 /// How many frames one turn reads before letting other tasks run.
@@ -35,8 +41,17 @@ const READ_BATCH: usize = 64;
 /// How long the goodbye close frame may take to go out once every handle is gone.
 const GOODBYE_GRACE: Duration = Duration::from_secs(2);
 
+/// What the driver needs to open the session's next connection.
+pub(crate) struct Reconnect {
+    pub(crate) options: ConnectOptions,
+    pub(crate) token: Option<TokenProvider>,
+}
+
 pub(crate) struct Driver {
     shared: Weak<Shared>,
+    reconnect: Reconnect,
+    /// The connection attempt under way ([`Transmit::Connect`]).
+    connecting: Option<BoxFuture<'static, Result<Ws, ConnectError>>>,
     runtime: Arc<dyn Runtime>,
     /// The socket, shared with the receiver, which reads for itself while it waits.
     ws: Arc<Mutex<Ws>>,
@@ -59,15 +74,23 @@ impl std::fmt::Debug for Driver {
             .field("timer_at", &self.timer_at)
             .field("outgoing", &self.outgoing.len())
             .field("ended", &self.ended)
+            .field("connecting", &self.connecting.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Driver {
-    pub(crate) fn new(shared: Weak<Shared>, runtime: Arc<dyn Runtime>, ws: Arc<Mutex<Ws>>) -> Self {
+    pub(crate) fn new(
+        shared: Weak<Shared>,
+        runtime: Arc<dyn Runtime>,
+        ws: Arc<Mutex<Ws>>,
+        reconnect: Reconnect,
+    ) -> Self {
         let timer = runtime.new_timer(runtime.now());
         Self {
             shared,
+            reconnect,
+            connecting: None,
             runtime,
             ws,
             timer,
@@ -83,13 +106,15 @@ impl Driver {
     fn turn(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
         let now = self.runtime.now();
         let mut progress = false;
-        let (deadline, receiver_reads) = {
+        let (deadline, receiver_reads, connected) = {
             let mut inner = shared.lock();
             inner.set_driver(cx.waker());
             let mut took = false;
             while let Some(transmit) = inner.machine.poll_transmit() {
                 took = true;
-                if let Some(message) = websocket::message(transmit) {
+                if let Transmit::Connect { .. } = transmit {
+                    self.start_connecting();
+                } else if let Some(message) = websocket::message(transmit) {
                     self.outgoing.push_back(message);
                 }
             }
@@ -97,8 +122,22 @@ impl Driver {
                 inner.wake_senders();
             }
             self.ended = inner.machine.close_info().is_some();
-            (inner.machine.poll_timeout(), inner.receiver_reads())
+            (
+                inner.machine.poll_timeout(),
+                inner.receiver_reads(),
+                inner.machine.is_connected(),
+            )
         };
+
+        if self.poll_connecting(shared, cx) {
+            return true;
+        }
+        if !connected {
+            // Between connections nothing goes to the old socket (the machine holds what the
+            // application sends until the restore is written).
+            self.outgoing.clear();
+            self.unflushed = false;
+        }
 
         match self.poll_write(cx) {
             Ok(wrote) => progress |= wrote,
@@ -132,11 +171,62 @@ impl Driver {
         // answered, events wait decoded, up to the bound), or the driver polled the socket last
         // (the receiver found it busy and waits for the driver), or its timer fired (in case a
         // receiver left its wait without coming back).
-        if !receiver_reads || timer_fired {
+        if connected && (!receiver_reads || timer_fired) {
             let read = self.read_ahead(shared, now, cx);
             progress |= read > 0;
         }
         progress
+    }
+
+    /// Opens the next connection in the background, as the machine asked.
+    fn start_connecting(&mut self) {
+        // Whatever was taken for the old socket cannot go out any more.
+        self.outgoing.clear();
+        self.unflushed = false;
+        if self.connecting.is_none() {
+            self.connecting = Some(Box::pin(connect::open_with_token(
+                self.runtime.clone(),
+                self.reconnect.options.clone(),
+                self.reconnect.token.clone(),
+            )));
+        }
+    }
+
+    /// Polls the connection attempt; once it is over, the machine knows the outcome (and a new
+    /// socket replaces the old one). Whether it ended.
+    fn poll_connecting(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
+        let Some(attempt) = self.connecting.as_mut() else {
+            return false;
+        };
+        let Poll::Ready(outcome) = attempt.as_mut().poll(cx) else {
+            return false;
+        };
+        self.connecting = None;
+        let now = self.runtime.now();
+        match outcome {
+            Ok(ws) => {
+                // The old socket (ended, or closed for a rotation) goes; the handles read and
+                // the driver writes the new one from now on.
+                drop(std::mem::replace(&mut *lock(&self.ws), ws));
+                self.outgoing.clear();
+                self.unflushed = false;
+                let mut inner = shared.lock();
+                inner.driver_reads = false;
+                inner.machine.handle_connected(now);
+                inner.wake_receiver();
+                inner.wake_senders();
+            }
+            Err(error) => {
+                let fatal = connect::is_fatal(&error);
+                let mut inner = shared.lock();
+                inner
+                    .machine
+                    .handle_connect_failed(now, &error.to_string(), fatal);
+                inner.wake_receiver();
+                inner.wake_senders();
+            }
+        }
+        true
     }
 
     /// Reads and applies frames while the machine wants them, at most a batch; how many.
@@ -259,7 +349,8 @@ pub(crate) fn apply_locked(inner: &mut Inner, now: Instant, event: TransportEven
     inner.machine.handle_transport(now, event);
     inner.wake_receiver();
     let ended = inner.machine.close_info().is_some();
-    if inner.machine.has_transmit() || ended {
+    // Down between connections: the driver sets its timer to the reconnection's deadline.
+    if inner.machine.has_transmit() || ended || !inner.machine.is_connected() {
         inner.wake_driver();
     }
     if inner.machine.is_closed() {

@@ -18,6 +18,13 @@
 //! `max_pending_events` wait (TCP flow control then slows the server down); a socket that
 //! cannot keep up makes `send` wait once `max_pending_sends` messages are queued.
 //!
+//! With [`Config::reconnect`](realtime_proto::Config::reconnect) set, the machine decides when
+//! a lost connection is opened again ([`Transmit::Connect`](realtime_proto::Transmit::Connect));
+//! the driver opens it with the same options (and a fresh token from a
+//! [`TokenProvider`]), swaps the socket under the handles, and the machine restores the
+//! conversation: the application sees `Event::Reconnecting`, then `Event::Resumed`, on the same
+//! `Session`.
+//!
 //! [`rest`] makes the Realtime API's REST calls (client secrets, SIP call control, WebRTC call
 //! creation; see `realtime_net::rest`) over the same runtime's TCP and the same TLS.
 
@@ -30,7 +37,7 @@ mod session;
 #[cfg(feature = "audio")]
 mod upload;
 
-pub use crate::connect::{connect, connect_with_token};
+pub use crate::connect::{TokenProvider, connect, connect_with_token, connect_with_token_provider};
 pub use crate::rest::rest;
 pub use crate::runtime::{AsyncStream, AsyncTimer, BoxFuture, Runtime};
 pub use crate::session::{Receiver, Sender, Session, State};

@@ -40,8 +40,8 @@ use futures_util::Stream;
 use realtime_net::{ConnectOptions, websocket};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
 
-use crate::connect::Ws;
-use crate::driver::{self, Driver};
+use crate::connect::{TokenProvider, Ws};
+use crate::driver::{self, Driver, Reconnect};
 use crate::runtime::Runtime;
 
 /// What the handles and the driver share.
@@ -105,7 +105,12 @@ pub struct State<'a>(MutexGuard<'a, Inner>);
 
 impl Session {
     /// Starts the session on an upgraded WebSocket: spawns the driver on `runtime`.
-    pub(crate) fn start(runtime: Arc<dyn Runtime>, ws: Ws, options: &ConnectOptions) -> Self {
+    pub(crate) fn start(
+        runtime: Arc<dyn Runtime>,
+        ws: Ws,
+        options: ConnectOptions,
+        token: Option<TokenProvider>,
+    ) -> Self {
         let mut machine = Connection::new(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(runtime.now());
@@ -123,7 +128,8 @@ impl Session {
             runtime: runtime.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
         });
-        let driver = Driver::new(Arc::downgrade(&shared), runtime.clone(), ws);
+        let reconnect = Reconnect { options, token };
+        let driver = Driver::new(Arc::downgrade(&shared), runtime.clone(), ws, reconnect);
         runtime.spawn(Box::pin(driver));
         Self {
             sender: Sender {
@@ -311,7 +317,9 @@ impl Receiver {
                 {
                     inner.receiver = Some(cx.waker().clone());
                 }
-                if !inner.machine.wants_input() {
+                if !inner.machine.wants_input() || !inner.machine.is_connected() {
+                    // Behind (the driver reads again once events are taken), or between
+                    // connections (the driver wakes this task when the next one is up).
                     return Poll::Pending;
                 }
             }

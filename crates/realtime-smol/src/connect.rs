@@ -25,8 +25,9 @@ pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
     realtime_async::connect(Arc::new(Smol), options).await
 }
 
-/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
-/// Entra ID token, or an ephemeral client secret minted by your backend.
+/// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
+/// token, or an ephemeral client secret minted by your backend. A session that reconnects uses
+/// the same token again; [`connect_with_token_provider`] fetches one for every attempt.
 pub async fn connect_with_token<F, Fut, E>(
     options: ConnectOptions,
     provider: F,
@@ -37,4 +38,20 @@ where
     E: std::fmt::Display,
 {
     realtime_async::connect_with_token(Arc::new(Smol), options, provider).await
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called before the first connection
+/// and again before every reconnection attempt
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)): an Azure Entra ID token that
+/// expires, or a client secret minted for each connection.
+pub async fn connect_with_token_provider<F, Fut, E>(
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    realtime_async::connect_with_token_provider(Arc::new(Smol), options, provider).await
 }

@@ -27,8 +27,9 @@ pub async fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
         .map(Session::from)
 }
 
-/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
-/// Entra ID token, or an ephemeral client secret minted by your backend.
+/// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
+/// token, or an ephemeral client secret minted by your backend. A session that reconnects uses
+/// the same token again; [`connect_with_token_provider`] fetches one for every attempt.
 pub async fn connect_with_token<F, Fut, E>(
     options: ConnectOptions,
     provider: F,
@@ -39,6 +40,24 @@ where
     E: std::fmt::Display,
 {
     realtime_async::connect_with_token(Arc::new(Tokio), options, provider)
+        .await
+        .map(Session::from)
+}
+
+/// Like [`connect`], with a bearer token from `provider`, called before the first connection
+/// and again before every reconnection attempt
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)): an Azure Entra ID token that
+/// expires, or a client secret minted for each connection.
+pub async fn connect_with_token_provider<F, Fut, E>(
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    realtime_async::connect_with_token_provider(Arc::new(Tokio), options, provider)
         .await
         .map(Session::from)
 }

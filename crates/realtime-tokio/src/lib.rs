@@ -58,7 +58,7 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
-pub use crate::connect::{connect, connect_with_token};
+pub use crate::connect::{connect, connect_with_token, connect_with_token_provider};
 pub use crate::rest::rest;
 pub use crate::runtime::Tokio;
 pub use crate::session::{Sender, Session};
