@@ -17,6 +17,9 @@ use realtime_proto::connection::{Interruption, Played};
 use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
 use serde_json::{Value, json};
 
+/// A token source for [`Adapter::connect_with_token_provider`].
+pub type TokenProvider = std::sync::Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
 /// The longest any single wait may take; nothing in the suite can hang past it.
 pub const LIMIT: Duration = Duration::from_secs(10);
 
@@ -110,11 +113,28 @@ impl Adapter {
     /// [`open`](Self::open) instead, and refuses here.
     pub fn connect(self, options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
         match self {
-            Self::Tokio => tokio_client::connect(options),
-            Self::Smol => smol_client::connect(options),
-            Self::Blocking => blocking_client::connect(options),
+            Self::Tokio => tokio_client::connect_with(options, None),
+            Self::Smol => smol_client::connect_with(options, None),
+            Self::Blocking => blocking_client::connect_with(options, None),
             Self::Pair => Err(ConnectError::Protocol(
                 "the pair has no socket; open it with Adapter::open".to_owned(),
+            )),
+        }
+    }
+
+    /// Connects with this adapter's `connect_with_token_provider`: `provider` is called before
+    /// every connection attempt, reconnections included. The pair refuses.
+    pub fn connect_with_token_provider(
+        self,
+        options: ConnectOptions,
+        provider: TokenProvider,
+    ) -> Result<Box<dyn Client>, ConnectError> {
+        match self {
+            Self::Tokio => tokio_client::connect_with(options, Some(provider)),
+            Self::Smol => smol_client::connect_with(options, Some(provider)),
+            Self::Blocking => blocking_client::connect_with(options, Some(provider)),
+            Self::Pair => Err(ConnectError::Protocol(
+                "the pair has no socket and no credential".to_owned(),
             )),
         }
     }
@@ -185,7 +205,10 @@ mod tokio_client {
         task: tokio::task::JoinHandle<Result<(), SendError>>,
     }
 
-    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+    pub(super) fn connect_with(
+        options: ConnectOptions,
+        provider: Option<TokenProvider>,
+    ) -> Result<Box<dyn Client>, ConnectError> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -196,7 +219,13 @@ mod tokio_client {
                     source,
                 })?,
         );
-        let session = runtime.block_on(realtime_tokio::connect(options))?;
+        let session = match provider {
+            None => runtime.block_on(realtime_tokio::connect(options))?,
+            Some(provider) => runtime.block_on(realtime_tokio::connect_with_token_provider(
+                options,
+                move || std::future::ready(provider()),
+            ))?,
+        };
         Ok(Box::new(TokioClient { runtime, session }))
     }
 
@@ -301,8 +330,17 @@ mod smol_client {
         task: smol::Task<Result<(), SendError>>,
     }
 
-    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
-        let session = smol::block_on(realtime_smol::connect(options))?;
+    pub(super) fn connect_with(
+        options: ConnectOptions,
+        provider: Option<TokenProvider>,
+    ) -> Result<Box<dyn Client>, ConnectError> {
+        let session = match provider {
+            None => smol::block_on(realtime_smol::connect(options))?,
+            Some(provider) => smol::block_on(realtime_smol::connect_with_token_provider(
+                options,
+                move || std::future::ready(provider()),
+            ))?,
+        };
         Ok(Box::new(SmolClient { session }))
     }
 
@@ -399,10 +437,17 @@ mod blocking_client {
         thread: std::thread::JoinHandle<Result<(), SendError>>,
     }
 
-    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
-        Ok(Box::new(BlockingClient {
-            session: realtime_blocking::connect(options)?,
-        }))
+    pub(super) fn connect_with(
+        options: ConnectOptions,
+        provider: Option<TokenProvider>,
+    ) -> Result<Box<dyn Client>, ConnectError> {
+        let session = match provider {
+            None => realtime_blocking::connect(options)?,
+            Some(provider) => {
+                realtime_blocking::connect_with_token_provider(options, move || provider())?
+            }
+        };
+        Ok(Box::new(BlockingClient { session }))
     }
 
     impl Client for BlockingClient {

@@ -489,7 +489,10 @@ fn cancelling_races_are_harmless_and_reported() {
         let builder = MockServer::builder()
             .script(Script::new().with_default(Reply::say("one two three four five six")))
             .seed(6)
-            .delta_interval(Duration::from_millis(20));
+            // The cancel goes out as soon as `response.created` arrives; deltas a second apart
+            // keep a loaded machine from letting more of the reply through on one adapter than
+            // on another (20 ms did: "one" on one, "one two three four" on another).
+            .delta_interval(Duration::from_secs(1));
         let Opened {
             server: _server,
             mut client,
@@ -1005,7 +1008,7 @@ fn one_turn(client: &mut dyn Client, text: &str) -> Vec<String> {
 /// the same `Session`, the same events and final state on every adapter.
 #[test]
 fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
-    conform(&[Adapter::Tokio, Adapter::Smol, Adapter::Pair], |adapter| {
+    conform(&Adapter::ALL, |adapter| {
         let builder = builder(Script::new().with_default(Reply::say("Noted.")))
             // Every session drops when the client clears its input audio.
             .fault(
@@ -1103,6 +1106,77 @@ fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
                 adapter.name()
             );
         }
+        Outcome {
+            events,
+            state: snapshot(&*client),
+        }
+    });
+}
+
+/// Issue 15: the token provider is called again before every reconnection attempt (an Entra
+/// token that expired is fetched anew), and a server that refuses the new credential (401) is
+/// not retried: the session ends at once with the reason, on every socket adapter.
+#[test]
+fn reconnecting_fetches_the_token_anew_and_gives_up_on_a_refused_one() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    conform(&Adapter::SOCKETS, |adapter| {
+        let server = builder(Script::new().with_default(Reply::say("Noted.")))
+            .api_key("good")
+            .fault(
+                Trigger::ClientEvent("input_audio_buffer.clear".into()),
+                Fault::Drop,
+            )
+            .start()
+            .unwrap();
+        // The first two tokens are good; the third one has been revoked.
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let provider: realtime_conformance::TokenProvider = Arc::new(move || {
+            let call = counted.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(if call <= 2 { "good" } else { "revoked" }.to_owned())
+        });
+        let mut client = adapter
+            .connect_with_token_provider(reconnecting(server.url()), provider)
+            .unwrap();
+        let client = client.as_mut();
+        let mut events: Vec<String> = until(client, |event| is(event, "session.created"))
+            .iter()
+            .map(describe)
+            .collect();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{}", adapter.name());
+
+        // The first drop: a new token, a new session.
+        client.send(ClientEvent::clear_audio()).unwrap();
+        events.extend(
+            until(client, |event| matches!(event, Event::Resumed(_)))
+                .iter()
+                .filter(|event| !matches!(event, Event::Server(_)))
+                .map(describe),
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "{}", adapter.name());
+        assert_eq!(server.session_count(), 2, "{}", adapter.name());
+
+        // The second drop: the token is refused, and retrying cannot help.
+        client.send(ClientEvent::clear_audio()).unwrap();
+        let error = until_error(client);
+        let RecvError::ConnectionLost { reason } = &error else {
+            panic!("{}: {error:?}", adapter.name());
+        };
+        assert!(
+            reason.contains("reconnecting failed after 1 attempt") && reason.contains("401"),
+            "{}: {reason}",
+            adapter.name()
+        );
+        events.push(kind(&error));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "{}: one attempt only",
+            adapter.name()
+        );
+        assert_eq!(server.rejected().len(), 1, "{}", adapter.name());
         Outcome {
             events,
             state: snapshot(&*client),

@@ -124,16 +124,6 @@ async fn open_within_timeout(
     }
 }
 
-/// Whether retrying cannot fix a failed attempt: the endpoint or TLS settings are wrong, or the
-/// server refused the credential or the path.
-pub(crate) fn is_fatal(error: &ConnectError) -> bool {
-    match error {
-        ConnectError::Endpoint(_) | ConnectError::Tls(_) => true,
-        ConnectError::Rejected(rejection) => matches!(rejection.status, 400..=404),
-        _ => false,
-    }
-}
-
 async fn open(
     runtime: &dyn Runtime,
     options: &ConnectOptions,

@@ -217,7 +217,7 @@ impl Driver {
                 inner.wake_senders();
             }
             Err(error) => {
-                let fatal = connect::is_fatal(&error);
+                let fatal = error.is_permanent();
                 let mut inner = shared.lock();
                 inner
                     .machine

@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use realtime_net::handshake::{Credential, HandshakeRequest};
@@ -83,13 +84,14 @@ impl Wire {
 /// # let _ = first; Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
-    let request = options.handshake.request()?;
-    let ws = open(&options, &request)?;
-    Session::start(ws, &options)
+    let ws = open_with_token(&options, None)?;
+    Session::start(ws, options, None)
 }
 
-/// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure
-/// Entra ID token, or an ephemeral client secret minted by your backend.
+/// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
+/// token, or an ephemeral client secret minted by your backend. A session that reconnects
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)) uses the same token again;
+/// [`connect_with_token_provider`] fetches one for every attempt.
 pub fn connect_with_token<F, E>(
     mut options: ConnectOptions,
     provider: F,
@@ -101,6 +103,43 @@ where
     let token = provider().map_err(|error| ConnectError::Token(error.to_string()))?;
     options.handshake.set_credential(Credential::bearer(token));
     connect(options)
+}
+
+/// A source of bearer tokens, called before every connection attempt
+/// ([`connect_with_token_provider`]).
+pub type TokenProvider = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
+/// Like [`connect`], with a bearer token from `provider`, called before the first connection
+/// and again before every reconnection attempt
+/// ([`Config::reconnect`](realtime_proto::Config::reconnect)): an Azure Entra ID token that
+/// expires, or a client secret minted for each connection. A provider that fails fails the
+/// attempt ([`ConnectError::Token`]); a reconnecting session tries again after its backoff.
+pub fn connect_with_token_provider<F, E>(
+    options: ConnectOptions,
+    provider: F,
+) -> Result<Session, ConnectError>
+where
+    F: Fn() -> Result<String, E> + Send + Sync + 'static,
+    E: std::fmt::Display,
+{
+    let provider: TokenProvider = Arc::new(move || provider().map_err(|error| error.to_string()));
+    let ws = open_with_token(&options, Some(&provider))?;
+    Session::start(ws, options, Some(provider))
+}
+
+/// One connection attempt: a fresh token from `provider` when there is one, then TCP, TLS and
+/// the upgrade within the connect timeout. The I/O thread calls it again to reconnect.
+pub(crate) fn open_with_token(
+    options: &ConnectOptions,
+    provider: Option<&TokenProvider>,
+) -> Result<WebSocket<Socket>, ConnectError> {
+    let mut request = options.handshake.clone();
+    if let Some(provider) = provider {
+        let token = provider().map_err(ConnectError::Token)?;
+        request.set_credential(Credential::bearer(token));
+    }
+    let request = request.request()?;
+    open(options, &request)
 }
 
 fn open(

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use realtime_net::websocket;
 use tungstenite::Error as WsError;
 
+use crate::connect;
 use crate::read::{is_timeout, read_frame};
 use crate::session::{Io, POLL, Shared};
 
@@ -28,6 +29,10 @@ pub(crate) fn run(shared: &Weak<Shared>, io: &Arc<Io>) {
             return;
         }
         timeouts(&strong);
+        if take_connect_request(&strong) {
+            reconnect(&strong);
+            continue;
+        }
         let receiving = strong.receiving.load(Ordering::SeqCst);
         if receiving % 2 == 0 && receiving == seen && read_ahead(&strong) {
             continue;
@@ -69,11 +74,14 @@ fn timeouts(shared: &Shared) {
 /// Reads for a receiver that is away, until the application is behind, the receiver comes
 /// back, or nothing arrives for [`POLL`]. Returns whether it took the read side.
 fn read_ahead(shared: &Shared) -> bool {
-    if !shared.lock().machine.wants_input() {
+    let inner = shared.lock();
+    if !inner.machine.wants_input() || !inner.machine.is_connected() {
+        drop(inner);
         // A reader that stopped reading stops the reading: TCP flow control slows the server
-        // down instead of the events piling up.
+        // down instead of the events piling up. Between connections nothing is read.
         return false;
     }
+    drop(inner);
     let mut side = match shared.io.read_side.try_lock() {
         Ok(side) => side,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
@@ -99,6 +107,39 @@ fn read_ahead(shared: &Shared) -> bool {
     true
 }
 
+/// Whether the machine asked for a new connection (and the request is now taken).
+fn take_connect_request(shared: &Shared) -> bool {
+    std::mem::take(&mut shared.lock().connect_requested)
+}
+
+/// Opens the connection the machine asked for (a fresh token, TCP, TLS, upgrade, bounded by
+/// the connect timeout), puts it in the old one's place, and tells the machine; then writes
+/// the restore. A failed attempt is reported to the machine, which schedules the next one or
+/// gives up.
+fn reconnect(shared: &Shared) {
+    let outcome =
+        connect::open_with_token(&shared.reconnect.options, shared.reconnect.token.as_ref())
+            .and_then(|ws| shared.io.replace(ws));
+    let mut inner = shared.lock();
+    let now = Instant::now();
+    match outcome {
+        Ok(()) => inner.machine.handle_connected(now),
+        Err(error) => {
+            inner
+                .machine
+                .handle_connect_failed(now, &error.to_string(), error.is_permanent());
+        }
+    }
+    let ended = inner.machine.close_info().is_some();
+    drop(inner);
+    shared.notify();
+    if ended {
+        shared.finish(None);
+    } else {
+        shared.write_pending();
+    }
+}
+
 /// Every handle is gone: close politely, and give the server a moment to answer.
 fn close(io: &Io) {
     if io.finished.load(Ordering::SeqCst) {
@@ -108,7 +149,7 @@ fn close(io: &Io) {
     if ws.send(websocket::normal_close()).is_err() {
         return;
     }
-    let _ = io.tcp.set_read_timeout(Some(POLL));
+    let _ = io.tcp().set_read_timeout(Some(POLL));
     let deadline = Instant::now() + CLOSE_GRACE;
     while Instant::now() < deadline {
         // Nobody else is left to use the socket: a read may wait here.

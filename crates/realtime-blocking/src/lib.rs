@@ -81,7 +81,7 @@ pub use realtime_proto::{
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 
-pub use crate::connect::{connect, connect_with_token};
+pub use crate::connect::{TokenProvider, connect, connect_with_token, connect_with_token_provider};
 pub use crate::rest::rest;
 pub use crate::session::{Events, Receiver, Sender, Session, State};
 

@@ -38,6 +38,15 @@ impl Receiver {
             if tried && deadline.is_some() && left().is_zero() {
                 return Ok(None);
             }
+            if !inner.machine.is_connected() {
+                // Between connections: the I/O thread opens the next one and wakes us.
+                let left = left();
+                if left.is_zero() {
+                    return Ok(None);
+                }
+                inner = shared.wait(inner, left.min(POLL));
+                continue;
+            }
             let mut side = match shared.io.read_side.try_lock() {
                 Ok(side) => side,
                 Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
@@ -83,14 +92,14 @@ pub(crate) fn read_frame(
         }
         let read = {
             let mut ws = io.ws();
-            if without_waiting && io.tcp.set_nonblocking(true).is_err() {
+            if without_waiting && io.tcp().set_nonblocking(true).is_err() {
                 return None;
             }
             ws.get_mut().wire_mut().set_gate(open);
             let read = ws.read();
             ws.get_mut().wire_mut().set_gate(false);
             // Blocking again before any writer can see the socket.
-            if without_waiting && io.tcp.set_nonblocking(false).is_err() {
+            if without_waiting && io.tcp().set_nonblocking(false).is_err() {
                 return Some(TransportEvent::Lost {
                     reason: "the socket could not be made blocking again".to_owned(),
                 });
@@ -119,13 +128,13 @@ pub(crate) fn read_frame(
         }
         let wait = left.min(POLL);
         if side.timeout != wait {
-            if let Err(error) = io.tcp.set_read_timeout(Some(wait)) {
+            if let Err(error) = io.tcp().set_read_timeout(Some(wait)) {
                 let reason = error.to_string();
                 return Some(TransportEvent::Lost { reason });
             }
             side.timeout = wait;
         }
-        match io.tcp.peek(&mut [0]) {
+        match io.tcp().peek(&mut [0]) {
             // Bytes, or the end (0): the next read will not wait.
             Ok(_) => open = true,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}

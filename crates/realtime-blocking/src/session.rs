@@ -26,17 +26,17 @@
 use std::net::{Shutdown, TcpStream};
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
-use realtime_proto::TransportEvent;
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
+use realtime_proto::{Transmit, TransportEvent};
 use tungstenite::WebSocket;
 
-use crate::connect::Socket;
+use crate::connect::{Socket, TokenProvider};
 use crate::io_thread;
 
 /// The longest one wait for bytes lasts before the reader looks at the state again; also the
@@ -50,6 +50,23 @@ pub(crate) struct Inner {
     pub(crate) machine: Connection,
     /// The connection has ended: nothing more is read or written.
     pub(crate) finished: bool,
+    /// The machine asked for a new connection ([`Transmit::Connect`]): the I/O thread opens it.
+    pub(crate) connect_requested: bool,
+}
+
+/// What the I/O thread needs to open the session's next connection.
+pub(crate) struct Reconnect {
+    pub(crate) options: ConnectOptions,
+    pub(crate) token: Option<TokenProvider>,
+}
+
+impl std::fmt::Debug for Reconnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconnect")
+            .field("options", &self.options)
+            .field("token", &self.token.as_ref().map(|_| "a provider"))
+            .finish()
+    }
 }
 
 /// The socket, shared by every thread that needs it. The I/O thread keeps its own handle, to
@@ -61,8 +78,9 @@ pub(crate) struct Io {
     ws: Mutex<WebSocket<Socket>>,
     /// The right to wait for bytes, and to read and apply frames (so they are applied in order).
     pub(crate) read_side: Mutex<ReadSide>,
-    /// A clone of the TCP stream: `peek` without holding `ws`, timeouts, shutdown.
-    pub(crate) tcp: TcpStream,
+    /// A clone of the TCP stream: `peek` without holding `ws`, timeouts, shutdown. Replaced
+    /// (with `ws`, under the read side and `ws`) when the session reconnects.
+    tcp: RwLock<TcpStream>,
     /// `Inner::finished`, readable without the machine's lock.
     pub(crate) finished: AtomicBool,
 }
@@ -89,6 +107,8 @@ pub(crate) struct Shared {
     pub(crate) receiving: AtomicU64,
     pub(crate) io: Arc<Io>,
     max_pending_sends: usize,
+    /// How to connect again.
+    pub(crate) reconnect: Reconnect,
 }
 
 /// A connected session: send commands, receive events, read the state.
@@ -142,23 +162,14 @@ impl Deref for State<'_> {
 impl Session {
     pub(crate) fn start(
         mut ws: WebSocket<Socket>,
-        options: &ConnectOptions,
+        options: ConnectOptions,
+        token: Option<TokenProvider>,
     ) -> Result<Self, ConnectError> {
-        let io_error = |source| ConnectError::Io {
-            host: "the server".to_owned(),
-            source,
-        };
-        let tcp = ws.get_ref().tcp();
-        tcp.set_read_timeout(Some(POLL)).map_err(io_error)?;
-        tcp.set_write_timeout(Some(WRITE_TIMEOUT))
-            .map_err(io_error)?;
-        let tcp = tcp.try_clone().map_err(io_error)?;
-        // From now on a read reaches the kernel only after `peek` saw bytes.
-        ws.get_mut().wire_mut().set_gate(false);
+        let tcp = prepare(&mut ws)?;
         let io = Arc::new(Io {
             ws: Mutex::new(ws),
             read_side: Mutex::new(ReadSide { timeout: POLL }),
-            tcp,
+            tcp: RwLock::new(tcp),
             finished: AtomicBool::new(false),
         });
         let mut machine = Connection::new(options.machine_config());
@@ -168,12 +179,14 @@ impl Session {
             inner: Mutex::new(Inner {
                 machine,
                 finished: false,
+                connect_requested: false,
             }),
             changed: Condvar::new(),
             waiting: AtomicUsize::new(0),
             receiving: AtomicU64::new(0),
             io: io.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
+            reconnect: Reconnect { options, token },
         });
         let weak = Arc::downgrade(&shared);
         thread::Builder::new()
@@ -283,6 +296,12 @@ impl Shared {
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };
+            if let Transmit::Connect { .. } = transmit {
+                // The I/O thread opens the next connection.
+                self.lock().connect_requested = true;
+                self.notify();
+                continue;
+            }
             let Some(message) = websocket::message(transmit) else {
                 continue;
             };
@@ -310,6 +329,13 @@ impl Shared {
         if let Some(event) = event {
             apply(&mut inner, event);
         }
+        if inner.machine.is_reconnecting() && inner.machine.close_info().is_none() {
+            // The session goes on over the next connection (the I/O thread opens it when the
+            // machine asks); the old socket is not read any more.
+            drop(inner);
+            self.notify();
+            return;
+        }
         if inner.machine.close_info().is_none() {
             // Nothing more will arrive; make the machine refuse further commands.
             inner.machine.handle_transport(
@@ -322,7 +348,7 @@ impl Shared {
         inner.finished = true;
         drop(inner);
         self.io.finished.store(true, Ordering::SeqCst);
-        let _ = self.io.tcp.shutdown(Shutdown::Both);
+        let _ = self.io.tcp().shutdown(Shutdown::Both);
         self.notify();
     }
 }
@@ -340,6 +366,43 @@ impl Io {
         // Nothing panics while holding it; a poisoned lock leaves the socket usable.
         self.ws.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// The clone of the current connection's TCP stream.
+    pub(crate) fn tcp(&self) -> RwLockReadGuard<'_, TcpStream> {
+        self.tcp.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts a new connection in the old one's place (the old one is dropped). Takes the read
+    /// side and the WebSocket, in the lock order, so that no read or write is under way.
+    pub(crate) fn replace(&self, mut ws: WebSocket<Socket>) -> Result<(), ConnectError> {
+        let tcp = prepare(&mut ws)?;
+        let mut side = self
+            .read_side
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut current = self.ws();
+        *current = ws;
+        *self.tcp.write().unwrap_or_else(PoisonError::into_inner) = tcp;
+        side.timeout = POLL;
+        Ok(())
+    }
+}
+
+/// Readies an upgraded connection for the session: socket timeouts, the wire's gate closed
+/// (from now on a read reaches the kernel only after `peek` saw bytes); returns the clone of
+/// its TCP stream that the reader peeks on.
+fn prepare(ws: &mut WebSocket<Socket>) -> Result<TcpStream, ConnectError> {
+    let io_error = |source| ConnectError::Io {
+        host: "the server".to_owned(),
+        source,
+    };
+    let tcp = ws.get_ref().tcp();
+    tcp.set_read_timeout(Some(POLL)).map_err(io_error)?;
+    tcp.set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(io_error)?;
+    let tcp = tcp.try_clone().map_err(io_error)?;
+    ws.get_mut().wire_mut().set_gate(false);
+    Ok(tcp)
 }
 
 impl Sender {

@@ -74,6 +74,20 @@ pub enum ConnectError {
     Protocol(String),
 }
 
+impl ConnectError {
+    /// Whether trying again cannot help: the endpoint or the TLS settings are wrong, or the
+    /// server refused the request itself (400–404: a bad request, a refused credential, a
+    /// forbidden resource, an unknown path or deployment). A reconnecting session gives up at
+    /// once on such an error; timeouts, network errors, 429 and 5xx are worth another attempt.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Endpoint(_) | Self::Tls(_) => true,
+            Self::Rejected(rejection) => matches!(rejection.status, 400..=404),
+            _ => false,
+        }
+    }
+}
+
 impl ConnectOptions {
     /// Options for a handshake, with defaults for the rest.
     pub fn new(handshake: Handshake) -> Self {
