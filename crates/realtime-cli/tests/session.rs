@@ -635,6 +635,47 @@ fn a_lost_connection_fails_the_session_with_exit_code_1() {
     );
 }
 
+#[test]
+fn chat_with_reconnect_goes_on_after_a_dropped_connection() {
+    // Every session drops its connection after the second delta of a reply.
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say("one two three four five six seven eight")))
+        .fault(Trigger::AfterDeltas(2), Fault::Drop)
+        .start()
+        .unwrap();
+    let dir = scratch();
+    let url = server.url();
+    let run = realtime(
+        &dir,
+        &["chat", "--url", &url, "--reconnect"],
+        b"remember kiwi\n/quit\n",
+    );
+    run.assert_ok();
+    run.shows_in_order(&[
+        "remember kiwi",
+        "reconnecting, attempt 1 in",
+        "resumed after 1 attempt(s): ",
+        "interrupted",
+    ]);
+    assert_eq!(server.session_count(), 2, "{}", run.stdout);
+    let second = server.session(1).unwrap();
+    assert!(
+        second
+            .client_event_types()
+            .contains(&"conversation.item.create"),
+        "the user's line is restored on the new session: {:?}",
+        second.client_event_types()
+    );
+}
+
+#[test]
+fn reconnect_attempts_needs_reconnect() {
+    let dir = scratch();
+    let run = realtime(&dir, &["chat", "--reconnect-attempts", "3"], b"");
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("--reconnect"), "{}", run.stderr);
+}
+
 // ----- --json and --record -----
 
 #[test]

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::CliError;
 use crate::cmd::block_on;
 use crate::session::output::Tag;
-use crate::session::{Live, Purpose, SessionFlags, finished, is_session_updated};
+use crate::session::{Live, Purpose, SessionFlags, ends_turn, is_session_updated};
 
 /// Talk with the model in text.
 #[derive(Debug, clap::Args)]
@@ -85,7 +85,7 @@ async fn chat(live: &mut Live, args: &Args) -> Result<(), CliError> {
         }
         live.sender.create_item(Item::user_text(text)).await?;
         live.sender.create_response().await?;
-        live.until(|event| finished(event).is_some()).await?;
+        live.until(ends_turn).await?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use realtime_mock::MockServer;
 use realtime_net::handshake::redact_url;
 use realtime_proto::Dialect;
+use realtime_proto::connection::ReconnectPolicy;
 use realtime_tokio::{ConnectError, ConnectOptions, Session, connect};
 
 use crate::CliError;
@@ -57,6 +58,19 @@ pub(crate) struct SessionFlags {
     /// standard output instead of the pretty view.
     #[arg(long, help_heading = "Output")]
     pub(crate) json: bool,
+    /// Keep the conversation going when the connection drops or the session expires: connect
+    /// again (exponential backoff with jitter) and restore the conversation.
+    #[arg(long, help_heading = "Connection")]
+    pub(crate) reconnect: bool,
+    /// With --reconnect: attempts in a row before giving up.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 6,
+        requires = "reconnect",
+        help_heading = "Connection"
+    )]
+    pub(crate) reconnect_attempts: u32,
 }
 
 /// What kind of session to open.
@@ -130,6 +144,11 @@ pub(crate) async fn open(
     // Drained every 100 ms at most: room for an upload at full speed in between.
     options.config.max_recorded_frames = 65_536;
     options.connect_timeout = Duration::from_secs(15);
+    if flags.reconnect {
+        let mut policy = ReconnectPolicy::default();
+        policy.max_attempts = flags.reconnect_attempts.max(1);
+        options.config.reconnect = Some(policy);
+    }
     let request = options.handshake.request().map_err(|error| {
         CliError::usage_with_hint(
             error.to_string(),

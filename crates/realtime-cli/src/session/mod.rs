@@ -305,6 +305,39 @@ impl Live {
                     self.fail_later(text);
                 }
             }
+            Event::Reconnecting(reconnecting) => self.out.line(
+                Tag::WARNING,
+                format_args!(
+                    "connection lost ({}); reconnecting, attempt {} in {} ms",
+                    reconnecting.reason,
+                    reconnecting.attempt,
+                    reconnecting.after.as_millis()
+                ),
+            ),
+            Event::Resumed(resumed) => {
+                let mut text = format!(
+                    "resumed after {} attempt(s): {} item(s) restored",
+                    resumed.attempts,
+                    resumed.restored.len()
+                );
+                if !resumed.lost.is_empty() {
+                    text.push_str(&format!(", {} lost", resumed.lost.len()));
+                }
+                if let Some(response) = &resumed.interrupted {
+                    text.push_str(&format!(", response {response} interrupted"));
+                }
+                if resumed.dropped_audio_bytes > 0 {
+                    text.push_str(&format!(
+                        ", {} bytes of audio dropped while down",
+                        resumed.dropped_audio_bytes
+                    ));
+                }
+                self.out.line(Tag::SESSION, &text);
+            }
+            Event::Rotated => self.out.line(
+                Tag::SESSION,
+                "moved to a fresh connection before the session's age limit",
+            ),
             _ => {}
         }
     }
@@ -569,6 +602,14 @@ pub(crate) fn finished(event: &Event) -> Option<&realtime_proto::Response> {
         },
         _ => None,
     }
+}
+
+/// Whether an event ends a text turn: its `response.done`, or the session resumed over a new
+/// connection (`--reconnect`) with the reply cut off (its partial text stays on screen; the
+/// resumed line says it was interrupted).
+pub(crate) fn ends_turn(event: &Event) -> bool {
+    finished(event).is_some()
+        || matches!(event, Event::Resumed(resumed) if resumed.interrupted.is_some())
 }
 
 /// Whether an event is the server's `session.updated`.
