@@ -1183,3 +1183,70 @@ fn reconnecting_fetches_the_token_anew_and_gives_up_on_a_refused_one() {
         }
     });
 }
+
+/// Issue 15, native resumption through every adapter: an xAI session with resumption enabled
+/// reconnects naming its conversation (`?conversation_id=`), the server resumes it, nothing is
+/// re-created and nothing is duplicated.
+#[test]
+fn an_xai_conversation_is_resumed_by_the_server_on_every_adapter() {
+    conform(&Adapter::ALL, |adapter| {
+        let builder = builder(Script::new().with_default(Reply::say("Noted.")))
+            .profile(ServerProfile::Xai)
+            .fault(
+                Trigger::ClientEvent("input_audio_buffer.clear".into()),
+                Fault::Drop,
+            );
+        let Opened { server, mut client } = open_with(adapter, builder, |url| {
+            reconnecting(url.replace("/v1/realtime?model=gpt-realtime", "/v1/realtime"))
+        });
+        let client = client.as_mut();
+        until(client, |event| is(event, "conversation.created"));
+        let mut update = SessionConfig::realtime().with_output_modalities([Modality::TEXT]);
+        update
+            .extra
+            .insert("resumption".to_owned(), json!({"enabled": true}));
+        client.send(ClientEvent::update_session(update)).unwrap();
+        let mut events = one_turn(client, "remember the word kiwi");
+        client.send(ClientEvent::clear_audio()).unwrap();
+        let resumed = until(client, |event| matches!(event, Event::Resumed(_)));
+        let Some(Event::Resumed(resumed_event)) = resumed.last() else {
+            unreachable!("until stops at the Resumed event");
+        };
+        assert!(resumed_event.resumed_by_server, "{}", adapter.name());
+        assert_eq!(resumed_event.restored.len(), 2, "{}", adapter.name());
+        events.push(describe(resumed.last().unwrap()));
+        events.extend(one_turn(client, "which word?"));
+        if let Some(server) = &server {
+            let second = server.session(1).unwrap();
+            assert!(
+                second
+                    .handshake
+                    .query
+                    .iter()
+                    .any(|(name, _)| name == "conversation_id"),
+                "{}: {:?}",
+                adapter.name(),
+                second.handshake.query
+            );
+            let created = second
+                .client_event_types()
+                .into_iter()
+                .filter(|kind| *kind == "conversation.item.create")
+                .count();
+            assert_eq!(
+                created,
+                1,
+                "{}: only the new question, nothing re-created",
+                adapter.name()
+            );
+        }
+        let state = snapshot(&*client);
+        assert_eq!(
+            state["items"].as_array().unwrap().len(),
+            4,
+            "{}",
+            adapter.name()
+        );
+        Outcome { events, state }
+    });
+}

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use async_tungstenite::tungstenite::Message;
 use futures_util::{Sink, Stream};
 use realtime_net::{ConnectError, ConnectOptions, websocket};
-use realtime_proto::{Transmit, TransportEvent};
+use realtime_proto::{ConversationId, Transmit, TransportEvent};
 
 use crate::connect::{self, TokenProvider, Ws};
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
@@ -112,8 +112,8 @@ impl Driver {
             let mut took = false;
             while let Some(transmit) = inner.machine.poll_transmit() {
                 took = true;
-                if let Transmit::Connect { .. } = transmit {
-                    self.start_connecting();
+                if let Transmit::Connect { resume, .. } = transmit {
+                    self.start_connecting(resume);
                 } else if let Some(message) = websocket::message(transmit) {
                     self.outgoing.push_back(message);
                 }
@@ -179,14 +179,21 @@ impl Driver {
     }
 
     /// Opens the next connection in the background, as the machine asked.
-    fn start_connecting(&mut self) {
+    /// `resume`: the conversation to ask the server to resume (`?conversation_id=`).
+    fn start_connecting(&mut self, resume: Option<ConversationId>) {
         // Whatever was taken for the old socket cannot go out any more.
         self.outgoing.clear();
         self.unflushed = false;
         if self.connecting.is_none() {
+            let mut options = self.reconnect.options.clone();
+            if let Some(conversation) = resume {
+                options.handshake = options
+                    .handshake
+                    .with_query("conversation_id", conversation.as_str());
+            }
             self.connecting = Some(Box::pin(connect::open_with_token(
                 self.runtime.clone(),
-                self.reconnect.options.clone(),
+                options,
                 self.reconnect.token.clone(),
             )));
         }

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use realtime_net::websocket;
+use realtime_proto::ConversationId;
 use tungstenite::Error as WsError;
 
 use crate::connect;
@@ -29,8 +30,8 @@ pub(crate) fn run(shared: &Weak<Shared>, io: &Arc<Io>) {
             return;
         }
         timeouts(&strong);
-        if take_connect_request(&strong) {
-            reconnect(&strong);
+        if let Some(resume) = take_connect_request(&strong) {
+            reconnect(&strong, resume);
             continue;
         }
         let receiving = strong.receiving.load(Ordering::SeqCst);
@@ -107,19 +108,25 @@ fn read_ahead(shared: &Shared) -> bool {
     true
 }
 
-/// Whether the machine asked for a new connection (and the request is now taken).
-fn take_connect_request(shared: &Shared) -> bool {
-    std::mem::take(&mut shared.lock().connect_requested)
+/// The new connection the machine asked for, if it did (the request is now taken): the
+/// conversation to ask the server to resume, if any.
+fn take_connect_request(shared: &Shared) -> Option<Option<ConversationId>> {
+    shared.lock().connect_requested.take()
 }
 
 /// Opens the connection the machine asked for (a fresh token, TCP, TLS, upgrade, bounded by
 /// the connect timeout), puts it in the old one's place, and tells the machine; then writes
 /// the restore. A failed attempt is reported to the machine, which schedules the next one or
 /// gives up.
-fn reconnect(shared: &Shared) {
-    let outcome =
-        connect::open_with_token(&shared.reconnect.options, shared.reconnect.token.as_ref())
-            .and_then(|ws| shared.io.replace(ws));
+fn reconnect(shared: &Shared, resume: Option<ConversationId>) {
+    let mut options = shared.reconnect.options.clone();
+    if let Some(conversation) = resume {
+        options.handshake = options
+            .handshake
+            .with_query("conversation_id", conversation.as_str());
+    }
+    let outcome = connect::open_with_token(&options, shared.reconnect.token.as_ref())
+        .and_then(|ws| shared.io.replace(ws));
     let mut inner = shared.lock();
     let now = Instant::now();
     match outcome {

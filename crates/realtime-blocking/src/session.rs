@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
-use realtime_proto::{Transmit, TransportEvent};
+use realtime_proto::{ConversationId, Transmit, TransportEvent};
 use tungstenite::WebSocket;
 
 use crate::connect::{Socket, TokenProvider};
@@ -50,8 +50,9 @@ pub(crate) struct Inner {
     pub(crate) machine: Connection,
     /// The connection has ended: nothing more is read or written.
     pub(crate) finished: bool,
-    /// The machine asked for a new connection ([`Transmit::Connect`]): the I/O thread opens it.
-    pub(crate) connect_requested: bool,
+    /// The machine asked for a new connection ([`Transmit::Connect`]), with the conversation
+    /// to ask the server to resume, if any: the I/O thread opens it.
+    pub(crate) connect_requested: Option<Option<ConversationId>>,
 }
 
 /// What the I/O thread needs to open the session's next connection.
@@ -179,7 +180,7 @@ impl Session {
             inner: Mutex::new(Inner {
                 machine,
                 finished: false,
-                connect_requested: false,
+                connect_requested: None,
             }),
             changed: Condvar::new(),
             waiting: AtomicUsize::new(0),
@@ -296,9 +297,9 @@ impl Shared {
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };
-            if let Transmit::Connect { .. } = transmit {
+            if let Transmit::Connect { resume, .. } = transmit {
                 // The I/O thread opens the next connection.
-                self.lock().connect_requested = true;
+                self.lock().connect_requested = Some(resume);
                 self.notify();
                 continue;
             }

@@ -485,7 +485,7 @@ impl Pair {
                 };
                 self.client.handle_transport(now, echo);
             }
-            Transmit::Connect { .. } => self.connect_again(),
+            Transmit::Connect { resume, .. } => self.connect_again(resume.as_ref()),
             // What is sent to a frozen or ended server is lost; a transmit this version does
             // not know has nothing to carry.
             _ => {}
@@ -494,7 +494,7 @@ impl Pair {
 
     /// Carries out the client's order to connect again: a new session of the same server (its
     /// ids seeded apart from the earlier sessions'), unless attempts are to be refused.
-    fn connect_again(&mut self) {
+    fn connect_again(&mut self, resume: Option<&realtime_proto::ConversationId>) {
         let now = self.now;
         let Some(reconnect) = &mut self.reconnect else {
             self.client.handle_connect_failed(
@@ -513,7 +513,18 @@ impl Pair {
         }
         let index = self.earlier.len() + 1;
         let config = Arc::new(reconnect.builder.config.clone());
-        let server = ServerSession::open(config, reconnect.handshake.clone(), index, now, None);
+        let mut handshake = reconnect.handshake.clone();
+        // An xAI client names the conversation to resume; the server kept it if the session
+        // enabled resumption (the session it replaces hands it over).
+        let resumed = resume.and_then(|conversation| {
+            handshake = handshake
+                .clone()
+                .with_query("conversation_id", conversation.as_str());
+            self.server
+                .resumable_conversation()
+                .filter(|kept| kept.id() == conversation.as_str())
+        });
+        let server = ServerSession::open(config, handshake, index, now, resumed);
         self.earlier
             .push(std::mem::replace(&mut self.server, server));
         self.client.handle_connected(now);

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use realtime_mock::pair::Pair;
-use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, Trigger};
+use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, ServerProfile, Trigger};
 use realtime_proto::connection::{ReconnectPolicy, Resumed, WhileDown};
 use realtime_proto::restore::LossReason;
 use realtime_proto::{
@@ -337,4 +337,89 @@ fn rotation_waits_for_a_pause() {
     // The next rotation is counted from the new session.
     pair.advance(9 * 60 * SECOND).unwrap();
     assert_eq!(pair.connections(), 2);
+}
+
+/// Issue 15, native resumption: against xAI, once the application enabled
+/// `session.resumption`, the machine reconnects naming the conversation
+/// (`?conversation_id=`); the server resumes it and sends earlier items again under new ids.
+/// Nothing is re-created, only the session configuration is sent again, the replayed items
+/// are not duplicated, and `Resumed` says the server resumed it.
+#[test]
+fn xai_resumes_the_conversation_itself_and_nothing_is_re_created() {
+    let builder = server().profile(ServerProfile::Xai);
+    let mut pair = Pair::new(&builder, config(policy()), Instant::now());
+    let mut update = SessionConfig::realtime().with_output_modalities([Modality::TEXT]);
+    update.extra.insert(
+        "resumption".to_owned(),
+        serde_json::json!({"enabled": true}),
+    );
+    pair.client
+        .send(ClientEvent::update_session(update))
+        .unwrap();
+    pair.drive().unwrap();
+    turn(&mut pair, "remember kiwi");
+    let before = texts(&pair);
+    assert_eq!(before.len(), 2);
+    let conversation = pair.client.conversation().id().cloned().unwrap();
+
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.client.send(ClientEvent::clear_audio()).unwrap();
+    let events = until_resumed(&mut pair);
+    let resumed = resumed(&events);
+    assert_eq!(resumed.len(), 1);
+    assert!(resumed[0].resumed_by_server, "{:?}", resumed[0]);
+    let restored: Vec<String> = resumed[0]
+        .restored
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let old: Vec<String> = before.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(restored, old);
+    assert!(resumed[0].lost.is_empty(), "{:?}", resumed[0]);
+
+    // The new connection named the conversation, and re-created nothing.
+    assert_eq!(pair.connections(), 2);
+    assert_eq!(
+        pair.server.handshake().query_param("conversation_id"),
+        Some(conversation.as_str())
+    );
+    let sent = pair.server.record().client_event_types();
+    assert!(
+        !sent.contains(&"conversation.item.create"),
+        "nothing re-created: {sent:?}"
+    );
+    assert!(
+        sent.contains(&"session.update"),
+        "configuration sent again: {sent:?}"
+    );
+
+    // The conversation goes on with the old items, once each.
+    turn(&mut pair, "which word?");
+    let after = texts(&pair);
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert_eq!(after[..2], before[..]);
+}
+
+/// Without resumption enabled, an xAI session is restored by re-creating its items, as any.
+#[test]
+fn xai_without_resumption_enabled_is_restored_by_re_creating_the_items() {
+    let builder = server().profile(ServerProfile::Xai);
+    let mut pair = Pair::new(&builder, config(policy()), Instant::now());
+    text_mode(&mut pair);
+    turn(&mut pair, "remember kiwi");
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.client.send(ClientEvent::clear_audio()).unwrap();
+    let events = until_resumed(&mut pair);
+    let resumed = resumed(&events);
+    assert!(!resumed[0].resumed_by_server);
+    assert_eq!(resumed[0].restored.len(), 2);
+    assert_eq!(pair.server.handshake().query_param("conversation_id"), None);
+    let created = pair
+        .server
+        .record()
+        .client_event_types()
+        .into_iter()
+        .filter(|kind| *kind == "conversation.item.create")
+        .count();
+    assert_eq!(created, 2);
 }

@@ -320,6 +320,9 @@ impl Live {
                     resumed.attempts,
                     resumed.restored.len()
                 );
+                if resumed.resumed_by_server {
+                    text.push_str(" (resumed by the server)");
+                }
                 if !resumed.lost.is_empty() {
                     text.push_str(&format!(", {} lost", resumed.lost.len()));
                 }

@@ -674,6 +674,9 @@ impl Connection {
     pub(super) fn note_sent(&mut self, event: &ClientEvent, event_id: &EventId) {
         self.commands
             .record(event_id, event.wire_type(self.config.dialect));
+        if let ClientEvent::SessionUpdate(update) = event {
+            self.note_resumption(&update.session);
+        }
         match event {
             ClientEvent::InputAudioBufferAppend(append) => {
                 self.input.appended(append.audio.len() as u64)

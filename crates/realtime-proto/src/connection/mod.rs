@@ -223,6 +223,10 @@ pub enum Transmit {
     Connect {
         /// Which attempt this is, from 1.
         attempt: u32,
+        /// Ask the server to resume this conversation: add `conversation_id=<id>` to the
+        /// handshake's query (xAI; [`ReconnectPolicy::native_resumption`]). `None`: a plain
+        /// connection, onto which the machine restores the conversation itself.
+        resume: Option<crate::ids::ConversationId>,
     },
 }
 

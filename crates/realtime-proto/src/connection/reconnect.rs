@@ -39,7 +39,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use super::{Connection, Event, RecvError, Transmit};
-use crate::ids::{EventId, ItemId, ResponseId};
+use crate::events::client::ClientEvent;
+use crate::ids::{ConversationId, EventId, ItemId, ResponseId};
+use crate::profile::Profile;
 use crate::restore::{LostItem, RestorePlan, RestorePolicy};
 
 /// How a session goes on after its connection ends ([`Config::reconnect`]).
@@ -68,6 +70,15 @@ pub struct ReconnectPolicy {
     pub fresh_after_server_errors: Option<u32>,
     /// The seed of the backoff's jitter (default: a random one).
     pub seed: u64,
+    /// Ask the server to resume the conversation where it can (default true): xAI, once the
+    /// application enabled `"resumption": {"enabled": true}` in a `session.update`, resumes
+    /// the conversation a handshake names (`?conversation_id=`,
+    /// [`Transmit::Connect::resume`](super::Transmit::Connect)). The items are then not
+    /// re-created: the server keeps them (and sends some again, which the machine recognises
+    /// and does not duplicate); only the session configuration is sent again, which xAI does not
+    /// keep. If the server starts a new conversation instead, the items are re-created as
+    /// usual.
+    pub native_resumption: bool,
 }
 
 /// What a command does while the link is down ([`ReconnectPolicy::while_down`]).
@@ -111,6 +122,10 @@ pub struct Resumed {
     pub dropped_audio_bytes: u64,
     /// How many connection attempts it took.
     pub attempts: u32,
+    /// The server resumed the conversation itself ([`ReconnectPolicy::native_resumption`]):
+    /// `restored` lists the items the server kept, on its word (its `conversation.created`
+    /// named the same conversation); nothing was re-created.
+    pub resumed_by_server: bool,
 }
 
 impl Default for ReconnectPolicy {
@@ -124,6 +139,7 @@ impl Default for ReconnectPolicy {
             max_buffered_audio_bytes: 480_000,
             rotate_after: Some(Duration::from_secs(55 * 60)),
             fresh_after_server_errors: Some(3),
+            native_resumption: true,
             seed: std::collections::hash_map::RandomState::new()
                 .build_hasher()
                 .finish(),
@@ -189,6 +205,25 @@ pub(super) struct Reconnection {
     buffered_audio: u64,
     /// Whether the connection being restored replaced one by rotation ([`Event::Rotated`]).
     rotated_pending: bool,
+    /// The application enabled the server's own resumption (xAI's `session.resumption`).
+    pub(super) resumption_enabled: bool,
+    /// The conversation the attempt under way asked the server to resume.
+    resuming: Option<ConversationId>,
+    /// Connected with a resumption request: waiting for the server's `conversation.created`.
+    native: Option<NativeResume>,
+}
+
+/// A connection that asked the server to resume the conversation, until the server says
+/// whether it did.
+#[derive(Debug)]
+struct NativeResume {
+    conversation: ConversationId,
+    /// What `Resumed` will say if the server resumed.
+    resumed: Resumed,
+    /// The items of the plan, re-created only if the server started a new conversation.
+    fallback: Vec<ClientEvent>,
+    /// The plan's restored items, in order (the server keeps them when it resumes).
+    restored: Vec<ItemId>,
 }
 
 impl Connection {
@@ -212,17 +247,91 @@ impl Connection {
         self.reset_for_new_connection(now);
         let policy = self.config.reconnect.clone().unwrap_or_default();
         let plan = RestorePlan::new(&self.conversation, self.session.as_ref(), &policy.restore);
+        if let Some(conversation) = self.reconnection.resuming.take() {
+            self.connected_resuming(conversation, attempt, &plan);
+            return;
+        }
+        self.restore_items(attempt, &plan, plan.commands().collect());
+    }
+
+    /// Connected with a request to resume `conversation`: the session configuration goes out
+    /// (xAI does not keep it), then what was held; the items wait for the server's
+    /// `conversation.created`.
+    fn connected_resuming(
+        &mut self,
+        conversation: ConversationId,
+        attempt: u32,
+        plan: &RestorePlan,
+    ) {
+        let (items, config): (Vec<ClientEvent>, Vec<ClientEvent>) = plan
+            .commands()
+            .partition(|command| matches!(command, ClientEvent::ConversationItemCreate(_)));
+        let mut restore = Vec::new();
+        for command in config {
+            let event_id = self.next_event_id();
+            if let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
+            {
+                self.note_sent(&command, &event_id);
+                restore.push(Transmit::Text { event_id, text });
+            }
+        }
+        let held: Vec<Transmit> = self.transmits.drain(..).collect();
+        self.transmits.extend(restore);
+        self.transmits.extend(held);
+        let mut resumed = std::mem::take(&mut self.reconnection.pending);
+        resumed.attempts = attempt;
+        // The response that was running is cut off, whatever the server keeps of it.
+        resumed.lost.extend(
+            plan.lost()
+                .iter()
+                .filter(|lost| matches!(lost.reason, crate::restore::LossReason::InFlight { .. }))
+                .cloned(),
+        );
+        self.reconnection.native = Some(NativeResume {
+            conversation,
+            resumed,
+            fallback: items,
+            restored: plan.restored().iter().map(|r| r.item_id.clone()).collect(),
+        });
+    }
+
+    /// The server's `conversation.created` on a connection that asked to resume: the same
+    /// conversation (resumed: `Resumed` at once, every earlier item kept by the server), or a
+    /// new one (the items are re-created, as without resumption).
+    pub(super) fn resumption_answered(&mut self, conversation: Option<&ConversationId>) {
+        let Some(native) = self.reconnection.native.take() else {
+            return;
+        };
+        if conversation == Some(&native.conversation) {
+            let mut resumed = native.resumed;
+            resumed.restored = native.restored;
+            resumed.resumed_by_server = true;
+            self.finish_resume(resumed);
+            return;
+        }
+        // A new conversation: the server did not resume. Re-create the items, after what
+        // already went out.
+        self.reconnection.pending = native.resumed;
+        let attempts = self.reconnection.pending.attempts;
+        let policy = self.config.reconnect.clone().unwrap_or_default();
+        let plan = RestorePlan::new(&self.conversation, self.session.as_ref(), &policy.restore);
+        self.restore_items(attempts, &plan, native.fallback);
+    }
+
+    /// Sends `commands` (the plan's, or its items) ahead of what was held, and waits for the
+    /// server to acknowledge the restored items before `Resumed`.
+    fn restore_items(&mut self, attempt: u32, plan: &RestorePlan, commands: Vec<ClientEvent>) {
         let mut restore = Vec::new();
         let mut waiting = Vec::new();
         let mut restored_ids = plan.restored().iter();
-        for command in plan.commands() {
+        for command in &commands {
             let event_id = self.next_event_id();
             let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
             else {
                 continue;
             };
-            self.note_sent(&command, &event_id);
-            if let crate::events::client::ClientEvent::ConversationItemCreate(create) = &command {
+            self.note_sent(command, &event_id);
+            if let ClientEvent::ConversationItemCreate(create) = command {
                 // The plan's items, in order; the re-anchoring message has no original.
                 if let Some(id) = &create.item.id {
                     if let Some(restored) = restored_ids.next() {
@@ -340,6 +449,34 @@ impl Connection {
         })));
     }
 
+    /// The conversation to ask the server to resume, where it can
+    /// ([`ReconnectPolicy::native_resumption`]): xAI, resumption enabled, the conversation
+    /// known.
+    fn resume_target(&self) -> Option<ConversationId> {
+        let native = self
+            .config
+            .reconnect
+            .as_ref()
+            .is_some_and(|policy| policy.native_resumption);
+        if !native || !self.reconnection.resumption_enabled || self.profile != Profile::Xai {
+            return None;
+        }
+        self.conversation.id().cloned()
+    }
+
+    /// A `session.update` the application sent: whether it turns the server's own resumption
+    /// on or off (xAI's `"resumption": {"enabled": …}`).
+    pub(super) fn note_resumption(&mut self, update: &crate::session_config::SessionConfig) {
+        let enabled = update
+            .extra
+            .get("resumption")
+            .and_then(|resumption| resumption.get("enabled"))
+            .and_then(serde_json::Value::as_bool);
+        if let Some(enabled) = enabled {
+            self.reconnection.resumption_enabled = enabled;
+        }
+    }
+
     /// When the next attempt is due, if one is scheduled.
     pub(super) fn reconnect_deadline(&self) -> Option<Instant> {
         match self.reconnection.link {
@@ -356,7 +493,10 @@ impl Connection {
             Link::Down { attempt, at, .. } => {
                 if at.is_none_or(|at| now >= at) {
                     self.reconnection.link = Link::Connecting { attempt };
-                    self.transmits.push_front(Transmit::Connect { attempt });
+                    let resume = self.resume_target();
+                    self.reconnection.resuming.clone_from(&resume);
+                    self.transmits
+                        .push_front(Transmit::Connect { attempt, resume });
                 }
             }
             Link::Connecting { .. } => {}

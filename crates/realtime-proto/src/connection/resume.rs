@@ -76,6 +76,8 @@ impl Connection {
                 false
             }
             ServerEvent::ConversationCreated(event) => {
+                // A reconnection that asked the server to resume learns whether it did.
+                self.resumption_answered(event.conversation.id.as_ref());
                 let phase = std::mem::take(&mut self.connections.phase);
                 if let Phase::Reconnected {
                     conversation,
