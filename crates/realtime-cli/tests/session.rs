@@ -636,35 +636,69 @@ fn a_lost_connection_fails_the_session_with_exit_code_1() {
 }
 
 #[test]
-fn chat_with_reconnect_goes_on_after_a_dropped_connection() {
-    // Every session drops its connection after the second delta of a reply.
+fn chat_with_reconnect_survives_a_dropped_connection_and_answers_every_line() {
     let server = MockServer::builder()
-        .script(Script::new().with_default(Reply::say("one two three four five six seven eight")))
-        .fault(Trigger::AfterDeltas(2), Fault::Drop)
+        .script(Script::new().with_default(Reply::say("one two three four five six")))
         .start()
         .unwrap();
     let dir = scratch();
     let url = server.url();
-    let run = realtime(
-        &dir,
-        &["chat", "--url", &url, "--reconnect"],
-        b"remember kiwi\n/quit\n",
-    );
+    let mut child = command(&dir, &["chat", "--url", &url, "--reconnect"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = reader(child.stdout.take().unwrap());
+    let stderr = reader(child.stderr.take().unwrap());
+    // The first session drops its connection in the middle of the first reply; the next
+    // session runs clean.
+    server.wait_for_sessions(1, LIMIT).unwrap();
+    server
+        .inject(0, Trigger::AfterDeltas(2), Fault::Drop)
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(b"remember kiwi\nwhich word?\n/quit\n")
+        .unwrap();
+    drop(input);
+    let status = wait(&mut child, LIMIT);
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let run = Run {
+        status: status.unwrap_or_else(|| child.wait().unwrap()),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     run.assert_ok();
     run.shows_in_order(&[
         "remember kiwi",
         "reconnecting, attempt 1 in",
         "resumed after 1 attempt(s): ",
         "interrupted",
+        "asking again for the reply that was cut off",
+        "one two three four five six",
+        "which word?",
+        "one two three four five six",
     ]);
     assert_eq!(server.session_count(), 2, "{}", run.stdout);
     let second = server.session(1).unwrap();
-    assert!(
-        second
-            .client_event_types()
-            .contains(&"conversation.item.create"),
-        "the user's line is restored on the new session: {:?}",
-        second.client_event_types()
+    let types = second.client_event_types();
+    let created = types
+        .iter()
+        .filter(|kind| **kind == "conversation.item.create")
+        .count();
+    // The first line restored, the second line new.
+    assert_eq!(created, 2, "{types:?}");
+    let responses = types
+        .iter()
+        .filter(|kind| **kind == "response.create")
+        .count();
+    assert_eq!(
+        responses, 2,
+        "the cut-off reply asked again, then the second line: {types:?}"
     );
 }
 

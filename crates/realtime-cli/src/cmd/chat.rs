@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use realtime_proto::{Item, Modality, SessionConfig};
+use realtime_proto::{Event, Item, Modality, SessionConfig};
 use tokio::sync::mpsc;
 
 use crate::CliError;
@@ -85,7 +85,13 @@ async fn chat(live: &mut Live, args: &Args) -> Result<(), CliError> {
         }
         live.sender.create_item(Item::user_text(text)).await?;
         live.sender.create_response().await?;
-        live.until(ends_turn).await?;
+        // With --reconnect, a reply cut off by a dropped connection is asked for again on the
+        // new one (the line itself was restored): every line gets its answer.
+        while let Event::Resumed(_) = live.until(ends_turn).await? {
+            live.out
+                .line(Tag::NOTE, "asking again for the reply that was cut off");
+            live.sender.create_response().await?;
+        }
     }
     Ok(())
 }
