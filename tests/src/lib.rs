@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use realtime_mock::{MockServer, MockServerBuilder, SessionRecord};
+use realtime_mock::{Fault, MockServer, MockServerBuilder, SessionRecord, Trigger};
 use realtime_net::rest::{RestCall, RestError, RestOptions};
 use realtime_net::upload::{AudioSent, UploadOptions};
 use realtime_net::{ConnectError, ConnectOptions};
@@ -48,6 +48,11 @@ pub trait Client: Send {
     /// pair); a socket adapter's server keeps it.
     fn server_record(&self) -> Option<SessionRecord> {
         None
+    }
+    /// Arms a fault in the current session of the server the client holds (the pair); `false`
+    /// for a socket adapter, whose [`MockServer`] does it.
+    fn inject(&mut self, _trigger: Trigger, _fault: Fault) -> bool {
+        false
     }
 }
 
@@ -717,6 +722,13 @@ mod pair_client {
 
         fn server_record(&self) -> Option<SessionRecord> {
             Some(lock(&self.shared).pair.server.record().clone())
+        }
+
+        fn inject(&mut self, trigger: Trigger, fault: Fault) -> bool {
+            let mut shared = lock(&self.shared);
+            let now = shared.pair.now;
+            shared.pair.server.inject(now, trigger, fault);
+            true
         }
     }
 

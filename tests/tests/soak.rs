@@ -1,0 +1,329 @@
+//! Issue 15's soak: 200 seeded turns of text, function calls and audio through every adapter
+//! (tokio, smol, blocking, the pair), once without faults and once with connections dropped at
+//! random points of the replies and one session expiry. With reconnection on and the driver
+//! asking again for each reply reported interrupted (as `realtime chat --reconnect` does), both
+//! runs must end with the same conversation; every interrupted reply is reported exactly once;
+//! no item is duplicated; every turn is answered, so no send was lost silently.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use realtime_conformance::{Adapter, Client, LIMIT, Opened, is, speech};
+use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, Trigger};
+use realtime_net::ConnectOptions;
+use realtime_proto::connection::ReconnectPolicy;
+use realtime_proto::{
+    ClientEvent, Config, Event, Item, Modality, Model, ResponseId, SessionConfig, Tool,
+    Transcription,
+};
+use serde_json::json;
+
+const TURNS: usize = 200;
+
+/// A small deterministic generator (SplitMix64): the fault plan, from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What to do to the connection before a turn.
+#[derive(Clone, Copy, Debug)]
+enum Plan {
+    Clean,
+    /// Drop the connection after this many deltas of the turn's reply.
+    DropAfter(u32),
+    /// Expire the session when the turn asks for its reply.
+    Expire,
+}
+
+fn plan(seed: u64) -> Vec<Plan> {
+    let mut rng = Rng(seed);
+    let mut plan = vec![Plan::Clean; TURNS];
+    // About one turn in twenty loses its connection, somewhere in its reply.
+    for _ in 0..10 {
+        let turn = rng.below(TURNS as u64) as usize;
+        plan[turn] = Plan::DropAfter(1 + rng.below(4) as u32);
+    }
+    plan[TURNS / 2] = Plan::Expire;
+    plan
+}
+
+fn server() -> MockServerBuilder {
+    MockServer::builder()
+        .script(
+            Script::new()
+                .with_transcript("spoken words")
+                .with_rule(
+                    "weather",
+                    Reply::call("get_weather", json!({"city": "Oslo"})),
+                )
+                .with_after_tool_output(Reply::say("It is mild in Oslo today."))
+                .with_default(Reply::say("Noted, and here is a reply of a few words.")),
+        )
+        .seed(15)
+        .delta_interval(Duration::ZERO)
+}
+
+fn options(url: String) -> ConnectOptions {
+    let mut policy = ReconnectPolicy::default();
+    policy.initial_delay = Duration::from_millis(5);
+    policy.max_delay = Duration::from_millis(50);
+    policy.seed = 15;
+    let mut config = Config::default();
+    config.reconnect = Some(policy);
+    ConnectOptions::url(url).with_config(config)
+}
+
+/// What one run saw.
+#[derive(Debug)]
+struct Run {
+    /// The conversation: (type, role, text, arguments) of each item, in order.
+    items: Vec<(String, String, String, String)>,
+    /// The ids of the items, to check for duplicates.
+    ids: Vec<String>,
+    /// The replies reported interrupted, in order.
+    interrupted: Vec<ResponseId>,
+    resumed: usize,
+    /// Sessions the server opened.
+    connections: usize,
+}
+
+/// Receives until `stop`; a reply reported interrupted by a reconnection (`Resumed` with
+/// `interrupted`) is noted and asked for again. Fails on any receive error or failed command.
+fn drive(
+    client: &mut dyn Client,
+    run: &mut Run,
+    adapter: Adapter,
+    turn: usize,
+    stop: &mut dyn FnMut(&Event) -> bool,
+) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}: turn {turn} did not finish",
+            adapter.name()
+        );
+        let Some(event) = client
+            .recv(Duration::from_millis(200))
+            .unwrap_or_else(|error| panic!("{}: turn {turn}: {error}", adapter.name()))
+        else {
+            continue;
+        };
+        match &event {
+            Event::CommandFailed(failure) => {
+                panic!("{}: turn {turn}: {failure:?}", adapter.name())
+            }
+            Event::Resumed(resumed) => {
+                run.resumed += 1;
+                if let Some(response) = &resumed.interrupted {
+                    run.interrupted.push(response.clone());
+                    client.send(ClientEvent::create_response()).unwrap();
+                }
+            }
+            _ => {}
+        }
+        if stop(&event) {
+            return;
+        }
+    }
+}
+
+fn soak(adapter: Adapter, faults: &[Plan]) -> Run {
+    let Opened { server, mut client } = adapter
+        .open(server(), options)
+        .unwrap_or_else(|error| panic!("{}: {error}", adapter.name()));
+    let client = client.as_mut();
+    let mut run = Run {
+        items: Vec::new(),
+        ids: Vec::new(),
+        interrupted: Vec::new(),
+        resumed: 0,
+        connections: 0,
+    };
+    let tool = Tool::function(
+        "get_weather",
+        "the weather in a city",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+    );
+    client
+        .send(ClientEvent::update_session(
+            SessionConfig::realtime()
+                .with_output_modalities([Modality::TEXT])
+                .with_transcription(Transcription::new(Model::WHISPER_1))
+                .without_turn_detection()
+                .with_tools([tool]),
+        ))
+        .unwrap();
+    drive(client, &mut run, adapter, 0, &mut |e| {
+        is(e, "session.updated")
+    });
+    let audio = speech(50, 300);
+    for (turn, plan) in faults.iter().enumerate() {
+        let mut arm = |trigger: Trigger, fault: Fault| {
+            if !client.inject(trigger.clone(), fault.clone()) {
+                let server = server.as_ref().unwrap();
+                server
+                    .inject(server.session_count() - 1, trigger, fault)
+                    .unwrap();
+            }
+        };
+        match plan {
+            Plan::Clean => {}
+            Plan::DropAfter(deltas) => arm(Trigger::AfterDeltas(*deltas), Fault::Drop),
+            Plan::Expire => arm(
+                Trigger::ClientEvent("response.create".into()),
+                Fault::ExpireSession {
+                    after: Duration::ZERO,
+                },
+            ),
+        }
+        match turn % 3 {
+            0 => {
+                client
+                    .send(ClientEvent::create_item(Item::user_text(format!(
+                        "line {turn}"
+                    ))))
+                    .unwrap();
+                client.send(ClientEvent::create_response()).unwrap();
+                drive(client, &mut run, adapter, turn, &mut |e| {
+                    is(e, "response.done")
+                });
+            }
+            1 => {
+                client
+                    .send(ClientEvent::create_item(Item::user_text(format!(
+                        "weather, turn {turn}"
+                    ))))
+                    .unwrap();
+                client.send(ClientEvent::create_response()).unwrap();
+                let mut call = None;
+                drive(client, &mut run, adapter, turn, &mut |e| match e {
+                    Event::FunctionCall(function) => {
+                        call = Some(function.call_id.clone());
+                        true
+                    }
+                    _ => false,
+                });
+                let call = call.unwrap();
+                // The call's response ends first; then the output, and the answer to it.
+                drive(client, &mut run, adapter, turn, &mut |e| {
+                    is(e, "response.done")
+                });
+                client
+                    .send(ClientEvent::create_item(Item::function_call_output(
+                        call.clone(),
+                        format!("{{\"turn\": {turn}}}"),
+                    )))
+                    .unwrap();
+                client.send(ClientEvent::create_response()).unwrap();
+                drive(client, &mut run, adapter, turn, &mut |e| {
+                    is(e, "response.done")
+                });
+            }
+            _ => {
+                client
+                    .send(ClientEvent::append_audio(audio.clone()))
+                    .unwrap();
+                client.send(ClientEvent::commit_audio()).unwrap();
+                // The transcript first, so that the audio is restorable as its transcript.
+                drive(client, &mut run, adapter, turn, &mut |e| {
+                    is(e, "conversation.item.input_audio_transcription.completed")
+                });
+                client.send(ClientEvent::create_response()).unwrap();
+                drive(client, &mut run, adapter, turn, &mut |e| {
+                    is(e, "response.done")
+                });
+            }
+        }
+    }
+    client.with_state(&mut |connection| {
+        for item in connection.conversation().items() {
+            run.ids.push(item.id().to_string());
+            run.items.push((
+                item.item_type().to_owned(),
+                item.role()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default(),
+                item.text(),
+                item.function_call()
+                    .map(|c| c.arguments().to_owned())
+                    .unwrap_or_default(),
+            ));
+        }
+    });
+    run.connections = match &server {
+        Some(server) => server.session_count(),
+        None => 0,
+    };
+    run
+}
+
+#[test]
+fn two_hundred_turns_survive_dropped_connections_and_an_expiry_on_every_adapter() {
+    let faults = plan(0x15);
+    let faulty_turns = faults.iter().filter(|p| !matches!(p, Plan::Clean)).count();
+    for adapter in Adapter::ALL {
+        let started = std::time::Instant::now();
+        let reference = soak(adapter, &vec![Plan::Clean; TURNS]);
+        let clean = started.elapsed();
+        assert_eq!(reference.resumed, 0, "{}", adapter.name());
+        let run = soak(adapter, &faults);
+        // The same conversation, turn for turn.
+        assert_eq!(
+            run.items.len(),
+            reference.items.len(),
+            "{}: the conversations differ in length",
+            adapter.name()
+        );
+        for (index, (got, want)) in run.items.iter().zip(&reference.items).enumerate() {
+            assert_eq!(got, want, "{}: item {index} differs", adapter.name());
+        }
+        // No item twice.
+        let unique: HashSet<&String> = run.ids.iter().collect();
+        assert_eq!(
+            unique.len(),
+            run.ids.len(),
+            "{}: duplicated items",
+            adapter.name()
+        );
+        // Every fault was a reconnection; every interrupted reply reported once.
+        assert_eq!(
+            run.resumed,
+            faulty_turns,
+            "{}: one resume per fault",
+            adapter.name()
+        );
+        let interrupted: HashSet<&ResponseId> = run.interrupted.iter().collect();
+        assert_eq!(
+            interrupted.len(),
+            run.interrupted.len(),
+            "{}: a reply reported twice: {:?}",
+            adapter.name(),
+            run.interrupted
+        );
+        if adapter != Adapter::Pair {
+            assert_eq!(run.connections, 1 + faulty_turns, "{}", adapter.name());
+        }
+        eprintln!(
+            "{}: {} items, {} reconnections, {} replies interrupted and asked again \
+             ({clean:.1?} without faults, {:.1?} with)",
+            adapter.name(),
+            run.items.len(),
+            run.resumed,
+            run.interrupted.len(),
+            started.elapsed() - clean
+        );
+    }
+}
