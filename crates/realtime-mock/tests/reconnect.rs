@@ -423,3 +423,35 @@ fn xai_without_resumption_enabled_is_restored_by_re_creating_the_items() {
         .count();
     assert_eq!(created, 2);
 }
+
+/// Commands on the wire when the connection drops (sent, never answered) are not lost
+/// silently: an item the server never acknowledged is created on the new connection, and the
+/// `response.create` behind it is sent again (regression: both were lost, and the reply never
+/// came).
+#[test]
+fn an_item_sent_but_never_acknowledged_is_created_on_the_new_connection() {
+    let mut pair = Pair::new(&server(), config(policy()), Instant::now());
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    pair.server.inject(
+        pair.now,
+        Trigger::ClientEvent("conversation.item.create".into()),
+        Fault::Drop,
+    );
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("on the wire")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    until_resumed(&mut pair);
+    // The reply the old server never started is asked for again, after the line.
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    let after = texts(&pair);
+    let lines: Vec<&str> = after.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(
+        lines.iter().filter(|text| **text == "on the wire").count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(after.len(), 4, "{lines:?}");
+}

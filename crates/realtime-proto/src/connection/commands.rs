@@ -274,9 +274,15 @@ impl Connection {
     ///
     /// [`Config::guard_short_commits`]: super::Config::guard_short_commits
     /// [`Config::sideband`]: super::Config::sideband
-    pub fn send(&mut self, event: ClientEvent) -> Result<EventId, SendError> {
+    pub fn send(&mut self, mut event: ClientEvent) -> Result<EventId, SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
+        }
+        if let ClientEvent::ConversationItemCreate(create) = &mut event {
+            // With reconnection on, an item on the wire when the connection drops must be told
+            // from one the server has: it gets an id of its own, and is kept until the
+            // conversation has it.
+            self.give_item_id(create);
         }
         if !self.is_connected() {
             let audio = match &event {
@@ -316,6 +322,9 @@ impl Connection {
             event_id: event_id.clone(),
             text,
         });
+        if let ClientEvent::ConversationItemCreate(create) = event {
+            self.track_item_create(&event_id, create);
+        }
         Ok(event_id)
     }
 
@@ -539,7 +548,7 @@ impl Connection {
     }
 
     /// Sends the next queued `response.create` if the default conversation is free.
-    fn release_queue(&mut self) {
+    pub(super) fn release_queue(&mut self) {
         if self.sequencer.awaiting.is_some() || self.sequencer.active.is_some() || self.is_closed()
         {
             return;

@@ -211,7 +211,16 @@ pub(super) struct Reconnection {
     resuming: Option<ConversationId>,
     /// Connected with a resumption request: waiting for the server's `conversation.created`.
     native: Option<NativeResume>,
+    /// `conversation.item.create` commands sent whose item the conversation may not have yet
+    /// (oldest first): sent again on the next connection if the server never acknowledged them.
+    in_flight: std::collections::VecDeque<(ItemId, EventId, ClientEvent)>,
+    /// Items given an id by the machine ([`Connection::give_item_id`]).
+    ids_given: u64,
 }
+
+/// How many item creations the machine keeps until the conversation has them; older ones were
+/// acknowledged long ago.
+const MAX_IN_FLIGHT: usize = 256;
 
 /// A connection that asked the server to resume the conversation, until the server says
 /// whether it did.
@@ -277,7 +286,11 @@ impl Connection {
         }
         let held: Vec<Transmit> = self.transmits.drain(..).collect();
         self.transmits.extend(restore);
+        for command in self.unacknowledged_creates(&held) {
+            self.send_again(&command);
+        }
         self.transmits.extend(held);
+        self.release_queue();
         let mut resumed = std::mem::take(&mut self.reconnection.pending);
         resumed.attempts = attempt;
         // The response that was running is cut off, whatever the server keeps of it.
@@ -343,10 +356,16 @@ impl Connection {
             }
             restore.push(Transmit::Text { event_id, text });
         }
-        // The restore goes ahead of what was held meanwhile.
+        // The restore goes ahead of what was held meanwhile; creations the old server never
+        // acknowledged go between them, in their order.
         let held: Vec<Transmit> = self.transmits.drain(..).collect();
         self.transmits.extend(restore);
+        for command in self.unacknowledged_creates(&held) {
+            self.send_again(&command);
+        }
         self.transmits.extend(held);
+        // A `response.create` the old server never answered waits its turn again.
+        self.release_queue();
         // What was not restored is not in the new session's conversation: the machine's
         // conversation follows the server's (the event keeps what the application may need).
         for lost in plan.lost() {
@@ -447,6 +466,89 @@ impl Connection {
             after,
             reason: reason.to_owned(),
         })));
+    }
+
+    /// With reconnection on: gives an item created without an id one of its own (the server
+    /// keeps a client's id), so that an item on the wire when the connection drops can be told
+    /// from one the server has.
+    pub(super) fn give_item_id(
+        &mut self,
+        create: &mut crate::events::client::ConversationItemCreate,
+    ) {
+        let Some(policy) = &self.config.reconnect else {
+            return;
+        };
+        if create.item.id.is_none() {
+            self.reconnection.ids_given += 1;
+            // 20 characters, under the API's 32; unique in the session.
+            create.item.id = Some(ItemId::new(format!(
+                "item_r{:08x}{:06x}",
+                policy.seed as u32, self.reconnection.ids_given
+            )));
+        }
+    }
+
+    /// With reconnection on: keeps a creation (sent as `event_id`) until the conversation has
+    /// its item, to send it again on the next connection if the server never acknowledged it.
+    pub(super) fn track_item_create(
+        &mut self,
+        event_id: &EventId,
+        create: crate::events::client::ConversationItemCreate,
+    ) {
+        if self.config.reconnect.is_none() {
+            return;
+        }
+        let Some(id) = create.item.id.clone() else {
+            return;
+        };
+        let conversation = &self.conversation;
+        let in_flight = &mut self.reconnection.in_flight;
+        if in_flight.len() >= MAX_IN_FLIGHT {
+            in_flight.retain(|(id, _, _)| conversation.item(id.as_str()).is_none());
+            while in_flight.len() >= MAX_IN_FLIGHT {
+                in_flight.pop_front();
+            }
+        }
+        in_flight.push_back((
+            id,
+            event_id.clone(),
+            ClientEvent::ConversationItemCreate(create),
+        ));
+    }
+
+    /// Encodes `command` again for the new connection, with a new event id, and tracks it.
+    fn send_again(&mut self, command: &ClientEvent) {
+        let event_id = self.next_event_id();
+        if let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id)) {
+            self.note_sent(command, &event_id);
+            self.transmits.push_back(Transmit::Text {
+                event_id: event_id.clone(),
+                text,
+            });
+            if let ClientEvent::ConversationItemCreate(create) = command {
+                self.track_item_create(&event_id, create.clone());
+            }
+        }
+    }
+
+    /// The creations written to the old connection that its server never acknowledged, to
+    /// send again after the restore (the acknowledged ones are in the conversation, and so in
+    /// the plan; those still waiting in `held` go out with it).
+    fn unacknowledged_creates(&mut self, held: &[Transmit]) -> Vec<ClientEvent> {
+        let conversation = &self.conversation;
+        let waiting: std::collections::HashSet<&EventId> = held
+            .iter()
+            .filter_map(|transmit| match transmit {
+                Transmit::Text { event_id, .. } => Some(event_id),
+                _ => None,
+            })
+            .collect();
+        let (resend, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reconnection.in_flight)
+            .into_iter()
+            .filter(|(id, _, _)| conversation.item(id.as_str()).is_none())
+            .partition(|(_, event_id, _)| !waiting.contains(event_id));
+        self.reconnection.in_flight = keep.into_iter().collect();
+        resend.into_iter().map(|(_, _, command)| command).collect()
     }
 
     /// The conversation to ask the server to resume, where it can
