@@ -33,6 +33,7 @@ pub mod rest;
 pub mod tls;
 #[cfg(feature = "audio")]
 pub mod upload;
+mod url;
 pub mod webhook;
 pub mod websocket;
 

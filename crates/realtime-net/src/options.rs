@@ -95,7 +95,21 @@ impl ConnectOptions {
         )
     }
 
-    /// Azure OpenAI's GA path, with an API key.
+    /// Azure OpenAI's GA path, with an API key. The resource is its name (`my-resource`, for
+    /// `https://my-resource.openai.azure.com`), a host, or a URL (`http://127.0.0.1:PORT` for a
+    /// local mock).
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    ///
+    /// let options = ConnectOptions::azure("my-resource", "my-deployment", "azure-key");
+    /// let request = options.handshake.request()?;
+    /// assert_eq!(
+    ///     request.url(),
+    ///     "wss://my-resource.openai.azure.com/openai/v1/realtime?model=my-deployment"
+    /// );
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
     pub fn azure(
         resource: impl Into<String>,
         deployment: impl Into<String>,
@@ -107,7 +121,20 @@ impl ConnectOptions {
         )
     }
 
-    /// Azure OpenAI's preview path (beta dialect), with an API key.
+    /// Azure OpenAI's preview path (beta dialect), with an API key; the resource is a name, a
+    /// host or a URL, as for [`azure`](Self::azure).
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    ///
+    /// let options =
+    ///     ConnectOptions::azure_preview("my-resource", "my-deployment", "2025-04-01-preview", "key");
+    /// assert_eq!(
+    ///     options.handshake.request()?.url(),
+    ///     "wss://my-resource.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=my-deployment"
+    /// );
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
     pub fn azure_preview(
         resource: impl Into<String>,
         deployment: impl Into<String>,
@@ -290,7 +317,8 @@ impl ConnectOptions {
     }
 
     /// The sideband WebSocket of a call on Azure OpenAI (GA):
-    /// `wss://{resource}.openai.azure.com/openai/v1/realtime?call_id=<call_id>`, with an API
+    /// `wss://{resource}.openai.azure.com/openai/v1/realtime?call_id=<call_id>` (the resource
+    /// a name, a host or a URL, as for [`azure`](Self::azure)), with an API
     /// key in the `api-key` header (for an Entra ID token, set [`Credential::bearer`] with
     /// [`with_credential`](Self::with_credential)). Microsoft documents this form for SIP calls
     /// and WebRTC calls; see `docs/telephony.md`.
@@ -300,6 +328,9 @@ impl ConnectOptions {
         api_key: impl Into<String>,
     ) -> Self {
         let resource = resource.into();
+        // A resource that is no name, host or URL stays as given: the handshake refuses it.
+        let resource =
+            crate::handshake::azure_resource_url(&resource, "openai.azure.com").unwrap_or(resource);
         let url = format!(
             "{}/openai/v1/realtime",
             resource.trim().trim_end_matches('/')

@@ -66,6 +66,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// assert_eq!(openai.base_url, "https://api.openai.com/v1");
 /// let azure = RestOptions::azure("https://contoso.openai.azure.com/", "azure-key");
 /// assert_eq!(azure.base_url, "https://contoso.openai.azure.com/openai/v1");
+/// let by_name = RestOptions::azure("contoso", "azure-key");
+/// assert_eq!(by_name.base_url, "https://contoso.openai.azure.com/openai/v1");
 /// assert!(!format!("{openai:?} {azure:?}").contains("key"));
 /// ```
 #[non_exhaustive]
@@ -325,11 +327,15 @@ impl RestOptions {
         Self::url(OPENAI_BASE_URL).with_credential(Credential::api_key(api_key))
     }
 
-    /// Azure OpenAI's v1 API on a resource (`https://NAME.openai.azure.com`), with an API key
+    /// Azure OpenAI's v1 API on a resource (its name, `NAME`, for `https://NAME.openai.azure.com`;
+    /// a host; or a URL), with an API key
     /// (the `api-key` header). For an Entra ID token, set
     /// [`Credential::bearer`] with [`with_credential`](Self::with_credential).
     pub fn azure(resource: impl Into<String>, api_key: impl Into<String>) -> Self {
         let resource = resource.into();
+        // A resource that is no name, host or URL stays as given: the request refuses it.
+        let resource =
+            crate::handshake::azure_resource_url(&resource, "openai.azure.com").unwrap_or(resource);
         let base = format!("{}/openai/v1", resource.trim().trim_end_matches('/'));
         Self::url(base).with_credential(Credential::azure_api_key(api_key))
     }

@@ -13,7 +13,7 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::handshake::{HandshakeRejection, HandshakeRequest, redact_url};
+use crate::handshake::{HandshakeRejection, HandshakeRequest};
 use crate::options::{ConnectError, ConnectOptions};
 
 /// The WebSocket settings: the message and frame size limits of the options.
@@ -97,17 +97,8 @@ impl ClientUpgrade {
     /// The upgrade for a handshake request: a fresh `Sec-WebSocket-Key`, the request's headers
     /// (credentials included) and tungstenite's WebSocket headers.
     pub fn new(request: &HandshakeRequest) -> Result<Self, ConnectError> {
-        let uri: tungstenite::http::Uri = request.url().parse().map_err(|_| {
-            ConnectError::Protocol(format!("invalid URL {}", redact_url(request.url())))
-        })?;
-        let (host, port) = request.host_port()?;
-        let default_port = if request.is_tls() { 443 } else { 80 };
-        let host_header = if port == default_port {
-            host
-        } else {
-            format!("{host}:{port}")
-        };
-        let path = uri.path_and_query().map_or("/", |path| path.as_str());
+        let host_header = request.host_header();
+        let path = request.path_and_query();
         let key = generate_key();
         let mut text = format!(
             "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
