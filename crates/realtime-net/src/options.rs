@@ -7,6 +7,7 @@ use std::time::Duration;
 use realtime_proto::{Config, Dialect};
 
 use crate::handshake::{Credential, Endpoint, EndpointError, Handshake, HandshakeRejection};
+use crate::proxy::{ProxyError, ProxyOptions};
 use crate::tls::{TlsError, TlsOptions};
 
 /// How to connect: the endpoint and credential, TLS, timeouts, limits, and the session
@@ -26,8 +27,11 @@ use crate::tls::{TlsError, TlsOptions};
 pub struct ConnectOptions {
     /// Endpoint, credential, dialect, extra headers and query parameters.
     pub handshake: Handshake,
-    /// Which certificates to trust for `wss://`.
+    /// Which certificates to trust for `wss://` (and for an `https://` proxy).
     pub tls: TlsOptions,
+    /// Which HTTP proxy to tunnel through (default: the environment's `HTTPS_PROXY` /
+    /// `ALL_PROXY` / `NO_PROXY`; see [`ProxyOptions`]).
+    pub proxy: ProxyOptions,
     /// How long TCP connect, TLS and the WebSocket upgrade may take together (default 10 s).
     pub connect_timeout: Duration,
     /// The largest message accepted from the server (default 32 MiB); a larger one is an
@@ -52,6 +56,10 @@ pub enum ConnectError {
     /// The TLS settings are unusable (the caller's mistake).
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The proxy is misconfigured, wants credentials, refused the tunnel or dropped the
+    /// connection.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// The token provider failed.
     #[error("the token provider failed: {0}")]
     Token(String),
@@ -81,6 +89,7 @@ impl ConnectOptions {
         Self {
             handshake,
             tls: TlsOptions::default(),
+            proxy: ProxyOptions::default(),
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 32 * 1024 * 1024,
             max_pending_sends: 64,
@@ -224,6 +233,24 @@ impl ConnectOptions {
     #[must_use]
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the proxy: [`ProxyOptions::Direct`] for none (whatever the environment says), or
+    /// [`ProxyOptions::Explicit`] for one.
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    /// use realtime_net::proxy::ProxyOptions;
+    ///
+    /// let options = ConnectOptions::openai("gpt-realtime", "sk-...")
+    ///     .with_proxy(ProxyOptions::explicit("http://me:secret@proxy.corp:3128")?);
+    /// assert!(!format!("{options:?}").contains("secret"));
+    /// # Ok::<(), realtime_net::proxy::ProxyError>(())
+    /// ```
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = proxy;
         self
     }
 

@@ -48,6 +48,7 @@ use realtime_proto::{Dialect, SessionConfig};
 
 use crate::handshake::{Credential, Secret};
 use crate::http::{HttpError, HttpRequest, HttpResponse, ResponseReader};
+use crate::proxy::{ProxyError, ProxyOptions};
 use crate::tls::{TlsError, TlsOptions};
 
 /// OpenAI's REST base URL.
@@ -79,8 +80,10 @@ pub struct RestOptions {
     /// [`Credential::AzureApiKeyQuery`] is sent as the `api-key` header: REST clients can set
     /// headers, and a key in a URL ends up in logs.
     pub credential: Credential,
-    /// Which certificates to trust for `https://`.
+    /// Which certificates to trust for `https://` (and for an `https://` proxy).
     pub tls: TlsOptions,
+    /// Which HTTP proxy to tunnel through (default: the environment's, as for the WebSocket).
+    pub proxy: ProxyOptions,
     /// How long a whole call may take: connect, TLS, request and answer (default 30 s).
     pub timeout: Duration,
     /// The largest answer body accepted (default 1 MiB).
@@ -261,6 +264,10 @@ pub enum RestError {
     /// The TLS settings are unusable (the caller's mistake).
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The proxy is misconfigured, wants credentials, refused the tunnel or dropped the
+    /// connection.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// TCP or TLS could not be established (DNS, refused, certificate rejected, ...).
     #[error("could not connect to {host}: {source}")]
     Connect {
@@ -316,6 +323,7 @@ impl RestOptions {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             credential: Credential::None,
             tls: TlsOptions::default(),
+            proxy: ProxyOptions::default(),
             timeout: Duration::from_secs(30),
             max_response_bytes: crate::http::DEFAULT_MAX_BODY,
             headers: Vec::new(),
@@ -357,6 +365,13 @@ impl RestOptions {
     #[must_use]
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the proxy (see [`ConnectOptions::with_proxy`](crate::ConnectOptions::with_proxy)).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = proxy;
         self
     }
 

@@ -146,14 +146,6 @@ impl Url {
             format!("{scheme}://{host}:{}{path}", self.port)
         }
     }
-
-    /// The `Authorization: Basic …` value of the userinfo, if there is one.
-    #[allow(dead_code)] // The proxy module uses it (next commit).
-    pub(crate) fn basic_auth(&self) -> Option<String> {
-        self.userinfo
-            .as_ref()
-            .map(|info| basic_auth(&info.user, info.password.expose()))
-    }
 }
 
 /// Shows the URL without its password.
@@ -250,7 +242,6 @@ mod tests {
             ("al@ice", "p:ss")
         );
         assert_eq!((url.host.as_str(), url.port), ("proxy.example", 3128));
-        assert_eq!(url.basic_auth().unwrap(), basic_auth("al@ice", "p:ss"));
         assert_eq!(basic_auth("user", "pw"), "Basic dXNlcjpwdw==");
         assert!(!format!("{url:?}").contains("p:ss"));
         assert!(!url.to_string_with_scheme("https").contains("al"));
