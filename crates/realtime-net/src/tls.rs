@@ -282,7 +282,7 @@ mod tests {
         let pem = to_pem("CERTIFICATE", certified.cert.der());
         let der = certified.cert.der().to_vec();
         let tls = TlsOptions::only_roots([]).with_pem(pem.as_bytes()).unwrap();
-        assert_eq!(tls.extra_roots, [der.clone()]);
+        assert_eq!(tls.extra_roots, std::slice::from_ref(&der));
         assert!(client_config(&tls, Vec::new()).is_ok());
         // Two certificates and a key in one bundle: both certificates.
         let other = rcgen::generate_simple_self_signed(vec!["b".into()]).unwrap();
@@ -307,7 +307,7 @@ mod tests {
                 .with_ca_file(&pem_file)
                 .unwrap()
                 .extra_roots,
-            [der.clone()]
+            std::slice::from_ref(&der)
         );
         assert_eq!(
             TlsOptions::only_roots([])
