@@ -201,9 +201,12 @@ pub(crate) fn dial(
         return Ok(Hop::Plain(Wire::new(tcp)));
     };
     let mut hop = if proxy.is_tls() {
-        Hop::Tls(Box::new(tls_over(Wire::new(tcp), tls, proxy.host(), |error| {
-            timeout_or(error, timeout, io_error)
-        })?))
+        Hop::Tls(Box::new(tls_over(
+            Wire::new(tcp),
+            tls,
+            proxy.host(),
+            |error| timeout_or(error, timeout, io_error),
+        )?))
     } else {
         Hop::Plain(Wire::new(tcp))
     };
@@ -255,10 +258,7 @@ pub(crate) fn tls_over<S: Read + Write>(
         .map_err(|error| ConnectError::Protocol(error.to_string()))?;
     let mut stream = StreamOwned::new(connection, io);
     while stream.conn.is_handshaking() {
-        stream
-            .conn
-            .complete_io(&mut stream.sock)
-            .map_err(&failed)?;
+        stream.conn.complete_io(&mut stream.sock).map_err(&failed)?;
     }
     Ok(stream)
 }
