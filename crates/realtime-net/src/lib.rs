@@ -42,3 +42,8 @@ pub mod webhook;
 pub mod websocket;
 
 pub use crate::options::{ConnectError, ConnectOptions};
+
+/// The networking guide's examples (`docs/networking.md`), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/networking.md")]
+struct NetworkingDoctests;
