@@ -62,7 +62,7 @@ pub enum Endpoint {
     },
     /// Azure OpenAI, preview path (`/openai/realtime?api-version=…`): the beta dialect.
     AzurePreview {
-        /// The resource: a name, a host or a URL, as for [`AzureGa`](Self::AzureGa).
+        /// The resource: a name, a host or a URL, as for [`AzureGa`](Endpoint::AzureGa).
         resource: String,
         /// The deployment name.
         deployment: String,

@@ -72,9 +72,11 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// assert!(!format!("{openai:?} {azure:?}").contains("key"));
 /// ```
 #[non_exhaustive]
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RestOptions {
-    /// The base URL the call paths are appended to (`https://api.openai.com/v1`).
+    /// The base URL the call paths are appended to (`https://api.openai.com/v1`); a
+    /// `user:password@` in it is sent as HTTP Basic authentication (refused with a bearer
+    /// credential) and hidden in `Debug`.
     pub base_url: String,
     /// How to authenticate: a Bearer token (OpenAI key, Entra ID token) or Azure's `api-key`.
     /// [`Credential::AzureApiKeyQuery`] is sent as the `api-key` header: REST clients can set
@@ -409,6 +411,17 @@ impl RestOptions {
             }
             _ => {}
         }
+        // `user:password@` in the base URL is HTTP Basic authentication, as for the WebSocket.
+        if let Some(basic) = request.userinfo_basic_auth() {
+            if matches!(self.credential, Credential::Bearer(_)) {
+                return Err(RestError::InvalidRequest(
+                    "the base URL carries user:password and the credential is a bearer token; \
+                     both would be the Authorization header: keep one"
+                        .to_owned(),
+                ));
+            }
+            request = request.with_secret_header("Authorization", basic);
+        }
         for (name, value) in &self.headers {
             request = request.with_header(name.clone(), value.clone());
         }
@@ -417,6 +430,21 @@ impl RestOptions {
         }
         request.try_to_bytes().map_err(invalid)?;
         Ok(request)
+    }
+}
+
+/// The base URL's password is hidden, and so is the credential.
+impl fmt::Debug for RestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestOptions")
+            .field("base_url", &crate::handshake::redact_url(&self.base_url))
+            .field("credential", &self.credential)
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("headers", &self.headers)
+            .finish()
     }
 }
 
@@ -959,6 +987,28 @@ mod tests {
             Some(output) => Ok(output),
             None => exchange.eof(),
         }
+    }
+
+    #[test]
+    fn userinfo_in_the_base_url_is_basic_auth_and_never_shown() {
+        let options = RestOptions::url("https://me:hunter2@relay.example/v1");
+        let text = request_text(&options, &HangupCall::new("rtc_1"));
+        assert!(
+            text.starts_with(
+                "POST /v1/realtime/calls/rtc_1/hangup HTTP/1.1\r\nHost: relay.example\r\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Authorization: Basic bWU6aHVudGVyMg==\r\n"),
+            "{text}"
+        );
+        assert!(!format!("{options:?}").contains("hunter2"));
+        let error = options
+            .with_api_key("sk")
+            .request(&HangupCall::new("rtc_1"))
+            .unwrap_err();
+        assert!(matches!(error, RestError::InvalidRequest(_)), "{error:?}");
     }
 
     #[test]
