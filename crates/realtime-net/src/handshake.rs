@@ -11,8 +11,11 @@
 //! | xAI | `wss://api.x.ai/v1/realtime?model=…` | GA | `Xai` | `Authorization: Bearer <key>` |
 //! | custom | any `ws://` / `wss://` URL | GA (or as set) | `Unknown` (named from the events) | as set |
 //!
-//! An Azure resource URL given as `http://host:port` maps to plain `ws://` (a local mock), and
-//! `https://` to `wss://`; a Voice Live resource may also be given by name (`contoso`). The
+//! An Azure resource may be given by name (`contoso`: `contoso.openai.azure.com` for Azure
+//! OpenAI, `contoso.services.ai.azure.com` for Voice Live), by host, or by URL: `http://host:port`
+//! maps to plain `ws://` (a local mock), and `https://` to `wss://`. URLs are parsed by
+//! `http::Uri`: IPv6 literals (`ws://[::1]:8080/…`, `Host: [::1]:8080`), fragments dropped,
+//! `user:password@` sent as Basic authentication and kept out of the URL. The
 //! profile ([`Profile`]) tells the session machine which server's quirks to expect. The beta
 //! dialect adds `OpenAI-Beta: realtime=v1` on OpenAI and Azure OpenAI, the servers that read
 //! it; GA never does.
