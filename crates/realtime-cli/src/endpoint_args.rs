@@ -207,13 +207,17 @@ impl EndpointArgs {
             None => options,
         };
         Ok(options
-            .with_proxy(self.proxy_options()?)
+            .with_proxy(self.proxy_options(env)?)
             .with_tls(self.tls_options()?))
     }
 
     /// The proxy the flags name: `--no-proxy`, `--proxy URL` (with the environment's
-    /// `NO_PROXY`), or the environment's (the library reads it when connecting).
-    pub(crate) fn proxy_options(&self) -> Result<ProxyOptions, EndpointArgsError> {
+    /// `NO_PROXY`, looked up through `env`), or the environment's (which the library reads
+    /// when connecting).
+    pub(crate) fn proxy_options(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ProxyOptions, EndpointArgsError> {
         if self.no_proxy {
             return Ok(ProxyOptions::Direct);
         }
@@ -222,8 +226,8 @@ impl EndpointArgs {
         };
         let proxy = realtime_net::proxy::Proxy::parse(url)
             .map_err(|error| EndpointArgsError::Usage(format!("--proxy: {error}")))?;
-        let no_proxy = std::env::var("NO_PROXY")
-            .or_else(|_| std::env::var("no_proxy"))
+        let no_proxy = env("NO_PROXY")
+            .or_else(|| env("no_proxy"))
             .unwrap_or_default();
         Ok(ProxyOptions::Explicit(proxy.with_no_proxy(
             realtime_net::proxy::NoProxy::parse(&no_proxy),
@@ -331,13 +335,23 @@ mod tests {
         assert_eq!(proxy.address(), "127.0.0.1:3128");
         assert!(proxy.has_credentials());
         assert!(options.tls.native_roots && options.tls.webpki_roots);
+        // With --proxy, the environment's NO_PROXY still names servers to reach directly.
+        let (args, _) = parse(&["--proxy", "proxy:3128"]);
+        let env = |name: &str| (name == "no_proxy").then(|| ".internal".to_owned());
+        let ProxyOptions::Explicit(proxy) = args.proxy_options(env).unwrap() else {
+            panic!("explicit");
+        };
+        assert!(proxy.no_proxy().matches("a.internal", 443));
         let (args, _) = parse(&["--no-proxy", "--proxy", "http://ignored:1"]);
-        assert_eq!(args.proxy_options().unwrap(), ProxyOptions::Direct);
+        assert_eq!(args.proxy_options(|_| None).unwrap(), ProxyOptions::Direct);
         let (args, _) = parse(&[]);
-        assert_eq!(args.proxy_options().unwrap(), ProxyOptions::Environment);
+        assert_eq!(
+            args.proxy_options(|_| None).unwrap(),
+            ProxyOptions::Environment
+        );
         let (args, _) = parse(&["--proxy", "socks5://h:1"]);
         assert!(
-            matches!(args.proxy_options(), Err(EndpointArgsError::Usage(m)) if m.contains("--proxy"))
+            matches!(args.proxy_options(|_| None), Err(EndpointArgsError::Usage(m)) if m.contains("--proxy"))
         );
         let (args, _) = parse(&["--ca-file", "/nonexistent/ca.pem"]);
         assert!(

@@ -74,7 +74,7 @@ impl RestFlags {
             |error: crate::endpoint_args::EndpointArgsError| CliError::usage(error.to_string());
         target.rest = target
             .rest
-            .with_proxy(network.proxy_options().map_err(usage)?)
+            .with_proxy(network.proxy_options(env).map_err(usage)?)
             .with_tls(network.tls_options().map_err(usage)?);
         target.network = network;
         Ok(target)
@@ -159,7 +159,7 @@ impl RestTarget {
             }
         };
         // Checked when the target was resolved.
-        let proxy = self.network.proxy_options().unwrap_or_default();
+        let proxy = self.network.proxy_options(env).unwrap_or_default();
         let tls = self.network.tls_options().unwrap_or_default();
         options
             .with_proxy(proxy)

@@ -154,7 +154,7 @@ pub(crate) async fn open(
             CliError::usage(format!("could not start the bundled mock server: {error}"))
         })?;
         let mut options = ConnectOptions::url(mock.url())
-            .with_proxy(args.proxy_options().map_err(endpoint_error)?)
+            .with_proxy(args.proxy_options(env).map_err(endpoint_error)?)
             .with_tls(args.tls_options().map_err(endpoint_error)?);
         if let Some(dialect) = args.dialect {
             options = options.with_dialect(dialect);
