@@ -69,7 +69,8 @@ pub enum ConnectError {
     /// TCP or TLS failed (DNS, refused, reset, certificate rejected, ...).
     #[error("could not connect to {host}: {source}")]
     Io {
-        /// Host and port.
+        /// Host and port (an IPv6 literal in brackets); `the proxy HOST:PORT` when it is the
+        /// proxy that could not be reached.
         host: String,
         /// The error.
         source: std::io::Error,

@@ -273,7 +273,8 @@ pub enum RestError {
     /// TCP or TLS could not be established (DNS, refused, certificate rejected, ...).
     #[error("could not connect to {host}: {source}")]
     Connect {
-        /// Host and port.
+        /// Host and port; `the proxy HOST:PORT` when it is the proxy that could not be
+        /// reached.
         host: String,
         /// The error.
         source: std::io::Error,
