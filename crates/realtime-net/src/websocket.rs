@@ -353,6 +353,25 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_host_header_keeps_its_brackets_and_a_fragment_is_not_sent() {
+        use crate::handshake::{Endpoint, Handshake};
+
+        for (url, host) in [
+            ("ws://[::1]/v1/realtime#frag", "[::1]"),
+            ("ws://[::1]:8080/v1/realtime", "[::1]:8080"),
+            ("wss://[2001:db8::1]:443/v1/realtime", "[2001:db8::1]"),
+        ] {
+            let request = Handshake::new(Endpoint::url(url)).request().unwrap();
+            let upgrade = ClientUpgrade::new(&request).unwrap();
+            let text = String::from_utf8(upgrade.request_bytes().to_vec()).unwrap();
+            assert!(
+                text.starts_with(&format!("GET /v1/realtime HTTP/1.1\r\nHost: {host}\r\n")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn the_request_carries_the_path_host_and_headers() {
         let upgrade = upgrade();
         let text = String::from_utf8(upgrade.request_bytes().to_vec()).unwrap();
