@@ -19,7 +19,7 @@ use realtime_proto::Dialect;
 ///
 /// | flag | environment | meaning |
 /// |---|---|---|
-/// | `--url URL` | | any WebSocket URL (a proxy, a compatible server, `realtime mock`) |
+/// | `--url URL` | | any WebSocket URL (a relay, a compatible server, `realtime mock`) |
 /// | `--azure-endpoint URL\|NAME` | `AZURE_OPENAI_ENDPOINT` | an Azure resource (`https://NAME.openai.azure.com`, or just `NAME`) |
 /// | `--deployment NAME` | `AZURE_OPENAI_DEPLOYMENT` | the Azure deployment |
 /// | `--api-version V` | | Azure preview path (beta dialect) instead of GA |

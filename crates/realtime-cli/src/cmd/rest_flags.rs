@@ -18,7 +18,7 @@ use crate::session::flags::NetworkFlags;
 /// the command runs against the bundled mock server.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct RestFlags {
-    /// The REST base URL: `https://api.openai.com/v1`, a proxy, or `realtime mock`'s
+    /// The REST base URL: `https://api.openai.com/v1`, a relay, or `realtime mock`'s
     /// `http://127.0.0.1:PORT/v1`.
     #[arg(long, value_name = "URL", global = true)]
     base_url: Option<String>,

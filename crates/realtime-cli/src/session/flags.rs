@@ -17,7 +17,8 @@ use crate::session::bundled;
 /// command runs against the bundled mock server.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct EndpointFlags {
-    /// Any WebSocket URL: a proxy, a compatible server, `realtime mock`.
+    /// Any WebSocket URL: a relay, a compatible server, `realtime mock` (an HTTP proxy is
+    /// `--proxy`).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
     /// An Azure OpenAI resource: its name, or `https://NAME.openai.azure.com`
