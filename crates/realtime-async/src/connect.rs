@@ -1,4 +1,5 @@
-//! Opening the connection on any runtime: TCP (the runtime's), TLS (rustls through
+//! Opening the connection on any runtime: TCP (the runtime's), an HTTP proxy's tunnel when one
+//! applies (realtime-net's [`ProxyConnect`], TLS to an `https://` proxy), TLS (rustls through
 //! futures-rustls, verified certificates), the WebSocket upgrade (realtime-net's
 //! [`ClientUpgrade`], which keeps a refusal's whole error body).
 
@@ -16,6 +17,8 @@ use futures_rustls::client::TlsStream;
 use futures_util::future::{Either, select};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::proxy::{ProxyConnect, ProxyError, ProxyOptions};
+use realtime_net::tls::TlsOptions;
 use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
 
@@ -130,26 +133,116 @@ async fn open(
     request: &HandshakeRequest,
 ) -> Result<Ws, ConnectError> {
     let (host, port) = request.host_port()?;
-    let address = format!("{host}:{port}");
+    let address = request.authority();
+    let hop = dial(
+        runtime,
+        &options.tls,
+        &options.proxy,
+        request.is_tls(),
+        &host,
+        port,
+    )
+    .await?;
+    let socket = if request.is_tls() {
+        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host)?;
+        let tls = TlsConnector::from(config)
+            .connect(name, hop)
+            .await
+            .map_err(|source| ConnectError::Io {
+                host: address.clone(),
+                source,
+            })?;
+        Socket::Tls(Box::new(tls))
+    } else {
+        Socket::Plain(hop)
+    };
+    upgrade(socket, options, request, &address).await
+}
+
+/// A byte stream to `host:port` (TLS on top is the caller's): TCP straight to it, or a tunnel
+/// through the proxy `proxy` picks for it (`target_tls`: whether the server is `wss://` or
+/// `https://`), over TLS to the proxy itself when it is `https://`. The WebSocket and the REST
+/// calls both open their connections here.
+pub(crate) async fn dial(
+    runtime: &dyn Runtime,
+    tls: &TlsOptions,
+    proxy: &ProxyOptions,
+    target_tls: bool,
+    host: &str,
+    port: u16,
+) -> Result<Box<dyn AsyncStream>, ConnectError> {
+    let Some(proxy) = proxy.proxy_for(target_tls, host, port)? else {
+        return runtime
+            .connect_tcp(host.to_owned(), port)
+            .await
+            .map_err(|source| ConnectError::Io {
+                host: host_port(host, port),
+                source,
+            });
+    };
+    let proxy_address = proxy.address();
     let io_error = |source| ConnectError::Io {
-        host: address.clone(),
+        host: format!("the proxy {proxy_address}"),
         source,
     };
     let tcp = runtime
-        .connect_tcp(host.clone(), port)
+        .connect_tcp(proxy.host().to_owned(), proxy.port())
         .await
         .map_err(io_error)?;
-    let socket = if request.is_tls() {
-        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host)?;
+    let mut stream: Box<dyn AsyncStream> = if proxy.is_tls() {
+        let (config, name) = realtime_net::tls::client_setup(tls, proxy.host())?;
         let tls = TlsConnector::from(config)
             .connect(name, tcp)
             .await
             .map_err(io_error)?;
-        Socket::Tls(Box::new(tls))
+        Box::new(tls)
     } else {
-        Socket::Plain(tcp)
+        tcp
     };
-    upgrade(socket, options, request, &address).await
+    let mut exchange = ProxyConnect::new(&proxy, host, port);
+    stream
+        .write_all(exchange.request_bytes())
+        .await
+        .map_err(io_error)?;
+    stream.flush().await.map_err(io_error)?;
+    let mut buffer = vec![0; 4096];
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) => return Err(exchange.eof().into()),
+            Ok(read) => {
+                let Some(tunnel) = exchange.push(&buffer[..read])? else {
+                    continue;
+                };
+                if !tunnel.leftover.is_empty() {
+                    return Err(ProxyError::Malformed {
+                        proxy: proxy_address,
+                        reason: "it sent bytes after opening the tunnel, before the server \
+                                 could speak"
+                            .to_owned(),
+                    }
+                    .into());
+                }
+                return Ok(stream);
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            // A proxy that answers and resets: what arrived may say why.
+            Err(error) => {
+                return Err(match exchange.eof() {
+                    ProxyError::Closed { .. } => io_error(error),
+                    refused => refused.into(),
+                });
+            }
+        }
+    }
+}
+
+/// `host:port`, an IPv6 literal in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// The WebSocket upgrade, read with realtime-net's [`ClientUpgrade`].

@@ -1,5 +1,6 @@
-//! REST calls on any runtime: the runtime's TCP, the same TLS as the WebSocket (rustls through
-//! futures-rustls, verified certificates), and realtime-net's sans-IO [`Exchange`].
+//! REST calls on any runtime: the runtime's TCP, the same proxy tunnel and TLS as the WebSocket
+//! (rustls through futures-rustls, verified certificates), and realtime-net's sans-IO
+//! [`Exchange`].
 
 use std::io;
 
@@ -55,20 +56,26 @@ where
         host: address.clone(),
         source,
     };
-    let tcp = runtime
-        .connect_tcp(host.clone(), exchange.port())
-        .await
-        .map_err(connect_error)?;
+    let hop = crate::connect::dial(
+        runtime,
+        &options.tls,
+        &options.proxy,
+        exchange.is_tls(),
+        &host,
+        exchange.port(),
+    )
+    .await
+    .map_err(setup_error)?;
     let mut socket = if exchange.is_tls() {
         let (config, name) =
             realtime_net::tls::client_setup(&options.tls, &host).map_err(setup_error)?;
         let tls = TlsConnector::from(config)
-            .connect(name, tcp)
+            .connect(name, hop)
             .await
             .map_err(connect_error)?;
         Socket::Tls(Box::new(tls))
     } else {
-        Socket::Plain(tcp)
+        Socket::Plain(hop)
     };
     let io_error = |source| RestError::Io {
         host: address.clone(),
@@ -95,10 +102,12 @@ where
     }
 }
 
-/// The TLS setup's error, as a REST error.
+/// An error opening the connection (TCP, the proxy, TLS setup), as a REST error.
 fn setup_error(error: ConnectError) -> RestError {
     match error {
         ConnectError::Tls(error) => RestError::Tls(error),
+        ConnectError::Proxy(error) => RestError::Proxy(error),
+        ConnectError::Io { host, source } => RestError::Connect { host, source },
         other => RestError::InvalidRequest(other.to_string()),
     }
 }

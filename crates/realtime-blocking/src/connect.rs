@@ -1,5 +1,7 @@
-//! Opening the connection: TCP (`std::net`), TLS (rustls, verified certificates), the WebSocket
-//! upgrade (tungstenite). What to ask for comes from `realtime_net::handshake`.
+//! Opening the connection: TCP (`std::net`), an HTTP proxy's tunnel when one applies
+//! (realtime-net's `ProxyConnect`, TLS to an `https://` proxy), TLS (rustls, verified
+//! certificates), the WebSocket upgrade (tungstenite). What to ask for comes from
+//! `realtime_net::handshake`.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -7,6 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::proxy::{ProxyConnect, ProxyError, ProxyOptions};
+use realtime_net::tls::TlsOptions;
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use rustls::{ClientConnection, StreamOwned};
@@ -15,9 +19,17 @@ use tungstenite::protocol::Role;
 
 use crate::session::Session;
 
-/// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`), over a [`Wire`].
+/// The socket under the WebSocket: plain (`ws://`) or TLS (`wss://`), over a [`Hop`].
 #[derive(Debug)]
 pub(crate) enum Socket {
+    Plain(Hop),
+    Tls(Box<StreamOwned<ClientConnection, Hop>>),
+}
+
+/// The first hop: TCP to the server or to a proxy (the tunnel through it), or TLS to an
+/// `https://` proxy; over a [`Wire`].
+#[derive(Debug)]
+pub(crate) enum Hop {
     Plain(Wire),
     Tls(Box<StreamOwned<ClientConnection, Wire>>),
 }
@@ -30,13 +42,34 @@ impl Socket {
 
     fn wire(&self) -> &Wire {
         match self {
-            Self::Plain(wire) => wire,
-            Self::Tls(stream) => stream.get_ref(),
+            Self::Plain(hop) => hop.wire(),
+            Self::Tls(stream) => stream.get_ref().wire(),
         }
     }
 
     /// The wire, to open or close its gate.
     pub(crate) fn wire_mut(&mut self) -> &mut Wire {
+        match self {
+            Self::Plain(hop) => hop.wire_mut(),
+            Self::Tls(stream) => stream.get_mut().wire_mut(),
+        }
+    }
+}
+
+impl Hop {
+    /// The TCP stream under it, for timeouts.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        &self.wire().stream
+    }
+
+    fn wire(&self) -> &Wire {
+        match self {
+            Self::Plain(wire) => wire,
+            Self::Tls(stream) => stream.get_ref(),
+        }
+    }
+
+    fn wire_mut(&mut self) -> &mut Wire {
         match self {
             Self::Plain(wire) => wire,
             Self::Tls(stream) => stream.get_mut(),
@@ -148,36 +181,134 @@ fn open(
 ) -> Result<WebSocket<Socket>, ConnectError> {
     let deadline = Instant::now() + options.connect_timeout;
     let (host, port) = request.host_port()?;
+    let address = request.authority();
+    let timeout = options.connect_timeout;
+    let hop = dial(
+        &options.tls,
+        &options.proxy,
+        request.is_tls(),
+        (&host, port),
+        deadline,
+        timeout,
+    )?;
     let io_error = |source| ConnectError::Io {
-        host: format!("{host}:{port}"),
+        host: address.clone(),
         source,
     };
-    let tcp = connect_tcp(&host, port, deadline).map_err(|error| match error.kind() {
-        io::ErrorKind::TimedOut => ConnectError::Timeout(options.connect_timeout),
-        _ => io_error(error),
-    })?;
+    let socket = if request.is_tls() {
+        Socket::Tls(Box::new(tls_over(hop, &options.tls, &host, |error| {
+            timeout_or(error, timeout, io_error)
+        })?))
+    } else {
+        Socket::Plain(hop)
+    };
+    upgrade(socket, options, request, &address)
+}
+
+/// The first hop to `host:port` (TLS on top is the caller's): TCP straight to it, or a tunnel
+/// through the proxy `proxy` picks for it (`target_tls`: whether the server is `wss://` or
+/// `https://`), over TLS to the proxy itself when it is `https://`. The socket's timeouts are
+/// set to what is left before `deadline`; `timeout` is what a timeout error reports. The
+/// WebSocket and the REST calls both open their connections here.
+pub(crate) fn dial(
+    tls: &TlsOptions,
+    proxy: &ProxyOptions,
+    target_tls: bool,
+    (host, port): (&str, u16),
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<Hop, ConnectError> {
+    let proxy = proxy.proxy_for(target_tls, host, port)?;
+    let (address, tcp) = match &proxy {
+        None => (host_port(host, port), connect_tcp(host, port, deadline)),
+        Some(proxy) => (
+            format!("the proxy {}", proxy.address()),
+            connect_tcp(proxy.host(), proxy.port(), deadline),
+        ),
+    };
+    let io_error = |source| ConnectError::Io {
+        host: address.clone(),
+        source,
+    };
+    let tcp = tcp.map_err(|error| timeout_or(error, timeout, io_error))?;
     let _ = tcp.set_nodelay(true);
     // The whole handshake shares the connect deadline.
-    let remaining = remaining(deadline).ok_or(ConnectError::Timeout(options.connect_timeout))?;
+    let remaining = remaining(deadline).ok_or(ConnectError::Timeout(timeout))?;
     tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
     tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
-    let socket = if request.is_tls() {
-        let (config, name) = realtime_net::tls::client_setup(&options.tls, &host)?;
-        let connection = ClientConnection::new(config, name)
-            .map_err(|error| ConnectError::Protocol(error.to_string()))?;
-        let mut stream = StreamOwned::new(connection, Wire::new(tcp));
-        // Complete the TLS handshake now, so certificate errors are reported as such.
-        while stream.conn.is_handshaking() {
-            stream
-                .conn
-                .complete_io(&mut stream.sock)
-                .map_err(|error| timeout_or(error, options, io_error))?;
-        }
-        Socket::Tls(Box::new(stream))
-    } else {
-        Socket::Plain(Wire::new(tcp))
+    let Some(proxy) = proxy else {
+        return Ok(Hop::Plain(Wire::new(tcp)));
     };
-    upgrade(socket, options, request, &format!("{host}:{port}"))
+    let mut hop = if proxy.is_tls() {
+        Hop::Tls(Box::new(tls_over(
+            Wire::new(tcp),
+            tls,
+            proxy.host(),
+            |error| timeout_or(error, timeout, io_error),
+        )?))
+    } else {
+        Hop::Plain(Wire::new(tcp))
+    };
+    let mut exchange = ProxyConnect::new(&proxy, host, port);
+    hop.write_all(exchange.request_bytes())
+        .and_then(|()| hop.flush())
+        .map_err(|error| timeout_or(error, timeout, io_error))?;
+    let mut buffer = vec![0; 4096];
+    loop {
+        match hop.read(&mut buffer) {
+            Ok(0) => return Err(exchange.eof().into()),
+            Ok(read) => {
+                let Some(tunnel) = exchange.push(&buffer[..read])? else {
+                    continue;
+                };
+                if !tunnel.leftover.is_empty() {
+                    return Err(ProxyError::Malformed {
+                        proxy: proxy.address(),
+                        reason: "it sent bytes after opening the tunnel, before the server \
+                                 could speak"
+                            .to_owned(),
+                    }
+                    .into());
+                }
+                return Ok(hop);
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                return Err(match exchange.eof() {
+                    // A proxy that answers and resets: what arrived may say why.
+                    ProxyError::Closed { .. } => timeout_or(error, timeout, io_error),
+                    refused => refused.into(),
+                });
+            }
+        }
+    }
+}
+
+/// TLS to `host` over `io`, the handshake completed now so that certificate errors are
+/// reported as such.
+pub(crate) fn tls_over<S: Read + Write>(
+    io: S,
+    tls: &TlsOptions,
+    host: &str,
+    failed: impl Fn(io::Error) -> ConnectError,
+) -> Result<StreamOwned<ClientConnection, S>, ConnectError> {
+    let (config, name) = realtime_net::tls::client_setup(tls, host)?;
+    let connection = ClientConnection::new(config, name)
+        .map_err(|error| ConnectError::Protocol(error.to_string()))?;
+    let mut stream = StreamOwned::new(connection, io);
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock).map_err(&failed)?;
+    }
+    Ok(stream)
+}
+
+/// `host:port`, an IPv6 literal in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// The WebSocket upgrade, read with realtime-proto's [`websocket::ClientUpgrade`] so that a
@@ -196,7 +327,7 @@ fn upgrade(
     socket
         .write_all(upgrade.request_bytes())
         .and_then(|()| socket.flush())
-        .map_err(|error| timeout_or(error, options, io_error))?;
+        .map_err(|error| timeout_or(error, options.connect_timeout, io_error))?;
     let mut buffer = vec![0; 4096];
     let leftover = loop {
         match socket.read(&mut buffer) {
@@ -209,7 +340,9 @@ fn upgrade(
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => {
                 return Err(match upgrade.read_failed(error, host) {
-                    ConnectError::Io { source, .. } => timeout_or(source, options, io_error),
+                    ConnectError::Io { source, .. } => {
+                        timeout_or(source, options.connect_timeout, io_error)
+                    }
                     other => other,
                 });
             }
@@ -225,13 +358,11 @@ fn upgrade(
 
 fn timeout_or(
     error: io::Error,
-    options: &ConnectOptions,
+    timeout: Duration,
     io_error: impl FnOnce(io::Error) -> ConnectError,
 ) -> ConnectError {
     match error.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            ConnectError::Timeout(options.connect_timeout)
-        }
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ConnectError::Timeout(timeout),
         _ => io_error(error),
     }
 }
@@ -278,6 +409,31 @@ impl Write for Wire {
 
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
+    }
+}
+
+impl Read for Hop {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.read(buf),
+            Self::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl Write for Hop {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.write(buf),
+            Self::Tls(stream) => stream.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(stream) => stream.flush(),
+            Self::Tls(stream) => stream.flush(),
+        }
     }
 }
 

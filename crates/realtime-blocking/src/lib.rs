@@ -1,5 +1,7 @@
 //! Blocking adapter for [`realtime_proto`]: the OpenAI / Azure OpenAI Realtime API over
-//! tungstenite and `std::net`, with TLS by rustls. No async runtime; plain threads.
+//! tungstenite and `std::net`, with TLS by rustls, through an HTTP proxy when `HTTPS_PROXY` or
+//! [`ConnectOptions::proxy`] says so (see `docs/networking.md`). No async runtime; plain
+//! threads.
 //!
 //! The same API as `realtime-tokio` and `realtime-smol`, without `.await`.
 //!
@@ -68,6 +70,7 @@ mod session;
 mod upload;
 
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
+pub use realtime_net::proxy::{Proxy, ProxyOptions};
 pub use realtime_net::tls::TlsOptions;
 /// Webhook verification: the `realtime.call.incoming` event of a SIP call.
 pub use realtime_net::webhook;

@@ -1,5 +1,5 @@
 //! The Realtime API's REST calls without a runtime: [`rest()`] over `std::net` and rustls (the
-//! same TLS as the WebSocket), and the calls and their types, from [`realtime_net::rest`]:
+//! same proxy tunnel and TLS as the WebSocket), and the calls and their types, from [`realtime_net::rest`]:
 //! client secrets, SIP call control, WebRTC calls.
 
 use std::io::{self, Read, Write};
@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use realtime_net::ConnectError;
 pub use realtime_net::rest::*;
-use rustls::{ClientConnection, StreamOwned};
 
-use crate::connect::connect_tcp;
+use crate::connect::{Socket, dial, tls_over};
 
 /// Makes a REST call: a client secret, a call's accept, reject, refer or hangup, a WebRTC call
 /// (see [`realtime_net::rest`]). One HTTP/1.1 exchange on a connection of its own, TLS by
@@ -41,25 +40,28 @@ where
     let mut exchange = Exchange::new(options, call)?;
     let address = exchange.address();
     let host = exchange.host().to_owned();
-    let tcp = connect_tcp(&host, exchange.port(), deadline)
-        .map_err(|source| timeout_or(source, options.timeout, &address, true))?;
-    let _ = tcp.set_nodelay(true);
+    let hop = dial(
+        &options.tls,
+        &options.proxy,
+        exchange.is_tls(),
+        (&host, exchange.port()),
+        deadline,
+        options.timeout,
+    )
+    .map_err(|error| setup_error(error, options.timeout))?;
     let mut socket = if exchange.is_tls() {
-        let (config, name) =
-            realtime_net::tls::client_setup(&options.tls, &host).map_err(setup_error)?;
-        let connection = ClientConnection::new(config, name)
-            .map_err(|error| RestError::InvalidRequest(error.to_string()))?;
-        let mut stream = StreamOwned::new(connection, tcp);
-        while stream.conn.is_handshaking() {
-            set_deadline(&stream.sock, deadline).ok_or_else(timed_out)?;
-            stream
-                .conn
-                .complete_io(&mut stream.sock)
-                .map_err(|source| timeout_or(source, options.timeout, &address, true))?;
-        }
+        set_deadline(hop.tcp(), deadline).ok_or_else(timed_out)?;
+        let stream = tls_over(hop, &options.tls, &host, |source| ConnectError::Io {
+            host: address.clone(),
+            source,
+        })
+        .map_err(|error| match error {
+            ConnectError::Io { source, .. } => timeout_or(source, options.timeout, &address, true),
+            other => setup_error(other, options.timeout),
+        })?;
         Socket::Tls(Box::new(stream))
     } else {
-        Socket::Plain(tcp)
+        Socket::Plain(hop)
     };
     set_deadline(socket.tcp(), deadline).ok_or_else(timed_out)?;
     socket
@@ -90,46 +92,6 @@ where
     }
 }
 
-/// The socket of a REST call: plain TCP or TLS.
-enum Socket {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-impl Socket {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Self::Plain(tcp) => tcp,
-            Self::Tls(stream) => stream.get_ref(),
-        }
-    }
-}
-
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(stream) => stream.read(buf),
-            Self::Tls(stream) => stream.read(buf),
-        }
-    }
-}
-
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(stream) => stream.write(buf),
-            Self::Tls(stream) => stream.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Self::Plain(stream) => stream.flush(),
-            Self::Tls(stream) => stream.flush(),
-        }
-    }
-}
-
 /// Sets the socket's timeouts to what is left before `deadline`; `None` when nothing is.
 fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Option<()> {
     let left = deadline
@@ -156,10 +118,13 @@ fn timeout_or(source: io::Error, timeout: Duration, host: &str, connecting: bool
     }
 }
 
-/// The TLS setup's error, as a REST error.
-fn setup_error(error: ConnectError) -> RestError {
+/// An error opening the connection (TCP, the proxy, TLS setup), as a REST error.
+fn setup_error(error: ConnectError, timeout: Duration) -> RestError {
     match error {
         ConnectError::Tls(error) => RestError::Tls(error),
+        ConnectError::Proxy(error) => RestError::Proxy(error),
+        ConnectError::Io { host, source } => RestError::Connect { host, source },
+        ConnectError::Timeout(_) => RestError::Timeout(timeout),
         other => RestError::InvalidRequest(other.to_string()),
     }
 }

@@ -10,6 +10,8 @@
 
 use realtime_net::ConnectOptions;
 use realtime_net::handshake::Credential;
+use realtime_net::proxy::ProxyOptions;
+use realtime_net::tls::TlsOptions;
 use realtime_proto::Dialect;
 
 /// Where to connect, as a command line says it: the flags the examples and the `realtime` tool
@@ -17,13 +19,17 @@ use realtime_proto::Dialect;
 ///
 /// | flag | environment | meaning |
 /// |---|---|---|
-/// | `--url URL` | | any WebSocket URL (a proxy, a compatible server, `realtime mock`) |
-/// | `--azure-endpoint URL` | `AZURE_OPENAI_ENDPOINT` | an Azure resource (`https://…openai.azure.com`) |
+/// | `--url URL` | | any WebSocket URL (a relay, a compatible server, `realtime mock`) |
+/// | `--azure-endpoint URL\|NAME` | `AZURE_OPENAI_ENDPOINT` | an Azure resource (`https://NAME.openai.azure.com`, or just `NAME`) |
 /// | `--deployment NAME` | `AZURE_OPENAI_DEPLOYMENT` | the Azure deployment |
 /// | `--api-version V` | | Azure preview path (beta dialect) instead of GA |
 /// | `--model M` | | the OpenAI model (default `gpt-realtime`) |
 /// | `--api-key K` | `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY` | the key |
 /// | `--dialect ga\|beta` | | override the endpoint's dialect |
+/// | `--proxy URL` | `HTTPS_PROXY`, `http_proxy`, `ALL_PROXY`, `NO_PROXY` | an HTTP CONNECT proxy (`http://[user:pw@]host:port`, `https://…`) |
+/// | `--no-proxy` | | no proxy, whatever the environment says |
+/// | `--ca-file PATH` | | also trust the CA certificates in PATH (PEM or DER) |
+/// | `--native-roots` | `SSL_CERT_FILE`, `SSL_CERT_DIR` | also trust the operating system's certificates |
 ///
 /// ```text
 /// --url ws://127.0.0.1:9000/v1/realtime?model=m Hello there
@@ -45,6 +51,14 @@ pub(crate) struct EndpointArgs {
     pub(crate) api_key: Option<String>,
     /// `--dialect`.
     pub(crate) dialect: Option<Dialect>,
+    /// `--proxy`.
+    pub(crate) proxy: Option<String>,
+    /// `--no-proxy`.
+    pub(crate) no_proxy: bool,
+    /// `--ca-file`.
+    pub(crate) ca_file: Option<String>,
+    /// `--native-roots`.
+    pub(crate) native_roots: bool,
 }
 
 /// The endpoint flags do not say where to connect.
@@ -101,6 +115,16 @@ impl EndpointArgs {
                 "--api-version" => &mut endpoint.api_version,
                 "--model" => &mut endpoint.model,
                 "--api-key" => &mut endpoint.api_key,
+                "--proxy" => &mut endpoint.proxy,
+                "--ca-file" => &mut endpoint.ca_file,
+                "--no-proxy" if inline.is_none() => {
+                    endpoint.no_proxy = true;
+                    continue;
+                }
+                "--native-roots" if inline.is_none() => {
+                    endpoint.native_roots = true;
+                    continue;
+                }
                 "--dialect" => {
                     let value = inline
                         .or_else(|| args.next())
@@ -178,10 +202,50 @@ impl EndpointArgs {
                 .unwrap_or_else(|| "gpt-realtime".to_owned());
             ConnectOptions::openai(model, key)
         };
-        Ok(match self.dialect {
+        let options = match self.dialect {
             Some(dialect) => options.with_dialect(dialect),
             None => options,
-        })
+        };
+        Ok(options
+            .with_proxy(self.proxy_options(env)?)
+            .with_tls(self.tls_options()?))
+    }
+
+    /// The proxy the flags name: `--no-proxy`, `--proxy URL` (with the environment's
+    /// `NO_PROXY`, looked up through `env`), or the environment's (which the library reads
+    /// when connecting).
+    pub(crate) fn proxy_options(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ProxyOptions, EndpointArgsError> {
+        if self.no_proxy {
+            return Ok(ProxyOptions::Direct);
+        }
+        let Some(url) = &self.proxy else {
+            return Ok(ProxyOptions::Environment);
+        };
+        let proxy = realtime_net::proxy::Proxy::parse(url)
+            .map_err(|error| EndpointArgsError::Usage(format!("--proxy: {error}")))?;
+        let no_proxy = env("NO_PROXY")
+            .or_else(|| env("no_proxy"))
+            .unwrap_or_default();
+        Ok(ProxyOptions::Explicit(proxy.with_no_proxy(
+            realtime_net::proxy::NoProxy::parse(&no_proxy),
+        )))
+    }
+
+    /// The trust the flags name: the web PKI, plus `--ca-file` and `--native-roots`.
+    pub(crate) fn tls_options(&self) -> Result<TlsOptions, EndpointArgsError> {
+        let mut tls = TlsOptions::default();
+        if self.native_roots {
+            tls = tls.with_native_roots();
+        }
+        if let Some(path) = &self.ca_file {
+            tls = tls
+                .with_ca_file(path)
+                .map_err(|error| EndpointArgsError::Usage(format!("--ca-file: {error}")))?;
+        }
+        Ok(tls)
     }
 }
 
@@ -241,6 +305,57 @@ mod tests {
         assert_eq!(
             request.url(),
             "wss://env.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=d"
+        );
+    }
+
+    #[test]
+    fn an_azure_resource_by_name() {
+        let (args, _) = parse(&["--azure-endpoint", "my-resource", "--deployment", "d"]);
+        let env = |name: &str| (name == "AZURE_OPENAI_API_KEY").then(|| "k".to_owned());
+        let request = args.resolve(env).unwrap().handshake.request().unwrap();
+        assert_eq!(
+            request.url(),
+            "wss://my-resource.openai.azure.com/openai/v1/realtime?model=d"
+        );
+    }
+
+    #[test]
+    fn proxy_and_trust_flags() {
+        let (args, rest) = parse(&[
+            "--proxy",
+            "http://u:pw@127.0.0.1:3128",
+            "--native-roots",
+            "hi",
+        ]);
+        assert_eq!(rest, ["hi"]);
+        let options = args.resolve(|_| Some("sk".to_owned())).unwrap();
+        let ProxyOptions::Explicit(proxy) = &options.proxy else {
+            panic!("{:?}", options.proxy);
+        };
+        assert_eq!(proxy.address(), "127.0.0.1:3128");
+        assert!(proxy.has_credentials());
+        assert!(options.tls.native_roots && options.tls.webpki_roots);
+        // With --proxy, the environment's NO_PROXY still names servers to reach directly.
+        let (args, _) = parse(&["--proxy", "proxy:3128"]);
+        let env = |name: &str| (name == "no_proxy").then(|| ".internal".to_owned());
+        let ProxyOptions::Explicit(proxy) = args.proxy_options(env).unwrap() else {
+            panic!("explicit");
+        };
+        assert!(proxy.no_proxy().matches("a.internal", 443));
+        let (args, _) = parse(&["--no-proxy", "--proxy", "http://ignored:1"]);
+        assert_eq!(args.proxy_options(|_| None).unwrap(), ProxyOptions::Direct);
+        let (args, _) = parse(&[]);
+        assert_eq!(
+            args.proxy_options(|_| None).unwrap(),
+            ProxyOptions::Environment
+        );
+        let (args, _) = parse(&["--proxy", "socks5://h:1"]);
+        assert!(
+            matches!(args.proxy_options(|_| None), Err(EndpointArgsError::Usage(m)) if m.contains("--proxy"))
+        );
+        let (args, _) = parse(&["--ca-file", "/nonexistent/ca.pem"]);
+        assert!(
+            matches!(args.tls_options(), Err(EndpointArgsError::Usage(m)) if m.contains("--ca-file"))
         );
     }
 

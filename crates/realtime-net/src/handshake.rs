@@ -11,8 +11,11 @@
 //! | xAI | `wss://api.x.ai/v1/realtime?model=…` | GA | `Xai` | `Authorization: Bearer <key>` |
 //! | custom | any `ws://` / `wss://` URL | GA (or as set) | `Unknown` (named from the events) | as set |
 //!
-//! An Azure resource URL given as `http://host:port` maps to plain `ws://` (a local mock), and
-//! `https://` to `wss://`; a Voice Live resource may also be given by name (`contoso`). The
+//! An Azure resource may be given by name (`contoso`: `contoso.openai.azure.com` for Azure
+//! OpenAI, `contoso.services.ai.azure.com` for Voice Live), by host, or by URL: `http://host:port`
+//! maps to plain `ws://` (a local mock), and `https://` to `wss://`. URLs are parsed by
+//! `http::Uri`: IPv6 literals (`ws://[::1]:8080/…`, `Host: [::1]:8080`), fragments dropped,
+//! `user:password@` sent as Basic authentication and kept out of the URL. The
 //! profile ([`Profile`]) tells the session machine which server's quirks to expect. The beta
 //! dialect adds `OpenAI-Beta: realtime=v1` on OpenAI and Azure OpenAI, the servers that read
 //! it; GA never does.
@@ -38,9 +41,13 @@ use serde::Deserialize;
 
 use realtime_proto::{Dialect, Profile};
 
+use crate::url::{Url, UrlError};
+
 /// Where to connect.
+///
+/// `Debug` hides a password in a URL (`user:***@`) and an `api-key` query parameter.
 #[non_exhaustive]
-#[derive(Clone, Debug, Eq, PartialEq)]
+#[derive(Clone, Eq, PartialEq)]
 pub enum Endpoint {
     /// OpenAI's service.
     OpenAi {
@@ -49,14 +56,16 @@ pub enum Endpoint {
     },
     /// Azure OpenAI, GA path (`/openai/v1/realtime`).
     AzureGa {
-        /// The resource URL (`https://{resource}.openai.azure.com`, or `http://host:port`).
+        /// The resource: a name (`contoso`, for `https://contoso.openai.azure.com`), a host
+        /// (`contoso.openai.azure.com`) or a URL (`https://contoso.openai.azure.com`, or
+        /// `http://host:port` for a local mock).
         resource: String,
         /// The deployment name.
         deployment: String,
     },
     /// Azure OpenAI, preview path (`/openai/realtime?api-version=…`): the beta dialect.
     AzurePreview {
-        /// The resource URL.
+        /// The resource: a name, a host or a URL, as for [`AzureGa`](Endpoint::AzureGa).
         resource: String,
         /// The deployment name.
         deployment: String,
@@ -80,7 +89,10 @@ pub enum Endpoint {
         /// The model (`grok-voice-latest`, ...).
         model: String,
     },
-    /// Any WebSocket URL: a compatible server, a proxy, a mock.
+    /// Any WebSocket URL: a compatible server, a relay, a mock. `ws://[::1]:8080/…` works, a
+    /// fragment is dropped, and `user:password@` is sent as HTTP Basic authentication
+    /// (`Authorization: Basic …`, hidden in `Debug`; refused with a bearer credential, which
+    /// would need the same header).
     Url(String),
 }
 
@@ -119,6 +131,7 @@ pub struct Handshake {
 #[derive(Clone)]
 pub struct HandshakeRequest {
     url: String,
+    target: Url,
     headers: Vec<Header>,
     dialect: Dialect,
 }
@@ -144,6 +157,13 @@ pub enum EndpointError {
     /// A required part is empty.
     #[error("{0} is empty")]
     Missing(&'static str),
+    /// The URL carries `user:password@` (sent as `Authorization: Basic`) and the credential is
+    /// a bearer token, which needs the same header: keep one of them.
+    #[error(
+        "the URL carries user:password and the credential is a bearer token; both would be the \
+         Authorization header: keep one"
+    )]
+    TwoCredentials,
 }
 
 /// What a server answered instead of upgrading the connection.
@@ -176,7 +196,21 @@ impl Endpoint {
         }
     }
 
-    /// Azure OpenAI's GA path for a deployment.
+    /// Azure OpenAI's GA path for a deployment. The resource is a name (`my-resource`, for
+    /// `https://my-resource.openai.azure.com`), a host or a URL.
+    ///
+    /// ```
+    /// use realtime_net::handshake::{Endpoint, Handshake};
+    ///
+    /// for resource in ["my-resource", "https://my-resource.openai.azure.com/"] {
+    ///     let request = Handshake::new(Endpoint::azure(resource, "my-deployment")).request()?;
+    ///     assert_eq!(
+    ///         request.url(),
+    ///         "wss://my-resource.openai.azure.com/openai/v1/realtime?model=my-deployment"
+    ///     );
+    /// }
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
     pub fn azure(resource: impl Into<String>, deployment: impl Into<String>) -> Self {
         Self::AzureGa {
             resource: resource.into(),
@@ -184,7 +218,7 @@ impl Endpoint {
         }
     }
 
-    /// Azure OpenAI's preview path (beta dialect).
+    /// Azure OpenAI's preview path (beta dialect); the resource is a name, a host or a URL.
     pub fn azure_preview(
         resource: impl Into<String>,
         deployment: impl Into<String>,
@@ -258,6 +292,44 @@ impl Endpoint {
             self,
             Self::AzureGa { .. } | Self::AzurePreview { .. } | Self::VoiceLive { .. }
         )
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OpenAi { model } => f.debug_struct("OpenAi").field("model", model).finish(),
+            Self::AzureGa {
+                resource,
+                deployment,
+            } => f
+                .debug_struct("AzureGa")
+                .field("resource", &redact_url(resource))
+                .field("deployment", deployment)
+                .finish(),
+            Self::AzurePreview {
+                resource,
+                deployment,
+                api_version,
+            } => f
+                .debug_struct("AzurePreview")
+                .field("resource", &redact_url(resource))
+                .field("deployment", deployment)
+                .field("api_version", api_version)
+                .finish(),
+            Self::VoiceLive {
+                resource,
+                model,
+                api_version,
+            } => f
+                .debug_struct("VoiceLive")
+                .field("resource", &redact_url(resource))
+                .field("model", model)
+                .field("api_version", api_version)
+                .finish(),
+            Self::Xai { model } => f.debug_struct("Xai").field("model", model).finish(),
+            Self::Url(url) => f.debug_tuple("Url").field(&redact_url(url)).finish(),
+        }
     }
 }
 
@@ -380,6 +452,7 @@ impl Handshake {
     pub fn request(&self) -> Result<HandshakeRequest, EndpointError> {
         let dialect = self.dialect();
         let mut query: Vec<(String, String)> = Vec::new();
+        let mut userinfo = None;
         let base = match &self.endpoint {
             Endpoint::OpenAi { model } => {
                 if let Some(model) = model.as_ref().filter(|m| !m.is_empty()) {
@@ -397,7 +470,9 @@ impl Handshake {
                     return Err(EndpointError::Missing("the deployment"));
                 }
                 query.push(("model".into(), deployment.clone()));
-                format!("{}/openai/v1/realtime", websocket_base(resource)?)
+                let base = websocket_base(&azure_resource_url(resource, AZURE_OPENAI_DOMAIN)?)?;
+                userinfo = base.userinfo.clone();
+                format!("{}/openai/v1/realtime", base_string(&base))
             }
             Endpoint::AzurePreview {
                 resource,
@@ -412,7 +487,9 @@ impl Handshake {
                 }
                 query.push(("api-version".into(), api_version.clone()));
                 query.push(("deployment".into(), deployment.clone()));
-                format!("{}/openai/realtime", websocket_base(resource)?)
+                let base = websocket_base(&azure_resource_url(resource, AZURE_OPENAI_DOMAIN)?)?;
+                userinfo = base.userinfo.clone();
+                format!("{}/openai/realtime", base_string(&base))
             }
             Endpoint::VoiceLive {
                 resource,
@@ -427,7 +504,9 @@ impl Handshake {
                 }
                 query.push(("api-version".into(), api_version.clone()));
                 query.push(("model".into(), model.clone()));
-                format!("{}/voice-live/realtime", voice_live_base(resource)?)
+                let base = websocket_base(&azure_resource_url(resource, VOICE_LIVE_DOMAIN)?)?;
+                userinfo = base.userinfo.clone();
+                format!("{}/voice-live/realtime", base_string(&base))
             }
             Endpoint::Xai { model } => {
                 if model.is_empty() {
@@ -436,7 +515,11 @@ impl Handshake {
                 query.push(("model".into(), model.clone()));
                 "wss://api.x.ai/v1/realtime".to_owned()
             }
-            Endpoint::Url(url) => websocket_url(url)?,
+            Endpoint::Url(url) => {
+                let url = websocket_base(url)?;
+                userinfo = url.userinfo.clone();
+                url.to_string_with_scheme(&url.scheme)
+            }
         };
         if self.transcription {
             query.push(("intent".into(), "transcription".into()));
@@ -454,6 +537,13 @@ impl Handshake {
                 query.push(("api-key".into(), key.expose().to_owned()))
             }
         }
+        if let Some(userinfo) = userinfo {
+            if matches!(self.credential, Credential::Bearer(_)) {
+                return Err(EndpointError::TwoCredentials);
+            }
+            let value = crate::url::basic_auth(&userinfo.user, userinfo.password.expose());
+            headers.push(Header::secret("Authorization", value));
+        }
         // Only OpenAI's servers (and unknown ones, which may be proxies of them) read the beta
         // header; Voice Live and xAI pick their shapes otherwise.
         let reads_beta_header = !matches!(self.profile(), Profile::VoiceLive | Profile::Xai);
@@ -462,8 +552,10 @@ impl Handshake {
         }
         headers.extend(self.headers.iter().cloned());
         let url = append_query(&base, &query);
+        let target = websocket_base(&url)?;
         Ok(HandshakeRequest {
             url,
+            target,
             headers,
             dialect,
         })
@@ -489,26 +581,39 @@ impl HandshakeRequest {
 
     /// Whether the URL is `wss://` (TLS).
     pub fn is_tls(&self) -> bool {
-        self.url.starts_with("wss://")
+        self.target.is_tls()
     }
 
-    /// The host and port to connect to (`api.openai.com:443`).
+    /// The host and port to connect to (`api.openai.com:443`); an IPv6 literal without its
+    /// brackets (`::1`), as name resolution and TLS take it.
     pub fn host_port(&self) -> Result<(String, u16), EndpointError> {
-        let (scheme, rest) = self
-            .url
-            .split_once("://")
-            .ok_or_else(|| EndpointError::InvalidUrl(redact_url(&self.url)))?;
-        let authority = rest.split(['/', '?']).next().unwrap_or_default();
-        let default_port = if scheme == "wss" { 443 } else { 80 };
-        match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
-                let port = port
-                    .parse()
-                    .map_err(|_| EndpointError::InvalidUrl(redact_url(&self.url)))?;
-                Ok((host.trim_matches(['[', ']']).to_owned(), port))
-            }
-            _ => Ok((authority.trim_matches(['[', ']']).to_owned(), default_port)),
-        }
+        Ok((self.target.host.clone(), self.target.port))
+    }
+
+    /// The `Host` header: the host (an IPv6 literal in brackets) and the port unless it is the
+    /// scheme's default.
+    ///
+    /// ```
+    /// use realtime_net::handshake::{Endpoint, Handshake};
+    ///
+    /// let request = Handshake::new(Endpoint::url("ws://[::1]:8080/v1/realtime")).request()?;
+    /// assert_eq!(request.host_header(), "[::1]:8080");
+    /// assert_eq!(request.authority(), "[::1]:8080");
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
+    pub fn host_header(&self) -> String {
+        self.target.host_header()
+    }
+
+    /// `host:port`, an IPv6 literal in brackets: what a proxy is asked to `CONNECT` to, and
+    /// the address errors name.
+    pub fn authority(&self) -> String {
+        self.target.authority()
+    }
+
+    /// The path and query to request (`/v1/realtime?model=…`).
+    pub fn path_and_query(&self) -> &str {
+        &self.target.path_and_query
     }
 }
 
@@ -633,50 +738,48 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// `https://host/` → `wss://host`, `http://host:port` → `ws://host:port` (path kept, no slash).
-fn websocket_base(resource: &str) -> Result<String, EndpointError> {
-    if resource.trim().is_empty() {
-        return Err(EndpointError::Missing("the resource URL"));
-    }
-    let url = websocket_url(resource.trim())?;
-    Ok(url.trim_end_matches('/').to_owned())
-}
+/// Where an Azure OpenAI resource name lives: `NAME.openai.azure.com`.
+const AZURE_OPENAI_DOMAIN: &str = "openai.azure.com";
+/// Where an Azure AI Voice Live resource name lives: `NAME.services.ai.azure.com`.
+const VOICE_LIVE_DOMAIN: &str = "services.ai.azure.com";
 
-/// A Voice Live resource: a URL as for Azure, a host (`contoso.cognitiveservices.azure.com`), or
-/// a name (`contoso`, for `wss://contoso.services.ai.azure.com`).
-fn voice_live_base(resource: &str) -> Result<String, EndpointError> {
+/// An Azure resource as a URL: a URL as given; a host (`contoso.openai.azure.com`,
+/// `127.0.0.1:8080`) as `https://host`; a name (`contoso`) as `https://NAME.{domain}`.
+pub(crate) fn azure_resource_url(resource: &str, domain: &str) -> Result<String, EndpointError> {
     let resource = resource.trim();
     if resource.is_empty() {
         return Err(EndpointError::Missing("the resource"));
     }
     if resource.contains("://") {
-        return websocket_base(resource);
+        return Ok(resource.to_owned());
     }
     let host = resource.trim_end_matches('/');
-    if host.contains(['/', '?', '#']) || host.contains(char::is_whitespace) {
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) || host.contains(char::is_whitespace)
+    {
         return Err(EndpointError::InvalidUrl(redact_url(resource)));
     }
-    if host.contains('.') {
-        Ok(format!("wss://{host}"))
+    if host.contains(['.', ':', '[']) {
+        Ok(format!("https://{host}"))
     } else {
-        Ok(format!("wss://{host}.services.ai.azure.com"))
+        Ok(format!("https://{host}.{domain}"))
     }
 }
 
-fn websocket_url(url: &str) -> Result<String, EndpointError> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(EndpointError::InvalidUrl(redact_url(url)));
-    };
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "wss" | "https" => "wss",
-        "ws" | "http" => "ws",
-        other => return Err(EndpointError::UnsupportedScheme(other.to_owned())),
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(EndpointError::InvalidUrl(redact_url(url)));
-    }
-    Ok(format!("{scheme}://{rest}"))
+/// A URL for the WebSocket: `https://` as `wss://`, `http://` as `ws://`.
+fn websocket_base(url: &str) -> Result<Url, EndpointError> {
+    let mut url = Url::parse(url).map_err(|error| match error {
+        UrlError::Invalid => EndpointError::InvalidUrl(redact_url(url)),
+        UrlError::UnsupportedScheme(scheme) => EndpointError::UnsupportedScheme(scheme),
+    })?;
+    url.scheme = if url.is_tls() { "wss" } else { "ws" }.to_owned();
+    Ok(url)
+}
+
+/// A resource's base URL, to which a path is appended: no userinfo, no trailing slash.
+fn base_string(url: &Url) -> String {
+    url.to_string_with_scheme(&url.scheme)
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 fn append_query(base: &str, query: &[(String, String)]) -> String {
@@ -709,10 +812,21 @@ fn encode(text: &str) -> String {
     out
 }
 
-/// The URL with the value of any `api-key` query parameter hidden.
+/// The URL with its secrets hidden: the password of `user:password@` and the value of any
+/// `api-key` query parameter.
+///
+/// ```
+/// use realtime_net::handshake::redact_url;
+///
+/// assert_eq!(
+///     redact_url("wss://me:hunter2@relay.example/v1?api-key=k&model=m"),
+///     "wss://me:***@relay.example/v1?api-key=***&model=m"
+/// );
+/// ```
 pub fn redact_url(url: &str) -> String {
+    let url = redact_userinfo(url);
     let Some((base, query)) = url.split_once('?') else {
-        return url.to_owned();
+        return url;
     };
     let query: Vec<String> = query
         .split('&')
@@ -722,6 +836,19 @@ pub fn redact_url(url: &str) -> String {
         })
         .collect();
     format!("{base}?{}", query.join("&"))
+}
+
+/// `scheme://user:password@host…` as `scheme://user:***@host…`.
+fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let user = rest[..at].split(':').next().unwrap_or_default();
+    format!("{scheme}://{user}:***@{}", &rest[at + 1..])
 }
 
 #[cfg(test)]
@@ -918,6 +1045,129 @@ mod tests {
             Handshake::new(Endpoint::azure("https://r", "")).request(),
             Err(EndpointError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn ipv6_literals_parse_and_the_host_header_keeps_brackets() {
+        let request = Handshake::new(Endpoint::url("ws://[::1]/v1/realtime?model=m"))
+            .request()
+            .unwrap();
+        assert_eq!(request.url(), "ws://[::1]/v1/realtime?model=m");
+        assert_eq!(request.host_port().unwrap(), ("::1".to_owned(), 80));
+        assert_eq!(request.host_header(), "[::1]");
+        let request = Handshake::new(Endpoint::url("wss://[fe80::1]:8443/x"))
+            .request()
+            .unwrap();
+        assert_eq!(request.host_port().unwrap(), ("fe80::1".to_owned(), 8443));
+        assert_eq!(request.host_header(), "[fe80::1]:8443");
+        assert!(request.is_tls());
+        let azure = Handshake::new(Endpoint::azure("http://[::1]:9000", "d"))
+            .request()
+            .unwrap();
+        assert_eq!(azure.url(), "ws://[::1]:9000/openai/v1/realtime?model=d");
+    }
+
+    #[test]
+    fn a_fragment_is_dropped_not_taken_for_the_host() {
+        let request = Handshake::new(Endpoint::url("wss://host#frag"))
+            .request()
+            .unwrap();
+        assert_eq!(request.host_port().unwrap(), ("host".to_owned(), 443));
+        assert_eq!(request.url(), "wss://host/");
+        assert_eq!(request.host_header(), "host");
+        let request = Handshake::new(Endpoint::url("wss://host/v1/realtime?model=m#frag"))
+            .with_query("call_id", "c")
+            .request()
+            .unwrap();
+        assert_eq!(request.url(), "wss://host/v1/realtime?model=m&call_id=c");
+    }
+
+    #[test]
+    fn userinfo_is_basic_auth_and_never_shown() {
+        let handshake = Handshake::new(Endpoint::url("wss://me:hunter%32@relay.example/rt"));
+        let request = handshake.request().unwrap();
+        assert_eq!(request.url(), "wss://relay.example/rt");
+        // base64("me:hunter2")
+        assert_eq!(
+            header(&request, "authorization"),
+            Some("Basic bWU6aHVudGVyMg==")
+        );
+        assert!(header_is_sensitive(&request, "authorization"));
+        let shown = format!("{handshake:?} {request:?}");
+        assert!(!shown.contains("hunter"), "{shown}");
+        assert!(shown.contains("me:***@relay.example"), "{shown}");
+        // With an api-key header both go.
+        let request = Handshake::new(Endpoint::azure("https://u:p@r.openai.azure.com", "d"))
+            .with_credential(Credential::azure_api_key("k"))
+            .request()
+            .unwrap();
+        assert_eq!(header(&request, "api-key"), Some("k"));
+        assert!(
+            header(&request, "authorization")
+                .unwrap()
+                .starts_with("Basic ")
+        );
+        // With a bearer token, one Authorization header cannot carry both.
+        assert_eq!(
+            handshake
+                .with_credential(Credential::bearer("t"))
+                .request()
+                .unwrap_err(),
+            EndpointError::TwoCredentials
+        );
+        // An error shows the URL without the password.
+        let error = Handshake::new(Endpoint::url("wss://me:hunter2@bad host/"))
+            .request()
+            .unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn azure_resources_by_name_host_or_url() {
+        for resource in [
+            "my-resource",
+            " my-resource ",
+            "my-resource.openai.azure.com",
+            "https://my-resource.openai.azure.com",
+            "https://my-resource.openai.azure.com/",
+            "wss://my-resource.openai.azure.com",
+        ] {
+            let request = Handshake::new(Endpoint::azure(resource, "d"))
+                .request()
+                .unwrap();
+            assert_eq!(
+                request.url(),
+                "wss://my-resource.openai.azure.com/openai/v1/realtime?model=d",
+                "{resource}"
+            );
+            let preview = Handshake::new(Endpoint::azure_preview(resource, "d", "v"))
+                .request()
+                .unwrap();
+            assert_eq!(
+                preview.url(),
+                "wss://my-resource.openai.azure.com/openai/realtime?api-version=v&deployment=d"
+            );
+        }
+        assert_eq!(
+            Handshake::new(Endpoint::azure("127.0.0.1:8080", "d"))
+                .request()
+                .unwrap()
+                .url(),
+            "wss://127.0.0.1:8080/openai/v1/realtime?model=d"
+        );
+        for bad in ["my resource", "a/b", ""] {
+            assert!(
+                Handshake::new(Endpoint::azure(bad, "d")).request().is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    fn header_is_sensitive(request: &HandshakeRequest, name: &str) -> bool {
+        request
+            .headers()
+            .iter()
+            .any(|h| h.name().eq_ignore_ascii_case(name) && h.is_sensitive())
     }
 
     #[test]

@@ -28,6 +28,9 @@
 
 use std::fmt;
 
+use crate::handshake::Secret;
+use crate::url::Url;
+
 /// The most header bytes of an answer read before giving up.
 const MAX_HEAD: usize = 16 * 1024;
 /// The default cap on a response body.
@@ -50,6 +53,8 @@ struct Target {
     host: String,
     port: u16,
     path: String,
+    /// `user:password@` from the URL (the password a `Secret`, hidden in `Debug`).
+    userinfo: Option<(String, Secret)>,
 }
 
 #[derive(Clone)]
@@ -179,6 +184,14 @@ impl HttpRequest {
     /// The method.
     pub fn method(&self) -> &str {
         &self.method
+    }
+
+    /// `Basic …` for the URL's `user:password@`, if it has one.
+    pub(crate) fn userinfo_basic_auth(&self) -> Option<String> {
+        self.target
+            .userinfo
+            .as_ref()
+            .map(|(user, password)| crate::url::basic_auth(user, password.expose()))
     }
 
     /// The host to connect to.
@@ -316,50 +329,17 @@ impl fmt::Debug for HttpRequest {
 }
 
 impl Target {
+    /// Parses with the connect code's URL parser (`http::Uri`): IPv6 literals, fragments
+    /// dropped, `user:password@` kept apart (the error shows it redacted).
     fn parse(url: &str) -> Result<Self, HttpError> {
-        let invalid = || HttpError::InvalidUrl(url.to_owned());
-        let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
-        let tls = match scheme.to_ascii_lowercase().as_str() {
-            "https" | "wss" => true,
-            "http" | "ws" => false,
-            _ => return Err(invalid()),
-        };
-        if url
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        {
-            return Err(invalid());
-        }
-        let split = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(split);
-        let path = match path {
-            "" => "/".to_owned(),
-            path if path.starts_with('?') => format!("/{path}"),
-            path => path.split('#').next().unwrap_or("/").to_owned(),
-        };
-        let default_port = if tls { 443 } else { 80 };
-        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-            let (host, after) = bracketed.split_once(']').ok_or_else(invalid)?;
-            let port = match after.strip_prefix(':') {
-                Some(port) => port.parse().map_err(|_| invalid())?,
-                None if after.is_empty() => default_port,
-                None => return Err(invalid()),
-            };
-            (host.to_owned(), port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host.to_owned(), port.parse().map_err(|_| invalid())?),
-                None => (authority.to_owned(), default_port),
-            }
-        };
-        if host.is_empty() || host.contains('@') {
-            return Err(invalid());
-        }
+        let parsed = Url::parse(url)
+            .map_err(|_| HttpError::InvalidUrl(crate::handshake::redact_url(url.trim())))?;
         Ok(Self {
-            tls,
-            host,
-            port,
-            path,
+            tls: parsed.is_tls(),
+            host: parsed.host,
+            port: parsed.port,
+            path: parsed.path_and_query,
+            userinfo: parsed.userinfo.map(|info| (info.user, info.password)),
         })
     }
 }
@@ -634,10 +614,19 @@ mod tests {
             "http://",
             "http://h:port/",
             "http://a b/",
-            "http://u@h/",
         ] {
             assert!(HttpRequest::post(bad).is_err(), "{bad}");
         }
+        // user:password is taken apart, never shown, and never sent as part of the host.
+        let request = HttpRequest::post("https://me:hunter2@h/v1").unwrap();
+        assert_eq!((request.host(), request.path()), ("h", "/v1"));
+        assert_eq!(
+            request.userinfo_basic_auth().as_deref(),
+            Some("Basic bWU6aHVudGVyMg==")
+        );
+        assert!(!format!("{request:?}").contains("hunter2"));
+        let error = HttpRequest::post("https://me:hunter2@a b/").unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
         let bad = HttpRequest::post("http://h/")
             .unwrap()
             .with_header("X", "a\r\nInjected: 1");

@@ -12,6 +12,9 @@
 //! - [`tls`]: which certificates to trust, and the rustls client configuration (`ring`).
 //! - [`options`]: [`ConnectOptions`] and [`ConnectError`], the same for every adapter
 //!   (including [`ConnectOptions::sideband`], the WebSocket of a SIP or WebRTC call).
+//! - [`proxy`]: HTTP `CONNECT` proxies: which one to use ([`ProxyOptions`](proxy::ProxyOptions):
+//!   the environment's `HTTPS_PROXY` / `NO_PROXY` by default, an explicit one, or none) and the
+//!   tunnel's exchange without I/O ([`ProxyConnect`](proxy::ProxyConnect)), typed refusals.
 //! - [`http`]: HTTP/1.1 without I/O, a request builder and a response reader, for the REST
 //!   calls.
 //! - [`rest`]: the REST calls, typed: client secrets, accepting, rejecting, referring and hanging
@@ -29,11 +32,18 @@
 pub mod handshake;
 pub mod http;
 pub mod options;
+pub mod proxy;
 pub mod rest;
 pub mod tls;
 #[cfg(feature = "audio")]
 pub mod upload;
+mod url;
 pub mod webhook;
 pub mod websocket;
 
 pub use crate::options::{ConnectError, ConnectOptions};
+
+/// The networking guide's examples (`docs/networking.md`), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/networking.md")]
+struct NetworkingDoctests;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use realtime_proto::{Config, Dialect};
 
 use crate::handshake::{Credential, Endpoint, EndpointError, Handshake, HandshakeRejection};
+use crate::proxy::{ProxyError, ProxyOptions};
 use crate::tls::{TlsError, TlsOptions};
 
 /// How to connect: the endpoint and credential, TLS, timeouts, limits, and the session
@@ -26,8 +27,11 @@ use crate::tls::{TlsError, TlsOptions};
 pub struct ConnectOptions {
     /// Endpoint, credential, dialect, extra headers and query parameters.
     pub handshake: Handshake,
-    /// Which certificates to trust for `wss://`.
+    /// Which certificates to trust for `wss://` (and for an `https://` proxy).
     pub tls: TlsOptions,
+    /// Which HTTP proxy to tunnel through (default: the environment's `HTTPS_PROXY` /
+    /// `ALL_PROXY` / `NO_PROXY`; see [`ProxyOptions`]).
+    pub proxy: ProxyOptions,
     /// How long TCP connect, TLS and the WebSocket upgrade may take together (default 10 s).
     pub connect_timeout: Duration,
     /// The largest message accepted from the server (default 32 MiB); a larger one is an
@@ -52,6 +56,10 @@ pub enum ConnectError {
     /// The TLS settings are unusable (the caller's mistake).
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The proxy is misconfigured, wants credentials, refused the tunnel or dropped the
+    /// connection.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// The token provider failed.
     #[error("the token provider failed: {0}")]
     Token(String),
@@ -61,7 +69,8 @@ pub enum ConnectError {
     /// TCP or TLS failed (DNS, refused, reset, certificate rejected, ...).
     #[error("could not connect to {host}: {source}")]
     Io {
-        /// Host and port.
+        /// Host and port (an IPv6 literal in brackets); `the proxy HOST:PORT` when it is the
+        /// proxy that could not be reached.
         host: String,
         /// The error.
         source: std::io::Error,
@@ -95,6 +104,7 @@ impl ConnectOptions {
         Self {
             handshake,
             tls: TlsOptions::default(),
+            proxy: ProxyOptions::default(),
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 32 * 1024 * 1024,
             max_pending_sends: 64,
@@ -109,7 +119,21 @@ impl ConnectOptions {
         )
     }
 
-    /// Azure OpenAI's GA path, with an API key.
+    /// Azure OpenAI's GA path, with an API key. The resource is its name (`my-resource`, for
+    /// `https://my-resource.openai.azure.com`), a host, or a URL (`http://127.0.0.1:PORT` for a
+    /// local mock).
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    ///
+    /// let options = ConnectOptions::azure("my-resource", "my-deployment", "azure-key");
+    /// let request = options.handshake.request()?;
+    /// assert_eq!(
+    ///     request.url(),
+    ///     "wss://my-resource.openai.azure.com/openai/v1/realtime?model=my-deployment"
+    /// );
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
     pub fn azure(
         resource: impl Into<String>,
         deployment: impl Into<String>,
@@ -121,7 +145,20 @@ impl ConnectOptions {
         )
     }
 
-    /// Azure OpenAI's preview path (beta dialect), with an API key.
+    /// Azure OpenAI's preview path (beta dialect), with an API key; the resource is a name, a
+    /// host or a URL, as for [`azure`](Self::azure).
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    ///
+    /// let options =
+    ///     ConnectOptions::azure_preview("my-resource", "my-deployment", "2025-04-01-preview", "key");
+    /// assert_eq!(
+    ///     options.handshake.request()?.url(),
+    ///     "wss://my-resource.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=my-deployment"
+    /// );
+    /// # Ok::<(), realtime_net::handshake::EndpointError>(())
+    /// ```
     pub fn azure_preview(
         resource: impl Into<String>,
         deployment: impl Into<String>,
@@ -211,6 +248,24 @@ impl ConnectOptions {
     #[must_use]
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the proxy: [`ProxyOptions::Direct`] for none (whatever the environment says), or
+    /// [`ProxyOptions::Explicit`] for one.
+    ///
+    /// ```
+    /// use realtime_net::ConnectOptions;
+    /// use realtime_net::proxy::ProxyOptions;
+    ///
+    /// let options = ConnectOptions::openai("gpt-realtime", "sk-...")
+    ///     .with_proxy(ProxyOptions::explicit("http://me:secret@proxy.corp:3128")?);
+    /// assert!(!format!("{options:?}").contains("secret"));
+    /// # Ok::<(), realtime_net::proxy::ProxyError>(())
+    /// ```
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = proxy;
         self
     }
 
@@ -304,7 +359,8 @@ impl ConnectOptions {
     }
 
     /// The sideband WebSocket of a call on Azure OpenAI (GA):
-    /// `wss://{resource}.openai.azure.com/openai/v1/realtime?call_id=<call_id>`, with an API
+    /// `wss://{resource}.openai.azure.com/openai/v1/realtime?call_id=<call_id>` (the resource
+    /// a name, a host or a URL, as for [`azure`](Self::azure)), with an API
     /// key in the `api-key` header (for an Entra ID token, set [`Credential::bearer`] with
     /// [`with_credential`](Self::with_credential)). Microsoft documents this form for SIP calls
     /// and WebRTC calls; see `docs/telephony.md`.
@@ -314,6 +370,9 @@ impl ConnectOptions {
         api_key: impl Into<String>,
     ) -> Self {
         let resource = resource.into();
+        // A resource that is no name, host or URL stays as given: the handshake refuses it.
+        let resource =
+            crate::handshake::azure_resource_url(&resource, "openai.azure.com").unwrap_or(resource);
         let url = format!(
             "{}/openai/v1/realtime",
             resource.trim().trim_end_matches('/')

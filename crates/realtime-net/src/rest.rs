@@ -48,6 +48,7 @@ use realtime_proto::{Dialect, SessionConfig};
 
 use crate::handshake::{Credential, Secret};
 use crate::http::{HttpError, HttpRequest, HttpResponse, ResponseReader};
+use crate::proxy::{ProxyError, ProxyOptions};
 use crate::tls::{TlsError, TlsOptions};
 
 /// OpenAI's REST base URL.
@@ -66,19 +67,25 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// assert_eq!(openai.base_url, "https://api.openai.com/v1");
 /// let azure = RestOptions::azure("https://contoso.openai.azure.com/", "azure-key");
 /// assert_eq!(azure.base_url, "https://contoso.openai.azure.com/openai/v1");
+/// let by_name = RestOptions::azure("contoso", "azure-key");
+/// assert_eq!(by_name.base_url, "https://contoso.openai.azure.com/openai/v1");
 /// assert!(!format!("{openai:?} {azure:?}").contains("key"));
 /// ```
 #[non_exhaustive]
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RestOptions {
-    /// The base URL the call paths are appended to (`https://api.openai.com/v1`).
+    /// The base URL the call paths are appended to (`https://api.openai.com/v1`); a
+    /// `user:password@` in it is sent as HTTP Basic authentication (refused with a bearer
+    /// credential) and hidden in `Debug`.
     pub base_url: String,
     /// How to authenticate: a Bearer token (OpenAI key, Entra ID token) or Azure's `api-key`.
     /// [`Credential::AzureApiKeyQuery`] is sent as the `api-key` header: REST clients can set
     /// headers, and a key in a URL ends up in logs.
     pub credential: Credential,
-    /// Which certificates to trust for `https://`.
+    /// Which certificates to trust for `https://` (and for an `https://` proxy).
     pub tls: TlsOptions,
+    /// Which HTTP proxy to tunnel through (default: the environment's, as for the WebSocket).
+    pub proxy: ProxyOptions,
     /// How long a whole call may take: connect, TLS, request and answer (default 30 s).
     pub timeout: Duration,
     /// The largest answer body accepted (default 1 MiB).
@@ -259,10 +266,15 @@ pub enum RestError {
     /// The TLS settings are unusable (the caller's mistake).
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The proxy is misconfigured, wants credentials, refused the tunnel or dropped the
+    /// connection.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     /// TCP or TLS could not be established (DNS, refused, certificate rejected, ...).
     #[error("could not connect to {host}: {source}")]
     Connect {
-        /// Host and port.
+        /// Host and port; `the proxy HOST:PORT` when it is the proxy that could not be
+        /// reached.
         host: String,
         /// The error.
         source: std::io::Error,
@@ -314,6 +326,7 @@ impl RestOptions {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             credential: Credential::None,
             tls: TlsOptions::default(),
+            proxy: ProxyOptions::default(),
             timeout: Duration::from_secs(30),
             max_response_bytes: crate::http::DEFAULT_MAX_BODY,
             headers: Vec::new(),
@@ -325,11 +338,15 @@ impl RestOptions {
         Self::url(OPENAI_BASE_URL).with_credential(Credential::api_key(api_key))
     }
 
-    /// Azure OpenAI's v1 API on a resource (`https://NAME.openai.azure.com`), with an API key
+    /// Azure OpenAI's v1 API on a resource (its name, `NAME`, for `https://NAME.openai.azure.com`;
+    /// a host; or a URL), with an API key
     /// (the `api-key` header). For an Entra ID token, set
     /// [`Credential::bearer`] with [`with_credential`](Self::with_credential).
     pub fn azure(resource: impl Into<String>, api_key: impl Into<String>) -> Self {
         let resource = resource.into();
+        // A resource that is no name, host or URL stays as given: the request refuses it.
+        let resource =
+            crate::handshake::azure_resource_url(&resource, "openai.azure.com").unwrap_or(resource);
         let base = format!("{}/openai/v1", resource.trim().trim_end_matches('/'));
         Self::url(base).with_credential(Credential::azure_api_key(api_key))
     }
@@ -351,6 +368,13 @@ impl RestOptions {
     #[must_use]
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the proxy (see [`ConnectOptions::with_proxy`](crate::ConnectOptions::with_proxy)).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = proxy;
         self
     }
 
@@ -388,6 +412,17 @@ impl RestOptions {
             }
             _ => {}
         }
+        // `user:password@` in the base URL is HTTP Basic authentication, as for the WebSocket.
+        if let Some(basic) = request.userinfo_basic_auth() {
+            if matches!(self.credential, Credential::Bearer(_)) {
+                return Err(RestError::InvalidRequest(
+                    "the base URL carries user:password and the credential is a bearer token; \
+                     both would be the Authorization header: keep one"
+                        .to_owned(),
+                ));
+            }
+            request = request.with_secret_header("Authorization", basic);
+        }
         for (name, value) in &self.headers {
             request = request.with_header(name.clone(), value.clone());
         }
@@ -396,6 +431,21 @@ impl RestOptions {
         }
         request.try_to_bytes().map_err(invalid)?;
         Ok(request)
+    }
+}
+
+/// The base URL's password is hidden, and so is the credential.
+impl fmt::Debug for RestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestOptions")
+            .field("base_url", &crate::handshake::redact_url(&self.base_url))
+            .field("credential", &self.credential)
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("headers", &self.headers)
+            .finish()
     }
 }
 
@@ -938,6 +988,28 @@ mod tests {
             Some(output) => Ok(output),
             None => exchange.eof(),
         }
+    }
+
+    #[test]
+    fn userinfo_in_the_base_url_is_basic_auth_and_never_shown() {
+        let options = RestOptions::url("https://me:hunter2@relay.example/v1");
+        let text = request_text(&options, &HangupCall::new("rtc_1"));
+        assert!(
+            text.starts_with(
+                "POST /v1/realtime/calls/rtc_1/hangup HTTP/1.1\r\nHost: relay.example\r\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Authorization: Basic bWU6aHVudGVyMg==\r\n"),
+            "{text}"
+        );
+        assert!(!format!("{options:?}").contains("hunter2"));
+        let error = options
+            .with_api_key("sk")
+            .request(&HangupCall::new("rtc_1"))
+            .unwrap_err();
+        assert!(matches!(error, RestError::InvalidRequest(_)), "{error:?}");
     }
 
     #[test]

@@ -2,8 +2,20 @@
 //! certificates, the `ring` provider, TLS 1.2 and 1.3.
 //!
 //! Certificates are verified by default against the web PKI roots (`webpki-roots`). Adapters can
-//! add the operating system's roots (they load them: that is I/O) and extra roots for tests and
-//! private deployments (a self-signed certificate, a corporate CA).
+//! add the operating system's roots (loaded with `rustls-native-certs` when
+//! [`TlsOptions::native_roots`] is set, which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`) and
+//! extra roots for tests and private deployments (a self-signed certificate, a corporate CA, the
+//! CA of a TLS-inspecting proxy), from a PEM file, PEM bytes or DER.
+//!
+//! ```no_run
+//! use realtime_net::tls::TlsOptions;
+//!
+//! // The web PKI and the company's CA.
+//! let tls = TlsOptions::default().with_ca_file("/etc/corp/ca.pem")?;
+//! // Only the operating system's store (with SSL_CERT_FILE / SSL_CERT_DIR).
+//! let native = TlsOptions::native_only();
+//! # let _ = (tls, native); Ok::<(), realtime_net::tls::TlsError>(())
+//! ```
 
 /// Which certificates the client trusts.
 #[non_exhaustive]
@@ -35,11 +47,78 @@ impl TlsOptions {
         self
     }
 
-    /// Trusts the operating system's roots too.
+    /// Trusts the operating system's roots too (the platform's store; on Unix, also the files
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` name).
     #[must_use]
     pub fn with_native_roots(mut self) -> Self {
         self.native_roots = true;
         self
+    }
+
+    /// Trusts the operating system's roots only (no bundled web PKI).
+    pub fn native_only() -> Self {
+        Self {
+            webpki_roots: false,
+            native_roots: true,
+            extra_roots: Vec::new(),
+        }
+    }
+
+    /// Trusts every certificate of a PEM bundle too (`-----BEGIN CERTIFICATE-----` blocks;
+    /// other blocks, such as keys, are skipped).
+    ///
+    /// ```
+    /// use realtime_net::tls::{TlsError, TlsOptions};
+    ///
+    /// assert!(matches!(
+    ///     TlsOptions::default().with_pem(b"no certificate here"),
+    ///     Err(TlsError::InvalidPem(_))
+    /// ));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TlsError::InvalidPem`] when a block does not decode or there is no certificate.
+    pub fn with_pem(mut self, pem: &[u8]) -> Result<Self, TlsError> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+
+        let mut found = 0;
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate =
+                certificate.map_err(|error| TlsError::InvalidPem(error.to_string()))?;
+            self.extra_roots.push(certificate.to_vec());
+            found += 1;
+        }
+        if found == 0 {
+            return Err(TlsError::InvalidPem("no CERTIFICATE block".to_owned()));
+        }
+        Ok(self)
+    }
+
+    /// Trusts the certificates of a file too: PEM (one or more certificates), or a single DER
+    /// certificate.
+    ///
+    /// # Errors
+    ///
+    /// [`TlsError::CaFile`] when the file cannot be read or holds no certificate.
+    pub fn with_ca_file(self, path: impl AsRef<std::path::Path>) -> Result<Self, TlsError> {
+        let path = path.as_ref();
+        let failed = |reason: String| TlsError::CaFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|error| failed(error.to_string()))?;
+        if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+            return self
+                .with_pem(&bytes)
+                .map_err(|error| failed(error.to_string()));
+        }
+        // DER: a certificate is an ASN.1 SEQUENCE; rustls checks the rest when it is added.
+        if bytes.first() != Some(&0x30) {
+            return Err(failed("neither PEM nor a DER certificate".to_owned()));
+        }
+        Ok(self.with_root(bytes))
     }
 
     /// Trusts only the given roots (no web PKI): for a private CA or a test certificate.
@@ -61,6 +140,17 @@ pub enum TlsError {
     InvalidRoot {
         /// Its position among the extra roots.
         index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// PEM text that holds no certificate, or a block that does not decode.
+    #[error("invalid PEM: {0}")]
+    InvalidPem(String),
+    /// A CA file cannot be read, or holds no certificate.
+    #[error("CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
         /// Why.
         reason: String,
     },
@@ -168,6 +258,72 @@ mod tests {
             ),
             Err(TlsError::InvalidRoot { index: 0, .. })
         ));
+    }
+
+    /// PEM text for DER bytes (rcgen's `pem` feature is off).
+    fn to_pem(label: &str, der: &[u8]) -> String {
+        use base64::Engine as _;
+
+        let text = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = text
+            .as_bytes()
+            .chunks(64)
+            .map(|line| std::str::from_utf8(line).unwrap_or_default())
+            .collect();
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            lines.join("\n")
+        )
+    }
+
+    #[test]
+    fn a_ca_from_pem_bytes_or_a_file() {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let pem = to_pem("CERTIFICATE", certified.cert.der());
+        let der = certified.cert.der().to_vec();
+        let tls = TlsOptions::only_roots([]).with_pem(pem.as_bytes()).unwrap();
+        assert_eq!(tls.extra_roots, std::slice::from_ref(&der));
+        assert!(client_config(&tls, Vec::new()).is_ok());
+        // Two certificates and a key in one bundle: both certificates.
+        let other = rcgen::generate_simple_self_signed(vec!["b".into()]).unwrap();
+        let bundle = format!(
+            "{pem}{}{}",
+            to_pem("PRIVATE KEY", &certified.signing_key.serialize_der()),
+            to_pem("CERTIFICATE", other.cert.der())
+        );
+        let tls = TlsOptions::default().with_pem(bundle.as_bytes()).unwrap();
+        assert_eq!(tls.extra_roots.len(), 2);
+
+        let dir = std::env::temp_dir().join(format!("realtime-net-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem_file = dir.join("ca.pem");
+        std::fs::write(&pem_file, &pem).unwrap();
+        let der_file = dir.join("ca.der");
+        std::fs::write(&der_file, &der).unwrap();
+        let junk_file = dir.join("junk.txt");
+        std::fs::write(&junk_file, "hello").unwrap();
+        assert_eq!(
+            TlsOptions::only_roots([])
+                .with_ca_file(&pem_file)
+                .unwrap()
+                .extra_roots,
+            std::slice::from_ref(&der)
+        );
+        assert_eq!(
+            TlsOptions::only_roots([])
+                .with_ca_file(&der_file)
+                .unwrap()
+                .extra_roots,
+            [der]
+        );
+        for bad in [junk_file, dir.join("missing.pem")] {
+            let error = TlsOptions::default().with_ca_file(&bad).unwrap_err();
+            assert!(
+                matches!(&error, TlsError::CaFile { path, .. } if path.contains("realtime-net-ca")),
+                "{error}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

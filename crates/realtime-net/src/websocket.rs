@@ -13,7 +13,7 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::handshake::{HandshakeRejection, HandshakeRequest, redact_url};
+use crate::handshake::{HandshakeRejection, HandshakeRequest};
 use crate::options::{ConnectError, ConnectOptions};
 
 /// The WebSocket settings: the message and frame size limits of the options.
@@ -97,17 +97,8 @@ impl ClientUpgrade {
     /// The upgrade for a handshake request: a fresh `Sec-WebSocket-Key`, the request's headers
     /// (credentials included) and tungstenite's WebSocket headers.
     pub fn new(request: &HandshakeRequest) -> Result<Self, ConnectError> {
-        let uri: tungstenite::http::Uri = request.url().parse().map_err(|_| {
-            ConnectError::Protocol(format!("invalid URL {}", redact_url(request.url())))
-        })?;
-        let (host, port) = request.host_port()?;
-        let default_port = if request.is_tls() { 443 } else { 80 };
-        let host_header = if port == default_port {
-            host
-        } else {
-            format!("{host}:{port}")
-        };
-        let path = uri.path_and_query().map_or("/", |path| path.as_str());
+        let host_header = request.host_header();
+        let path = request.path_and_query();
         let key = generate_key();
         let mut text = format!(
             "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
@@ -359,6 +350,25 @@ mod tests {
             .find_map(|line| line.strip_prefix("Sec-WebSocket-Key: "))
             .unwrap();
         derive_accept_key(key.as_bytes())
+    }
+
+    #[test]
+    fn an_ipv6_host_header_keeps_its_brackets_and_a_fragment_is_not_sent() {
+        use crate::handshake::{Endpoint, Handshake};
+
+        for (url, host) in [
+            ("ws://[::1]/v1/realtime#frag", "[::1]"),
+            ("ws://[::1]:8080/v1/realtime", "[::1]:8080"),
+            ("wss://[2001:db8::1]:443/v1/realtime", "[2001:db8::1]"),
+        ] {
+            let request = Handshake::new(Endpoint::url(url)).request().unwrap();
+            let upgrade = ClientUpgrade::new(&request).unwrap();
+            let text = String::from_utf8(upgrade.request_bytes().to_vec()).unwrap();
+            assert!(
+                text.starts_with(&format!("GET /v1/realtime HTTP/1.1\r\nHost: {host}\r\n")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

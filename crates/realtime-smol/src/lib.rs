@@ -1,5 +1,7 @@
 //! smol adapter for [`realtime_proto`]: the OpenAI / Azure OpenAI Realtime API over a WebSocket
-//! (async-tungstenite on smol), with TLS by rustls (verified certificates, `ring` provider).
+//! (async-tungstenite on smol), with TLS by rustls (verified certificates, `ring` provider),
+//! through an HTTP proxy when `HTTPS_PROXY` or [`ConnectOptions::proxy`] says so (see
+//! `docs/networking.md`).
 //!
 //! The same API as `realtime-tokio`. This crate is runtime glue: the protocol, the
 //! conversation state, the time and the command helpers live in `realtime-proto`'s
@@ -41,6 +43,7 @@ mod runtime;
 
 pub use realtime_async::{Receiver, Sender, Session, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
+pub use realtime_net::proxy::{Proxy, ProxyOptions};
 pub use realtime_net::tls::TlsOptions;
 /// Webhook verification: the `realtime.call.incoming` event of a SIP call.
 pub use realtime_net::webhook;

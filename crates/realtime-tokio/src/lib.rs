@@ -1,5 +1,6 @@
 //! Tokio adapter for [`realtime_proto`]: the OpenAI / Azure OpenAI Realtime API over a
-//! WebSocket, with TLS by rustls (verified certificates, `ring` provider).
+//! WebSocket, with TLS by rustls (verified certificates, `ring` provider), through an HTTP
+//! proxy when `HTTPS_PROXY` or [`ConnectOptions::proxy`] says so (see `docs/networking.md`).
 //!
 //! This crate is runtime glue: the protocol, the conversation state, the time (keep-alive
 //! pings, the idle deadline) and the command helpers live in `realtime-proto`'s
@@ -45,6 +46,7 @@ mod session;
 
 pub use realtime_async::{Receiver, State};
 pub use realtime_net::handshake::{Credential, Endpoint, Handshake, HandshakeRejection};
+pub use realtime_net::proxy::{Proxy, ProxyOptions};
 pub use realtime_net::tls::TlsOptions;
 /// Webhook verification: the `realtime.call.incoming` event of a SIP call.
 pub use realtime_net::webhook;

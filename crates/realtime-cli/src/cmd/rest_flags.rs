@@ -11,22 +11,26 @@ use realtime_tokio::net::handshake::Secret;
 use realtime_tokio::rest::{RealtimeCallId, RestError, RestOptions};
 
 use crate::CliError;
+use crate::endpoint_args::EndpointArgs;
+use crate::session::flags::NetworkFlags;
 
 /// Where the REST calls go. With none of these flags and none of their environment variables,
 /// the command runs against the bundled mock server.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct RestFlags {
-    /// The REST base URL: `https://api.openai.com/v1`, a proxy, or `realtime mock`'s
+    /// The REST base URL: `https://api.openai.com/v1`, a relay, or `realtime mock`'s
     /// `http://127.0.0.1:PORT/v1`.
     #[arg(long, value_name = "URL", global = true)]
     base_url: Option<String>,
-    /// An Azure OpenAI resource, `https://NAME.openai.azure.com` (its v1 API)
+    /// An Azure OpenAI resource: its name, or `https://NAME.openai.azure.com` (its v1 API)
     /// [env: AZURE_OPENAI_ENDPOINT].
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "NAME|URL", global = true)]
     azure_endpoint: Option<String>,
     /// The API key [env: OPENAI_API_KEY, or AZURE_OPENAI_API_KEY for Azure].
     #[arg(long, value_name = "KEY", global = true)]
     api_key: Option<String>,
+    #[command(flatten)]
+    network: NetworkFlags,
 }
 
 /// A resolved REST target: the options, and how to open a call's sideband there.
@@ -34,6 +38,8 @@ pub(crate) struct RestFlags {
 pub(crate) struct RestTarget {
     pub(crate) rest: RestOptions,
     sideband: Sideband,
+    /// The proxy and trust flags, for the sideband too.
+    network: EndpointArgs,
     /// The bundled mock server, when nothing was configured; it stops when dropped.
     pub(crate) mock: Option<MockServer>,
 }
@@ -61,6 +67,20 @@ impl RestFlags {
     /// The target the flags (then the environment) name; the bundled mock server when they
     /// name none.
     pub(crate) fn resolve(&self) -> Result<RestTarget, CliError> {
+        let mut target = self.resolve_endpoint()?;
+        let mut network = EndpointArgs::default();
+        self.network.fill(&mut network);
+        let usage =
+            |error: crate::endpoint_args::EndpointArgsError| CliError::usage(error.to_string());
+        target.rest = target
+            .rest
+            .with_proxy(network.proxy_options(env).map_err(usage)?)
+            .with_tls(network.tls_options().map_err(usage)?);
+        target.network = network;
+        Ok(target)
+    }
+
+    fn resolve_endpoint(&self) -> Result<RestTarget, CliError> {
         let timeout = Duration::from_secs(30);
         if let Some(base) = &self.base_url {
             let mut rest = RestOptions::url(base.clone()).with_timeout(timeout);
@@ -73,6 +93,7 @@ impl RestFlags {
             return Ok(RestTarget {
                 rest,
                 sideband: Sideband::At(websocket, self.api_key.clone().map(Secret::new)),
+                network: EndpointArgs::default(),
                 mock: None,
             });
         }
@@ -97,6 +118,7 @@ impl RestFlags {
                     resource,
                     key: Secret::new(key),
                 },
+                network: EndpointArgs::default(),
                 mock: None,
             });
         }
@@ -104,6 +126,7 @@ impl RestFlags {
             return Ok(RestTarget {
                 rest: RestOptions::openai(key.clone()).with_timeout(timeout),
                 sideband: Sideband::OpenAi(Secret::new(key)),
+                network: EndpointArgs::default(),
                 mock: None,
             });
         }
@@ -113,6 +136,7 @@ impl RestFlags {
         Ok(RestTarget {
             rest: RestOptions::url(mock.rest_url()).with_timeout(timeout),
             sideband: Sideband::At(mock.realtime_url(), None),
+            network: EndpointArgs::default(),
             mock: Some(mock),
         })
     }
@@ -134,7 +158,13 @@ impl RestTarget {
                 }
             }
         };
-        options.with_connect_timeout(Duration::from_secs(15))
+        // Checked when the target was resolved.
+        let proxy = self.network.proxy_options(env).unwrap_or_default();
+        let tls = self.network.tls_options().unwrap_or_default();
+        options
+            .with_proxy(proxy)
+            .with_tls(tls)
+            .with_connect_timeout(Duration::from_secs(15))
     }
 
     /// Says, on standard error, that the bundled mock server is in use.
@@ -168,9 +198,15 @@ pub(crate) fn rest_error(error: RestError) -> CliError {
         other @ (RestError::Connect { .. } | RestError::Io { .. } | RestError::Timeout(_)) => {
             CliError::usage_with_hint(
                 other.to_string(),
-                "is the server reachable? check --base-url / --azure-endpoint",
+                "is the server reachable? check --base-url / --azure-endpoint (and --proxy or \
+                 HTTPS_PROXY behind a corporate proxy)",
             )
         }
+        other @ RestError::Proxy(_) => CliError::usage_with_hint(
+            other.to_string(),
+            "check the proxy: --proxy http://USER:PASSWORD@HOST:PORT, or HTTPS_PROXY and NO_PROXY \
+             (--no-proxy to connect directly)",
+        ),
         other => CliError::usage(other.to_string()),
     }
 }

@@ -18,11 +18,13 @@ use crate::session::bundled;
 /// command runs against the bundled mock server.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub(crate) struct EndpointFlags {
-    /// Any WebSocket URL: a proxy, a compatible server, `realtime mock`.
+    /// Any WebSocket URL: a relay, a compatible server, `realtime mock` (an HTTP proxy is
+    /// `--proxy`).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
-    /// An Azure OpenAI resource, `https://NAME.openai.azure.com` [env: AZURE_OPENAI_ENDPOINT].
-    #[arg(long, value_name = "URL")]
+    /// An Azure OpenAI resource: its name, or `https://NAME.openai.azure.com`
+    /// [env: AZURE_OPENAI_ENDPOINT].
+    #[arg(long, value_name = "NAME|URL")]
     azure_endpoint: Option<String>,
     /// The Azure deployment [env: AZURE_OPENAI_DEPLOYMENT].
     #[arg(long, value_name = "NAME")]
@@ -40,6 +42,30 @@ pub(crate) struct EndpointFlags {
     /// The dialect, ga or beta [default: what the endpoint implies].
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
     dialect: Option<Dialect>,
+    #[command(flatten)]
+    network: NetworkFlags,
+}
+
+/// How to reach the server: the proxy and the certificates to trust (shared by the session
+/// and REST commands).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct NetworkFlags {
+    /// An HTTP CONNECT proxy, `http://[USER:PASSWORD@]HOST:PORT` or `https://…` (TLS to the
+    /// proxy too) [default: HTTPS_PROXY / http_proxy / ALL_PROXY, minus NO_PROXY; never for
+    /// loopback].
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) proxy: Option<String>,
+    /// Connect directly, whatever HTTPS_PROXY and the other proxy variables say.
+    #[arg(long, global = true, conflicts_with = "proxy")]
+    pub(crate) no_proxy: bool,
+    /// Also trust the CA certificates in FILE (PEM, or one DER certificate): a private CA, or a
+    /// TLS-inspecting proxy's.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub(crate) ca_file: Option<String>,
+    /// Also trust the operating system's certificate store (with SSL_CERT_FILE and
+    /// SSL_CERT_DIR).
+    #[arg(long, global = true)]
+    pub(crate) native_roots: bool,
 }
 
 /// The flags of every session command.
@@ -113,7 +139,18 @@ impl EndpointFlags {
         args.model.clone_from(&self.model);
         args.api_key.clone_from(&self.api_key);
         args.dialect = self.dialect;
+        self.network.fill(&mut args);
         args
+    }
+}
+
+impl NetworkFlags {
+    /// Copies the flags into the shared endpoint arguments.
+    pub(crate) fn fill(&self, args: &mut EndpointArgs) {
+        args.proxy.clone_from(&self.proxy);
+        args.no_proxy = self.no_proxy;
+        args.ca_file.clone_from(&self.ca_file);
+        args.native_roots = self.native_roots;
     }
 }
 
@@ -131,7 +168,9 @@ pub(crate) async fn open(
         let mock = bundled::start().map_err(|error| {
             CliError::usage(format!("could not start the bundled mock server: {error}"))
         })?;
-        let mut options = ConnectOptions::url(mock.url());
+        let mut options = ConnectOptions::url(mock.url())
+            .with_proxy(args.proxy_options(env).map_err(endpoint_error)?)
+            .with_tls(args.tls_options().map_err(endpoint_error)?);
         if let Some(dialect) = args.dialect {
             options = options.with_dialect(dialect);
         }
@@ -206,8 +245,20 @@ fn connect_error(error: ConnectError, args: &EndpointArgs) -> CliError {
                 .unwrap_or("check the endpoint flags")
                 .to_owned(),
         },
+        ConnectError::Io { host, .. } if host.starts_with("the proxy") => {
+            "is the proxy running and reachable? check --proxy or HTTPS_PROXY (--no-proxy to \
+             connect directly)"
+                .to_owned()
+        }
         ConnectError::Io { .. } => {
-            "is the server running and reachable? check --url / --azure-endpoint".to_owned()
+            "is the server running and reachable? check --url / --azure-endpoint (and --proxy \
+             or HTTPS_PROXY behind a corporate proxy)"
+                .to_owned()
+        }
+        ConnectError::Proxy(_) => {
+            "check the proxy: --proxy http://USER:PASSWORD@HOST:PORT, or HTTPS_PROXY and \
+             NO_PROXY (--no-proxy to connect directly)"
+                .to_owned()
         }
         ConnectError::Timeout(_) => {
             "the server did not complete the WebSocket handshake: check the URL and the network"
