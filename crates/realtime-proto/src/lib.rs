@@ -141,10 +141,13 @@ pub use crate::json::Nullable;
 pub use crate::profile::Profile;
 pub use crate::response::{ConversationTarget, Response, ResponseParams, Usage};
 pub use crate::session_config::{
-    MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
+    MaxTokens, NoiseReduction, SemanticVad, ServerVad, SessionConfig, Tool, ToolChoice,
+    Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
-pub use crate::values::{ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role};
+pub use crate::values::{
+    ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role, StatusReason,
+};
 
 /// The migration guide's examples, compiled and run as doctests.
 #[cfg(doctest)]
