@@ -423,7 +423,10 @@ mod tests {
     fn status_helpers_read_the_status_and_its_details() {
         let response = |value: Value| -> Response {
             let mut object = json!({"id": "r", "object": "realtime.response", "output": []});
-            object.as_object_mut().unwrap().extend(value.as_object().unwrap().clone());
+            object
+                .as_object_mut()
+                .unwrap()
+                .extend(value.as_object().unwrap().clone());
             let text = json!({"type": "response.done", "event_id": "e", "response": object});
             let message = crate::ServerMessage::decode(text.to_string()).unwrap();
             let crate::ServerEvent::ResponseDone(done) = message.event() else {
@@ -445,8 +448,10 @@ mod tests {
         assert_eq!(cut.reason(), Some(&StatusReason::MAX_OUTPUT_TOKENS));
         assert_eq!(cut.status_summary(), "incomplete (max_output_tokens)");
 
-        let failed = response(json!({"status": "failed", "status_details": {"type": "failed",
-            "error": {"type": "server_error", "code": "overloaded"}}}));
+        let failed = response(
+            json!({"status": "failed", "status_details": {"type": "failed",
+            "error": {"type": "server_error", "code": "overloaded"}}}),
+        );
         assert!(failed.is_failed() && !failed.is_completed());
         assert_eq!(failed.error().unwrap()["code"], "overloaded");
         assert_eq!(failed.status_summary(), "failed (server_error: overloaded)");

@@ -737,7 +737,10 @@ mod tests {
                     .with_interrupt_response(false),
             );
         let ga = config.to_json(Dialect::Ga).unwrap();
-        assert_eq!(ga["audio"]["input"]["format"], json!({"type": "audio/pcmu"}));
+        assert_eq!(
+            ga["audio"]["input"]["format"],
+            json!({"type": "audio/pcmu"})
+        );
         assert_eq!(
             ga["audio"]["output"]["format"],
             json!({"type": "audio/pcm", "rate": 24000})
