@@ -10,11 +10,15 @@
 use std::time::Duration;
 
 use realtime_mock::{MockServer, MockServerBuilder, SessionRecord};
+use realtime_net::clip::AudioClipError;
 use realtime_net::rest::{RestCall, RestError, RestOptions};
 use realtime_net::upload::{AudioSent, UploadOptions};
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::{Interruption, Played};
-use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
+use realtime_proto::{
+    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseId,
+    ResponseParams, SendError,
+};
 use serde_json::{Value, json};
 
 /// The longest any single wait may take; nothing in the suite can hang past it.
@@ -32,8 +36,13 @@ pub trait Client: Send {
     fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError>;
     /// Starts a graceful close.
     fn close(&mut self) -> Result<(), SendError>;
-    /// Reads the session machine.
+    /// Reads the session machine (the adapter's `with_state`).
     fn with_state(&self, read: &mut dyn FnMut(&Connection));
+    /// Runs one of the sender's named commands: the adapter's own method (`clear_audio`,
+    /// `send_raw`, ...), not `send`.
+    fn command(&mut self, command: Command) -> Result<EventId, SendError>;
+    /// A response's audio as a WAV file, through the adapter's `response_audio`.
+    fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError>;
     /// Streams audio from another task or thread, `chunk` bytes at a time with `pause` between
     /// chunks, while this client keeps receiving.
     fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration)
@@ -46,6 +55,33 @@ pub trait Client: Send {
     fn server_record(&self) -> Option<SessionRecord> {
         None
     }
+}
+
+/// The sender's named commands, each run through the adapter's own method.
+// A test driver's command, built once per call: boxing the large variants buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Command {
+    /// `clear_audio`.
+    ClearAudio,
+    /// `clear_output_audio`.
+    ClearOutputAudio,
+    /// `commit_audio`.
+    CommitAudio,
+    /// `delete_item`.
+    DeleteItem(ItemId),
+    /// `retrieve_item`.
+    RetrieveItem(ItemId),
+    /// `create_item_after`.
+    CreateItemAfter(ItemId, Item),
+    /// `add_item_after`, the deprecated name of `create_item_after`: it must keep working.
+    AddItemAfter(ItemId, Item),
+    /// `create_response_with`.
+    CreateResponseWith(ResponseParams),
+    /// `cancel_response_id`.
+    CancelResponseId(ResponseId),
+    /// `send_raw`.
+    SendRaw(Value),
 }
 
 /// A file upload in the background.
@@ -119,6 +155,40 @@ impl Adapter {
         }
     }
 
+    /// Connects with this adapter's `connect_with_token`, whose provider returns `token` (and
+    /// counts its calls in `calls`). The pair has no socket and refuses.
+    pub fn connect_with_token(
+        self,
+        options: ConnectOptions,
+        token: Result<&str, &str>,
+        calls: &std::sync::atomic::AtomicUsize,
+    ) -> Result<Box<dyn Client>, ConnectError> {
+        let provide = || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            token.map(str::to_owned).map_err(str::to_owned)
+        };
+        match self {
+            Self::Tokio => tokio_client::connect_with(|runtime| {
+                runtime.block_on(realtime_tokio::connect_with_token(options, || async {
+                    provide()
+                }))
+            }),
+            Self::Smol => {
+                let session =
+                    smol::block_on(realtime_smol::connect_with_token(options, || async {
+                        provide()
+                    }))?;
+                Ok(smol_client::wrap(session))
+            }
+            Self::Blocking => Ok(blocking_client::wrap(
+                realtime_blocking::connect_with_token(options, provide)?,
+            )),
+            Self::Pair => Err(ConnectError::Protocol(
+                "the pair has no socket; open it with Adapter::open".to_owned(),
+            )),
+        }
+    }
+
     /// Makes a REST call with this adapter's `rest` (tokio: on a runtime of its own; smol: its
     /// `block_on`; blocking: a plain call). The pair has no socket and refuses.
     pub fn rest<C>(self, options: &RestOptions, call: &C) -> Result<C::Output, RestError>
@@ -186,6 +256,13 @@ mod tokio_client {
     }
 
     pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        connect_with(|runtime| runtime.block_on(realtime_tokio::connect(options)))
+    }
+
+    /// Connects on a new runtime with `connect`.
+    pub(super) fn connect_with(
+        connect: impl FnOnce(&tokio::runtime::Runtime) -> Result<realtime_tokio::Session, ConnectError>,
+    ) -> Result<Box<dyn Client>, ConnectError> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -196,7 +273,7 @@ mod tokio_client {
                     source,
                 })?,
         );
-        let session = runtime.block_on(realtime_tokio::connect(options))?;
+        let session = connect(&runtime)?;
         Ok(Box::new(TokioClient { runtime, session }))
     }
 
@@ -230,7 +307,33 @@ mod tokio_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            self.runtime.block_on(async {
+                match command {
+                    Command::ClearAudio => session.clear_audio().await,
+                    Command::ClearOutputAudio => session.clear_output_audio().await,
+                    Command::CommitAudio => session.commit_audio().await,
+                    Command::DeleteItem(id) => session.delete_item(id).await,
+                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
+                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
+                    // The old name is under test: it must keep working.
+                    #[allow(deprecated)]
+                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
+                    Command::CreateResponseWith(params) => {
+                        session.create_response_with(params).await
+                    }
+                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
+                    Command::SendRaw(value) => session.send_raw(value).await,
+                }
+            })
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -303,7 +406,11 @@ mod smol_client {
 
     pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
         let session = smol::block_on(realtime_smol::connect(options))?;
-        Ok(Box::new(SmolClient { session }))
+        Ok(wrap(session))
+    }
+
+    pub(super) fn wrap(session: realtime_smol::Session) -> Box<dyn Client> {
+        Box::new(SmolClient { session })
     }
 
     impl Client for SmolClient {
@@ -335,7 +442,33 @@ mod smol_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            smol::block_on(async {
+                match command {
+                    Command::ClearAudio => session.clear_audio().await,
+                    Command::ClearOutputAudio => session.clear_output_audio().await,
+                    Command::CommitAudio => session.commit_audio().await,
+                    Command::DeleteItem(id) => session.delete_item(id).await,
+                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
+                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
+                    // The old name is under test: it must keep working.
+                    #[allow(deprecated)]
+                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
+                    Command::CreateResponseWith(params) => {
+                        session.create_response_with(params).await
+                    }
+                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
+                    Command::SendRaw(value) => session.send_raw(value).await,
+                }
+            })
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -400,9 +533,11 @@ mod blocking_client {
     }
 
     pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
-        Ok(Box::new(BlockingClient {
-            session: realtime_blocking::connect(options)?,
-        }))
+        Ok(wrap(realtime_blocking::connect(options)?))
+    }
+
+    pub(super) fn wrap(session: realtime_blocking::Session) -> Box<dyn Client> {
+        Box::new(BlockingClient { session })
     }
 
     impl Client for BlockingClient {
@@ -427,7 +562,29 @@ mod blocking_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            match command {
+                Command::ClearAudio => session.clear_audio(),
+                Command::ClearOutputAudio => session.clear_output_audio(),
+                Command::CommitAudio => session.commit_audio(),
+                Command::DeleteItem(id) => session.delete_item(id),
+                Command::RetrieveItem(id) => session.retrieve_item(id),
+                Command::CreateItemAfter(id, item) => session.create_item_after(id, item),
+                // The old name is under test: it must keep working.
+                #[allow(deprecated)]
+                Command::AddItemAfter(id, item) => session.add_item_after(id, item),
+                Command::CreateResponseWith(params) => session.create_response_with(params),
+                Command::CancelResponseId(id) => session.cancel_response_id(id),
+                Command::SendRaw(value) => session.send_raw(value),
+            }
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -622,6 +779,32 @@ mod pair_client {
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
             read(&lock(&self.shared).pair.client);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            // The bare machine: each command as the `ClientEvent` the adapters' methods send.
+            let event = match command {
+                Command::ClearAudio => ClientEvent::clear_audio(),
+                Command::ClearOutputAudio => ClientEvent::clear_output_audio(),
+                Command::CommitAudio => ClientEvent::commit_audio(),
+                Command::DeleteItem(id) => ClientEvent::delete_item(id),
+                Command::RetrieveItem(id) => ClientEvent::retrieve_item(id),
+                Command::CreateItemAfter(id, item) | Command::AddItemAfter(id, item) => {
+                    ClientEvent::create_item_after(id, item)
+                }
+                Command::CreateResponseWith(params) => ClientEvent::create_response_with(params),
+                Command::CancelResponseId(id) => ClientEvent::cancel_response_id(id),
+                Command::SendRaw(value) => return lock(&self.shared).pair.client.send_raw(value),
+            };
+            lock(&self.shared).pair.client.send(event)
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            realtime_net::clip::AudioClip::of_response(
+                &lock(&self.shared).pair.client,
+                response_id,
+            )?
+            .to_wav()
         }
 
         fn stream_audio(
