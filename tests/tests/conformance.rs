@@ -17,10 +17,11 @@ use realtime_mock::{
 use realtime_net::clip::AudioClipError;
 use realtime_net::handshake::{Credential, Endpoint, Handshake, Secret};
 use realtime_net::{ConnectError, ConnectOptions};
+use realtime_proto::values::Eagerness;
 use realtime_proto::{
     AudioFormat, ClientEvent, ContentPart, ConversationTarget, Dialect, EncodeError, Event, Item,
-    ItemId, Modality, Model, Played, RecvError, ResponseParams, Role, SendError, ServerEvent,
-    SessionConfig, StatusReason, Tool, Transcription, TurnDetection,
+    ItemId, Modality, Model, Played, RecvError, ResponseParams, Role, SemanticVad, SendError,
+    ServerEvent, SessionConfig, StatusReason, Tool, Transcription, TurnDetection,
 };
 use serde_json::{Value, json};
 
@@ -1358,6 +1359,56 @@ fn a_token_provider_supplies_the_bearer_on_every_adapter() {
         Outcome {
             events: described(&events),
             state: Value::Null,
+        }
+    });
+}
+
+/// Semantic VAD, built with its builder: the server confirms it (eagerness included) and it
+/// ends the user's turn (the mock detects speech as server VAD does).
+#[test]
+fn semantic_vad_is_confirmed_and_ends_the_turn() {
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new().with_default(Reply::say("Yes?"));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
+        let vad = SemanticVad::new()
+            .with_eagerness(Eagerness::HIGH)
+            .with_interrupt_response(false);
+        client
+            .send(ClientEvent::update_session(
+                SessionConfig::realtime().with_turn_detection(vad),
+            ))
+            .unwrap();
+        let mut events = until(client.as_mut(), |e| is(e, "session.updated"));
+        let mut confirmed = None;
+        client.with_state(&mut |state| {
+            confirmed = state
+                .session_object()
+                .and_then(|session| session.config.turn_detection().cloned());
+        });
+        let Some(TurnDetection::SemanticVad(confirmed)) = confirmed else {
+            panic!("{}: not semantic VAD: {confirmed:?}", adapter.name());
+        };
+        assert_eq!(confirmed.eagerness, Some(Eagerness::HIGH));
+        assert_eq!(confirmed.interrupt_response, Some(false));
+        let streaming = client.stream_audio(speech(400, 1200), 4800, Duration::from_millis(2));
+        events.extend(until(client.as_mut(), |e| is(e, "response.done")));
+        streaming.join().unwrap();
+        let mut kinds = without_deltas(&events);
+        kinds.sort();
+        kinds.dedup();
+        for expected in [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+            "input_audio_buffer.committed",
+        ] {
+            assert!(kinds.contains(&format!("server {expected}")), "{expected}");
+        }
+        Outcome {
+            events: kinds,
+            state: snapshot(client.as_ref()),
         }
     });
 }
