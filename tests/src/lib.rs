@@ -1001,3 +1001,9 @@ pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The .NET migration guide's examples (an adapter's and the bare machine's), compiled and run
+/// as doctests here, where every crate is a dependency.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-dotnet.md")]
+struct MigrationDoctests;

@@ -149,11 +149,6 @@ pub use crate::values::{
     ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role, StatusReason,
 };
 
-/// The migration guide's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/migrating-from-dotnet.md")]
-struct MigrationDoctests;
-
 /// The architecture page's drive loop, compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/architecture.md")]
