@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use realtime_mock::MockServer;
 use realtime_proto::values::{ErrorCode, SessionKind};
-use realtime_proto::{
-    ItemKind, Modality, Nullable, SessionConfig, Tool, TurnDetection, Voice,
-};
+use realtime_proto::{ItemKind, Modality, Nullable, SessionConfig, Tool, TurnDetection, Voice};
 use realtime_tokio::{Event, Receiver, RecvError, Sender, ServerEvent};
 
 use self::audio::ReplyAudio;
