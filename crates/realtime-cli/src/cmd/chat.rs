@@ -40,7 +40,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
 
 /// The user's lines, read on a thread of their own (reading standard input blocks).
 enum Lines {
-    /// A terminal: a line is read with editing and history when [`Lines::request`] asks.
+    /// A terminal: a line is read with editing and history when [`Lines::next`] asks for one.
     Editor {
         requests: std::sync::mpsc::Sender<()>,
         lines: mpsc::Receiver<std::io::Result<String>>,
