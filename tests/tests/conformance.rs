@@ -691,6 +691,14 @@ fn faults_are_typed_errors_and_close_codes() {
 }
 
 fn kind(error: &RecvError) -> String {
+    // Whatever the adapter, an error about one message is recoverable (the faults scenario goes
+    // on with a full turn after it) and the end of the connection is fatal.
+    let fatal = matches!(
+        error,
+        RecvError::ConnectionLost { .. } | RecvError::Unresponsive { .. } | RecvError::Closed
+    );
+    assert_eq!(error.is_fatal(), fatal, "{error}");
+    assert_eq!(error.is_recoverable(), !fatal, "{error}");
     match error {
         RecvError::Decode(_) => "decode error".to_owned(),
         RecvError::TooLarge { .. } => "too large".to_owned(),
