@@ -62,7 +62,13 @@
 //!     r#"{"type":"response.done","event_id":"e5","response":{"id":"resp_1","status":"completed","output":[],"conversation_id":"conv_1"}}"#,
 //! ];
 //! for text in received {
-//!     connection.handle_message(text)?;
+//!     match connection.handle_message(text) {
+//!         Ok(()) => {}
+//!         // One bad message: skipped, the state unchanged. Log it and go on.
+//!         Err(error) if error.is_recoverable() => eprintln!("skipped a message: {error}"),
+//!         // The connection has ended.
+//!         Err(error) => return Err(error.into()),
+//!     }
 //! }
 //!
 //! // The application handles what happened; the state already includes each event.
