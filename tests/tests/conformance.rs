@@ -1234,14 +1234,25 @@ fn a_response_with_its_own_input_and_one_cancelled_by_id() {
             done_event.response.reason(),
             Some(&StatusReason::CLIENT_CANCELLED)
         );
-        let mut cancelled = false;
+        let mut tracked = None;
         client.with_state(&mut |state| {
-            cancelled = state
-                .responses()
-                .get(id.as_str())
-                .is_some_and(|r| r.is_cancelled());
+            tracked = state.responses().get(id.as_str()).map(|response| {
+                (
+                    response.is_cancelled() && !response.is_completed(),
+                    response.reason().cloned(),
+                    response.status_summary(),
+                )
+            });
         });
-        assert!(cancelled, "the state agrees");
+        assert_eq!(
+            tracked,
+            Some((
+                true,
+                Some(StatusReason::CLIENT_CANCELLED),
+                "cancelled (client_cancelled)".to_owned()
+            )),
+            "the state agrees"
+        );
         described_events.extend(without_deltas(&created));
         described_events.extend(without_deltas(&done));
         Outcome {
