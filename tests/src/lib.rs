@@ -10,11 +10,15 @@
 use std::time::Duration;
 
 use realtime_mock::{Fault, MockServer, MockServerBuilder, SessionRecord, Trigger};
+use realtime_net::clip::AudioClipError;
 use realtime_net::rest::{RestCall, RestError, RestOptions};
 use realtime_net::upload::{AudioSent, UploadOptions};
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::{Interruption, Played};
-use realtime_proto::{CallId, ClientEvent, Connection, Event, EventId, RecvError, SendError};
+use realtime_proto::{
+    CallId, ClientEvent, Connection, Event, EventId, Item, ItemId, RecvError, ResponseId,
+    ResponseParams, SendError,
+};
 use serde_json::{Value, json};
 
 /// A token source for [`Adapter::connect_with_token_provider`].
@@ -35,8 +39,13 @@ pub trait Client: Send {
     fn answer(&mut self, call_id: &CallId, output: &str) -> Result<EventId, SendError>;
     /// Starts a graceful close.
     fn close(&mut self) -> Result<(), SendError>;
-    /// Reads the session machine.
+    /// Reads the session machine (the adapter's `with_state`).
     fn with_state(&self, read: &mut dyn FnMut(&Connection));
+    /// Runs one of the sender's named commands: the adapter's own method (`clear_audio`,
+    /// `send_raw`, ...), not `send`.
+    fn command(&mut self, command: Command) -> Result<EventId, SendError>;
+    /// A response's audio as a WAV file, through the adapter's `response_audio`.
+    fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError>;
     /// Streams audio from another task or thread, `chunk` bytes at a time with `pause` between
     /// chunks, while this client keeps receiving.
     fn stream_audio(&mut self, audio: Vec<u8>, chunk: usize, pause: Duration)
@@ -54,6 +63,33 @@ pub trait Client: Send {
     fn inject(&mut self, _trigger: Trigger, _fault: Fault) -> bool {
         false
     }
+}
+
+/// The sender's named commands, each run through the adapter's own method.
+// A test driver's command, built once per call: boxing the large variants buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Command {
+    /// `clear_audio`.
+    ClearAudio,
+    /// `clear_output_audio`.
+    ClearOutputAudio,
+    /// `commit_audio`.
+    CommitAudio,
+    /// `delete_item`.
+    DeleteItem(ItemId),
+    /// `retrieve_item`.
+    RetrieveItem(ItemId),
+    /// `create_item_after`.
+    CreateItemAfter(ItemId, Item),
+    /// `add_item_after`, the deprecated name of `create_item_after`: it must keep working.
+    AddItemAfter(ItemId, Item),
+    /// `create_response_with`.
+    CreateResponseWith(ResponseParams),
+    /// `cancel_response_id`.
+    CancelResponseId(ResponseId),
+    /// `send_raw`.
+    SendRaw(Value),
 }
 
 /// A file upload in the background.
@@ -118,9 +154,9 @@ impl Adapter {
     /// [`open`](Self::open) instead, and refuses here.
     pub fn connect(self, options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
         match self {
-            Self::Tokio => tokio_client::connect_with(options, None),
-            Self::Smol => smol_client::connect_with(options, None),
-            Self::Blocking => blocking_client::connect_with(options, None),
+            Self::Tokio => tokio_client::connect(options),
+            Self::Smol => smol_client::connect(options),
+            Self::Blocking => blocking_client::connect(options),
             Self::Pair => Err(ConnectError::Protocol(
                 "the pair has no socket; open it with Adapter::open".to_owned(),
             )),
@@ -134,12 +170,58 @@ impl Adapter {
         options: ConnectOptions,
         provider: TokenProvider,
     ) -> Result<Box<dyn Client>, ConnectError> {
+        let provide = move || std::future::ready(provider());
         match self {
-            Self::Tokio => tokio_client::connect_with(options, Some(provider)),
-            Self::Smol => smol_client::connect_with(options, Some(provider)),
-            Self::Blocking => blocking_client::connect_with(options, Some(provider)),
+            Self::Tokio => tokio_client::connect_with(|runtime| {
+                runtime.block_on(realtime_tokio::connect_with_token_provider(
+                    options, provide,
+                ))
+            }),
+            Self::Smol => Ok(smol_client::wrap(smol::block_on(
+                realtime_smol::connect_with_token_provider(options, provide),
+            )?)),
+            Self::Blocking => {
+                let provider = move || provide().into_inner();
+                Ok(blocking_client::wrap(
+                    realtime_blocking::connect_with_token_provider(options, provider)?,
+                ))
+            }
             Self::Pair => Err(ConnectError::Protocol(
                 "the pair has no socket and no credential".to_owned(),
+            )),
+        }
+    }
+
+    /// Connects with this adapter's `connect_with_token`, whose provider returns `token` (and
+    /// counts its calls in `calls`). The pair has no socket and refuses.
+    pub fn connect_with_token(
+        self,
+        options: ConnectOptions,
+        token: Result<&str, &str>,
+        calls: &std::sync::atomic::AtomicUsize,
+    ) -> Result<Box<dyn Client>, ConnectError> {
+        let provide = || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            token.map(str::to_owned).map_err(str::to_owned)
+        };
+        match self {
+            Self::Tokio => tokio_client::connect_with(|runtime| {
+                runtime.block_on(realtime_tokio::connect_with_token(options, || async {
+                    provide()
+                }))
+            }),
+            Self::Smol => {
+                let session =
+                    smol::block_on(realtime_smol::connect_with_token(options, || async {
+                        provide()
+                    }))?;
+                Ok(smol_client::wrap(session))
+            }
+            Self::Blocking => Ok(blocking_client::wrap(
+                realtime_blocking::connect_with_token(options, provide)?,
+            )),
+            Self::Pair => Err(ConnectError::Protocol(
+                "the pair has no socket; open it with Adapter::open".to_owned(),
             )),
         }
     }
@@ -210,9 +292,13 @@ mod tokio_client {
         task: tokio::task::JoinHandle<Result<(), SendError>>,
     }
 
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        connect_with(|runtime| runtime.block_on(realtime_tokio::connect(options)))
+    }
+
+    /// Connects on a new runtime with `connect`.
     pub(super) fn connect_with(
-        options: ConnectOptions,
-        provider: Option<TokenProvider>,
+        connect: impl FnOnce(&tokio::runtime::Runtime) -> Result<realtime_tokio::Session, ConnectError>,
     ) -> Result<Box<dyn Client>, ConnectError> {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
@@ -224,13 +310,7 @@ mod tokio_client {
                     source,
                 })?,
         );
-        let session = match provider {
-            None => runtime.block_on(realtime_tokio::connect(options))?,
-            Some(provider) => runtime.block_on(realtime_tokio::connect_with_token_provider(
-                options,
-                move || std::future::ready(provider()),
-            ))?,
-        };
+        let session = connect(&runtime)?;
         Ok(Box::new(TokioClient { runtime, session }))
     }
 
@@ -264,7 +344,33 @@ mod tokio_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            self.runtime.block_on(async {
+                match command {
+                    Command::ClearAudio => session.clear_audio().await,
+                    Command::ClearOutputAudio => session.clear_output_audio().await,
+                    Command::CommitAudio => session.commit_audio().await,
+                    Command::DeleteItem(id) => session.delete_item(id).await,
+                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
+                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
+                    // The old name is under test: it must keep working.
+                    #[allow(deprecated)]
+                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
+                    Command::CreateResponseWith(params) => {
+                        session.create_response_with(params).await
+                    }
+                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
+                    Command::SendRaw(value) => session.send_raw(value).await,
+                }
+            })
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -335,18 +441,13 @@ mod smol_client {
         task: smol::Task<Result<(), SendError>>,
     }
 
-    pub(super) fn connect_with(
-        options: ConnectOptions,
-        provider: Option<TokenProvider>,
-    ) -> Result<Box<dyn Client>, ConnectError> {
-        let session = match provider {
-            None => smol::block_on(realtime_smol::connect(options))?,
-            Some(provider) => smol::block_on(realtime_smol::connect_with_token_provider(
-                options,
-                move || std::future::ready(provider()),
-            ))?,
-        };
-        Ok(Box::new(SmolClient { session }))
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        let session = smol::block_on(realtime_smol::connect(options))?;
+        Ok(wrap(session))
+    }
+
+    pub(super) fn wrap(session: realtime_smol::Session) -> Box<dyn Client> {
+        Box::new(SmolClient { session })
     }
 
     impl Client for SmolClient {
@@ -378,7 +479,33 @@ mod smol_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            smol::block_on(async {
+                match command {
+                    Command::ClearAudio => session.clear_audio().await,
+                    Command::ClearOutputAudio => session.clear_output_audio().await,
+                    Command::CommitAudio => session.commit_audio().await,
+                    Command::DeleteItem(id) => session.delete_item(id).await,
+                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
+                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
+                    // The old name is under test: it must keep working.
+                    #[allow(deprecated)]
+                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
+                    Command::CreateResponseWith(params) => {
+                        session.create_response_with(params).await
+                    }
+                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
+                    Command::SendRaw(value) => session.send_raw(value).await,
+                }
+            })
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -442,17 +569,12 @@ mod blocking_client {
         thread: std::thread::JoinHandle<Result<(), SendError>>,
     }
 
-    pub(super) fn connect_with(
-        options: ConnectOptions,
-        provider: Option<TokenProvider>,
-    ) -> Result<Box<dyn Client>, ConnectError> {
-        let session = match provider {
-            None => realtime_blocking::connect(options)?,
-            Some(provider) => {
-                realtime_blocking::connect_with_token_provider(options, move || provider())?
-            }
-        };
-        Ok(Box::new(BlockingClient { session }))
+    pub(super) fn connect(options: ConnectOptions) -> Result<Box<dyn Client>, ConnectError> {
+        Ok(wrap(realtime_blocking::connect(options)?))
+    }
+
+    pub(super) fn wrap(session: realtime_blocking::Session) -> Box<dyn Client> {
+        Box::new(BlockingClient { session })
     }
 
     impl Client for BlockingClient {
@@ -477,7 +599,29 @@ mod blocking_client {
         }
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
-            read(&self.session.state());
+            self.session.with_state(read);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            let session = &self.session;
+            match command {
+                Command::ClearAudio => session.clear_audio(),
+                Command::ClearOutputAudio => session.clear_output_audio(),
+                Command::CommitAudio => session.commit_audio(),
+                Command::DeleteItem(id) => session.delete_item(id),
+                Command::RetrieveItem(id) => session.retrieve_item(id),
+                Command::CreateItemAfter(id, item) => session.create_item_after(id, item),
+                // The old name is under test: it must keep working.
+                #[allow(deprecated)]
+                Command::AddItemAfter(id, item) => session.add_item_after(id, item),
+                Command::CreateResponseWith(params) => session.create_response_with(params),
+                Command::CancelResponseId(id) => session.cancel_response_id(id),
+                Command::SendRaw(value) => session.send_raw(value),
+            }
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            self.session.response_audio(response_id)?.to_wav()
         }
 
         fn stream_audio(
@@ -672,6 +816,32 @@ mod pair_client {
 
         fn with_state(&self, read: &mut dyn FnMut(&Connection)) {
             read(&lock(&self.shared).pair.client);
+        }
+
+        fn command(&mut self, command: Command) -> Result<EventId, SendError> {
+            // The bare machine: each command as the `ClientEvent` the adapters' methods send.
+            let event = match command {
+                Command::ClearAudio => ClientEvent::clear_audio(),
+                Command::ClearOutputAudio => ClientEvent::clear_output_audio(),
+                Command::CommitAudio => ClientEvent::commit_audio(),
+                Command::DeleteItem(id) => ClientEvent::delete_item(id),
+                Command::RetrieveItem(id) => ClientEvent::retrieve_item(id),
+                Command::CreateItemAfter(id, item) | Command::AddItemAfter(id, item) => {
+                    ClientEvent::create_item_after(id, item)
+                }
+                Command::CreateResponseWith(params) => ClientEvent::create_response_with(params),
+                Command::CancelResponseId(id) => ClientEvent::cancel_response_id(id),
+                Command::SendRaw(value) => return lock(&self.shared).pair.client.send_raw(value),
+            };
+            lock(&self.shared).pair.client.send(event)
+        }
+
+        fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
+            realtime_net::clip::AudioClip::of_response(
+                &lock(&self.shared).pair.client,
+                response_id,
+            )?
+            .to_wav()
         }
 
         fn stream_audio(
@@ -883,3 +1053,9 @@ pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The .NET migration guide's examples (an adapter's and the bare machine's), compiled and run
+/// as doctests here, where every crate is a dependency.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-dotnet.md")]
+struct MigrationDoctests;

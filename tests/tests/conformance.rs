@@ -4,21 +4,25 @@
 //! `realtime_mock::pair::Pair` too; and requires the same observable events and the same final
 //! state from all of them.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use realtime_conformance::{
-    Adapter, Client, LIMIT, Opened, describe, is, snapshot, speech, until, until_error,
+    Adapter, Client, Command, LIMIT, Opened, describe, is, snapshot, speech, until, until_error,
 };
 use realtime_mock::{
     AuthMethod, DialectMode, Endpoint as MockEndpoint, Fault, MockServer, MockServerBuilder, Reply,
     Script, ServerProfile, Trigger,
 };
+use realtime_net::clip::AudioClipError;
 use realtime_net::handshake::{Credential, Endpoint, Handshake, Secret};
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::connection::ReconnectPolicy;
+use realtime_proto::values::Eagerness;
 use realtime_proto::{
-    ClientEvent, Config, ConversationTarget, Dialect, Event, Item, Modality, Model, Played,
-    RecvError, ResponseParams, SessionConfig, Tool, Transcription, TurnDetection,
+    AudioFormat, ClientEvent, Config, ContentPart, ConversationTarget, Dialect, EncodeError, Event,
+    Item, ItemId, Modality, Model, Played, RecvError, ResponseParams, Role, SemanticVad, SendError,
+    ServerEvent, SessionConfig, StatusReason, Tool, Transcription, TurnDetection,
 };
 use serde_json::{Value, json};
 
@@ -691,6 +695,14 @@ fn faults_are_typed_errors_and_close_codes() {
 }
 
 fn kind(error: &RecvError) -> String {
+    // Whatever the adapter, an error about one message is recoverable (the faults scenario goes
+    // on with a full turn after it) and the end of the connection is fatal.
+    let fatal = matches!(
+        error,
+        RecvError::ConnectionLost { .. } | RecvError::Unresponsive { .. } | RecvError::Closed
+    );
+    assert_eq!(error.is_fatal(), fatal, "{error}");
+    assert_eq!(error.is_recoverable(), !fatal, "{error}");
     match error {
         RecvError::Decode(_) => "decode error".to_owned(),
         RecvError::TooLarge { .. } => "too large".to_owned(),
@@ -978,6 +990,449 @@ fn a_round_against_voice_live() {
         let outcome = a_loose_server_round(adapter, ServerProfile::VoiceLive);
         assert_eq!(outcome.state["profile"], "voice-live");
         outcome
+    });
+}
+
+/// The item ids and texts of the conversation, in order.
+fn items(client: &dyn Client) -> Vec<(String, String)> {
+    let mut items = Vec::new();
+    client.with_state(&mut |state| {
+        items = state
+            .conversation()
+            .items()
+            .map(|item| (item.id().to_string(), item.text()))
+            .collect();
+    });
+    items
+}
+
+fn failed(event: &Event) -> bool {
+    matches!(event, Event::CommandFailed(_))
+}
+
+/// The sender's item commands, each through the adapter's own method: `send_raw` (its own
+/// `event_id` kept), `create_item_after` at the start and the deprecated `add_item_after` in
+/// the middle (with `Item::user_message` and `Item::assistant_text`), `retrieve_item`,
+/// `delete_item`, and failures attributed to the command that caused them.
+#[test]
+fn the_senders_item_commands_reach_the_server_through_every_adapter() {
+    conform(&Adapter::ALL, |adapter| {
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(Script::new()));
+        text_session(client.as_mut());
+        let mut events = until(client.as_mut(), |e| is(e, "session.updated"));
+        // At the start of the (empty) conversation.
+        let first = Item::user_message([ContentPart::input_text("first")]).with_id("item_a");
+        client
+            .command(Command::CreateItemAfter(ItemId::root(), first))
+            .unwrap();
+        events.extend(until(client.as_mut(), |e| is(e, "conversation.item.done")));
+        // A raw command, with its own event_id.
+        let raw = json!({"type": "conversation.item.create", "event_id": "evt_raw",
+            "item": {"id": "item_b", "type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": "second"}]}});
+        let sent = client.command(Command::SendRaw(raw)).unwrap();
+        assert_eq!(
+            sent.as_str(),
+            "evt_raw",
+            "send_raw keeps the event_id it was given"
+        );
+        events.extend(until(client.as_mut(), |e| is(e, "conversation.item.done")));
+        // Between the two, with the deprecated name.
+        let between = Item::assistant_text("in between").with_id("item_c");
+        client
+            .command(Command::AddItemAfter(ItemId::from("item_a"), between))
+            .unwrap();
+        events.extend(until(client.as_mut(), |e| is(e, "conversation.item.done")));
+        let order =
+            |items: Vec<(String, String)>| items.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(
+            items(client.as_ref()),
+            [
+                ("item_a".to_owned(), "first".to_owned()),
+                ("item_c".to_owned(), "in between".to_owned()),
+                ("item_b".to_owned(), "second".to_owned()),
+            ]
+        );
+        let mut role = None;
+        client.with_state(&mut |state| {
+            role = state
+                .conversation()
+                .item("item_c")
+                .and_then(|item| item.role().cloned());
+        });
+        assert_eq!(role, Some(Role::ASSISTANT));
+
+        client
+            .command(Command::RetrieveItem(ItemId::from("item_c")))
+            .unwrap();
+        events.extend(until(client.as_mut(), |e| {
+            is(e, "conversation.item.retrieved")
+        }));
+        client
+            .command(Command::DeleteItem(ItemId::from("item_b")))
+            .unwrap();
+        events.extend(until(client.as_mut(), |e| {
+            is(e, "conversation.item.deleted")
+        }));
+        assert_eq!(order(items(client.as_ref())), ["item_a", "item_c"]);
+
+        // Retrieving what is gone fails, and the failure names the command.
+        let retrieve = client
+            .command(Command::RetrieveItem(ItemId::from("item_b")))
+            .unwrap();
+        events.extend(until(client.as_mut(), failed));
+        let Some(Event::CommandFailed(failure)) = events.last() else {
+            unreachable!("until stops at the failure")
+        };
+        assert_eq!(failure.event_id, retrieve);
+        assert_eq!(failure.command, "conversation.item.retrieve");
+        // A raw command the server does not know: an error attributed to the raw command.
+        let unknown = client
+            .command(Command::SendRaw(
+                json!({"type": "conversation.item.frobnicate"}),
+            ))
+            .unwrap();
+        events.extend(until(client.as_mut(), failed));
+        let Some(Event::CommandFailed(failure)) = events.last() else {
+            unreachable!("until stops at the failure")
+        };
+        assert_eq!(failure.event_id, unknown);
+        assert_eq!(failure.command, "conversation.item.frobnicate");
+        // A raw value that is not a command is refused before anything is sent.
+        assert!(matches!(
+            client.command(Command::SendRaw(json!(["not", "an", "object"]))),
+            Err(SendError::Encode(EncodeError::InvalidRaw))
+        ));
+        Outcome {
+            events: described(&events),
+            state: snapshot(client.as_ref()),
+        }
+    });
+}
+
+/// `clear_audio` empties the input buffer on both sides; `commit_audio` on an empty buffer
+/// with VAD off is refused before it is sent; `clear_output_audio` reaches the server, which
+/// refuses it on a WebSocket session (it is for WebRTC and SIP).
+#[test]
+fn clearing_the_audio_buffers_through_every_adapter() {
+    conform(&Adapter::ALL, |adapter| {
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(Script::new()));
+        client
+            .send(ClientEvent::update_session(
+                SessionConfig::realtime().without_turn_detection(),
+            ))
+            .unwrap();
+        let mut events = until(client.as_mut(), |e| is(e, "session.updated"));
+        client
+            .stream_audio(speech(100, 300), 4_800, Duration::ZERO)
+            .join()
+            .unwrap();
+        let buffered = |client: &dyn Client| {
+            let mut bytes = 0;
+            client.with_state(&mut |state| bytes = state.input_audio().buffered_bytes());
+            bytes
+        };
+        assert_eq!(buffered(client.as_ref()), 500 * 48);
+        client.command(Command::ClearAudio).unwrap();
+        events.extend(until(client.as_mut(), |e| {
+            is(e, "input_audio_buffer.cleared")
+        }));
+        assert_eq!(buffered(client.as_ref()), 0);
+        assert!(matches!(
+            client.command(Command::CommitAudio),
+            Err(SendError::CommitTooShort { buffered_ms: 0 })
+        ));
+        let clear = client.command(Command::ClearOutputAudio).unwrap();
+        events.extend(until(client.as_mut(), failed));
+        let Some(Event::CommandFailed(failure)) = events.last() else {
+            unreachable!("until stops at the failure")
+        };
+        assert_eq!(failure.event_id, clear);
+        assert_eq!(failure.command, "output_audio_buffer.clear");
+        Outcome {
+            events: without_deltas(&events),
+            state: snapshot(client.as_ref()),
+        }
+    });
+}
+
+/// `create_response_with` and `ResponseParams::with_input`: the model sees the given input
+/// instead of the conversation (the mock's script answers from what the response sees), and a
+/// reference to an unknown item is refused; `cancel_response_id` cancels that very response,
+/// and the response helpers read its status.
+#[test]
+fn a_response_with_its_own_input_and_one_cancelled_by_id() {
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new()
+            .with_rule("summarize", Reply::say("A summary."))
+            .with_default(Reply::say(
+                "one two three four five six seven eight nine ten",
+            ));
+        let builder = builder(script).delta_interval(Duration::from_millis(20));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
+        text_session(client.as_mut());
+        client
+            .send(ClientEvent::create_item(Item::user_text("tell me a story")))
+            .unwrap();
+        let params = ResponseParams::new()
+            .with_conversation(ConversationTarget::None)
+            .with_output_modalities([Modality::TEXT])
+            .with_input([Item::user_text("summarize this, please")]);
+        client.command(Command::CreateResponseWith(params)).unwrap();
+        let events = until(client.as_mut(), |e| is(e, "response.done"));
+        let text: String = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Server(message) => match message.event() {
+                    ServerEvent::ResponseOutputTextDelta(delta) => Some(delta.delta.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "A summary.", "the response saw its own input");
+        let mut described_events = without_deltas(&events);
+
+        let missing = ResponseParams::new()
+            .with_conversation(ConversationTarget::None)
+            .with_input([Item::reference("item_nowhere")]);
+        client
+            .command(Command::CreateResponseWith(missing))
+            .unwrap();
+        let refused = until(client.as_mut(), failed);
+        described_events.extend(described(&refused));
+
+        // A default-conversation response, cancelled by its id.
+        client.send(ClientEvent::create_response()).unwrap();
+        let created = until(client.as_mut(), |e| is(e, "response.created"));
+        let Some(Event::Server(message)) = created.last() else {
+            unreachable!("until stops at response.created")
+        };
+        let ServerEvent::ResponseCreated(started) = message.event() else {
+            unreachable!("a response.created")
+        };
+        let id = started.response.id.clone();
+        assert!(started.response.is_in_progress());
+        client
+            .command(Command::CancelResponseId(id.clone()))
+            .unwrap();
+        let done = until(client.as_mut(), |e| is(e, "response.done"));
+        let Some(Event::Server(message)) = done.last() else {
+            unreachable!("until stops at response.done")
+        };
+        let ServerEvent::ResponseDone(done_event) = message.event() else {
+            unreachable!("a response.done")
+        };
+        assert_eq!(done_event.response.id, id);
+        assert!(done_event.response.is_cancelled() && !done_event.response.is_completed());
+        assert_eq!(
+            done_event.response.reason(),
+            Some(&StatusReason::CLIENT_CANCELLED)
+        );
+        let mut tracked = None;
+        client.with_state(&mut |state| {
+            tracked = state.responses().get(id.as_str()).map(|response| {
+                (
+                    response.is_cancelled() && !response.is_completed(),
+                    response.reason().cloned(),
+                    response.status_summary(),
+                )
+            });
+        });
+        assert_eq!(
+            tracked,
+            Some((
+                true,
+                Some(StatusReason::CLIENT_CANCELLED),
+                "cancelled (client_cancelled)".to_owned()
+            )),
+            "the state agrees"
+        );
+        described_events.extend(without_deltas(&created));
+        described_events.extend(without_deltas(&done));
+        Outcome {
+            events: described_events,
+            state: snapshot(client.as_ref()),
+        }
+    });
+}
+
+/// A spoken reply saved as a WAV file through each adapter's `response_audio`, in the
+/// session's output format: PCM16 at 24 kHz, and G.711 μ-law decoded at 8 kHz.
+#[test]
+fn a_reply_s_audio_is_saved_as_wav_in_the_session_s_format() {
+    conform(&Adapter::ALL, |adapter| {
+        let mut saved = Vec::new();
+        for format in [AudioFormat::Pcm16, AudioFormat::G711Ulaw] {
+            let script = Script::new().with_default(Reply::say("Hello there."));
+            let Opened {
+                server: _server,
+                mut client,
+            } = open(adapter, builder(script));
+            client
+                .send(ClientEvent::update_session(
+                    SessionConfig::realtime().with_output_audio_format(format.clone()),
+                ))
+                .unwrap();
+            until(client.as_mut(), |e| is(e, "session.updated"));
+            client
+                .send(ClientEvent::create_item(Item::user_text("hi")))
+                .unwrap();
+            client.send(ClientEvent::create_response()).unwrap();
+            let events = until(client.as_mut(), |e| is(e, "response.done"));
+            let Some(Event::Server(message)) = events.last() else {
+                unreachable!("until stops at response.done")
+            };
+            let ServerEvent::ResponseDone(done) = message.event() else {
+                unreachable!("a response.done")
+            };
+            assert!(done.response.is_completed());
+            let mut received = 0;
+            client.with_state(&mut |state| {
+                received = state
+                    .conversation()
+                    .items()
+                    .flat_map(|item| item.parts())
+                    .map(|part| part.audio().received_bytes())
+                    .sum::<u64>();
+            });
+            assert!(received > 0, "{format:?}: the reply has audio");
+            let wav = client.response_wav(done.response.id.as_str()).unwrap();
+            let rate = u32::from_le_bytes(wav[24..28].try_into().unwrap());
+            let data = u32::from_le_bytes(wav[40..44].try_into().unwrap());
+            let (expected_rate, expected_data) = match format {
+                AudioFormat::Pcm16 => (24_000, received),
+                _ => (8_000, received * 2),
+            };
+            assert_eq!(
+                (rate, u64::from(data)),
+                (expected_rate, expected_data),
+                "{format:?}"
+            );
+            assert_eq!(wav.len() as u64, 44 + expected_data);
+            // An unknown response is a typed error, not an empty file.
+            assert!(matches!(
+                client.response_wav("resp_nowhere"),
+                Err(AudioClipError::UnknownResponse(_))
+            ));
+            saved.push(json!({"format": format!("{format:?}"), "rate": rate, "data": data}));
+        }
+        Outcome {
+            events: Vec::new(),
+            state: Value::Array(saved),
+        }
+    });
+}
+
+/// `connect_with_token`: the provider is called once, its token is sent as the bearer, a
+/// provider that fails is a typed error (nothing dialled), and a token the server refuses is
+/// the handshake's typed refusal.
+#[test]
+fn a_token_provider_supplies_the_bearer_on_every_adapter() {
+    conform(&Adapter::SOCKETS, |adapter| {
+        let server = MockServer::builder()
+            .api_key("the-token")
+            .seed(3)
+            .start()
+            .unwrap();
+        let calls = AtomicUsize::new(0);
+        let mut client = adapter
+            .connect_with_token(ConnectOptions::url(server.url()), Ok("the-token"), &calls)
+            .unwrap();
+        let events = until(client.as_mut(), |e| is(e, "session.created"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let handshake = server.session(0).unwrap().handshake;
+        assert_eq!(handshake.auth, Some(AuthMethod::Bearer));
+
+        let error = adapter
+            .connect_with_token(
+                ConnectOptions::url(server.url()),
+                Err("the identity service is down"),
+                &calls,
+            )
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&error, ConnectError::Token(message) if message == "the identity service is down"),
+            "{error:?}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        let refused = adapter
+            .connect_with_token(
+                ConnectOptions::url(server.url()),
+                Ok("a-stale-token"),
+                &calls,
+            )
+            .err()
+            .unwrap();
+        let ConnectError::Rejected(rejection) = &refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(rejection.status, 401);
+        Outcome {
+            events: described(&events),
+            state: Value::Null,
+        }
+    });
+}
+
+/// Semantic VAD, built with its builder: the server confirms it (eagerness included) and it
+/// ends the user's turn (the mock detects speech as server VAD does).
+#[test]
+fn semantic_vad_is_confirmed_and_ends_the_turn() {
+    conform(&Adapter::ALL, |adapter| {
+        let script = Script::new().with_default(Reply::say("Yes?"));
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder(script));
+        let vad = SemanticVad::new()
+            .with_eagerness(Eagerness::HIGH)
+            .with_interrupt_response(false);
+        client
+            .send(ClientEvent::update_session(
+                SessionConfig::realtime().with_turn_detection(vad),
+            ))
+            .unwrap();
+        let mut events = until(client.as_mut(), |e| is(e, "session.updated"));
+        let mut confirmed = None;
+        client.with_state(&mut |state| {
+            confirmed = state
+                .session_object()
+                .and_then(|session| session.config.turn_detection().cloned());
+        });
+        let Some(TurnDetection::SemanticVad(confirmed)) = confirmed else {
+            panic!("{}: not semantic VAD: {confirmed:?}", adapter.name());
+        };
+        assert_eq!(confirmed.eagerness, Some(Eagerness::HIGH));
+        assert_eq!(confirmed.interrupt_response, Some(false));
+        let streaming = client.stream_audio(speech(400, 1200), 4800, Duration::from_millis(2));
+        events.extend(until(client.as_mut(), |e| is(e, "response.done")));
+        streaming.join().unwrap();
+        let mut kinds = without_deltas(&events);
+        kinds.sort();
+        kinds.dedup();
+        for expected in [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+            "input_audio_buffer.committed",
+        ] {
+            assert!(kinds.contains(&format!("server {expected}")), "{expected}");
+        }
+        Outcome {
+            events: kinds,
+            state: snapshot(client.as_ref()),
+        }
     });
 }
 

@@ -99,7 +99,14 @@ pub struct Receiver {
 }
 
 /// A locked view of the session machine: the confirmed session, the conversation, the
-/// responses, usage. Do not hold it across an `.await`: it blocks both halves and the driver.
+/// responses, usage.
+///
+/// **Prefer [`Sender::with_state`] / [`Receiver::with_state`]**, which cannot be misused.
+/// This guard holds the lock that both halves and the driver need: held across an `.await`,
+/// it stops the session (the driver cannot write or read, the receiver cannot take the next
+/// event) and, if the awaited future needs the session, deadlocks the task. It also makes the
+/// future `!Send`. Keep it inside one statement (`receiver.state().usage().clone()`) or a
+/// block without `.await`.
 #[derive(Debug)]
 pub struct State<'a>(MutexGuard<'a, Inner>);
 
@@ -230,8 +237,29 @@ impl Inner {
 }
 
 impl Sender {
-    /// The session machine, locked: the confirmed session, the conversation, the responses,
-    /// usage. Do not hold it across an `.await`.
+    /// Reads the session machine: runs `read` with the machine locked and returns what it
+    /// returns (the confirmed session, the conversation, the responses, usage; copy out what
+    /// you need).
+    ///
+    /// The safe way to read the state: `read` is a plain closure, so it cannot `.await` while
+    /// holding the lock, which every handle and the driver need. Keep it short, and do not
+    /// call the session from inside it.
+    ///
+    /// ```
+    /// # async fn run(sender: realtime_async::Sender) {
+    /// let (items, tokens) =
+    ///     sender.with_state(|state| (state.conversation().len(), state.usage().total_tokens));
+    /// # let _ = (items, tokens);
+    /// # }
+    /// ```
+    pub fn with_state<T>(&self, read: impl FnOnce(&Connection) -> T) -> T {
+        read(&self.shared.lock().machine)
+    }
+
+    /// The session machine, locked: a guard, to read several things at once.
+    ///
+    /// Do not hold it across an `.await` (see [`State`]); [`with_state`](Self::with_state)
+    /// cannot be misused that way.
     pub fn state(&self) -> State<'_> {
         State(self.shared.lock())
     }
@@ -273,9 +301,36 @@ impl Sender {
 }
 
 impl Receiver {
-    /// The session machine, locked; see [`Sender::state`].
+    /// Reads the session machine under its lock; see [`Sender::with_state`].
+    pub fn with_state<T>(&self, read: impl FnOnce(&Connection) -> T) -> T {
+        read(&self.shared.lock().machine)
+    }
+
+    /// The session machine, locked; see [`Sender::state`] (do not hold it across an
+    /// `.await`).
     pub fn state(&self) -> State<'_> {
         State(self.shared.lock())
+    }
+
+    /// The audio of a response's output items, to save as a WAV file; see
+    /// [`Sender::response_audio`].
+    #[cfg(feature = "audio")]
+    pub fn response_audio(
+        &self,
+        response_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| {
+            realtime_net::clip::AudioClip::of_response(state, response_id.as_ref())
+        })
+    }
+
+    /// The audio of one item; see [`Sender::item_audio`].
+    #[cfg(feature = "audio")]
+    pub fn item_audio(
+        &self,
+        item_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| realtime_net::clip::AudioClip::of_item(state, item_id.as_ref()))
     }
 
     /// The next event. When it returns, the state already includes the event.

@@ -94,4 +94,4 @@ pub use crate::format::{
     Container, InputFormat, OutputFormat, RawFormat, RawFormatError, SampleEncoding, SourceFormat,
 };
 pub use crate::signal::{TestSignal, WavSpec};
-pub use crate::wav::{WavWriteError, WavWriter, encode_wav, streaming_wav_header};
+pub use crate::wav::{WavWriteError, WavWriter, encode_wav, streaming_wav_header, write_wav};

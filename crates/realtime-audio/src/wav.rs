@@ -3,13 +3,15 @@
 //! - [`encode_wav`]: all the audio is in memory; the sizes are computed.
 //! - [`WavWriter`]: audio arrives in chunks and the output can seek (a file): sizes are
 //!   filled in by [`WavWriter::finalize`]. Built on `hound`.
+//! - [`write_wav`]: the Realtime API's audio as it arrived (chunks, in the session's output
+//!   format, G.711 included), written in one pass to any output.
 //! - [`streaming_wav_header`]: the output cannot seek (a pipe): a header whose sizes say
 //!   "until the end", as ffmpeg writes to a pipe and this crate's [`Converter`](crate::Converter)
 //!   reads.
 
 use std::io::{Seek, Write};
 
-use crate::format::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::format::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, OutputFormat};
 
 /// Length of the canonical 44-byte PCM WAV header.
 pub const WAV_HEADER_LEN: usize = 44;
@@ -38,6 +40,73 @@ pub fn encode_wav(pcm16: &[u8], sample_rate: u32) -> Result<Vec<u8>, WavWriteErr
     wav.extend_from_slice(&pcm16_header(sample_rate, data_len, data_len + 36)?);
     wav.extend_from_slice(pcm16);
     Ok(wav)
+}
+
+/// Writes the Realtime API's audio, as it arrived in chunks, as a complete WAV file: PCM16 at
+/// 24 kHz as it is, G.711 (μ-law or A-law, 8 kHz) decoded to PCM16 at 8 kHz, which every
+/// player reads. Returns the duration written, in ms.
+///
+/// The chunks need not end on a sample; the sizes are computed before anything is written, so
+/// `output` need not seek (a file, a `Vec`, a socket).
+///
+/// ```
+/// use realtime_audio::{OutputFormat, g711, write_wav};
+///
+/// // 100 ms of μ-law silence, in two deltas.
+/// let mut silence = Vec::new();
+/// g711::ulaw_encode_pcm16(&[0; 1_600], &mut silence);
+/// let (first, second) = silence.split_at(300);
+/// let mut file = Vec::new();
+/// let ms = write_wav(&mut file, OutputFormat::G711Ulaw, &[first, second])?;
+/// assert_eq!(ms, 100);
+/// let reader = hound::WavReader::new(&file[..])?;
+/// assert_eq!((reader.spec().sample_rate, reader.len()), (8_000, 800));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`WavWriteError::PartialSample`] if PCM16 audio has an odd length (nothing is written),
+/// [`WavWriteError::TooLong`] past [`MAX_WAV_DATA_LEN`], [`WavWriteError::Io`] from `output`.
+pub fn write_wav<W: Write>(
+    mut output: W,
+    format: OutputFormat,
+    audio: &[impl AsRef<[u8]>],
+) -> Result<u64, WavWriteError> {
+    let input_len: u64 = audio.iter().map(|chunk| chunk.as_ref().len() as u64).sum();
+    let pcm_len = match format {
+        OutputFormat::Pcm16 if input_len % 2 != 0 => return Err(WavWriteError::PartialSample),
+        OutputFormat::Pcm16 => input_len,
+        OutputFormat::G711Ulaw | OutputFormat::G711Alaw => input_len.saturating_mul(2),
+    };
+    let data_len = u32::try_from(pcm_len)
+        .ok()
+        .filter(|&len| u64::from(len) <= MAX_WAV_DATA_LEN)
+        .ok_or(WavWriteError::TooLong)?;
+    let sample_rate = format.sample_rate();
+    output
+        .write_all(&pcm16_header(sample_rate, data_len, data_len + 36)?)
+        .map_err(WavWriteError::Io)?;
+    let mut decoded = Vec::new();
+    for chunk in audio {
+        let chunk = chunk.as_ref();
+        let pcm16 = match format {
+            OutputFormat::Pcm16 => chunk,
+            OutputFormat::G711Ulaw => {
+                decoded.clear();
+                crate::g711::ulaw_decode_to_pcm16(chunk, &mut decoded);
+                &decoded
+            }
+            OutputFormat::G711Alaw => {
+                decoded.clear();
+                crate::g711::alaw_decode_to_pcm16(chunk, &mut decoded);
+                &decoded
+            }
+        };
+        output.write_all(pcm16).map_err(WavWriteError::Io)?;
+    }
+    output.flush().map_err(WavWriteError::Io)?;
+    Ok(pcm_len / 2 * 1_000 / u64::from(sample_rate))
 }
 
 /// A 44-byte header for PCM16 mono audio at `sample_rate` whose length is not known yet, for
@@ -295,6 +364,48 @@ mod tests {
 
     fn bytes(samples: &[i16]) -> Vec<u8> {
         samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn write_wav_takes_chunks_in_each_output_format() {
+        let pcm = bytes(&samples());
+        // PCM16, cut mid-sample: the same file encode_wav writes.
+        let (first, second) = pcm.split_at(1_001);
+        let mut file = Vec::new();
+        let ms = write_wav(&mut file, OutputFormat::Pcm16, &[first, second]).unwrap();
+        assert_eq!(file, encode_wav(&pcm, 24_000).unwrap());
+        assert_eq!(ms, 100);
+        // An odd length is refused before anything is written.
+        let mut file = Vec::new();
+        assert!(matches!(
+            write_wav(&mut file, OutputFormat::Pcm16, &[&pcm[..3]]),
+            Err(WavWriteError::PartialSample)
+        ));
+        assert!(file.is_empty());
+        // G.711 is decoded to PCM16 at 8 kHz, sample for sample.
+        for (format, encode, decode) in [
+            (
+                OutputFormat::G711Ulaw,
+                crate::g711::ulaw_encode_pcm16 as fn(&[u8], &mut Vec<u8>),
+                crate::g711::ulaw_decode as fn(u8) -> i16,
+            ),
+            (
+                OutputFormat::G711Alaw,
+                crate::g711::alaw_encode_pcm16,
+                crate::g711::alaw_decode,
+            ),
+        ] {
+            let mut codes = Vec::new();
+            encode(&pcm, &mut codes);
+            let mut file = Vec::new();
+            let ms = write_wav(&mut file, format, &[&codes[..7], &codes[7..]]).unwrap();
+            assert_eq!(ms, 300, "{format:?}");
+            let mut reader = hound::WavReader::new(Cursor::new(file)).unwrap();
+            assert_eq!(reader.spec().sample_rate, 8_000);
+            let read: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+            let expected: Vec<i16> = codes.iter().map(|&code| decode(code)).collect();
+            assert_eq!(read, expected, "{format:?}");
+        }
     }
 
     #[test]

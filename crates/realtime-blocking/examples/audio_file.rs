@@ -1,6 +1,7 @@
 //! Streams a WAV file (any PCM rate, mono or stereo) as input audio, lets server VAD end the
 //! turn (or commits when VAD is off), prints the input transcript and the reply's transcript,
-//! and writes the reply audio as a WAV file (24 kHz mono PCM16).
+//! and writes the reply audio as a WAV file (in the session's output format: 24 kHz mono PCM16
+//! by default, G.711 decoded at 8 kHz).
 //!
 //! ```sh
 //! cargo run -p realtime-blocking --example audio_file -- [endpoint flags] --input hello.wav --output reply.wav
@@ -15,7 +16,7 @@ mod endpoint_args;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use realtime_blocking::proto::{Model, Nullable, ResponseStatus, Transcription};
+use realtime_blocking::proto::{Model, Nullable, Transcription};
 use realtime_blocking::{Event, ServerEvent, SessionConfig, UploadOptions, connect};
 
 /// How long to wait for the server to end the turn after the file was sent, before
@@ -86,13 +87,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let sent = thread.join().map_err(|_| "the upload thread panicked")??;
             line.println(format_args!("sent {input}: {sent}"));
             // VAD is off when the server's session says `"turn_detection": null`.
-            let vad_off = receiver.state().session_object().is_some_and(|session| {
-                session
-                    .config
-                    .input_audio
-                    .turn_detection
-                    .as_ref()
-                    .is_some_and(Nullable::is_null)
+            let vad_off = receiver.with_state(|state| {
+                state.session_object().is_some_and(|session| {
+                    session
+                        .config
+                        .input_audio
+                        .turn_detection
+                        .as_ref()
+                        .is_some_and(Nullable::is_null)
+                })
             });
             if vad_off {
                 sender.commit_audio()?;
@@ -113,8 +116,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 break;
             }
         }
-        let Some(event) = receiver.recv_timeout(TICK)? else {
-            continue;
+        let event = match receiver.recv_timeout(TICK) {
+            Ok(Some(event)) => event,
+            Ok(None) => continue,
+            // One bad message, skipped (the state is unchanged): log it and go on.
+            Err(error) if error.is_recoverable() => {
+                line.println(format_args!("(skipped a message: {error})"));
+                continue;
+            }
+            // The connection is gone: stop.
+            Err(error) => return Err(error.into()),
         };
         match event {
             Event::Server(message) => match message.event() {
@@ -150,15 +161,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 ServerEvent::ResponseDone(done) => {
                     line.end_response();
-                    let status = done
-                        .response
-                        .status
-                        .clone()
-                        .unwrap_or(ResponseStatus::COMPLETED);
-                    if status != ResponseStatus::COMPLETED {
+                    if !done.response.is_completed() {
+                        let status = done.response.status_summary();
                         return Err(format!("the response ended {status}").into());
                     }
-                    let written = write_reply(&receiver.state(), &done.response, &output)?;
+                    // The reply's audio, in the session's output format, as a WAV file.
+                    let written = receiver
+                        .response_audio(&done.response.id)?
+                        .save_wav(&output)?;
                     line.println(format_args!("wrote {output} ({written} ms of audio)"));
                     reply_done = true;
                     if !heard {
@@ -226,24 +236,4 @@ impl Line {
             println!();
         }
     }
-}
-
-/// Writes the audio of the response's message as a 24 kHz mono PCM16 WAV file; returns its
-/// duration in milliseconds.
-fn write_reply(
-    state: &realtime_blocking::Connection,
-    response: &realtime_blocking::proto::Response,
-    path: &str,
-) -> Result<u64, Box<dyn std::error::Error>> {
-    let audio: Vec<u8> = response
-        .output
-        .iter()
-        .filter_map(|item| item.id.as_ref())
-        .filter_map(|id| state.conversation().item(id.as_str()))
-        .flat_map(|item| item.parts().iter().map(|part| part.audio().to_vec()))
-        .flatten()
-        .collect();
-    let wav = realtime_audio::encode_wav(&audio, 24_000)?;
-    std::fs::write(path, wav).map_err(|error| format!("cannot write {path}: {error}"))?;
-    Ok(audio.len() as u64 / 48)
 }

@@ -10,7 +10,7 @@ mod endpoint_args;
 use std::io::Write;
 use std::process::ExitCode;
 
-use realtime_blocking::proto::{Modality, ResponseStatus};
+use realtime_blocking::proto::Modality;
 use realtime_blocking::{Event, Item, ServerEvent, SessionConfig, connect};
 
 fn main() -> ExitCode {
@@ -35,7 +35,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     session.create_item(Item::user_text(message))?;
     session.create_response()?;
     loop {
-        match session.recv()? {
+        let event = match session.recv() {
+            Ok(event) => event,
+            // One bad message, skipped (the state is unchanged): log it and go on.
+            Err(error) if error.is_recoverable() => {
+                eprintln!("skipped a message: {error}");
+                continue;
+            }
+            // The connection is gone: stop.
+            Err(error) => return Err(error.into()),
+        };
+        match event {
             Event::Server(message) => match message.event() {
                 ServerEvent::ResponseOutputTextDelta(delta) => {
                     print!("{}", delta.delta);
@@ -43,12 +53,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 ServerEvent::ResponseDone(done) => {
                     println!();
-                    let status = done
-                        .response
-                        .status
-                        .clone()
-                        .unwrap_or(ResponseStatus::COMPLETED);
-                    if status != ResponseStatus::COMPLETED {
+                    if !done.response.is_completed() {
+                        let status = done.response.status_summary();
                         return Err(format!("the response ended {status}").into());
                     }
                     break;

@@ -122,6 +122,45 @@ impl Sender {
         self.with_machine(|machine| machine.interrupt(played))
     }
 
+    /// Like [`interrupt`](Self::interrupt), for a given assistant item: cancels its response
+    /// if it is still running, and truncates its audio at `played`, clamped to what was
+    /// received.
+    pub fn interrupt_item(
+        &self,
+        item_id: impl Into<ItemId>,
+        played: Played,
+    ) -> Result<Interruption, SendError> {
+        let item_id = item_id.into();
+        self.with_machine(|machine| machine.interrupt_item(&item_id, played))
+    }
+
+    /// The audio of a response's output items, taken from the state (shared, not copied), to
+    /// save as a WAV file in one call: `sender.response_audio(&id)?.save_wav("reply.wav")?`.
+    /// The WAV is in the response's output format (G.711 decoded to PCM16 at 8 kHz).
+    ///
+    /// Errors: [`AudioClipError::UnknownResponse`](realtime_net::clip::AudioClipError); saving
+    /// refuses audio the retention policy let go
+    /// ([`AudioClipError::Incomplete`](realtime_net::clip::AudioClipError)).
+    #[cfg(feature = "audio")]
+    pub fn response_audio(
+        &self,
+        response_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| {
+            realtime_net::clip::AudioClip::of_response(state, response_id.as_ref())
+        })
+    }
+
+    /// The audio of one item, taken from the state, to save as a WAV file; see
+    /// [`response_audio`](Self::response_audio).
+    #[cfg(feature = "audio")]
+    pub fn item_audio(
+        &self,
+        item_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| realtime_net::clip::AudioClip::of_item(state, item_id.as_ref()))
+    }
+
     /// Answers a function call with its output; after the last call of a finished response
     /// is answered, asks for the next response.
     pub fn answer_function_call(

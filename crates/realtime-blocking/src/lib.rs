@@ -13,7 +13,17 @@
 //! session.create_item(Item::user_text("Hello!"))?;
 //! session.create_response()?;
 //! loop {
-//!     match session.recv()? {
+//!     let event = match session.recv() {
+//!         Ok(event) => event,
+//!         // One bad message: skipped, state unchanged. Log it and go on.
+//!         Err(error) if error.is_recoverable() => {
+//!             eprintln!("skipped a message: {error}");
+//!             continue;
+//!         }
+//!         // The connection is gone: stop.
+//!         Err(error) => return Err(error.into()),
+//!     };
+//!     match event {
 //!         Event::Server(message) => match message.event() {
 //!             ServerEvent::ResponseOutputTextDelta(delta) => print!("{}", delta.delta),
 //!             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => print!("{}", delta.delta),
@@ -28,6 +38,11 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Errors from `recv` come in two kinds: [`RecvError::is_recoverable`] (one message skipped,
+//! the session goes on) and [`RecvError::is_fatal`] (the connection is gone). Read the state
+//! with `with_state(|state| ...)`, which lets the lock go when the closure returns; save a
+//! reply's audio with `sender.response_audio(&id)?.save_wav(path)?`.
 //!
 //! # How the two sides share the socket
 //!
@@ -81,6 +96,8 @@ pub use realtime_proto::{
     ResponseParams, SendError, ServerEvent, SessionConfig,
 };
 
+#[cfg(feature = "audio")]
+pub use realtime_net::clip::{AudioClip, AudioClipError};
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 

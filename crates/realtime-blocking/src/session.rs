@@ -136,8 +136,12 @@ pub struct Receiver {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// A locked view of the session machine. Do not hold it for long, nor while sending or
-/// receiving on the same thread: every handle needs the lock.
+/// A locked view of the session machine.
+///
+/// **Prefer [`Sender::with_state`] / [`Receiver::with_state`]**, which let the lock go when
+/// the closure returns. Every handle and the I/O thread need this lock: while a `State` is
+/// held, nothing is sent or received, keep-alive pings wait, and a send or receive on the same
+/// thread deadlocks. Keep it inside one statement or a short block.
 #[derive(Debug)]
 pub struct State<'a>(MutexGuard<'a, Inner>);
 
@@ -407,7 +411,25 @@ fn prepare(ws: &mut WebSocket<Socket>) -> Result<TcpStream, ConnectError> {
 }
 
 impl Sender {
-    /// The session machine, locked: the confirmed session, the conversation, the responses.
+    /// Reads the session machine: runs `read` with the machine locked and returns what it
+    /// returns (the confirmed session, the conversation, the responses, usage; copy out what
+    /// you need). The lock is let go when `read` returns, so it cannot be held by mistake;
+    /// keep `read` short, and do not call the session from inside it (the lock is not
+    /// reentrant).
+    ///
+    /// ```no_run
+    /// # fn run(sender: realtime_blocking::Sender) {
+    /// let (items, tokens) =
+    ///     sender.with_state(|state| (state.conversation().len(), state.usage().total_tokens));
+    /// # let _ = (items, tokens);
+    /// # }
+    /// ```
+    pub fn with_state<T>(&self, read: impl FnOnce(&Connection) -> T) -> T {
+        read(&self.shared.lock().machine)
+    }
+
+    /// The session machine, locked: a guard, to read several things at once. Let it go soon
+    /// (see [`State`]); [`with_state`](Self::with_state) does that for you.
     pub fn state(&self) -> State<'_> {
         State(self.shared.lock())
     }
@@ -448,9 +470,35 @@ impl Sender {
 }
 
 impl Receiver {
+    /// Reads the session machine under its lock; see [`Sender::with_state`].
+    pub fn with_state<T>(&self, read: impl FnOnce(&Connection) -> T) -> T {
+        read(&self.shared.lock().machine)
+    }
+
     /// The session machine, locked; see [`Sender::state`].
     pub fn state(&self) -> State<'_> {
         State(self.shared.lock())
+    }
+
+    /// The audio of a response's output items, to save as a WAV file; see
+    /// [`Sender::response_audio`].
+    #[cfg(feature = "audio")]
+    pub fn response_audio(
+        &self,
+        response_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| {
+            realtime_net::clip::AudioClip::of_response(state, response_id.as_ref())
+        })
+    }
+
+    /// The audio of one item; see [`Sender::item_audio`].
+    #[cfg(feature = "audio")]
+    pub fn item_audio(
+        &self,
+        item_id: impl AsRef<str>,
+    ) -> Result<realtime_net::clip::AudioClip, realtime_net::clip::AudioClipError> {
+        self.with_state(|state| realtime_net::clip::AudioClip::of_item(state, item_id.as_ref()))
     }
 
     /// Blocks until the next event. When it returns, the state already includes the event.

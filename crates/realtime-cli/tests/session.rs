@@ -406,6 +406,100 @@ fn chat_reads_lines_from_a_pipe_until_quit_or_the_end() {
     run.shows_in_order(&["(beta)", "assistant  Hello! I am the bundled mock server."]);
 }
 
+/// At a terminal, `chat` edits the line and keeps the session's messages as history: Up
+/// recalls the first message, Backspace and typing change it, and the changed message is sent.
+/// Standard input is a pseudo-terminal; standard output a pipe, read as it comes.
+#[cfg(unix)]
+#[test]
+fn chat_at_a_terminal_edits_lines_and_recalls_earlier_messages() {
+    use std::sync::mpsc;
+
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+
+    let dir = scratch();
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut master = std::fs::File::from(master);
+    let mut child = command(&dir, &["chat"])
+        // rustyline edits only on a terminal it knows.
+        .env("TERM", "xterm")
+        .stdin(Stdio::from(terminal))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Standard output as it comes, to type the next line after the reply.
+    let (sender, chunks) = mpsc::channel::<String>();
+    let mut stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read @ 1..) = stdout.read(&mut buffer) {
+            if sender
+                .send(String::from_utf8_lossy(&buffer[..read]).into_owned())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let stderr = reader(child.stderr.take().unwrap());
+    let deadline = Instant::now() + LIMIT;
+    let mut seen = String::new();
+    // Until `needle` has appeared `times` times. Keys are typed only once the prompt is up:
+    // typed earlier, the terminal's own line discipline would take them (DEL as erase).
+    let wait_for = |needle: &str, times: usize, seen: &mut String| {
+        while seen.matches(needle).count() < times {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match chunks.recv_timeout(left) {
+                Ok(chunk) => seen.push_str(&chunk),
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+    let mut typed = |keys: &[u8]| master.write_all(keys).unwrap();
+    let mut ok = wait_for("you> ", 1, &mut seen);
+    if ok {
+        typed(b"ping one\r");
+        ok = wait_for("You said: \"ping one\"", 1, &mut seen) && wait_for("you> ", 2, &mut seen);
+    }
+    if ok {
+        // Up (the history), three Backspaces, new text, Enter.
+        typed(b"\x1b[A\x7f\x7f\x7ftwo\r");
+        ok = wait_for("You said: \"ping two\"", 1, &mut seen) && wait_for("you> ", 3, &mut seen);
+    }
+    if ok {
+        typed(b"/quit\r");
+    }
+    let status = wait(&mut child, if ok { LIMIT } else { Duration::ZERO });
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    while let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(100)) {
+        seen.push_str(&chunk);
+    }
+    let stderr = stderr.join().unwrap();
+    assert!(
+        ok,
+        "the chat did not answer in time.\nstdout:\n{seen}\nstderr:\n{stderr}"
+    );
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(0),
+        "stdout:\n{seen}\nstderr:\n{stderr}"
+    );
+    // The recalled, edited line was sent as a message of its own.
+    assert!(seen.contains("You said: \"ping one\""), "{seen}");
+}
+
 // ----- send-audio -----
 
 #[test]

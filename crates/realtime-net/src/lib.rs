@@ -24,11 +24,15 @@
 //!   ([`WebhookVerifier`](webhook::WebhookVerifier)).
 //! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
 //!   audio, converted to the session's format.
+//! - [`clip`] (feature `audio`): the assistant's audio, taken from the state and saved as a
+//!   WAV file in one call ([`AudioClip`](clip::AudioClip)).
 //!
 //! The protocol itself (events, commands, the session machine) is `realtime-proto`, which has
 //! no I/O and none of these dependencies. Users normally reach this crate through an adapter,
 //! which re-exports what its API takes.
 
+#[cfg(feature = "audio")]
+pub mod clip;
 pub mod handshake;
 pub mod http;
 pub mod options;

@@ -62,7 +62,13 @@
 //!     r#"{"type":"response.done","event_id":"e5","response":{"id":"resp_1","status":"completed","output":[],"conversation_id":"conv_1"}}"#,
 //! ];
 //! for text in received {
-//!     connection.handle_message(text)?;
+//!     match connection.handle_message(text) {
+//!         Ok(()) => {}
+//!         // One bad message: skipped, the state unchanged. Log it and go on.
+//!         Err(error) if error.is_recoverable() => eprintln!("skipped a message: {error}"),
+//!         // The connection has ended.
+//!         Err(error) => return Err(error.into()),
+//!     }
 //! }
 //!
 //! // The application handles what happened; the state already includes each event.
@@ -141,15 +147,13 @@ pub use crate::json::Nullable;
 pub use crate::profile::Profile;
 pub use crate::response::{ConversationTarget, Response, ResponseParams, Usage};
 pub use crate::session_config::{
-    MaxTokens, SessionConfig, Tool, ToolChoice, Transcription, TurnDetection, Voice,
+    MaxTokens, NoiseReduction, SemanticVad, ServerVad, SessionConfig, Tool, ToolChoice,
+    Transcription, TurnDetection, Voice,
 };
 pub use crate::shared_str::SharedStr;
-pub use crate::values::{ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role};
-
-/// The migration guide's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/migrating-from-dotnet.md")]
-struct MigrationDoctests;
+pub use crate::values::{
+    ErrorCode, ItemStatus, Modality, Model, ResponseStatus, Role, StatusReason,
+};
 
 /// The architecture page's drive loop, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -10,7 +10,7 @@ mod endpoint_args;
 
 use std::process::ExitCode;
 
-use realtime_smol::proto::{ResponseStatus, Tool};
+use realtime_smol::proto::Tool;
 use realtime_smol::{Event, Item, ServerEvent, SessionConfig, connect};
 use serde_json::{Value, json};
 
@@ -53,7 +53,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     session.create_item(Item::user_text(question)).await?;
     session.create_response().await?;
     loop {
-        match session.recv().await? {
+        let event = match session.recv().await {
+            Ok(event) => event,
+            // One bad message, skipped (the state is unchanged): log it and go on.
+            Err(error) if error.is_recoverable() => {
+                eprintln!("skipped a message: {error}");
+                continue;
+            }
+            // The connection is gone: stop.
+            Err(error) => return Err(error.into()),
+        };
+        match event {
             Event::FunctionCall(call) => {
                 let arguments = call
                     .parsed
@@ -67,17 +77,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             Event::Server(message) => match message.event() {
                 ServerEvent::ResponseDone(done) => {
-                    let status = done
-                        .response
-                        .status
-                        .clone()
-                        .unwrap_or(ResponseStatus::COMPLETED);
-                    if status != ResponseStatus::COMPLETED {
+                    if !done.response.is_completed() {
+                        let status = done.response.status_summary();
                         return Err(format!("the response ended {status}").into());
                     }
                     // The final answer is the response that produced a message, not a call.
-                    let answer = {
-                        let state = session.state();
+                    let answer = session.with_state(|state| {
                         done.response
                             .output
                             .iter()
@@ -85,7 +90,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                             .filter_map(|id| state.conversation().item(id.as_str()))
                             .find(|item| item.item_type() == "message")
                             .map(|item| item.text())
-                    };
+                    });
                     if let Some(answer) = answer {
                         println!("{answer}");
                         break;

@@ -18,7 +18,17 @@
 //! session.create_item(Item::user_text("Hello!")).await?;
 //! session.create_response().await?;
 //! loop {
-//!     match session.recv().await? {
+//!     let event = match session.recv().await {
+//!         Ok(event) => event,
+//!         // One bad message: skipped, state unchanged. Log it and go on.
+//!         Err(error) if error.is_recoverable() => {
+//!             eprintln!("skipped a message: {error}");
+//!             continue;
+//!         }
+//!         // The connection is gone: stop.
+//!         Err(error) => return Err(error.into()),
+//!     };
+//!     match event {
 //!         Event::Server(message) => match message.event() {
 //!             ServerEvent::ResponseOutputTextDelta(delta) => print!("{}", delta.delta),
 //!             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => print!("{}", delta.delta),
@@ -36,6 +46,11 @@
 //!
 //! To stream audio while reading events, [`Session::split`] into a cloneable [`Sender`] and a
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can race a microphone future.
+//!
+//! [`Session`] and [`Receiver`] are also a [`Stream`] of events, ending after the last one;
+//! [`StreamExt`] (futures-lite's, re-exported here) gives it `next`, `filter_map`, ...
+//! Read the state with `with_state(|state| ...)`, which cannot hold the lock across an
+//! `.await`; save a reply's audio with `sender.response_audio(&id)?.save_wav(path)?`.
 
 mod connect;
 pub mod rest;
@@ -55,7 +70,12 @@ pub use realtime_proto::{
 };
 
 #[cfg(feature = "audio")]
+pub use realtime_net::clip::{AudioClip, AudioClipError};
+#[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
+/// The `Stream` trait that [`Session`] and [`Receiver`] implement, and its extension methods
+/// (`next`, `filter_map`, ...), from futures-lite (smol's own: `smol::stream::StreamExt`).
+pub use smol::stream::{Stream, StreamExt};
 
 pub use crate::connect::{connect, connect_with_token, connect_with_token_provider};
 pub use crate::rest::rest;

@@ -1,6 +1,7 @@
 //! Streams a WAV file (any PCM rate, mono or stereo) as input audio, lets server VAD end the
 //! turn (or commits when VAD is off), prints the input transcript and the reply's transcript,
-//! and writes the reply audio as a WAV file (24 kHz mono PCM16).
+//! and writes the reply audio as a WAV file (in the session's output format: 24 kHz mono PCM16
+//! by default, G.711 decoded at 8 kHz).
 //!
 //! ```sh
 //! cargo run -p realtime-tokio --example audio_file -- [endpoint flags] --input hello.wav --output reply.wav
@@ -15,7 +16,7 @@ mod endpoint_args;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use realtime_tokio::proto::{Model, Nullable, ResponseStatus, Transcription};
+use realtime_tokio::proto::{Model, Nullable, Transcription};
 
 use realtime_tokio::{Event, ServerEvent, SessionConfig, UploadOptions, connect};
 
@@ -92,14 +93,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let event = tokio::select! {
             sent = &mut upload, if uploading => {
                 uploading = false;
                 let sent = sent??;
                 line.println(format_args!("sent {input}: {sent}"));
                 // VAD is off when the server's session says `"turn_detection": null`.
-                let vad_off = receiver.state().session_object().is_some_and(|session| {
-                    session.config.input_audio.turn_detection.as_ref().is_some_and(Nullable::is_null)
+                let vad_off = receiver.with_state(|state| {
+                    state.session_object().is_some_and(|session| {
+                        session.config.input_audio.turn_detection.as_ref().is_some_and(Nullable::is_null)
+                    })
                 });
                 if vad_off {
                     sender.commit_audio().await?;
@@ -107,6 +110,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 } else if !committed {
                     deadline = Some(tokio::time::Instant::now() + TURN_END_GRACE);
                 }
+                continue;
             }
             () = sleep => {
                 deadline = None;
@@ -119,55 +123,84 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                     line.println("(no input transcript)");
                     break;
                 }
+                continue;
             }
-            event = receiver.recv() => match event? {
-                Event::Server(message) => match message.event() {
-                    ServerEvent::InputAudioBufferSpeechStarted(started) => {
-                        line.println(format_args!("[speech started at {} ms]", started.audio_start_ms));
-                    }
-                    ServerEvent::InputAudioBufferSpeechStopped(stopped) => {
-                        line.println(format_args!("[speech stopped at {} ms]", stopped.audio_end_ms));
-                    }
-                    ServerEvent::InputAudioBufferCommitted(_) => {
-                        committed = true;
-                        deadline = None;
-                    }
-                    ServerEvent::InputAudioTranscriptionCompleted(done) => {
-                        line.println(format_args!("you said: {}", done.transcript));
-                        heard = true;
-                    }
-                    ServerEvent::InputAudioTranscriptionFailed(failed) => {
-                        line.println(format_args!("(input transcription failed: {})", failed.error.message));
-                        heard = true;
-                    }
-                    ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => line.stream(&delta.delta),
-                    ServerEvent::ResponseDone(done) => {
-                        line.end_response();
-                        let status = done.response.status.clone().unwrap_or(ResponseStatus::COMPLETED);
-                        if status != ResponseStatus::COMPLETED {
-                            return Err(format!("the response ended {status}").into());
-                        }
-                        let written = write_reply(&receiver.state(), &done.response, &output)?;
-                        line.println(format_args!("wrote {output} ({written} ms of audio)"));
-                        reply_done = true;
-                        if !heard {
-                            deadline = Some(tokio::time::Instant::now() + TRANSCRIPT_GRACE);
-                        }
-                    }
-                    ServerEvent::Error(error) => {
-                        line.end();
-                        eprintln!("server error: {}", error.error.message);
-                    }
-                    _ => {}
-                },
-                Event::CommandFailed(failure) => {
-                    return Err(format!("{} failed: {}", failure.command, failure.error.message).into());
+            event = receiver.recv() => match event {
+                Ok(event) => event,
+                // One bad message, skipped (the state is unchanged): log it and go on.
+                Err(error) if error.is_recoverable() => {
+                    line.println(format_args!("(skipped a message: {error})"));
+                    continue;
                 }
-                Event::Closed(info) => {
-                    return Err(format!("the server closed the connection ({:?} {})", info.code, info.reason).into());
+                // The connection is gone: stop.
+                Err(error) => return Err(error.into()),
+            },
+        };
+        match event {
+            Event::Server(message) => match message.event() {
+                ServerEvent::InputAudioBufferSpeechStarted(started) => {
+                    line.println(format_args!(
+                        "[speech started at {} ms]",
+                        started.audio_start_ms
+                    ));
+                }
+                ServerEvent::InputAudioBufferSpeechStopped(stopped) => {
+                    line.println(format_args!(
+                        "[speech stopped at {} ms]",
+                        stopped.audio_end_ms
+                    ));
+                }
+                ServerEvent::InputAudioBufferCommitted(_) => {
+                    committed = true;
+                    deadline = None;
+                }
+                ServerEvent::InputAudioTranscriptionCompleted(done) => {
+                    line.println(format_args!("you said: {}", done.transcript));
+                    heard = true;
+                }
+                ServerEvent::InputAudioTranscriptionFailed(failed) => {
+                    line.println(format_args!(
+                        "(input transcription failed: {})",
+                        failed.error.message
+                    ));
+                    heard = true;
+                }
+                ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => line.stream(&delta.delta),
+                ServerEvent::ResponseDone(done) => {
+                    line.end_response();
+                    if !done.response.is_completed() {
+                        let status = done.response.status_summary();
+                        return Err(format!("the response ended {status}").into());
+                    }
+                    // The reply's audio, in the session's output format, as a WAV file.
+                    let written = receiver
+                        .response_audio(&done.response.id)?
+                        .save_wav(&output)?;
+                    line.println(format_args!("wrote {output} ({written} ms of audio)"));
+                    reply_done = true;
+                    if !heard {
+                        deadline = Some(tokio::time::Instant::now() + TRANSCRIPT_GRACE);
+                    }
+                }
+                ServerEvent::Error(error) => {
+                    line.end();
+                    eprintln!("server error: {}", error.error.message);
                 }
                 _ => {}
             },
+            Event::CommandFailed(failure) => {
+                return Err(
+                    format!("{} failed: {}", failure.command, failure.error.message).into(),
+                );
+            }
+            Event::Closed(info) => {
+                return Err(format!(
+                    "the server closed the connection ({:?} {})",
+                    info.code, info.reason
+                )
+                .into());
+            }
+            _ => {}
         }
         if reply_done && heard {
             break;
@@ -213,24 +246,4 @@ impl Line {
             println!();
         }
     }
-}
-
-/// Writes the audio of the response's message as a 24 kHz mono PCM16 WAV file; returns its
-/// duration in milliseconds.
-fn write_reply(
-    state: &realtime_tokio::Connection,
-    response: &realtime_tokio::proto::Response,
-    path: &str,
-) -> Result<u64, Box<dyn std::error::Error>> {
-    let audio: Vec<u8> = response
-        .output
-        .iter()
-        .filter_map(|item| item.id.as_ref())
-        .filter_map(|id| state.conversation().item(id.as_str()))
-        .flat_map(|item| item.parts().iter().map(|part| part.audio().to_vec()))
-        .flatten()
-        .collect();
-    let wav = realtime_audio::encode_wav(&audio, 24_000)?;
-    std::fs::write(path, wav).map_err(|error| format!("cannot write {path}: {error}"))?;
-    Ok(audio.len() as u64 / 48)
 }

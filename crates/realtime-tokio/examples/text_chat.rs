@@ -10,7 +10,7 @@ mod endpoint_args;
 use std::io::Write;
 use std::process::ExitCode;
 
-use realtime_tokio::proto::{Modality, ResponseStatus};
+use realtime_tokio::proto::Modality;
 use realtime_tokio::{Event, Item, ServerEvent, SessionConfig, connect};
 
 #[tokio::main(flavor = "current_thread")]
@@ -38,7 +38,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     session.create_item(Item::user_text(message)).await?;
     session.create_response().await?;
     loop {
-        match session.recv().await? {
+        let event = match session.recv().await {
+            Ok(event) => event,
+            // One bad message, skipped (the state is unchanged): log it and go on.
+            Err(error) if error.is_recoverable() => {
+                eprintln!("skipped a message: {error}");
+                continue;
+            }
+            // The connection is gone: stop.
+            Err(error) => return Err(error.into()),
+        };
+        match event {
             Event::Server(message) => match message.event() {
                 ServerEvent::ResponseOutputTextDelta(delta) => {
                     print!("{}", delta.delta);
@@ -46,12 +56,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 ServerEvent::ResponseDone(done) => {
                     println!();
-                    let status = done
-                        .response
-                        .status
-                        .clone()
-                        .unwrap_or(ResponseStatus::COMPLETED);
-                    if status != ResponseStatus::COMPLETED {
+                    if !done.response.is_completed() {
+                        let status = done.response.status_summary();
                         return Err(format!("the response ended {status}").into());
                     }
                     break;

@@ -18,7 +18,18 @@
 //! session.create_item(Item::user_text("Hello!")).await?;
 //! session.create_response().await?;
 //! loop {
-//!     match session.recv().await? {
+//!     let event = match session.recv().await {
+//!         Ok(event) => event,
+//!         // One bad message (malformed, or a frame the API never sends): skipped, state
+//!         // unchanged. Log it and go on.
+//!         Err(error) if error.is_recoverable() => {
+//!             eprintln!("skipped a message: {error}");
+//!             continue;
+//!         }
+//!         // The connection is gone (lost, unresponsive, closed): stop.
+//!         Err(error) => return Err(error.into()),
+//!     };
+//!     match event {
 //!         Event::Server(message) => match message.event() {
 //!             ServerEvent::ResponseOutputTextDelta(delta) => print!("{}", delta.delta),
 //!             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => print!("{}", delta.delta),
@@ -31,13 +42,39 @@
 //!         _ => {}
 //!     }
 //! }
-//! println!("\n{} items", session.state().conversation().len());
+//! println!("\n{} items", session.with_state(|state| state.conversation().len()));
 //! # Ok(()) }
 //! ```
 //!
 //! To stream audio while reading events, [`Session::split`] into a cloneable [`Sender`] and a
 //! [`Receiver`]. [`Receiver::recv`] is cancel-safe, so it can sit in `tokio::select!` beside a
 //! microphone.
+//!
+//! Errors from `recv` come in two kinds: [`RecvError::is_recoverable`] (one message skipped,
+//! the session goes on) and [`RecvError::is_fatal`] (the connection is gone). Read the state
+//! with `with_state(|state| ...)`, which cannot hold the lock across an `.await`; save a
+//! reply's audio with `sender.response_audio(&id)?.save_wav(path)?`.
+//!
+//! [`Session`] and [`Receiver`] are also a [`Stream`] of events, ending after the last one;
+//! [`StreamExt`] (futures-util's, re-exported here) gives it `next`, `filter_map`, ...:
+//!
+//! ```no_run
+//! use realtime_tokio::{Event, StreamExt};
+//!
+//! # async fn example(mut session: realtime_tokio::Session) {
+//! while let Some(event) = session.next().await {
+//!     match event {
+//!         Ok(Event::Closed(_)) => break,
+//!         Ok(event) => println!("{event:?}"),
+//!         Err(error) if error.is_recoverable() => eprintln!("skipped: {error}"),
+//!         Err(error) => {
+//!             eprintln!("connection lost: {error}");
+//!             break;
+//!         }
+//!     }
+//! }
+//! # }
+//! ```
 
 mod connect;
 pub mod rest;
@@ -57,6 +94,11 @@ pub use realtime_proto::{
     ResponseParams, SendError, ServerEvent, SessionConfig,
 };
 
+/// The `Stream` trait that [`Session`] and [`Receiver`] implement, and its extension methods
+/// (`next`, `filter_map`, ...), from futures-util.
+pub use futures_util::{Stream, StreamExt};
+#[cfg(feature = "audio")]
+pub use realtime_net::clip::{AudioClip, AudioClipError};
 #[cfg(feature = "audio")]
 pub use realtime_net::upload::{AudioSendError, AudioSent, UploadOptions};
 

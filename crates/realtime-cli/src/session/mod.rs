@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use realtime_mock::MockServer;
 use realtime_proto::values::{ErrorCode, SessionKind};
-use realtime_proto::{
-    ItemKind, Modality, Nullable, ResponseStatus, SessionConfig, Tool, TurnDetection, Voice,
-};
+use realtime_proto::{ItemKind, Modality, Nullable, SessionConfig, Tool, TurnDetection, Voice};
 use realtime_tokio::{Event, Receiver, RecvError, Sender, ServerEvent};
 
 use self::audio::ReplyAudio;
@@ -430,15 +428,7 @@ impl Live {
             }
             ServerEvent::ResponseDone(done) => {
                 let response = &done.response;
-                let status = response.status.clone().unwrap_or(ResponseStatus::COMPLETED);
-                let mut text = format!("{status}");
-                if let Some(reason) = response
-                    .status_details
-                    .as_ref()
-                    .and_then(|details| details.reason.as_ref())
-                {
-                    text += &format!(" ({reason})");
-                }
+                let mut text = response.status_summary();
                 let calls: Vec<String> = response
                     .output
                     .iter()
@@ -463,7 +453,7 @@ impl Live {
                         usage.output_tokens.unwrap_or(0)
                     );
                 }
-                let tag = if status == ResponseStatus::FAILED {
+                let tag = if response.is_failed() {
                     self.fail_later(format!("response {} failed", response.id));
                     Tag::ERROR
                 } else {

@@ -372,6 +372,59 @@ pub enum RecvError {
     Closed,
 }
 
+impl RecvError {
+    /// Whether the session is over: nothing more will arrive, so stop receiving.
+    ///
+    /// Fatal: [`ConnectionLost`](Self::ConnectionLost), [`Unresponsive`](Self::Unresponsive)
+    /// and [`Closed`](Self::Closed). The machine has applied the end; the state still holds the
+    /// conversation, and a new connection can resume it.
+    ///
+    /// The opposite of [`is_recoverable`](Self::is_recoverable). Variants added later say
+    /// which they are here, so a loop written with these two methods stays correct.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::ConnectionLost { .. } | Self::Unresponsive { .. } | Self::Closed => true,
+            Self::Decode(_) | Self::TooLarge { .. } | Self::Binary { .. } => false,
+        }
+    }
+
+    /// Whether the error was about one message, which was skipped without changing the
+    /// state: log it and receive again.
+    ///
+    /// Recoverable: [`Decode`](Self::Decode) (a malformed or unexpected message),
+    /// [`TooLarge`](Self::TooLarge) and [`Binary`](Self::Binary) (frames the API never sends).
+    /// A frame too large for the WebSocket layer also ends the connection: then the next
+    /// receive says so with a fatal error, so the loop below is right either way.
+    ///
+    /// ```
+    /// use realtime_proto::{Config, Connection, Event, RecvError};
+    ///
+    /// let mut connection = Connection::new(Config::default());
+    /// // A message that is not JSON: the session goes on.
+    /// let error = connection.handle_message("{not json").unwrap_err();
+    /// assert!(error.is_recoverable() && !error.is_fatal());
+    ///
+    /// // The loop every application writes (`recv` is the adapter's):
+    /// fn next(recv: impl FnOnce() -> Result<Event, RecvError>) -> Result<Option<Event>, RecvError> {
+    ///     match recv() {
+    ///         Ok(event) => Ok(Some(event)),
+    ///         // One bad message: log it and go on.
+    ///         Err(error) if error.is_recoverable() => {
+    ///             eprintln!("skipped a message: {error}");
+    ///             Ok(None)
+    ///         }
+    ///         // The connection is gone: stop.
+    ///         Err(error) => Err(error),
+    ///     }
+    /// }
+    /// assert!(matches!(next(|| Err(RecvError::Closed)), Err(RecvError::Closed)));
+    /// assert!(matches!(next(|| Err(error)), Ok(None)));
+    /// ```
+    pub fn is_recoverable(&self) -> bool {
+        !self.is_fatal()
+    }
+}
+
 /// Why a command was not sent.
 #[non_exhaustive]
 #[derive(Clone, Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::ids::{ConversationId, EventId, ItemId, ResponseId};
 use crate::response::{Response, StatusDetails, Usage};
-use crate::values::ResponseStatus;
+use crate::values::{ResponseStatus, StatusReason};
 
 /// One response as the client tracked it.
 #[derive(Clone, Debug)]
@@ -65,6 +65,38 @@ impl ResponseState {
     /// Why it ended as it did.
     pub fn status_details(&self) -> Option<&StatusDetails> {
         self.status_details.as_ref()
+    }
+
+    /// Whether it finished normally (`completed`; a `response.done` without a status counts
+    /// as completed).
+    pub fn is_completed(&self) -> bool {
+        self.status == ResponseStatus::COMPLETED
+    }
+
+    /// Whether it was cancelled (by `response.cancel`, or because the user spoke over it;
+    /// [`reason`](Self::reason) says which).
+    pub fn is_cancelled(&self) -> bool {
+        self.status == ResponseStatus::CANCELLED
+    }
+
+    /// Whether it stopped short (the output token limit or the content filter).
+    pub fn is_incomplete(&self) -> bool {
+        self.status == ResponseStatus::INCOMPLETE
+    }
+
+    /// Whether it failed; [`status_details`](Self::status_details) has the server's error.
+    pub fn is_failed(&self) -> bool {
+        self.status == ResponseStatus::FAILED
+    }
+
+    /// Why it ended as it did (`status_details.reason`), when the server said.
+    pub fn reason(&self) -> Option<&StatusReason> {
+        self.status_details.as_ref()?.reason.as_ref()
+    }
+
+    /// The status in words, for a log line: `completed`, `cancelled (turn_detected)`.
+    pub fn status_summary(&self) -> String {
+        crate::response::status_summary(&self.status, self.status_details.as_ref())
     }
 
     /// The ids of its output items, by `output_index`.

@@ -566,4 +566,51 @@ mod tests {
         ));
         assert_eq!(connection.poll_timeout(), None);
     }
+
+    /// The loop the docs and examples teach (log and go on when recoverable, stop when fatal)
+    /// sees every event after a bad message and stops at the end, whichever way it comes.
+    #[test]
+    fn recoverable_errors_go_on_and_fatal_ones_stop() {
+        let ends = [
+            TransportEvent::Lost {
+                reason: "reset".to_owned(),
+            },
+            TransportEvent::TooLarge { size: 10, limit: 5 },
+        ];
+        for end in ends {
+            let mut connection = machine(None, None);
+            let now = Instant::now();
+            connection.handle_transport(now, text("not json"));
+            connection.handle_transport(now, TransportEvent::Binary { size: 3 });
+            connection.handle_transport(now, text(CREATED));
+            connection.handle_transport(now, end);
+            let mut seen = Vec::new();
+            let mut skipped = 0;
+            // Bounded: the machine answers `Closed` forever after the end.
+            let fatal = (0..10).find_map(|_| match connection.poll_recv() {
+                Some(Ok(Event::Server(message))) => {
+                    seen.push(message.wire_type().to_owned());
+                    None
+                }
+                Some(Ok(_)) | None => None,
+                Some(Err(error)) if error.is_recoverable() => {
+                    assert!(!error.is_fatal());
+                    skipped += 1;
+                    None
+                }
+                Some(Err(error)) => Some(error),
+            });
+            let fatal = fatal.expect("the loop stops");
+            assert!(fatal.is_fatal() && !fatal.is_recoverable());
+            assert_eq!(seen, ["session.created"]);
+            // A transport-level TooLarge is reported (recoverable: about one message), and the
+            // end that came with it is then fatal.
+            match fatal {
+                RecvError::ConnectionLost { .. } => assert_eq!(skipped, 2),
+                RecvError::Closed => assert_eq!(skipped, 3),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(RecvError::Unresponsive { idle: SECOND }.is_fatal());
+    }
 }

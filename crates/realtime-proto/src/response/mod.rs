@@ -282,6 +282,74 @@ impl Response {
     pub fn is_out_of_band(&self) -> bool {
         self.conversation_id.is_none() && !self.conversation_id_absent
     }
+
+    /// The status a `response.done` reports, with a missing `status` read as `completed` (a
+    /// server that leaves it out finished normally; the session machine reads it the same
+    /// way). On a `response.created`, the status is `in_progress`.
+    pub fn final_status(&self) -> ResponseStatus {
+        self.status.clone().unwrap_or(ResponseStatus::COMPLETED)
+    }
+
+    /// Whether the response finished normally (`completed`, or no status at all; see
+    /// [`final_status`](Self::final_status)).
+    ///
+    /// ```
+    /// use realtime_proto::{ServerEvent, ServerMessage, StatusReason};
+    ///
+    /// let done = ServerMessage::decode(r#"{"type":"response.done","event_id":"e",
+    ///     "response":{"id":"r","object":"realtime.response","status":"cancelled",
+    ///     "status_details":{"type":"cancelled","reason":"turn_detected"},"output":[]}}"#)?;
+    /// let ServerEvent::ResponseDone(done) = done.event() else { unreachable!() };
+    /// assert!(!done.response.is_completed());
+    /// assert!(done.response.is_cancelled());
+    /// assert_eq!(done.response.reason(), Some(&StatusReason::TURN_DETECTED));
+    /// assert_eq!(done.response.status_summary(), "cancelled (turn_detected)");
+    /// # Ok::<(), realtime_proto::DecodeError>(())
+    /// ```
+    pub fn is_completed(&self) -> bool {
+        self.final_status() == ResponseStatus::COMPLETED
+    }
+
+    /// Whether the response was cancelled: by `response.cancel`
+    /// ([`StatusReason::CLIENT_CANCELLED`]) or because the user spoke over it
+    /// ([`StatusReason::TURN_DETECTED`]); [`reason`](Self::reason) says which.
+    pub fn is_cancelled(&self) -> bool {
+        self.status.as_ref() == Some(&ResponseStatus::CANCELLED)
+    }
+
+    /// Whether the response stopped short: the output token limit
+    /// ([`StatusReason::MAX_OUTPUT_TOKENS`]) or the content filter
+    /// ([`StatusReason::CONTENT_FILTER`]).
+    pub fn is_incomplete(&self) -> bool {
+        self.status.as_ref() == Some(&ResponseStatus::INCOMPLETE)
+    }
+
+    /// Whether the response failed; [`error`](Self::error) has what the server said.
+    pub fn is_failed(&self) -> bool {
+        self.status.as_ref() == Some(&ResponseStatus::FAILED)
+    }
+
+    /// Whether the response is still running (the object of a `response.created`).
+    pub fn is_in_progress(&self) -> bool {
+        self.status.as_ref() == Some(&ResponseStatus::IN_PROGRESS)
+    }
+
+    /// Why the response ended as it did (`status_details.reason`), when the server said.
+    pub fn reason(&self) -> Option<&StatusReason> {
+        self.status_details.as_ref()?.reason.as_ref()
+    }
+
+    /// The error of a failed response (`status_details.error`, an object with `type` and
+    /// `code`), as the server sent it.
+    pub fn error(&self) -> Option<&Value> {
+        self.status_details.as_ref()?.error.as_ref()
+    }
+
+    /// The status in words, for a log line: `completed`, `cancelled (turn_detected)`,
+    /// `failed (server_error: ...)`.
+    pub fn status_summary(&self) -> String {
+        status_summary(&self.final_status(), self.status_details.as_ref())
+    }
 }
 
 impl Usage {
@@ -318,6 +386,28 @@ impl AddAssign<&Self> for Usage {
     }
 }
 
+/// A status with its reason or error, in words: `cancelled (turn_detected)`.
+pub(crate) fn status_summary(status: &ResponseStatus, details: Option<&StatusDetails>) -> String {
+    let reason = details.and_then(|details| details.reason.as_ref());
+    let error = details.and_then(|details| details.error.as_ref());
+    match (reason, error) {
+        (Some(reason), _) => format!("{status} ({reason})"),
+        (None, Some(error)) => {
+            let part = |key: &str| error.get(key).and_then(Value::as_str);
+            let words: Vec<&str> = [part("type"), part("code"), part("message")]
+                .into_iter()
+                .flatten()
+                .collect();
+            if words.is_empty() {
+                format!("{status} ({error})")
+            } else {
+                format!("{status} ({})", words.join(": "))
+            }
+        }
+        (None, None) => status.to_string(),
+    }
+}
+
 fn add(total: &mut Option<u64>, more: Option<u64>) {
     if let Some(more) = more {
         *total = Some(total.unwrap_or(0).saturating_add(more));
@@ -328,6 +418,52 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn status_helpers_read_the_status_and_its_details() {
+        let response = |value: Value| -> Response {
+            let mut object = json!({"id": "r", "object": "realtime.response", "output": []});
+            object
+                .as_object_mut()
+                .unwrap()
+                .extend(value.as_object().unwrap().clone());
+            let text = json!({"type": "response.done", "event_id": "e", "response": object});
+            let message = crate::ServerMessage::decode(text.to_string()).unwrap();
+            let crate::ServerEvent::ResponseDone(done) = message.event() else {
+                panic!("not a response.done");
+            };
+            (*done.response).clone()
+        };
+        let missing = response(json!({}));
+        assert!(missing.is_completed() && !missing.is_in_progress());
+        assert_eq!(missing.status_summary(), "completed");
+
+        let completed = response(json!({"status": "completed"}));
+        assert!(completed.is_completed() && !completed.is_cancelled());
+        assert_eq!(completed.reason(), None);
+
+        let cut = response(json!({"status": "incomplete",
+            "status_details": {"type": "incomplete", "reason": "max_output_tokens"}}));
+        assert!(cut.is_incomplete() && !cut.is_completed() && !cut.is_failed());
+        assert_eq!(cut.reason(), Some(&StatusReason::MAX_OUTPUT_TOKENS));
+        assert_eq!(cut.status_summary(), "incomplete (max_output_tokens)");
+
+        let failed = response(
+            json!({"status": "failed", "status_details": {"type": "failed",
+            "error": {"type": "server_error", "code": "overloaded"}}}),
+        );
+        assert!(failed.is_failed() && !failed.is_completed());
+        assert_eq!(failed.error().unwrap()["code"], "overloaded");
+        assert_eq!(failed.status_summary(), "failed (server_error: overloaded)");
+
+        let running = response(json!({"status": "in_progress"}));
+        assert!(running.is_in_progress() && !running.is_completed());
+
+        // An unknown status is none of the known ones, and is shown as it came.
+        let odd = response(json!({"status": "paused"}));
+        assert!(!odd.is_completed() && !odd.is_cancelled() && !odd.is_failed());
+        assert_eq!(odd.status_summary(), "paused");
+    }
 
     #[test]
     fn usage_adds_up() {

@@ -721,6 +721,76 @@ mod tests {
     }
 
     #[test]
+    fn builders_set_each_audio_setting_on_its_own_and_round_trip() {
+        use crate::session_config::{SemanticVad, ServerVad};
+        use crate::values::{Eagerness, NoiseReductionType};
+
+        let config = SessionConfig::realtime()
+            .with_input_audio_format(AudioFormat::G711Ulaw)
+            .with_output_audio_format(AudioFormat::Pcm16)
+            .with_speed(1.25)
+            .with_noise_reduction(NoiseReductionType::NEAR_FIELD)
+            .with_turn_detection(
+                SemanticVad::new()
+                    .with_eagerness(Eagerness::HIGH)
+                    .with_create_response(false)
+                    .with_interrupt_response(false),
+            );
+        let ga = config.to_json(Dialect::Ga).unwrap();
+        assert_eq!(
+            ga["audio"]["input"]["format"],
+            json!({"type": "audio/pcmu"})
+        );
+        assert_eq!(
+            ga["audio"]["output"]["format"],
+            json!({"type": "audio/pcm", "rate": 24000})
+        );
+        assert_eq!(ga["audio"]["output"]["speed"], 1.25);
+        assert_eq!(
+            ga["audio"]["input"]["turn_detection"],
+            json!({"type": "semantic_vad", "eagerness": "high", "create_response": false,
+                "interrupt_response": false})
+        );
+        let beta = config.to_json(Dialect::Beta).unwrap();
+        assert_eq!(beta["input_audio_format"], "g711_ulaw");
+        assert_eq!(beta["output_audio_format"], "pcm16");
+        assert_eq!(beta["input_audio_noise_reduction"]["type"], "near_field");
+        for (dialect, json) in [(Dialect::Ga, ga), (Dialect::Beta, beta)] {
+            let back = SessionConfig::from_json(json, None, Some(dialect)).unwrap();
+            assert_eq!(back.input_audio, config.input_audio, "{dialect}");
+            assert_eq!(back.output_audio, config.output_audio, "{dialect}");
+            let Some(TurnDetection::SemanticVad(vad)) = back.turn_detection() else {
+                panic!("{dialect}: not semantic VAD");
+            };
+            assert_eq!(vad.eagerness, Some(Eagerness::HIGH));
+            assert!(!back.turn_detection().unwrap().creates_response());
+        }
+
+        // Server VAD: every knob, and the idle timeout turned off with `null`.
+        let server = SessionConfig::realtime()
+            .with_turn_detection(
+                ServerVad::new()
+                    .with_threshold(0.7)
+                    .with_prefix_padding_ms(250)
+                    .with_silence_duration_ms(650)
+                    .without_idle_timeout(),
+            )
+            .without_noise_reduction();
+        let ga = server.to_json(Dialect::Ga).unwrap();
+        assert_eq!(
+            ga["audio"]["input"]["turn_detection"],
+            json!({"type": "server_vad", "threshold": 0.7, "prefix_padding_ms": 250,
+                "silence_duration_ms": 650, "idle_timeout_ms": null})
+        );
+        assert_eq!(ga["audio"]["input"]["noise_reduction"], Value::Null);
+        // The fields stay public: the builders and field access agree.
+        let Some(TurnDetection::ServerVad(vad)) = server.turn_detection() else {
+            panic!("not server VAD");
+        };
+        assert_eq!(vad.silence_duration_ms, Some(650));
+    }
+
+    #[test]
     fn voice_live_takes_a_voice_object() {
         for (voice, expected) in [
             ("alloy", json!({"name": "alloy", "type": "openai"})),

@@ -344,6 +344,55 @@ impl SessionConfig {
         self
     }
 
+    /// Sets the format of the audio the client appends (`audio.input.format`;
+    /// `input_audio_format` in beta). G.711 for a phone line, say, while the reply stays
+    /// PCM16.
+    #[must_use]
+    pub fn with_input_audio_format(mut self, format: AudioFormat) -> Self {
+        self.input_audio.format = Some(format);
+        self
+    }
+
+    /// Sets the format of the audio the server sends (`audio.output.format`;
+    /// `output_audio_format` in beta).
+    #[must_use]
+    pub fn with_output_audio_format(mut self, format: AudioFormat) -> Self {
+        self.output_audio.format = Some(format);
+        self
+    }
+
+    /// Sets the speed of the spoken reply (`audio.output.speed`, 0.25 to 1.5; default 1.0).
+    #[must_use]
+    pub fn with_speed(mut self, speed: f64) -> Self {
+        self.output_audio.speed = Some(speed);
+        self
+    }
+
+    /// Turns input noise reduction on: [`NoiseReductionType::NEAR_FIELD`] for a headset,
+    /// [`NoiseReductionType::FAR_FIELD`] for a laptop or a conference room microphone.
+    ///
+    /// ```
+    /// use realtime_proto::values::NoiseReductionType;
+    /// use realtime_proto::{Dialect, SessionConfig};
+    ///
+    /// let config = SessionConfig::realtime().with_noise_reduction(NoiseReductionType::FAR_FIELD);
+    /// let ga = config.to_json(Dialect::Ga)?;
+    /// assert_eq!(ga["audio"]["input"]["noise_reduction"]["type"], "far_field");
+    /// # Ok::<(), realtime_proto::EncodeError>(())
+    /// ```
+    #[must_use]
+    pub fn with_noise_reduction(mut self, kind: NoiseReductionType) -> Self {
+        self.input_audio.noise_reduction = Some(Nullable::Value(NoiseReduction::new(kind)));
+        self
+    }
+
+    /// Turns input noise reduction off (`noise_reduction: null`).
+    #[must_use]
+    pub fn without_noise_reduction(mut self) -> Self {
+        self.input_audio.noise_reduction = Some(Nullable::Null);
+        self
+    }
+
     /// Turns input transcription on.
     #[must_use]
     pub fn with_transcription(mut self, transcription: Transcription) -> Self {
@@ -351,10 +400,36 @@ impl SessionConfig {
         self
     }
 
-    /// Sets voice activity detection.
+    /// Sets voice activity detection: a [`TurnDetection`], or the settings of one kind
+    /// ([`ServerVad`], [`SemanticVad`]) built with their `with_*` methods.
+    ///
+    /// ```
+    /// use realtime_proto::values::Eagerness;
+    /// use realtime_proto::{Dialect, SemanticVad, ServerVad, SessionConfig};
+    ///
+    /// let config = SessionConfig::realtime().with_turn_detection(
+    ///     ServerVad::new()
+    ///         .with_threshold(0.6)
+    ///         .with_silence_duration_ms(400)
+    ///         .with_prefix_padding_ms(200)
+    ///         .with_idle_timeout_ms(30_000)
+    ///         .with_interrupt_response(false),
+    /// );
+    /// let ga = config.to_json(Dialect::Ga)?;
+    /// let vad = &ga["audio"]["input"]["turn_detection"];
+    /// assert_eq!(vad["type"], "server_vad");
+    /// assert_eq!(vad["silence_duration_ms"], 400);
+    /// assert_eq!(vad["idle_timeout_ms"], 30_000);
+    ///
+    /// let config = SessionConfig::realtime()
+    ///     .with_turn_detection(SemanticVad::new().with_eagerness(Eagerness::LOW));
+    /// let beta = config.to_json(Dialect::Beta)?;
+    /// assert_eq!(beta["turn_detection"]["eagerness"], "low");
+    /// # Ok::<(), realtime_proto::EncodeError>(())
+    /// ```
     #[must_use]
-    pub fn with_turn_detection(mut self, turn_detection: TurnDetection) -> Self {
-        self.input_audio.turn_detection = Some(Nullable::Value(turn_detection));
+    pub fn with_turn_detection(mut self, turn_detection: impl Into<TurnDetection>) -> Self {
+        self.input_audio.turn_detection = Some(Nullable::Value(turn_detection.into()));
         self
     }
 
@@ -419,6 +494,108 @@ impl NoiseReduction {
             kind: Some(kind),
             extra: Map::new(),
         }
+    }
+}
+
+impl ServerVad {
+    /// Server VAD with the server's default settings; the `with_*` methods change them.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the activation threshold, 0.0 to 1.0 (default 0.5): higher needs louder audio,
+    /// for noisy rooms.
+    #[must_use]
+    pub fn with_threshold(mut self, threshold: f64) -> Self {
+        self.threshold = Some(threshold);
+        self
+    }
+
+    /// Sets how much audio before the detected speech is kept, in ms (default 300).
+    #[must_use]
+    pub fn with_prefix_padding_ms(mut self, ms: u32) -> Self {
+        self.prefix_padding_ms = Some(ms);
+        self
+    }
+
+    /// Sets the silence that ends the turn, in ms (default 500): shorter answers sooner, and
+    /// cuts in on pauses.
+    #[must_use]
+    pub fn with_silence_duration_ms(mut self, ms: u32) -> Self {
+        self.silence_duration_ms = Some(ms);
+        self
+    }
+
+    /// Sets the idle timeout, in ms (GA): after this long without speech the server commits
+    /// the buffer and answers (a nudge to a silent user); the input buffer reports
+    /// `input_audio_buffer.timeout_triggered`.
+    #[must_use]
+    pub fn with_idle_timeout_ms(mut self, ms: u32) -> Self {
+        self.idle_timeout_ms = Some(Nullable::Value(ms));
+        self
+    }
+
+    /// Turns the idle timeout off (`idle_timeout_ms: null`).
+    #[must_use]
+    pub fn without_idle_timeout(mut self) -> Self {
+        self.idle_timeout_ms = Some(Nullable::Null);
+        self
+    }
+
+    /// Sets whether the server starts a response when the turn ends (default true).
+    #[must_use]
+    pub fn with_create_response(mut self, create: bool) -> Self {
+        self.create_response = Some(create);
+        self
+    }
+
+    /// Sets whether speech interrupts a response in progress (default true).
+    #[must_use]
+    pub fn with_interrupt_response(mut self, interrupt: bool) -> Self {
+        self.interrupt_response = Some(interrupt);
+        self
+    }
+}
+
+impl SemanticVad {
+    /// Semantic VAD with the server's default settings; the `with_*` methods change them.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how eagerly the turn ends: [`Eagerness::LOW`] lets the user take their time,
+    /// [`Eagerness::HIGH`] answers as soon as it can ([`Eagerness::AUTO`], the default, is
+    /// medium).
+    #[must_use]
+    pub fn with_eagerness(mut self, eagerness: Eagerness) -> Self {
+        self.eagerness = Some(eagerness);
+        self
+    }
+
+    /// Sets whether the server starts a response when the turn ends (default true).
+    #[must_use]
+    pub fn with_create_response(mut self, create: bool) -> Self {
+        self.create_response = Some(create);
+        self
+    }
+
+    /// Sets whether speech interrupts a response in progress (default true).
+    #[must_use]
+    pub fn with_interrupt_response(mut self, interrupt: bool) -> Self {
+        self.interrupt_response = Some(interrupt);
+        self
+    }
+}
+
+impl From<ServerVad> for TurnDetection {
+    fn from(vad: ServerVad) -> Self {
+        Self::ServerVad(vad)
+    }
+}
+
+impl From<SemanticVad> for TurnDetection {
+    fn from(vad: SemanticVad) -> Self {
+        Self::SemanticVad(vad)
     }
 }
 
