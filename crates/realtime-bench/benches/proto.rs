@@ -3,15 +3,13 @@
 //!
 //! `cargo bench -p realtime-bench --bench proto [FILTER]`
 
-use std::hint::black_box;
-use std::time::Instant;
-
 use base64::Engine as _;
 use bytes::Bytes;
 use realtime_bench::baseline::{Ceiling, encode_append_ceiling, naive, typed};
-use realtime_bench::harness::{Candidate, Mode, compare, machine};
+use realtime_bench::harness::{Candidate, Mode, Stamp, compare, machine};
 use realtime_bench::streams::{self, Names, Stream};
 use realtime_proto::{ClientEvent, Config, Connection, Dialect, EventId, ServerMessage, SharedStr};
+use std::hint::black_box;
 
 fn main() {
     let mode = Mode::from_args();
@@ -83,7 +81,7 @@ fn decode_stream(mode: &Mode, stream: &Stream) {
     let mut candidates = vec![
         Candidate::new("ours: decode + apply", || {
             let mut connection = Connection::new(Config::new(dialect));
-            let start = Instant::now();
+            let start = Stamp::now();
             for message in &received {
                 connection
                     .handle_message(message.clone())
@@ -100,7 +98,7 @@ fn decode_stream(mode: &Mode, stream: &Stream) {
             let mut config = Config::new(dialect);
             config.limits.audio_retention = realtime_proto::conversation::AudioRetention::None;
             let mut connection = Connection::new(config);
-            let start = Instant::now();
+            let start = Stamp::now();
             for message in &received {
                 connection
                     .handle_message(message.clone())
@@ -184,7 +182,7 @@ fn encode_append(mode: &Mode) {
             }),
             Candidate::new("ours: Connection::send + poll", || {
                 let mut connection = Connection::new(Config::default());
-                let start = Instant::now();
+                let start = Stamp::now();
                 for _ in 0..PASS {
                     connection
                         .send(ClientEvent::append_audio(audio.clone()))
