@@ -26,11 +26,13 @@ pub enum Clock {
 
 impl Clock {
     /// The clock `REALTIME_BENCH_CLOCK` names (`wall` or `cpu`); the wall clock by default.
+    /// Read once: a stamp costs no look-up of the environment.
     pub fn from_env() -> Self {
-        match std::env::var("REALTIME_BENCH_CLOCK").as_deref() {
+        static CLOCK: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+        *CLOCK.get_or_init(|| match std::env::var("REALTIME_BENCH_CLOCK").as_deref() {
             Ok("cpu") => Self::Cpu,
             _ => Self::Wall,
-        }
+        })
     }
 }
 
