@@ -115,14 +115,25 @@ pub struct Mode {
 impl Mode {
     /// From the command line.
     pub fn from_args() -> Self {
+        Self::from_list(std::env::args().skip(1))
+    }
+
+    /// From these arguments: `--bench`, a filter, and a bench's own `--name value` options,
+    /// whose values are not filters.
+    pub fn from_list(args: impl IntoIterator<Item = String>) -> Self {
         let mut timed = false;
         let mut filter = None;
-        for arg in std::env::args().skip(1) {
+        let mut option_value = false;
+        for arg in args {
             if arg == "--bench" {
                 timed = true;
-            } else if !arg.starts_with('-') {
+            } else if arg.starts_with("--") {
+                option_value = true;
+                continue;
+            } else if !arg.starts_with('-') && !option_value {
                 filter = Some(arg);
             }
+            option_value = false;
         }
         Self { timed, filter }
     }
@@ -330,6 +341,21 @@ pub fn cpu_time() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_values_are_not_filters() {
+        let args = |list: &[&str]| Mode::from_list(list.iter().map(|s| (*s).to_owned()));
+        // The scale bench's options: their values used to be taken for a filter, which then
+        // matched nothing and the bench measured nothing.
+        let mode = args(&["--bench", "--sessions", "2000", "--streams", "10"]);
+        assert!(mode.timed);
+        assert_eq!(mode.filter, None);
+        let mode = args(&["--bench", "voice (GA)"]);
+        assert_eq!(mode.filter.as_deref(), Some("voice (GA)"));
+        let mode = args(&["--seconds", "3", "idle"]);
+        assert!(!mode.timed);
+        assert_eq!(mode.filter.as_deref(), Some("idle"));
+    }
 
     #[test]
     fn a_label_filter_matches_part_or_whole() {
