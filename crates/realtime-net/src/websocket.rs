@@ -358,7 +358,7 @@ mod tests {
         let options = ConnectOptions::url("ws://127.0.0.1:9/v1/realtime?model=m");
         let config = config(&options);
         assert_eq!(config.read_buffer_size, READ_BUFFER_BYTES);
-        assert!(READ_BUFFER_BYTES <= 16 * 1024);
+        const { assert!(READ_BUFFER_BYTES <= 16 * 1024) };
         assert_eq!(config.max_message_size, Some(options.max_message_bytes));
     }
     use crate::handshake::{Credential, Endpoint, Handshake};
