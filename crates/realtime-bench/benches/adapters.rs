@@ -15,11 +15,13 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use realtime_bench::harness::{Candidate, Mode, compare, machine};
+use realtime_bench::harness::{
+    Candidate, Mode, Stamp, charge_unmeasured, compare, machine, thread_cpu,
+};
 use realtime_bench::streams::{self, Names, Stream};
 use realtime_net::ConnectOptions;
 use realtime_proto::{Config, Connection, Event, RecvError, SharedStr};
@@ -73,7 +75,7 @@ fn main() {
                     tokio.block_on(async {
                         let mut session =
                             realtime_tokio::connect(options()).await.expect("connects");
-                        let start = Instant::now();
+                        let start = Stamp::now();
                         let mut counted = 0;
                         while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
@@ -87,7 +89,7 @@ fn main() {
                             realtime_tokio::connect(options().with_config(no_audio.clone()))
                                 .await
                                 .expect("connects");
-                        let start = Instant::now();
+                        let start = Stamp::now();
                         let mut counted = 0;
                         while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
@@ -158,7 +160,7 @@ fn main() {
                     smol::block_on(async {
                         let mut session =
                             realtime_smol::connect(options()).await.expect("connects");
-                        let start = Instant::now();
+                        let start = Stamp::now();
                         let mut counted = 0;
                         while counts(session.recv().await, &mut counted) {}
                         let took = start.elapsed();
@@ -227,7 +229,7 @@ fn main() {
             vec![
                 Candidate::new("realtime-blocking", || {
                     let mut session = realtime_blocking::connect(options()).expect("connects");
-                    let start = Instant::now();
+                    let start = Stamp::now();
                     let mut counted = 0;
                     while counts(session.recv(), &mut counted) {}
                     let took = start.elapsed();
@@ -281,7 +283,7 @@ where
     S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
     E: std::fmt::Debug,
 {
-    let start = Instant::now();
+    let start = Stamp::now();
     let mut counted = 0;
     while let Some(message) = ws.next().await {
         if !bare_step(message.expect("reads"), &mut counted, &mut each) {
@@ -296,7 +298,7 @@ fn bare_loop(
     mut read: impl FnMut() -> Message,
     mut each: impl FnMut(Utf8Bytes),
 ) -> (usize, Duration) {
-    let start = Instant::now();
+    let start = Stamp::now();
     let mut counted = 0;
     while bare_step(read(), &mut counted, &mut each) {}
     (counted, start.elapsed())
@@ -368,7 +370,14 @@ impl Blaster {
     }
 }
 
-fn serve(mut client: TcpStream, frames: &[u8]) {
+fn serve(client: TcpStream, frames: &[u8]) {
+    // The server's CPU time is not the client's: the CPU clock leaves it out.
+    let mut since = thread_cpu();
+    serve_frames(client, frames, &mut since);
+    charge_unmeasured(&mut since);
+}
+
+fn serve_frames(mut client: TcpStream, frames: &[u8], since: &mut Duration) {
     let _ = client.set_nodelay(true);
     let mut request = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -398,6 +407,7 @@ fn serve(mut client: TcpStream, frames: &[u8]) {
         if client.write_all(chunk).is_err() {
             return;
         }
+        charge_unmeasured(since);
     }
     // Read (and drop) whatever the client sends until it closes: its close frame.
     while matches!(client.read(&mut buffer), Ok(n) if n > 0) {}

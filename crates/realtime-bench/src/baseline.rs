@@ -5,6 +5,7 @@
 //!   scanning it (the last field ends at the message's last quote), and SIMD-decodes the audio
 //!   into a warm buffer per item. It builds nothing, checks nothing and keeps no state beyond
 //!   that buffer: no real client can do less.
+//! - [`OldCeiling`]: the ceiling before issue 13 (about twice as slow), for comparison.
 //! - [`naive`]: `serde_json::Value` and the `base64` crate, the way most clients decode.
 //! - [`typed`]: `serde_json` into a borrowed struct with only `type`: the floor of serde-based
 //!   decoding for small events (every other field is still parsed, to be skipped).
@@ -110,6 +111,89 @@ impl Ceiling {
     }
 }
 
+/// The ceiling as it was before issue 13, kept to show what it measured: it looked for each key
+/// with a `memmem` search from the start, found the end of the delta by scanning all of its
+/// base64 for the closing quote, and decoded into one buffer cleared for every delta (keeping
+/// nothing). An independent measurement found it about twice as slow as [`Ceiling`], which made
+/// every ratio to it look better than it was.
+#[derive(Debug)]
+pub struct OldCeiling {
+    audio: Vec<u8>,
+    type_key: memchr::memmem::Finder<'static>,
+    response_key: memchr::memmem::Finder<'static>,
+    item_key: memchr::memmem::Finder<'static>,
+    delta_key: memchr::memmem::Finder<'static>,
+}
+
+impl Default for OldCeiling {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OldCeiling {
+    /// The old ceiling decoder.
+    pub fn new() -> Self {
+        use memchr::memmem::Finder;
+        Self {
+            audio: Vec::with_capacity(1 << 16),
+            type_key: Finder::new(br#""type":""#),
+            response_key: Finder::new(br#""response_id":""#),
+            item_key: Finder::new(br#""item_id":""#),
+            delta_key: Finder::new(br#""delta":""#),
+        }
+    }
+
+    /// "Decodes" one message; returns a checksum so the work cannot be optimized away.
+    pub fn decode(&mut self, message: &str) -> usize {
+        /// The string value after `key` (which ends with the opening quote), from `from` on;
+        /// and the position after its closing quote.
+        fn string_after<'a>(
+            key: &memchr::memmem::Finder<'_>,
+            bytes: &'a [u8],
+            from: usize,
+        ) -> Option<(&'a [u8], usize)> {
+            let start = from + key.find(&bytes[from..])? + key.needle().len();
+            let end = start + memchr::memchr(b'"', &bytes[start..])?;
+            Some((&bytes[start..end], end + 1))
+        }
+        let bytes = message.as_bytes();
+        let Some((kind, mut at)) = string_after(&self.type_key, bytes, 0) else {
+            return 0;
+        };
+        let mut sum = kind.len();
+        let delta = kind.ends_with(b".delta");
+        if delta && kind.starts_with(b"response.") {
+            if let Some((id, next)) = string_after(&self.response_key, bytes, at) {
+                sum += id.len();
+                at = next;
+            }
+        }
+        if let Some((id, next)) = string_after(&self.item_key, bytes, at) {
+            sum += id.len();
+            at = next;
+        }
+        if !delta {
+            return sum;
+        }
+        let Some((text, _)) = string_after(&self.delta_key, bytes, at) else {
+            return sum;
+        };
+        if kind == b"response.output_audio.delta" || kind == b"response.audio.delta" {
+            self.audio.clear();
+            if base64_simd::STANDARD
+                .decode_append(text, &mut self.audio)
+                .is_ok()
+            {
+                sum += self.audio.len();
+            }
+        } else {
+            sum += text.len();
+        }
+        sum
+    }
+}
+
 /// The naive way: parse into `serde_json::Value`, decode audio with the `base64` crate.
 pub fn naive(message: &str) -> usize {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(message) else {
@@ -168,6 +252,7 @@ mod tests {
             value["response_id"].as_str().unwrap().len() + value["item_id"].as_str().unwrap().len();
         let kind = "response.output_audio.delta".len();
         assert_eq!(naive(message) + ids, ceiling.decode(message));
+        assert_eq!(OldCeiling::new().decode(message), ceiling.decode(message));
         assert!(naive(message) > kind + 3_000);
         assert_eq!(typed(message), kind);
         // Every audio delta of both dialects' streams is decoded whole.

@@ -6,8 +6,102 @@
 //! `cargo bench` passes `--bench`; without it (`cargo test --benches`, say) a bench runs one
 //! quick round of everything, so that it is exercised without being timed. A further argument
 //! filters the comparisons by name.
+//!
+//! Passes are timed on the wall clock, or, with `REALTIME_BENCH_CLOCK=cpu`, on the CPU time of
+//! the measured side (see [`Stamp`]): on a machine shared with other work, the wall clock
+//! counts the time the bench waited for a core, and the CPU time does not.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// What a pass is timed with.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Clock {
+    /// Elapsed time (the default).
+    Wall,
+    /// CPU time of this process (user and system), less what threads marked as not measured
+    /// used (see [`charge_unmeasured`]): `REALTIME_BENCH_CLOCK=cpu`.
+    Cpu,
+}
+
+impl Clock {
+    /// The clock `REALTIME_BENCH_CLOCK` names (`wall` or `cpu`); the wall clock by default.
+    /// Read once: a stamp costs no look-up of the environment.
+    pub fn from_env() -> Self {
+        static CLOCK: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+        *CLOCK.get_or_init(|| match std::env::var("REALTIME_BENCH_CLOCK").as_deref() {
+            Ok("cpu") => Self::Cpu,
+            _ => Self::Wall,
+        })
+    }
+}
+
+/// CPU time used by threads that are not measured (the benches' servers), in nanoseconds.
+static UNMEASURED_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The CPU time of the calling thread.
+pub fn thread_cpu() -> Duration {
+    cpu(rustix::time::ClockId::ThreadCPUTime)
+}
+
+fn cpu(clock: rustix::time::ClockId) -> Duration {
+    let time = rustix::time::clock_gettime(clock);
+    Duration::new(
+        u64::try_from(time.tv_sec).unwrap_or(0),
+        u32::try_from(time.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Marks the CPU time the calling thread used since `*since` (a [`thread_cpu`] reading) as not
+/// measured, and moves `*since` to now. A server thread in the benches' process calls it as it
+/// goes, so that [`Clock::Cpu`] counts the client side only.
+pub fn charge_unmeasured(since: &mut Duration) {
+    let now = thread_cpu();
+    let used = now.saturating_sub(*since);
+    UNMEASURED_NS.fetch_add(
+        u64::try_from(used.as_nanos()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    *since = now;
+}
+
+/// A reading of the bench's clock ([`Clock::from_env`]), to time a pass from.
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp {
+    clock: Clock,
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl Stamp {
+    /// Now.
+    pub fn now() -> Self {
+        let clock = Clock::from_env();
+        let cpu = match clock {
+            Clock::Wall => Duration::ZERO,
+            Clock::Cpu => measured_cpu(),
+        };
+        Self {
+            clock,
+            wall: Instant::now(),
+            cpu,
+        }
+    }
+
+    /// The time since this reading, on its clock.
+    pub fn elapsed(&self) -> Duration {
+        match self.clock {
+            Clock::Wall => self.wall.elapsed(),
+            Clock::Cpu => measured_cpu().saturating_sub(self.cpu),
+        }
+    }
+}
+
+/// The process's CPU time less the unmeasured threads'.
+fn measured_cpu() -> Duration {
+    let unmeasured = Duration::from_nanos(UNMEASURED_NS.load(Ordering::Relaxed));
+    cpu(rustix::time::ClockId::ProcessCPUTime).saturating_sub(unmeasured)
+}
 
 /// How a bench binary was asked to run.
 #[derive(Clone, Debug)]
@@ -21,14 +115,25 @@ pub struct Mode {
 impl Mode {
     /// From the command line.
     pub fn from_args() -> Self {
+        Self::from_list(std::env::args().skip(1))
+    }
+
+    /// From these arguments: `--bench`, a filter, and a bench's own `--name value` options,
+    /// whose values are not filters.
+    pub fn from_list(args: impl IntoIterator<Item = String>) -> Self {
         let mut timed = false;
         let mut filter = None;
-        for arg in std::env::args().skip(1) {
+        let mut option_value = false;
+        for arg in args {
             if arg == "--bench" {
                 timed = true;
-            } else if !arg.starts_with('-') {
+            } else if arg.starts_with("--") {
+                option_value = true;
+                continue;
+            } else if !arg.starts_with('-') && !option_value {
                 filter = Some(arg);
             }
+            option_value = false;
         }
         Self { timed, filter }
     }
@@ -41,14 +146,19 @@ impl Mode {
             .is_none_or(|filter| title.contains(filter.split('/').next().unwrap_or(filter)))
     }
 
-    /// Whether a candidate of this label should run (see [`wants`](Self::wants)).
+    /// Whether a candidate of this label should run (see [`wants`](Self::wants)); a `LABEL`
+    /// that starts with `=` must be the whole label (`ours: decode + apply` is also part of
+    /// `ours: decode + apply, audio retention None`).
     pub fn wants_label(&self, label: &str) -> bool {
         match self
             .filter
             .as_deref()
             .and_then(|filter| filter.split_once('/'))
         {
-            Some((_, wanted)) => label.contains(wanted),
+            Some((_, wanted)) => match wanted.strip_prefix('=') {
+                Some(whole) => label == whole,
+                None => label.contains(wanted),
+            },
             None => true,
         }
     }
@@ -69,7 +179,7 @@ impl Mode {
 }
 
 /// One thing to time. `run` does one pass (its own setup included) and returns the time of the
-/// part that counts.
+/// part that counts, measured with a [`Stamp`].
 pub struct Candidate<'a> {
     /// Its name in the report.
     pub label: &'static str,
@@ -97,7 +207,7 @@ impl<'a> Candidate<'a> {
     /// A candidate whose whole pass is timed.
     pub fn timed(label: &'static str, mut pass: impl FnMut() + 'a) -> Self {
         Self::new(label, move || {
-            let start = Instant::now();
+            let start = Stamp::now();
             pass();
             start.elapsed()
         })
@@ -149,11 +259,13 @@ pub fn compare(
             }
         })
         .collect();
-    let reference = measured
-        .iter()
-        .find(|m| m.label == reference)
-        .map(|m| m.median);
-    println!("\n## {title}  ({rounds} rounds; median, [fastest])");
+    let reference = measured.iter().find(|m| m.label == reference);
+    let (reference, fastest_reference) = (reference.map(|m| m.median), reference.map(|m| m.min));
+    let clock = match Clock::from_env() {
+        Clock::Wall => "wall clock",
+        Clock::Cpu => "CPU time",
+    };
+    println!("\n## {title}  ({rounds} rounds, {clock}; median, [fastest])");
     for m in &measured {
         let seconds = m.median.as_secs_f64().max(1e-12);
         let rate = if bytes > 0 {
@@ -162,13 +274,14 @@ pub fn compare(
             String::new()
         };
         println!(
-            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  {}",
+            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  {} [fastest: {}]",
             m.label,
             format!("{:.3?}", m.median),
             format!("{:.3?}", m.min),
             seconds * 1e9 / items.max(1) as f64,
             rate,
-            ratio(m.median, reference)
+            ratio(m.median, reference),
+            ratio(m.min, fastest_reference)
         );
     }
     measured
@@ -228,6 +341,34 @@ pub fn cpu_time() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_values_are_not_filters() {
+        let args = |list: &[&str]| Mode::from_list(list.iter().map(|s| (*s).to_owned()));
+        // The scale bench's options: their values used to be taken for a filter, which then
+        // matched nothing and the bench measured nothing.
+        let mode = args(&["--bench", "--sessions", "2000", "--streams", "10"]);
+        assert!(mode.timed);
+        assert_eq!(mode.filter, None);
+        let mode = args(&["--bench", "voice (GA)"]);
+        assert_eq!(mode.filter.as_deref(), Some("voice (GA)"));
+        let mode = args(&["--seconds", "3", "idle"]);
+        assert!(!mode.timed);
+        assert_eq!(mode.filter.as_deref(), Some("idle"));
+    }
+
+    #[test]
+    fn a_label_filter_matches_part_or_whole() {
+        let mode = |filter: &str| Mode {
+            timed: true,
+            filter: Some(filter.to_owned()),
+        };
+        let long = "ours: decode + apply, audio retention None";
+        assert!(mode("voice/ours: decode + apply").wants_label(long));
+        assert!(!mode("voice/=ours: decode + apply").wants_label(long));
+        assert!(mode("voice/=ours: decode + apply").wants_label("ours: decode + apply"));
+        assert!(mode("voice").wants_label(long));
+    }
 
     #[test]
     fn a_ratio_needs_the_baseline() {

@@ -493,6 +493,53 @@ mod function_calls {
     }
 }
 
+/// The service interleaves the user's input transcription with the reply's deltas. The
+/// machine keeps its place in the reply across a transcription of a known item; one that
+/// creates an item makes the next delta look its item up again. Either way every delta lands
+/// where a lookup puts it.
+#[test]
+fn input_transcription_between_a_reply_s_deltas_leaves_each_in_its_item() {
+    let transcription = |item: &str, text: &str| json!({"type": "conversation.item.input_audio_transcription.delta", "event_id": "e", "item_id": item, "content_index": 0, "delta": text});
+    let mut connection = connection();
+    let mut events = vec![
+        transcription("item_user", "Hel"),
+        created("resp_1"),
+        audio_item("resp_1", "item_reply"),
+    ];
+    for round in 0..3 {
+        events.push(audio_delta("resp_1", "item_reply", 4800));
+        events.push(transcription("item_user", "lo"));
+        events.push(transcript_delta("resp_1", "item_reply", "Hi"));
+        events.push(audio_delta("resp_1", "item_reply", 4800));
+        // A transcription that creates its item.
+        events.push(transcription(&format!("item_new_{round}"), "new"));
+        events.push(audio_delta("resp_1", "item_reply", 4800));
+    }
+    // A transcription naming the streamed item itself (nonsense, but absorbed): its role stays.
+    events.push(transcription("item_reply", "?"));
+    events.push(audio_delta("resp_1", "item_reply", 4800));
+    feed(&mut connection, &events);
+    let conversation = connection.conversation();
+    let reply = conversation.item("item_reply").unwrap();
+    assert_eq!(
+        reply.role().map(ToString::to_string).as_deref(),
+        Some("assistant")
+    );
+    assert_eq!(reply.parts()[0].audio().received_bytes(), 10 * 4800);
+    assert_eq!(reply.parts()[0].transcript(), "HiHiHi?");
+    let user = conversation.item("item_user").unwrap();
+    assert_eq!(
+        user.role().map(ToString::to_string).as_deref(),
+        Some("user")
+    );
+    assert_eq!(user.parts()[0].transcript(), "Hellololo");
+    assert_eq!(user.parts()[0].audio().received_bytes(), 0);
+    for round in 0..3 {
+        let new = conversation.item(&format!("item_new_{round}")).unwrap();
+        assert_eq!(new.parts()[0].transcript(), "new");
+    }
+}
+
 #[test]
 fn user_transcripts_arriving_early_or_late_stay_with_their_item() {
     let mut connection = connection();

@@ -17,7 +17,8 @@ impl Connection {
             ServerEvent::ResponseOutputTextDelta(_)
                 | ServerEvent::ResponseOutputAudioDelta(_)
                 | ServerEvent::ResponseOutputAudioTranscriptDelta(_)
-        ) {
+        ) && !self.keeps_streaming(message.event())
+        {
             // Only a run of deltas may skip the lookups: anything else may move, remove or
             // re-file items and responses.
             self.streaming = None;
@@ -360,6 +361,19 @@ impl Connection {
             item.set_role(Role::ASSISTANT);
         }
         slot
+    }
+
+    /// Whether an event other than an output delta leaves the run of deltas undisturbed: the
+    /// input transcription of a user item already known (the service interleaves it with the
+    /// reply) only writes into that item. One that names a new item creates it, which may
+    /// evict another, so it ends the run.
+    fn keeps_streaming(&self, event: &ServerEvent) -> bool {
+        match event {
+            ServerEvent::InputAudioTranscriptionDelta(event) => {
+                self.streaming.is_some() && self.conversation.item(event.item_id.as_str()).is_some()
+            }
+            _ => false,
+        }
     }
 
     /// [`assistant_slot`](Self::assistant_slot) for a delta. Deltas come in runs for one item
