@@ -16,6 +16,7 @@ use futures_rustls::client::TlsStream;
 use futures_util::future::{Either, select};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
 
@@ -41,17 +42,18 @@ pub async fn connect(
     options: ConnectOptions,
 ) -> Result<Session, ConnectError> {
     let request = options.handshake.request()?;
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
     let timeout = options.connect_timeout;
     let deadline = runtime.now() + timeout;
     let ws = {
         let attempt = std::pin::pin!(open(&*runtime, &options, &request));
         let expiry = std::pin::pin!(sleep_until(&*runtime, deadline));
         match select(attempt, expiry).await {
-            Either::Left((ws, _)) => ws?,
-            Either::Right(((), _)) => return Err(ConnectError::Timeout(timeout)),
+            Either::Left((ws, _)) => ws.map_err(|error| trace.failed(error))?,
+            Either::Right(((), _)) => return Err(trace.failed(ConnectError::Timeout(timeout))),
         }
     };
-    Ok(Session::start(runtime, ws, &options))
+    Ok(Session::start(runtime, ws, &options, trace))
 }
 
 /// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure

@@ -87,7 +87,7 @@ impl Driver {
             let mut inner = shared.lock();
             inner.set_driver(cx.waker());
             let mut took = false;
-            while let Some(transmit) = inner.machine.poll_transmit() {
+            while let Some(transmit) = inner.machine.poll_transmit_at(now) {
                 took = true;
                 if let Some(message) = websocket::message(transmit) {
                     self.outgoing.push_back(message);

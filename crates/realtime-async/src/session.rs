@@ -37,6 +37,7 @@ use std::task::{Context, Poll, Waker, ready};
 use std::time::Instant;
 
 use futures_util::Stream;
+use realtime_net::trace::ConnectTrace;
 use realtime_net::{ConnectOptions, websocket};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
 
@@ -105,8 +106,13 @@ pub struct State<'a>(MutexGuard<'a, Inner>);
 
 impl Session {
     /// Starts the session on an upgraded WebSocket: spawns the driver on `runtime`.
-    pub(crate) fn start(runtime: Arc<dyn Runtime>, ws: Ws, options: &ConnectOptions) -> Self {
-        let mut machine = Connection::new(options.machine_config());
+    pub(crate) fn start(
+        runtime: Arc<dyn Runtime>,
+        ws: Ws,
+        options: &ConnectOptions,
+        trace: ConnectTrace,
+    ) -> Self {
+        let mut machine = trace.connected(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(runtime.now());
         let ws = Arc::new(Mutex::new(ws));

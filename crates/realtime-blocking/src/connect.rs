@@ -6,6 +6,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use realtime_net::handshake::{Credential, HandshakeRequest};
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use rustls::{ClientConnection, StreamOwned};
@@ -84,8 +85,9 @@ impl Wire {
 /// ```
 pub fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
     let request = options.handshake.request()?;
-    let ws = open(&options, &request)?;
-    Session::start(ws, &options)
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
+    let ws = open(&options, &request).map_err(|error| trace.failed(error))?;
+    Session::start(ws, &options, trace)
 }
 
 /// Like [`connect`], with a bearer token from `provider`, called on every connect: an Azure

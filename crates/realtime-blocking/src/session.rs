@@ -30,6 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::TransportEvent;
@@ -143,10 +144,13 @@ impl Session {
     pub(crate) fn start(
         mut ws: WebSocket<Socket>,
         options: &ConnectOptions,
+        trace: ConnectTrace,
     ) -> Result<Self, ConnectError> {
-        let io_error = |source| ConnectError::Io {
-            host: "the server".to_owned(),
-            source,
+        let io_error = |source| {
+            trace.failed(ConnectError::Io {
+                host: "the server".to_owned(),
+                source,
+            })
         };
         let tcp = ws.get_ref().tcp();
         tcp.set_read_timeout(Some(POLL)).map_err(io_error)?;
@@ -161,7 +165,7 @@ impl Session {
             tcp,
             finished: AtomicBool::new(false),
         });
-        let mut machine = Connection::new(options.machine_config());
+        let mut machine = trace.connected(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(Instant::now());
         let shared = Arc::new(Shared {
@@ -279,7 +283,7 @@ impl Shared {
         let mut ws = self.io.ws();
         let mut wrote = false;
         let result = loop {
-            let transmit = self.lock().machine.poll_transmit();
+            let transmit = self.lock().machine.poll_transmit_at(Instant::now());
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };

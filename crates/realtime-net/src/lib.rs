@@ -19,6 +19,8 @@
 //!   [`Exchange`](rest::Exchange), [`RestError`](rest::RestError)).
 //! - [`webhook`]: Standard Webhooks verification and the `realtime.call.incoming` event
 //!   ([`WebhookVerifier`](webhook::WebhookVerifier)).
+//! - [`trace`]: the connection's span and the events at the connect and the handshake's result
+//!   (feature `tracing`, on by default), the same for every adapter.
 //! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
 //!   audio, converted to the session's format.
 //!
@@ -31,6 +33,7 @@ pub mod http;
 pub mod options;
 pub mod rest;
 pub mod tls;
+pub mod trace;
 #[cfg(feature = "audio")]
 pub mod upload;
 pub mod webhook;

@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 use super::{Connection, Event, RecvError, Transmit};
 use crate::ids::{EventId, ItemId, ResponseId};
 use crate::restore::{LostItem, RestorePlan, RestorePolicy};
+use crate::trace::event;
 
 /// How a session goes on after its connection ends ([`Config::reconnect`]).
 ///
@@ -209,6 +210,8 @@ impl Connection {
             return;
         };
         self.reconnection.link = Link::Up;
+        self.stats.reconnects = self.stats.reconnects.saturating_add(1);
+        event!(&self.span, INFO, attempt, "connected again");
         self.reset_for_new_connection(now);
         let policy = self.config.reconnect.clone().unwrap_or_default();
         let plan = RestorePlan::new(&self.conversation, self.session.as_ref(), &policy.restore);
@@ -265,6 +268,15 @@ impl Connection {
         let Link::Connecting { attempt } = self.reconnection.link else {
             return;
         };
+        self.stats.failed_reconnects = self.stats.failed_reconnects.saturating_add(1);
+        event!(
+            &self.span,
+            WARN,
+            attempt,
+            reason,
+            fatal,
+            "reconnect attempt failed"
+        );
         let policy = self.config.reconnect.clone().unwrap_or_default();
         if fatal || attempt >= policy.max_attempts {
             self.reconnection.link = Link::Up;
@@ -300,6 +312,7 @@ impl Connection {
             self.reconnection.pending.interrupted = Some(active);
         }
         self.sequencer.forget_server_side();
+        self.turn.forget();
         self.closing = false;
         // A rotation (or a sticky failure) reconnects at once, and is announced once resumed.
         let immediate = std::mem::take(&mut self.reconnection.rotating);
@@ -333,6 +346,14 @@ impl Connection {
             attempt,
             at: Some(now + after),
         };
+        event!(
+            &self.span,
+            INFO,
+            attempt,
+            after_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            reason,
+            "reconnecting"
+        );
         self.events.push_back(Ok(Event::Reconnecting(Reconnecting {
             attempt,
             after,
@@ -483,8 +504,22 @@ impl Connection {
 
     fn finish_resume(&mut self, resumed: Resumed) {
         let rotated = std::mem::take(&mut self.reconnection.rotated_pending);
+        event!(
+            &self.span,
+            INFO,
+            attempts = resumed.attempts,
+            restored = resumed.restored.len(),
+            lost = resumed.lost.len(),
+            interrupted = resumed.interrupted.as_ref().map(ResponseId::as_str),
+            "resumed"
+        );
         self.events.push_back(Ok(Event::Resumed(resumed)));
         if rotated {
+            event!(
+                &self.span,
+                INFO,
+                "rotated: a fresh session replaced the old one"
+            );
             self.events.push_back(Ok(Event::Rotated));
         }
     }
