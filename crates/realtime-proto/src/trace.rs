@@ -13,7 +13,7 @@
 //! |--------------|-------------------------------------------------------------|
 //! | `host`       | the endpoint's host (never the URL's query, never a header) |
 //! | `dialect`    | `ga` or `beta`                                              |
-//! | `profile`    | the server's profile, as configured (`unknown` until known) |
+//! | `profile`    | the server's profile: configured, or once the events name it |
 //! | `session_id` | recorded when `session.created` arrives                     |
 //!
 //! The machine's events carry the span as their parent explicitly, so they land in it whichever

@@ -700,6 +700,9 @@ impl Connection {
         if !self.profile.is_known() {
             if let Some(profile) = Profile::detect(&message) {
                 self.profile = profile;
+                #[cfg(feature = "tracing")]
+                self.span
+                    .record("profile", tracing::field::display(profile));
             }
         }
         if self.restored(&message) {
