@@ -57,6 +57,11 @@ pub(crate) struct SessionFlags {
     /// standard output instead of the pretty view.
     #[arg(long, help_heading = "Output")]
     pub(crate) json: bool,
+    /// At the end, print the connection's statistics: messages and bytes each way, decode
+    /// warnings and errors, reconnects, and the time from each commit or response.create to
+    /// the first audio and transcript deltas (on standard error with --json).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) stats: bool,
 }
 
 /// What kind of session to open.
