@@ -425,7 +425,8 @@ pub enum SendError {
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
 ///   [`profile`](Self::profile), [`errors`](Self::errors),
-///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format);
+///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format),
+///   [`stats`](Self::stats), and with the `tracing` feature `span`;
 /// - input (`handle_*`): [`handle_transport`](Self::handle_transport) (what adapters call for
 ///   everything the transport delivers) and [`handle_timeout`](Self::handle_timeout); for code
 ///   that drives the machine without a transport, [`handle_message`](Self::handle_message),
@@ -433,7 +434,8 @@ pub enum SendError {
 /// - commands: [`send`](Self::send), [`send_raw`](Self::send_raw), the helpers
 ///   ([`interrupt`](Self::interrupt), [`answer_function_call`](Self::answer_function_call), ...)
 ///   and [`close`](Self::close);
-/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_recv`](Self::poll_recv)
+/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit) (or
+///   [`poll_transmit_at`](Self::poll_transmit_at), which also says when), [`poll_recv`](Self::poll_recv)
 ///   (events and receive errors, in order; what adapters hand the application),
 ///   [`poll_event`](Self::poll_event) (events only), [`poll_timeout`](Self::poll_timeout), and
 ///   with [`Config::record_frames`] [`poll_recorded`](Self::poll_recorded).

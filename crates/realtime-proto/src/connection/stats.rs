@@ -33,6 +33,16 @@ use crate::trace::event;
 /// Bytes are those of the JSON text of each message (the WebSocket framing and TLS are not
 /// counted); keep-alive pings and close frames are not messages here.
 ///
+/// The latencies count from the start of a turn: when the application's
+/// `input_audio_buffer.commit` or `response.create` goes out (at the instant given to
+/// [`poll_transmit_at`](super::Connection::poll_transmit_at), so that a queued
+/// `response.create` counts from when the queue released it), or, when no command of the
+/// application started it, when the server's `input_audio_buffer.committed` arrives (server VAD
+/// ended the user's turn). The next `response.created` is the turn's response; its first audio
+/// delta and first audio transcript delta each end a measurement, at the instant
+/// [`handle_transport`](super::Connection::handle_transport) was given. The machine reads no
+/// clock: these are the adapter's instants (a fake clock's, in tests).
+///
 /// ```
 /// use std::time::{Duration, Instant};
 /// use realtime_proto::{ClientEvent, Config, Connection, TransportEvent};
@@ -77,8 +87,8 @@ pub struct Stats {
     pub reconnects: u64,
     /// Reconnection attempts that failed.
     pub failed_reconnects: u64,
-    /// From the start of a turn (see the [module docs](self)) to its response's first audio
-    /// delta: the silence a caller hears.
+    /// From the start of a turn (see above) to its response's first audio delta: the silence
+    /// a caller hears, less the playback.
     pub first_audio: Latency,
     /// From the start of a turn to its response's first audio transcript delta.
     pub first_transcript: Latency,
