@@ -687,6 +687,47 @@ fn faults_are_typed_errors_and_close_codes() {
 }
 
 #[test]
+fn the_statistics_are_read_from_the_state() {
+    conform(&Adapter::ALL, |adapter| {
+        let builder = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("one two three")))
+            .seed(9);
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
+        until(client.as_mut(), |e| is(e, "session.created"));
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
+        client.send(ClientEvent::create_response()).unwrap();
+        let events = until(client.as_mut(), |e| is(e, "response.done"));
+        let mut seen = Vec::new();
+        client.with_state(&mut |connection| {
+            let stats = connection.stats();
+            // Everything received so far was decoded and handed out, the last being
+            // response.done.
+            assert!(
+                stats.messages_received > events.len() as u64,
+                "{}: {stats:?}",
+                adapter.name()
+            );
+            assert!(stats.bytes_received > 0 && stats.bytes_sent > 0);
+            seen = vec![
+                format!("sent {}", stats.messages_sent),
+                format!("decode errors {}", stats.decode_errors),
+                format!("first audio {}", stats.first_audio.count),
+                format!("first transcript {}", stats.first_transcript.count),
+            ];
+        });
+        Outcome {
+            events: seen,
+            state: Value::Null,
+        }
+    });
+}
+
+#[test]
 fn the_close_code_and_reason_reach_the_application() {
     conform(&Adapter::ALL, |adapter| {
         let mut events = Vec::new();
