@@ -703,7 +703,11 @@ impl Connection {
 
     /// Encodes a command in the session's dialect and the server's shapes; fields the dialect
     /// cannot express refuse it, and are said.
-    fn encode(&self, event: &ClientEvent, event_id: &EventId) -> Result<String, SendError> {
+    pub(super) fn encode(
+        &self,
+        event: &ClientEvent,
+        event_id: &EventId,
+    ) -> Result<String, SendError> {
         let encoded = event.encode_for(self.profile, self.config.dialect, Some(event_id));
         #[cfg(feature = "tracing")]
         if let Err(crate::error::EncodeError::Unrepresentable {

@@ -220,8 +220,8 @@ impl Connection {
         let mut restored_ids = plan.restored().iter();
         for command in plan.commands() {
             let event_id = self.next_event_id();
-            let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
-            else {
+            // A restore command the dialect cannot express is left out (and said, when tracing).
+            let Ok(text) = self.encode(&command, &event_id) else {
                 continue;
             };
             self.note_sent(&command, &event_id);
