@@ -694,6 +694,111 @@ fn faults_are_typed_errors_and_close_codes() {
     });
 }
 
+#[test]
+fn the_statistics_are_read_from_the_state() {
+    conform(&Adapter::ALL, |adapter| {
+        let builder = MockServer::builder()
+            .script(Script::new().with_default(Reply::say("one two three")))
+            .seed(9);
+        let Opened {
+            server: _server,
+            mut client,
+        } = open(adapter, builder);
+        until(client.as_mut(), |e| is(e, "session.created"));
+        client
+            .send(ClientEvent::create_item(Item::user_text("go")))
+            .unwrap();
+        client.send(ClientEvent::create_response()).unwrap();
+        let events = until(client.as_mut(), |e| is(e, "response.done"));
+        let mut seen = Vec::new();
+        client.with_state(&mut |connection| {
+            let stats = connection.stats();
+            // Everything received so far was decoded and handed out, the last being
+            // response.done.
+            assert!(
+                stats.messages_received > events.len() as u64,
+                "{}: {stats:?}",
+                adapter.name()
+            );
+            assert!(stats.bytes_received > 0 && stats.bytes_sent > 0);
+            seen = vec![
+                format!("sent {}", stats.messages_sent),
+                format!("decode errors {}", stats.decode_errors),
+                format!("first audio {}", stats.first_audio.count),
+                format!("first transcript {}", stats.first_transcript.count),
+            ];
+        });
+        Outcome {
+            events: seen,
+            state: Value::Null,
+        }
+    });
+}
+
+#[test]
+fn the_close_code_and_reason_reach_the_application() {
+    conform(&Adapter::ALL, |adapter| {
+        let mut events = Vec::new();
+        for (trigger, fault) in [
+            // The service's expiry, a crash, a code of the application's own range, no
+            // reason, and mid-response.
+            (Trigger::Now, Fault::close(1001, "session expired")),
+            (Trigger::Now, Fault::close(1011, "internal server error")),
+            (Trigger::Now, Fault::close(4321, "custom: quota exhausted")),
+            (Trigger::Now, Fault::close(4000, "")),
+            (
+                Trigger::AfterDeltas(2),
+                Fault::close(1013, "try again later"),
+            ),
+        ] {
+            let trigger_kind = trigger.clone();
+            let builder = MockServer::builder()
+                .script(Script::new().with_default(Reply::say("one two three four five")))
+                .fault(trigger, fault);
+            let Opened {
+                server: _server,
+                mut client,
+            } = open(adapter, builder);
+            if matches!(trigger_kind, Trigger::AfterDeltas(_)) {
+                client
+                    .send(ClientEvent::create_item(Item::user_text("go")))
+                    .unwrap();
+                client.send(ClientEvent::create_response()).unwrap();
+            }
+            let seen = until(client.as_mut(), |e| matches!(e, Event::Closed(_)));
+            let Some(Event::Closed(info)) = seen.last() else {
+                unreachable!("`until` stops at the close")
+            };
+            events.push(format!("event: {:?} {:?}", info.code, info.reason));
+            // The state says the same, and the end is final.
+            client.with_state(&mut |connection| {
+                let info = connection.close_info().expect("closed");
+                events.push(format!("state: {:?} {:?}", info.code, info.reason));
+            });
+            events.push(kind(&client.recv(LIMIT).unwrap_err()));
+        }
+        assert_eq!(
+            events[..3],
+            [
+                "event: Some(1001) \"session expired\"",
+                "state: Some(1001) \"session expired\"",
+                "closed"
+            ],
+            "{}",
+            adapter.name()
+        );
+        assert!(
+            events.contains(&"event: Some(4321) \"custom: quota exhausted\"".to_owned()),
+            "{}: {events:?}",
+            adapter.name()
+        );
+        Outcome {
+            events,
+            state: Value::Null,
+        }
+    });
+}
+
 fn kind(error: &RecvError) -> String {
     // Whatever the adapter, an error about one message is recoverable (the faults scenario goes
     // on with a full turn after it) and the end of the connection is fatal.

@@ -19,6 +19,7 @@ use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::handshake::{Credential, HandshakeRequest};
 use realtime_net::proxy::{ProxyConnect, ProxyError, ProxyOptions};
 use realtime_net::tls::TlsOptions;
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
 
@@ -45,8 +46,12 @@ pub async fn connect(
     runtime: Arc<dyn Runtime>,
     options: ConnectOptions,
 ) -> Result<Session, ConnectError> {
-    let ws = open_within_timeout(runtime.clone(), options.clone()).await?;
-    Ok(Session::start(runtime, ws, options, None))
+    let request = options.handshake.request()?;
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
+    let ws = open_within_timeout(runtime.clone(), options.clone())
+        .await
+        .map_err(|error| trace.failed(error))?;
+    Ok(Session::start(runtime, ws, options, None, trace))
 }
 
 /// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
@@ -94,8 +99,12 @@ where
         let token = provider();
         Box::pin(async move { token.await.map_err(|error| error.to_string()) })
     });
-    let ws = open_with_token(runtime.clone(), options.clone(), Some(provider.clone())).await?;
-    Ok(Session::start(runtime, ws, options, Some(provider)))
+    let request = options.handshake.request()?;
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
+    let ws = open_with_token(runtime.clone(), options.clone(), Some(provider.clone()))
+        .await
+        .map_err(|error| trace.failed(error))?;
+    Ok(Session::start(runtime, ws, options, Some(provider), trace))
 }
 
 /// One connection attempt: a fresh token from `provider` when there is one, then TCP, TLS and

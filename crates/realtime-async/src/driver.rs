@@ -29,8 +29,9 @@ use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite::Message;
 use futures_util::{Sink, Stream};
+use realtime_net::trace::ConnectTrace;
 use realtime_net::{ConnectError, ConnectOptions, websocket};
-use realtime_proto::{ConversationId, Transmit, TransportEvent};
+use realtime_proto::{Connection, ConversationId, Transmit, TransportEvent};
 
 use crate::connect::{self, TokenProvider, Ws};
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
@@ -47,11 +48,17 @@ pub(crate) struct Reconnect {
     pub(crate) token: Option<TokenProvider>,
 }
 
+/// A connection attempt under way, and its trace.
+type Attempt = (
+    BoxFuture<'static, Result<Ws, ConnectError>>,
+    Option<ConnectTrace>,
+);
+
 pub(crate) struct Driver {
     shared: Weak<Shared>,
     reconnect: Reconnect,
-    /// The connection attempt under way ([`Transmit::Connect`]).
-    connecting: Option<BoxFuture<'static, Result<Ws, ConnectError>>>,
+    /// The connection attempt under way ([`Transmit::Connect`]), and its trace.
+    connecting: Option<Attempt>,
     runtime: Arc<dyn Runtime>,
     /// The socket, shared with the receiver, which reads for itself while it waits.
     ws: Arc<Mutex<Ws>>,
@@ -110,10 +117,10 @@ impl Driver {
             let mut inner = shared.lock();
             inner.set_driver(cx.waker());
             let mut took = false;
-            while let Some(transmit) = inner.machine.poll_transmit() {
+            while let Some(transmit) = inner.machine.poll_transmit_at(now) {
                 took = true;
                 if let Transmit::Connect { resume, .. } = transmit {
-                    self.start_connecting(resume);
+                    self.start_connecting(&inner.machine, resume);
                 } else if let Some(message) = websocket::message(transmit) {
                     self.outgoing.push_back(message);
                 }
@@ -180,7 +187,7 @@ impl Driver {
 
     /// Opens the next connection in the background, as the machine asked.
     /// `resume`: the conversation to ask the server to resume (`?conversation_id=`).
-    fn start_connecting(&mut self, resume: Option<ConversationId>) {
+    fn start_connecting(&mut self, machine: &Connection, resume: Option<ConversationId>) {
         // Whatever was taken for the old socket cannot go out any more.
         self.outgoing.clear();
         self.unflushed = false;
@@ -191,27 +198,37 @@ impl Driver {
                     .handshake
                     .with_query("conversation_id", conversation.as_str());
             }
-            self.connecting = Some(Box::pin(connect::open_with_token(
+            // The attempt is said in the session's span (feature `tracing`).
+            let trace = options
+                .handshake
+                .request()
+                .ok()
+                .map(|request| ConnectTrace::restart(machine, &request));
+            let attempt = Box::pin(connect::open_with_token(
                 self.runtime.clone(),
                 options,
                 self.reconnect.token.clone(),
-            )));
+            ));
+            self.connecting = Some((attempt, trace));
         }
     }
 
     /// Polls the connection attempt; once it is over, the machine knows the outcome (and a new
     /// socket replaces the old one). Whether it ended.
     fn poll_connecting(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
-        let Some(attempt) = self.connecting.as_mut() else {
+        let Some((attempt, _)) = self.connecting.as_mut() else {
             return false;
         };
         let Poll::Ready(outcome) = attempt.as_mut().poll(cx) else {
             return false;
         };
-        self.connecting = None;
+        let trace = self.connecting.take().and_then(|(_, trace)| trace);
         let now = self.runtime.now();
         match outcome {
             Ok(ws) => {
+                if let Some(trace) = trace {
+                    trace.reconnected();
+                }
                 // The old socket (ended, or closed for a rotation) goes; the handles read and
                 // the driver writes the new one from now on.
                 drop(std::mem::replace(&mut *lock(&self.ws), ws));
@@ -224,6 +241,10 @@ impl Driver {
                 inner.wake_senders();
             }
             Err(error) => {
+                let error = match &trace {
+                    Some(trace) => trace.failed(error),
+                    None => error,
+                };
                 let fatal = error.is_permanent();
                 let mut inner = shared.lock();
                 inner

@@ -37,6 +37,7 @@ use std::task::{Context, Poll, Waker, ready};
 use std::time::Instant;
 
 use futures_util::Stream;
+use realtime_net::trace::ConnectTrace;
 use realtime_net::{ConnectOptions, websocket};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
 
@@ -117,8 +118,9 @@ impl Session {
         ws: Ws,
         options: ConnectOptions,
         token: Option<TokenProvider>,
+        trace: ConnectTrace,
     ) -> Self {
-        let mut machine = Connection::new(options.machine_config());
+        let mut machine = trace.connected(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(runtime.now());
         let ws = Arc::new(Mutex::new(ws));

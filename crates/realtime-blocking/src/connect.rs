@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use realtime_net::handshake::{Credential, HandshakeRequest};
 use realtime_net::proxy::{ProxyConnect, ProxyError, ProxyOptions};
 use realtime_net::tls::TlsOptions;
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use rustls::{ClientConnection, StreamOwned};
@@ -117,8 +118,10 @@ impl Wire {
 /// # let _ = first; Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect(options: ConnectOptions) -> Result<Session, ConnectError> {
-    let ws = open_with_token(&options, None)?;
-    Session::start(ws, options, None)
+    let request = options.handshake.request()?;
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
+    let ws = open_with_token(&options, None).map_err(|error| trace.failed(error))?;
+    Session::start(ws, options, None, trace)
 }
 
 /// Like [`connect`], with a bearer token from `provider`, called once: an Azure Entra ID
@@ -156,8 +159,10 @@ where
     E: std::fmt::Display,
 {
     let provider: TokenProvider = Arc::new(move || provider().map_err(|error| error.to_string()));
-    let ws = open_with_token(&options, Some(&provider))?;
-    Session::start(ws, options, Some(provider))
+    let request = options.handshake.request()?;
+    let trace = ConnectTrace::start(&options.machine_config(), &request);
+    let ws = open_with_token(&options, Some(&provider)).map_err(|error| trace.failed(error))?;
+    Session::start(ws, options, Some(provider), trace)
 }
 
 /// One connection attempt: a fresh token from `provider` when there is one, then TCP, TLS and

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
 use realtime_proto::ConversationId;
 use tungstenite::Error as WsError;
@@ -125,8 +126,22 @@ fn reconnect(shared: &Shared, resume: Option<ConversationId>) {
             .handshake
             .with_query("conversation_id", conversation.as_str());
     }
+    // The attempt is said in the session's span (feature `tracing`).
+    let trace = options
+        .handshake
+        .request()
+        .ok()
+        .map(|request| ConnectTrace::restart(&shared.lock().machine, &request));
     let outcome = connect::open_with_token(&options, shared.reconnect.token.as_ref())
         .and_then(|ws| shared.io.replace(ws));
+    let outcome = match (outcome, trace) {
+        (Ok(()), Some(trace)) => {
+            trace.reconnected();
+            Ok(())
+        }
+        (Err(error), Some(trace)) => Err(trace.failed(error)),
+        (outcome, None) => outcome,
+    };
     let mut inner = shared.lock();
     let now = Instant::now();
     match outcome {

@@ -30,6 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockRead
 use std::thread;
 use std::time::{Duration, Instant};
 
+use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
@@ -169,15 +170,16 @@ impl Session {
         mut ws: WebSocket<Socket>,
         options: ConnectOptions,
         token: Option<TokenProvider>,
+        trace: ConnectTrace,
     ) -> Result<Self, ConnectError> {
-        let tcp = prepare(&mut ws)?;
+        let tcp = prepare(&mut ws).map_err(|error| trace.failed(error))?;
         let io = Arc::new(Io {
             ws: Mutex::new(ws),
             read_side: Mutex::new(ReadSide { timeout: POLL }),
             tcp: RwLock::new(tcp),
             finished: AtomicBool::new(false),
         });
-        let mut machine = Connection::new(options.machine_config());
+        let mut machine = trace.connected(options.machine_config());
         // The machine's deadlines count from now.
         machine.handle_timeout(Instant::now());
         let shared = Arc::new(Shared {
@@ -297,7 +299,7 @@ impl Shared {
         let mut ws = self.io.ws();
         let mut wrote = false;
         let result = loop {
-            let transmit = self.lock().machine.poll_transmit();
+            let transmit = self.lock().machine.poll_transmit_at(Instant::now());
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };

@@ -8,6 +8,7 @@ mod cmd;
 mod devices;
 mod endpoint_args;
 mod jsonl;
+mod logging;
 mod playback;
 mod session;
 
@@ -61,6 +62,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init();
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Chat(args) => cmd::chat::run(args),

@@ -83,7 +83,13 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 
 /// Runs `realtime ARGS` in `dir` with `stdin`, killing it after [`LIMIT`].
 fn realtime(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    realtime_with_env(dir, args, &[], stdin)
+}
+
+/// [`realtime`] with these environment variables set.
+fn realtime_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
     let mut child = command(dir, args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -328,6 +334,77 @@ fn say_speaks_and_saves_the_reply() {
         "saved the reply's audio to echo.wav",
     ]);
     assert_reply_wav(&dir.join("echo.wav"), 500);
+}
+
+#[test]
+fn stats_prints_the_connection_s_statistics_at_the_end() {
+    let dir = scratch();
+    let run = realtime(&dir, &["say", "--stats", "hello"], b"");
+    run.assert_ok();
+    run.shows_in_order(&[
+        "saved the reply's audio to reply.wav",
+        "stats      sent: ",
+        "stats      received: ",
+        "stats      decode:           0 warnings, 0 errors",
+        "stats      reconnects:       0 (0 failed attempts)",
+        "stats      first audio:      last ",
+        "(1)",
+        "stats      first transcript: last ",
+        "(1)",
+    ]);
+    // Without the flag, nothing.
+    let run = realtime(&dir, &["say", "hello"], b"");
+    run.assert_ok();
+    assert!(!run.stdout.contains("first audio"), "{}", run.stdout);
+
+    // With --json the statistics go to standard error; a server-VAD turn is timed from the
+    // server's commit.
+    let wav = speech_wav(&dir);
+    let run = realtime(
+        &dir,
+        &["send-audio", wav.to_str().unwrap(), "--json", "--stats"],
+        b"",
+    );
+    run.assert_ok();
+    assert!(!run.stdout.contains("first audio"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("stats: first audio:      last ") && run.stderr.contains("(1)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rust_log_shows_the_connection_s_life_on_standard_error_and_never_the_key() {
+    const KEY: &str = "sk-SECRET-cli-key-31f7a9";
+    let server = MockServer::builder().api_key(KEY).start().unwrap();
+    let dir = scratch();
+    let url = server.url();
+    let args = ["say", "hi", "--url", url.as_str(), "--api-key", KEY];
+    let run = realtime_with_env(&dir, &args, &[("RUST_LOG", "debug")], b"");
+    run.assert_ok();
+    let mut from = 0;
+    for needle in [
+        "realtime_net: connecting host=\"127.0.0.1\"",
+        "realtime_net: connected",
+        "realtime_proto: session created",
+        "realtime_proto: sent type=\"response.create\"",
+        "realtime_proto: received type=\"response.done\"",
+        "realtime_proto: connection closed code=1000",
+    ] {
+        match run.stderr[from..].find(needle) {
+            Some(at) => from += at + needle.len(),
+            None => panic!("{needle:?} missing or out of order in:\n{}", run.stderr),
+        }
+    }
+    assert!(!run.stderr.contains(KEY) && !run.stdout.contains(KEY));
+    // Deltas only at trace.
+    assert!(!run.stderr.contains("response.output_audio.delta"));
+
+    // Unset, nothing.
+    let run = realtime(&dir, &args, b"");
+    run.assert_ok();
+    assert!(!run.stderr.contains("realtime_net"), "{}", run.stderr);
 }
 
 #[test]

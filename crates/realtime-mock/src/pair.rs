@@ -260,7 +260,7 @@ impl Pair {
     /// client's events to the pair's queue. Returns whether anything moved.
     pub fn step(&mut self) -> bool {
         let mut moved = false;
-        while let Some(transmit) = self.client.poll_transmit() {
+        while let Some(transmit) = self.client.poll_transmit_at(self.now) {
             moved = true;
             self.carry_to_server(transmit);
         }

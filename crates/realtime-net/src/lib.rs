@@ -22,6 +22,8 @@
 //!   [`Exchange`](rest::Exchange), [`RestError`](rest::RestError)).
 //! - [`webhook`]: Standard Webhooks verification and the `realtime.call.incoming` event
 //!   ([`WebhookVerifier`](webhook::WebhookVerifier)).
+//! - [`trace`]: the connection's span and the events at the connect and the handshake's result
+//!   (feature `tracing`, on by default), the same for every adapter.
 //! - [`upload`] (feature `audio`, on by default): streaming a WAV file or raw audio as input
 //!   audio, converted to the session's format.
 //! - [`clip`] (feature `audio`): the assistant's audio, taken from the state and saved as a
@@ -39,6 +41,7 @@ pub mod options;
 pub mod proxy;
 pub mod rest;
 pub mod tls;
+pub mod trace;
 #[cfg(feature = "audio")]
 pub mod upload;
 mod url;

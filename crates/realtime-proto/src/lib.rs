@@ -130,6 +130,7 @@ pub mod response;
 pub mod restore;
 pub mod session_config;
 pub mod shared_str;
+pub mod trace;
 pub mod values;
 pub mod warning;
 

@@ -97,6 +97,11 @@ pub(crate) struct SessionFlags {
         help_heading = "Connection"
     )]
     pub(crate) reconnect_attempts: u32,
+    /// At the end, print the connection's statistics: messages and bytes each way, decode
+    /// warnings and errors, reconnects, and the time from each commit or response.create to
+    /// the first audio and transcript deltas (on standard error with --json).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) stats: bool,
 }
 
 /// What kind of session to open.

@@ -59,6 +59,8 @@ pub(crate) struct Live {
     errors: Vec<String>,
     /// Frames the recording could not hold (not JSON).
     unrecordable: u64,
+    /// Whether to print the connection's statistics at the end (`--stats`).
+    stats: bool,
 }
 
 impl Live {
@@ -92,6 +94,7 @@ impl Live {
             quiet_updates: 0,
             errors: Vec::new(),
             unrecordable: 0,
+            stats: flags.stats,
         };
         // Read session.created before sending anything, so that the recording starts with it.
         let first = tokio::time::timeout(Duration::from_secs(15), live.next())
@@ -210,6 +213,12 @@ impl Live {
             .await;
         }
         let drained = self.drain_frames();
+        if self.stats {
+            let stats = self.receiver.state().stats().clone();
+            for line in stats.to_string().lines() {
+                self.out.tell(Tag::STATS, line);
+            }
+        }
         if let Some(mock) = self.mock.take() {
             // The session is over; a mock that fails to stop cleanly changes nothing for it.
             let _ = mock.shutdown();

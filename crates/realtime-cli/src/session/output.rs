@@ -49,6 +49,7 @@ impl Tag {
     pub(crate) const WARNING: Self = Self::new("warning", colored(AnsiColor::Yellow).bold());
     pub(crate) const NOTE: Self = Self::new("note", Style::new().dimmed());
     pub(crate) const DONE: Self = Self::new("done", colored(AnsiColor::Green).bold());
+    pub(crate) const STATS: Self = Self::new("stats", Style::new().dimmed());
 
     const fn new(name: &'static str, style: Style) -> Self {
         Self { name, style }

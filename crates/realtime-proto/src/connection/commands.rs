@@ -12,6 +12,7 @@ use crate::events::client::{ClientEvent, ClientMessage, ConversationItemCreate};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
 use crate::item::Item;
 use crate::json::Nullable;
+use crate::trace::event;
 use crate::values::{ContentType, ErrorCode, Role};
 
 /// How many unanswered `session.update` commands the machine remembers (for
@@ -316,7 +317,7 @@ impl Connection {
             _ => {}
         }
         let event_id = self.next_event_id();
-        let text = event.encode_for(self.profile, self.config.dialect, Some(&event_id))?;
+        let text = self.encode(&event, &event_id)?;
         self.note_sent(&event, &event_id);
         self.transmits.push_back(Transmit::Text {
             event_id: event_id.clone(),
@@ -525,14 +526,26 @@ impl Connection {
     fn send_response_create(&mut self, event: &ClientEvent) -> Result<EventId, SendError> {
         let policy = self.config.response_queue;
         if policy == ResponseQueuePolicy::Reject && self.sequencer.busy() {
+            event!(
+                &self.span,
+                DEBUG,
+                "response.create refused: a response is running (ResponseQueuePolicy::Reject)"
+            );
             return Err(SendError::ResponseInProgress {
                 response_id: self.sequencer.active.as_ref().map(ResponseId::detach),
             });
         }
         let event_id = self.next_event_id();
-        let text = event.encode_for(self.profile, self.config.dialect, Some(&event_id))?;
+        let text = self.encode(event, &event_id)?;
         self.note_sent(event, &event_id);
         if policy == ResponseQueuePolicy::Queue && self.sequencer.busy() {
+            event!(
+                &self.span,
+                DEBUG,
+                event_id = event_id.as_str(),
+                queued = self.sequencer.queue.len() + 1,
+                "response.create held: a response is running"
+            );
             self.sequencer.queue.push_back((event_id.clone(), text));
         } else {
             if self.sequencer.awaiting.is_none() {
@@ -554,6 +567,12 @@ impl Connection {
             return;
         }
         if let Some((event_id, text)) = self.sequencer.queue.pop_front() {
+            event!(
+                &self.span,
+                DEBUG,
+                event_id = event_id.as_str(),
+                "response.create released"
+            );
             self.sequencer.awaiting = Some((event_id.clone(), text.clone()));
             self.sequencer.restart_quiet();
             self.transmits.push_back(Transmit::Text { event_id, text });
@@ -614,6 +633,12 @@ impl Connection {
                 return false;
             };
             if queueing && busy && self.sequencer.active.is_some() {
+                event!(
+                    &self.span,
+                    DEBUG,
+                    event_id = event_id.as_str(),
+                    "response.create held again: the server has a response running"
+                );
                 self.sequencer.queue.push_front((event_id, text));
                 return true;
             }
@@ -632,6 +657,12 @@ impl Connection {
             };
             self.responses.entry(&response).clear_requested_by();
             if queueing && busy {
+                event!(
+                    &self.span,
+                    DEBUG,
+                    event_id = event_id.as_str(),
+                    "response.create held again: the running response was the server's own"
+                );
                 self.sequencer.queue.push_front((event_id, text));
                 return true;
             }
@@ -677,6 +708,30 @@ impl Connection {
         self.sequencer.attributed = None;
         self.release_queue();
         (response, event_id)
+    }
+
+    /// Encodes a command in the session's dialect and the server's shapes; fields the dialect
+    /// cannot express refuse it, and are said.
+    pub(super) fn encode(
+        &self,
+        event: &ClientEvent,
+        event_id: &EventId,
+    ) -> Result<String, SendError> {
+        let encoded = event.encode_for(self.profile, self.config.dialect, Some(event_id));
+        #[cfg(feature = "tracing")]
+        if let Err(crate::error::EncodeError::Unrepresentable {
+            event_type, fields, ..
+        }) = &encoded
+        {
+            event!(
+                &self.span,
+                WARN,
+                r#type = event_type.as_str(),
+                fields = %fields.iter().map(|field| field.path.as_str()).collect::<Vec<_>>().join(", "),
+                "command refused: fields the dialect cannot express"
+            );
+        }
+        Ok(encoded?)
     }
 
     /// Local bookkeeping for a command about to be sent.

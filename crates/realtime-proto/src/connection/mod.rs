@@ -32,10 +32,11 @@ mod reconnect;
 mod record;
 mod responses;
 mod resume;
+mod stats;
 mod timers;
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -44,6 +45,7 @@ pub use self::input::{InputAudioState, Speech};
 pub use self::reconnect::{ReconnectPolicy, Reconnecting, Resumed, WhileDown};
 pub use self::record::{FrameDirection, RecordedFrame};
 pub use self::responses::{ResponseState, Responses};
+pub use self::stats::{Latency, Stats};
 pub use self::timers::TransportEvent;
 use crate::audio::{AudioArena, AudioFormat};
 use crate::conversation::{Conversation, ConversationLimits};
@@ -55,6 +57,7 @@ use crate::profile::Profile;
 use crate::response::Usage;
 use crate::session_config::SessionObject;
 use crate::shared_str::SharedStr;
+use crate::trace::event;
 
 /// Settings of a [`Connection`]. The defaults suit a voice agent on the GA interface.
 #[non_exhaustive]
@@ -479,7 +482,8 @@ pub enum SendError {
 ///   [`responses`](Self::responses), [`input_audio`](Self::input_audio),
 ///   [`rate_limits`](Self::rate_limits), [`usage`](Self::usage), [`dialect`](Self::dialect),
 ///   [`profile`](Self::profile), [`errors`](Self::errors),
-///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format);
+///   [`decode_warnings`](Self::decode_warnings), [`output_format`](Self::output_format),
+///   [`stats`](Self::stats), and with the `tracing` feature `span`;
 /// - input (`handle_*`): [`handle_transport`](Self::handle_transport) (what adapters call for
 ///   everything the transport delivers) and [`handle_timeout`](Self::handle_timeout); for code
 ///   that drives the machine without a transport, [`handle_message`](Self::handle_message),
@@ -487,7 +491,8 @@ pub enum SendError {
 /// - commands: [`send`](Self::send), [`send_raw`](Self::send_raw), the helpers
 ///   ([`interrupt`](Self::interrupt), [`answer_function_call`](Self::answer_function_call), ...)
 ///   and [`close`](Self::close);
-/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit), [`poll_recv`](Self::poll_recv)
+/// - output (`poll_*`): [`poll_transmit`](Self::poll_transmit) (or
+///   [`poll_transmit_at`](Self::poll_transmit_at), which also says when), [`poll_recv`](Self::poll_recv)
 ///   (events and receive errors, in order; what adapters hand the application),
 ///   [`poll_event`](Self::poll_event) (events only), [`poll_timeout`](Self::poll_timeout), and
 ///   with [`Config::record_frames`] [`poll_recorded`](Self::poll_recorded).
@@ -524,8 +529,14 @@ pub struct Connection {
     streaming: Option<Streaming>,
     /// The server's profile: the configured one, or the one the events named.
     profile: Profile,
-    /// Warnings of the messages applied (see [`crate::warning`]).
-    decode_warnings: u64,
+    /// The counters and latencies (see `stats`).
+    stats: Stats,
+    /// The turn being timed for the latencies.
+    turn: stats::TurnClock,
+    /// The connection's span: the parent of every event the machine emits (see
+    /// [`crate::trace`]).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
     /// What the machine knows of the connections the session ran over (see `resume`).
     connections: resume::Connections,
     /// Whether the link is up, and the reconnection under way (see `reconnect`).
@@ -543,7 +554,30 @@ struct Streaming {
 
 impl Connection {
     /// A machine for a new connection.
+    ///
+    /// With the `tracing` feature, the machine makes its own span
+    /// ([`trace::connection_span`](crate::trace::connection_span), without a host); adapters
+    /// use [`with_span`](Self::with_span) to hand it the span they connected in.
     pub fn new(config: Config) -> Self {
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::connection_span("", config.dialect, config.profile);
+        Self::build(
+            config,
+            #[cfg(feature = "tracing")]
+            span,
+        )
+    }
+
+    /// A machine for a new connection whose events go into `span` (see [`crate::trace`]): the
+    /// span the adapter made with [`trace::connection_span`](crate::trace::connection_span)
+    /// when it started connecting, so that the connect, the handshake and the session read as
+    /// one.
+    #[cfg(feature = "tracing")]
+    pub fn with_span(config: Config, span: tracing::Span) -> Self {
+        Self::build(config, span)
+    }
+
+    fn build(config: Config, #[cfg(feature = "tracing")] span: tracing::Span) -> Self {
         Self {
             conversation: Conversation::new(config.limits.clone()),
             responses: Responses::new(config.max_responses),
@@ -566,7 +600,10 @@ impl Connection {
             audio_arena: AudioArena::default(),
             streaming: None,
             profile: config.profile,
-            decode_warnings: 0,
+            stats: Stats::default(),
+            turn: stats::TurnClock::default(),
+            #[cfg(feature = "tracing")]
+            span,
             connections: resume::Connections::default(),
             reconnection: reconnect::Reconnection::default(),
             config,
@@ -596,7 +633,20 @@ impl Connection {
     /// [`crate::warning`] and [`ServerMessage::warnings`]). Always 0 for a server that follows
     /// the spec.
     pub fn decode_warnings(&self) -> u64 {
-        self.decode_warnings
+        self.stats.decode_warnings
+    }
+
+    /// The statistics of the connection so far: messages and bytes each way, decode warnings
+    /// and errors, reconnects, and the latencies of the turns (see [`Stats`]).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The connection's span (see [`crate::trace`]): for the application's own events about
+    /// this connection.
+    #[cfg(feature = "tracing")]
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// The session as the server last confirmed it (`session.created` / `session.updated`).
@@ -690,23 +740,28 @@ impl Connection {
             return Err(RecvError::Closed);
         }
         let text = text.into();
+        self.stats.received(text.len());
         if text.len() > self.config.max_message_bytes {
-            return Err(RecvError::TooLarge {
+            return Err(self.decode_failed(RecvError::TooLarge {
                 size: text.len(),
                 limit: self.config.max_message_bytes,
-            });
+            }));
         }
         // The recording logs the wire, so it keeps a message even when it does not decode.
         if self.recorder.is_enabled() {
             self.recorder.record(FrameDirection::Received, text.clone());
         }
-        let message = ServerMessage::decode_in(text, &mut self.audio_arena)?;
-        self.decode_warnings = self
-            .decode_warnings
-            .saturating_add(message.warnings().len() as u64);
+        let message = match ServerMessage::decode_in(text, &mut self.audio_arena) {
+            Ok(message) => message,
+            Err(error) => return Err(self.decode_failed(error.into())),
+        };
+        self.note_received(&message);
         if !self.profile.is_known() {
             if let Some(profile) = Profile::detect(&message) {
                 self.profile = profile;
+                #[cfg(feature = "tracing")]
+                self.span
+                    .record("profile", tracing::field::display(profile));
             }
         }
         if self.restored(&message) {
@@ -731,7 +786,8 @@ impl Connection {
         if self.closed.is_some() {
             return Err(RecvError::Closed);
         }
-        Err(RecvError::Binary { size })
+        self.stats.received(size);
+        Err(self.decode_failed(RecvError::Binary { size }))
     }
 
     /// Applies the end of the connection: a close frame (`code` and `reason`) or the transport
@@ -744,6 +800,7 @@ impl Connection {
             code,
             reason: reason.to_owned(),
         };
+        event!(&self.span, INFO, code, reason, "connection closed");
         self.closed = Some(info.clone());
         self.sequencer.clear();
         self.events.push_back(Ok(Event::Closed(info)));
@@ -754,6 +811,7 @@ impl Connection {
         if self.closed.is_some() {
             return;
         }
+        event!(&self.span, WARN, reason, "connection lost");
         self.handle_close(None, reason);
         if matches!(self.events.back(), Some(Ok(Event::Closed(_)))) {
             self.events.pop_back();
@@ -763,8 +821,25 @@ impl Connection {
     // Output.
 
     /// The next message to send, if any.
+    ///
+    /// For the latencies of [`stats`](Self::stats), a command handed out here counts as sent at
+    /// the latest instant the machine was given; an adapter that knows the time uses
+    /// [`poll_transmit_at`](Self::poll_transmit_at) instead.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmit(self.last_instant())
+    }
+
+    /// The next message to send, if any, sent at `now`: the same as
+    /// [`poll_transmit`](Self::poll_transmit), with the instant the turn latencies of
+    /// [`stats`](Self::stats) count a commit or a `response.create` from. Nothing else reads
+    /// `now`: no deadline moves.
+    #[must_use]
+    pub fn poll_transmit_at(&mut self, now: Instant) -> Option<Transmit> {
+        self.transmit(Some(now))
+    }
+
+    fn transmit(&mut self, now: Option<Instant>) -> Option<Transmit> {
         if !self.is_connected() && !matches!(self.transmits.front(), Some(Transmit::Connect { .. }))
         {
             // Between connections everything waits for the restore; only the order to connect
@@ -772,11 +847,23 @@ impl Connection {
             return None;
         }
         let transmit = self.transmits.pop_front();
-        if let Some(Transmit::Text { text, .. }) = &transmit {
+        if let Some(Transmit::Text { event_id, text }) = &transmit {
             if self.recorder.is_enabled() {
                 self.recorder
                     .record(FrameDirection::Sent, SharedStr::new(text.as_str()));
             }
+            self.note_transmitted(event_id, text.len(), now);
+        }
+        #[cfg(feature = "tracing")]
+        match &transmit {
+            Some(Transmit::Ping) => event!(&self.span, TRACE, "ping"),
+            Some(Transmit::Close { code, reason }) => {
+                event!(&self.span, INFO, code, reason = reason.as_str(), "closing");
+            }
+            Some(Transmit::Connect { attempt, .. }) => {
+                event!(&self.span, INFO, attempt, "connecting again");
+            }
+            _ => {}
         }
         transmit
     }

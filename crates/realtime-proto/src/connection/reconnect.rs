@@ -43,6 +43,7 @@ use crate::events::client::ClientEvent;
 use crate::ids::{ConversationId, EventId, ItemId, ResponseId};
 use crate::profile::Profile;
 use crate::restore::{LostItem, RestorePlan, RestorePolicy};
+use crate::trace::event;
 
 /// How a session goes on after its connection ends ([`Config::reconnect`]).
 ///
@@ -253,6 +254,8 @@ impl Connection {
             return;
         };
         self.reconnection.link = Link::Up;
+        self.stats.reconnects = self.stats.reconnects.saturating_add(1);
+        event!(&self.span, INFO, attempt, "connected again");
         self.reset_for_new_connection(now);
         let policy = self.config.reconnect.clone().unwrap_or_default();
         let plan = RestorePlan::new(&self.conversation, self.session.as_ref(), &policy.restore);
@@ -278,8 +281,7 @@ impl Connection {
         let mut restore = Vec::new();
         for command in config {
             let event_id = self.next_event_id();
-            if let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
-            {
+            if let Ok(text) = self.encode(&command, &event_id) {
                 self.note_sent(&command, &event_id);
                 restore.push(Transmit::Text { event_id, text });
             }
@@ -339,8 +341,8 @@ impl Connection {
         let mut restored_ids = plan.restored().iter();
         for command in &commands {
             let event_id = self.next_event_id();
-            let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id))
-            else {
+            // A restore command the dialect cannot express is left out (and said, when tracing).
+            let Ok(text) = self.encode(command, &event_id) else {
                 continue;
             };
             self.note_sent(command, &event_id);
@@ -393,6 +395,15 @@ impl Connection {
         let Link::Connecting { attempt } = self.reconnection.link else {
             return;
         };
+        self.stats.failed_reconnects = self.stats.failed_reconnects.saturating_add(1);
+        event!(
+            &self.span,
+            WARN,
+            attempt,
+            reason,
+            fatal,
+            "reconnect attempt failed"
+        );
         let policy = self.config.reconnect.clone().unwrap_or_default();
         if fatal || attempt >= policy.max_attempts {
             self.reconnection.link = Link::Up;
@@ -428,6 +439,7 @@ impl Connection {
             self.reconnection.pending.interrupted = Some(active);
         }
         self.sequencer.forget_server_side();
+        self.turn.forget();
         self.closing = false;
         // A rotation (or a sticky failure) reconnects at once, and is announced once resumed.
         let immediate = std::mem::take(&mut self.reconnection.rotating);
@@ -461,6 +473,14 @@ impl Connection {
             attempt,
             at: Some(now + after),
         };
+        event!(
+            &self.span,
+            INFO,
+            attempt,
+            after_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            reason,
+            "reconnecting"
+        );
         self.events.push_back(Ok(Event::Reconnecting(Reconnecting {
             attempt,
             after,
@@ -519,7 +539,7 @@ impl Connection {
     /// Encodes `command` again for the new connection, with a new event id, and tracks it.
     fn send_again(&mut self, command: &ClientEvent) {
         let event_id = self.next_event_id();
-        if let Ok(text) = command.encode_for(self.profile, self.config.dialect, Some(&event_id)) {
+        if let Ok(text) = self.encode(command, &event_id) {
             self.note_sent(command, &event_id);
             self.transmits.push_back(Transmit::Text {
                 event_id: event_id.clone(),
@@ -725,8 +745,22 @@ impl Connection {
 
     fn finish_resume(&mut self, resumed: Resumed) {
         let rotated = std::mem::take(&mut self.reconnection.rotated_pending);
+        event!(
+            &self.span,
+            INFO,
+            attempts = resumed.attempts,
+            restored = resumed.restored.len(),
+            lost = resumed.lost.len(),
+            interrupted = resumed.interrupted.as_ref().map(ResponseId::as_str),
+            "resumed"
+        );
         self.events.push_back(Ok(Event::Resumed(resumed)));
         if rotated {
+            event!(
+                &self.span,
+                INFO,
+                "rotated: a fresh session replaced the old one"
+            );
             self.events.push_back(Ok(Event::Rotated));
         }
     }

@@ -36,7 +36,10 @@
 use std::time::{Duration, Instant};
 
 use super::{AbandonedResponse, Connection, Event, RecvError, Transmit};
+#[cfg(feature = "tracing")]
+use crate::ids::{EventId, ResponseId};
 use crate::shared_str::SharedStr;
+use crate::trace::event;
 
 /// What the transport delivered, as an adapter hands it to [`Connection::handle_transport`].
 #[non_exhaustive]
@@ -188,6 +191,15 @@ impl Connection {
             if now >= deadline && self.sequencer.quiet_since.is_some() {
                 let since = self.sequencer.quiet_since.unwrap_or(now);
                 let (response_id, event_id) = self.sequencer_abandon();
+                event!(
+                    &self.span,
+                    WARN,
+                    response_id = response_id.as_ref().map(ResponseId::as_str),
+                    event_id = event_id.as_ref().map(EventId::as_str),
+                    silent_ms = u64::try_from(now.saturating_duration_since(since).as_millis())
+                        .unwrap_or(u64::MAX),
+                    "response abandoned: the server said nothing more about it"
+                );
                 self.events
                     .push_back(Ok(Event::ResponseAbandoned(AbandonedResponse {
                         response_id,
@@ -246,6 +258,7 @@ impl Connection {
             }
             TransportEvent::Control => Ok(()),
             TransportEvent::TooLarge { size, limit } => {
+                self.stats.decode_errors = self.stats.decode_errors.saturating_add(1);
                 let reason =
                     format!("a message of {size} bytes exceeds the limit of {limit} bytes");
                 if self.should_reconnect(None) {
