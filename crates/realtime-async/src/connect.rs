@@ -41,7 +41,8 @@ pub(crate) type Ws = WebSocketStream<Socket>;
 ///
 /// The server's first event (`session.created`) arrives through [`Session::recv`]. With
 /// [`Config::reconnect`](realtime_proto::Config::reconnect) set, the session connects again
-/// with the same options when its connection ends (see [`realtime_proto::connection::reconnect`]).
+/// with the same options when its connection ends (see
+/// [`ReconnectPolicy`](realtime_proto::connection::ReconnectPolicy)).
 pub async fn connect(
     runtime: Arc<dyn Runtime>,
     options: ConnectOptions,
