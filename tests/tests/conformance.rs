@@ -1541,6 +1541,24 @@ fn semantic_vad_is_confirmed_and_ends_the_turn() {
     });
 }
 
+/// A mock whose every session drops its connection when the client clears its input audio:
+/// a drop at a point the test chooses.
+fn dropping_server() -> MockServerBuilder {
+    builder(Script::new().with_default(Reply::say("Noted."))).fault(
+        Trigger::ClientEvent("input_audio_buffer.clear".into()),
+        Fault::Drop,
+    )
+}
+
+/// How many `conversation.item.create` a session's client sent.
+fn items_created(record: &realtime_mock::SessionRecord) -> usize {
+    record
+        .client_event_types()
+        .into_iter()
+        .filter(|kind| *kind == "conversation.item.create")
+        .count()
+}
+
 /// Options whose sessions reconnect after 10 ms (issue 15), with a fixed jitter seed.
 fn reconnecting(url: String) -> ConnectOptions {
     let mut policy = ReconnectPolicy::default();
@@ -1569,13 +1587,7 @@ fn one_turn(client: &mut dyn Client, text: &str) -> Vec<String> {
 #[test]
 fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
     conform(&Adapter::ALL, |adapter| {
-        let builder = builder(Script::new().with_default(Reply::say("Noted.")))
-            // Every session drops when the client clears its input audio.
-            .fault(
-                Trigger::ClientEvent("input_audio_buffer.clear".into()),
-                Fault::Drop,
-            );
-        let Opened { server, mut client } = open_with(adapter, builder, reconnecting);
+        let Opened { server, mut client } = open_with(adapter, dropping_server(), reconnecting);
         let client = client.as_mut();
         let mut events = until(client, |event| is(event, "session.created"))
             .iter()
@@ -1654,11 +1666,7 @@ fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
                 adapter.name()
             );
             let second = server.session(1).unwrap();
-            let created = second
-                .client_event_types()
-                .into_iter()
-                .filter(|kind| *kind == "conversation.item.create")
-                .count();
+            let created = items_created(&second);
             assert_eq!(
                 created,
                 3,
@@ -1682,14 +1690,7 @@ fn reconnecting_fetches_the_token_anew_and_gives_up_on_a_refused_one() {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     conform(&Adapter::SOCKETS, |adapter| {
-        let server = builder(Script::new().with_default(Reply::say("Noted.")))
-            .api_key("good")
-            .fault(
-                Trigger::ClientEvent("input_audio_buffer.clear".into()),
-                Fault::Drop,
-            )
-            .start()
-            .unwrap();
+        let server = dropping_server().api_key("good").start().unwrap();
         // The first two tokens are good; the third one has been revoked.
         let calls = Arc::new(AtomicU32::new(0));
         let counted = calls.clone();
@@ -1750,12 +1751,7 @@ fn reconnecting_fetches_the_token_anew_and_gives_up_on_a_refused_one() {
 #[test]
 fn an_xai_conversation_is_resumed_by_the_server_on_every_adapter() {
     conform(&Adapter::ALL, |adapter| {
-        let builder = builder(Script::new().with_default(Reply::say("Noted.")))
-            .profile(ServerProfile::Xai)
-            .fault(
-                Trigger::ClientEvent("input_audio_buffer.clear".into()),
-                Fault::Drop,
-            );
+        let builder = dropping_server().profile(ServerProfile::Xai);
         let Opened { server, mut client } = open_with(adapter, builder, |url| {
             reconnecting(url.replace("/v1/realtime?model=gpt-realtime", "/v1/realtime"))
         });
@@ -1788,11 +1784,7 @@ fn an_xai_conversation_is_resumed_by_the_server_on_every_adapter() {
                 adapter.name(),
                 second.handshake.query
             );
-            let created = second
-                .client_event_types()
-                .into_iter()
-                .filter(|kind| *kind == "conversation.item.create")
-                .count();
+            let created = items_created(&second);
             assert_eq!(
                 created,
                 1,

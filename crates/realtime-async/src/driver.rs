@@ -192,18 +192,9 @@ impl Driver {
         self.outgoing.clear();
         self.unflushed = false;
         if self.connecting.is_none() {
-            let mut options = self.reconnect.options.clone();
-            if let Some(conversation) = resume {
-                options.handshake = options
-                    .handshake
-                    .with_query("conversation_id", conversation.as_str());
-            }
+            let options = self.reconnect.options.for_attempt(resume.as_ref());
             // The attempt is said in the session's span (feature `tracing`).
-            let trace = options
-                .handshake
-                .request()
-                .ok()
-                .map(|request| ConnectTrace::restart(machine, &request));
+            let trace = ConnectTrace::reconnecting(machine, &options);
             let attempt = Box::pin(connect::open_with_token(
                 self.runtime.clone(),
                 options,

@@ -120,18 +120,9 @@ fn take_connect_request(shared: &Shared) -> Option<Option<ConversationId>> {
 /// the restore. A failed attempt is reported to the machine, which schedules the next one or
 /// gives up.
 fn reconnect(shared: &Shared, resume: Option<ConversationId>) {
-    let mut options = shared.reconnect.options.clone();
-    if let Some(conversation) = resume {
-        options.handshake = options
-            .handshake
-            .with_query("conversation_id", conversation.as_str());
-    }
+    let options = shared.reconnect.options.for_attempt(resume.as_ref());
     // The attempt is said in the session's span (feature `tracing`).
-    let trace = options
-        .handshake
-        .request()
-        .ok()
-        .map(|request| ConnectTrace::restart(&shared.lock().machine, &request));
+    let trace = ConnectTrace::reconnecting(&shared.lock().machine, &options);
     let outcome = connect::open_with_token(&options, shared.reconnect.token.as_ref())
         .and_then(|ws| shared.io.replace(ws));
     let outcome = match (outcome, trace) {

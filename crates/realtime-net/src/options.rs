@@ -83,6 +83,24 @@ pub enum ConnectError {
     Protocol(String),
 }
 
+impl ConnectOptions {
+    /// The options of a reconnection attempt ([`Transmit::Connect`]): these, naming the
+    /// conversation to resume in the handshake's query (`conversation_id=`, xAI) when the
+    /// machine asks for it.
+    ///
+    /// [`Transmit::Connect`]: realtime_proto::Transmit::Connect
+    #[must_use]
+    pub fn for_attempt(&self, resume: Option<&realtime_proto::ConversationId>) -> Self {
+        let mut options = self.clone();
+        if let Some(conversation) = resume {
+            options.handshake = options
+                .handshake
+                .with_query("conversation_id", conversation.as_str());
+        }
+        options
+    }
+}
+
 impl ConnectError {
     /// Whether trying again cannot help: the endpoint or the TLS settings are wrong, or the
     /// server refused the request itself (400–404: a bad request, a refused credential, a

@@ -105,6 +105,13 @@ impl ConnectTrace {
         Self {}
     }
 
+    /// [`restart`](Self::restart) for an attempt with `options`; `None` when their handshake
+    /// cannot even be asked for (the attempt then fails with that error, untraced).
+    pub fn reconnecting(machine: &Connection, options: &crate::ConnectOptions) -> Option<Self> {
+        let request = options.handshake.request().ok()?;
+        Some(Self::restart(machine, &request))
+    }
+
     /// The attempt failed with `error`: said, and `error` handed back (for `map_err`).
     pub fn failed(&self, error: ConnectError) -> ConnectError {
         #[cfg(feature = "tracing")]
