@@ -455,3 +455,27 @@ fn an_item_sent_but_never_acknowledged_is_created_on_the_new_connection() {
     );
     assert_eq!(after.len(), 4, "{lines:?}");
 }
+
+/// A connection that drops during the restore itself (every new session drops at the first
+/// `session.update`, which the restore sends first) is not a resumed session: no `Resumed`
+/// is reported, the attempts count on and back off, and the machine gives up after the last.
+#[test]
+fn a_drop_during_the_restore_is_retried_and_never_reported_as_resumed() {
+    let builder = server().fault(Trigger::ClientEvent("session.update".into()), Fault::Drop);
+    let mut policy = policy();
+    policy.max_attempts = 3;
+    let mut pair = Pair::new(&builder, config(policy), Instant::now());
+    // Regression: every attempt was attempt 1 again, and the pair ran to its step limit.
+    pair.set_step_limit(50_000);
+    pair.drive().unwrap();
+    turn(&mut pair, "first");
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.client.send(ClientEvent::clear_audio()).unwrap();
+    let error = pair.drive_until_error().unwrap();
+    // Three attempts counted in a row: a `Resumed` would have started the count again.
+    assert!(
+        matches!(&error, RecvError::ConnectionLost { reason }
+            if reason.contains("after 3 attempt(s)") && reason.contains("before its restore finished")),
+        "{error}"
+    );
+}

@@ -217,6 +217,9 @@ pub(super) struct Reconnection {
     in_flight: std::collections::VecDeque<(ItemId, EventId, ClientEvent)>,
     /// Items given an id by the machine ([`Connection::give_item_id`]).
     ids_given: u64,
+    /// Attempts made since the last `Resumed`: a connection that ends before its restore
+    /// finished does not start the count again.
+    unresumed_attempts: u32,
 }
 
 /// How many item creations the machine keeps until the conversation has them; older ones were
@@ -254,6 +257,7 @@ impl Connection {
             return;
         };
         self.reconnection.link = Link::Up;
+        self.reconnection.unresumed_attempts = attempt;
         self.stats.reconnects = self.stats.reconnects.saturating_add(1);
         event!(&self.span, INFO, attempt, "connected again");
         self.reset_for_new_connection(now);
@@ -441,19 +445,51 @@ impl Connection {
         self.sequencer.forget_server_side();
         self.turn.forget();
         self.closing = false;
+        // A connection lost before its restore finished was not a resumed session: what the
+        // coming `Resumed` must report carries over, and the attempts count on (a server that
+        // accepts and then drops every restore is given up after the last, with backoff).
+        let unresumed = std::mem::take(&mut self.reconnection.unresumed_attempts);
+        if let Some(restoring) = self.reconnection.restoring.take() {
+            self.carry_over(restoring.resumed);
+        }
+        if let Some(native) = self.reconnection.native.take() {
+            self.carry_over(native.resumed);
+        }
+        if unresumed >= policy.max_attempts {
+            let reason = format!(
+                "reconnecting failed after {unresumed} attempt(s): every new connection ended \
+                 before its restore finished ({reason})"
+            );
+            self.give_up(&reason);
+            return;
+        }
+        let attempt = unresumed + 1;
         // A rotation (or a sticky failure) reconnects at once, and is announced once resumed.
         let immediate = std::mem::take(&mut self.reconnection.rotating);
-        self.reconnection.rotated_pending = immediate;
+        self.reconnection.rotated_pending |= immediate;
         let now = self.last_instant();
         match now {
-            Some(now) => self.schedule(now, 1, reason, immediate, &policy),
+            Some(now) => self.schedule(now, attempt, reason, immediate, &policy),
             None => {
-                self.reconnection.link = Link::Down {
-                    attempt: 1,
-                    at: None,
-                };
+                self.reconnection.link = Link::Down { attempt, at: None };
             }
         }
+    }
+
+    /// What an unfinished restore would have reported goes into the next `Resumed` (its
+    /// restored items are restored again from the conversation; its losses stay reported).
+    fn carry_over(&mut self, earlier: Resumed) {
+        let pending = &mut self.reconnection.pending;
+        pending.lost.extend(earlier.lost);
+        if pending.interrupted.is_none() {
+            pending.interrupted = earlier.interrupted;
+        }
+        pending.uncommitted_audio_bytes = pending
+            .uncommitted_audio_bytes
+            .saturating_add(earlier.uncommitted_audio_bytes);
+        pending.dropped_audio_bytes = pending
+            .dropped_audio_bytes
+            .saturating_add(earlier.dropped_audio_bytes);
     }
 
     fn schedule(
@@ -744,6 +780,7 @@ impl Connection {
     }
 
     fn finish_resume(&mut self, resumed: Resumed) {
+        self.reconnection.unresumed_attempts = 0;
         let rotated = std::mem::take(&mut self.reconnection.rotated_pending);
         event!(
             &self.span,
