@@ -1550,6 +1550,19 @@ fn dropping_server() -> MockServerBuilder {
     )
 }
 
+/// The ids of the client's conversation, in order.
+fn item_ids(client: &dyn Client) -> Vec<ItemId> {
+    let mut ids = Vec::new();
+    client.with_state(&mut |connection| {
+        ids = connection
+            .conversation()
+            .items()
+            .map(|item| item.id().clone())
+            .collect();
+    });
+    ids
+}
+
 /// How many `conversation.item.create` a session's client sent.
 fn items_created(record: &realtime_mock::SessionRecord) -> usize {
     record
@@ -1599,14 +1612,7 @@ fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
             ))
             .unwrap();
         events.extend(one_turn(client, "remember the word kiwi"));
-        let mut before = Vec::new();
-        client.with_state(&mut |connection| {
-            before = connection
-                .conversation()
-                .items()
-                .map(|item| item.id().clone())
-                .collect();
-        });
+        let before = item_ids(client);
         assert_eq!(
             before.len(),
             2,
@@ -1638,14 +1644,7 @@ fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
         );
 
         events.extend(one_turn(client, "which word?"));
-        let mut after = Vec::new();
-        client.with_state(&mut |connection| {
-            after = connection
-                .conversation()
-                .items()
-                .map(|item| item.id().clone())
-                .collect();
-        });
+        let after = item_ids(client);
         assert_eq!(
             after.len(),
             4,

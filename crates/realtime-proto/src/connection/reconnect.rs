@@ -290,13 +290,7 @@ impl Connection {
                 restore.push(Transmit::Text { event_id, text });
             }
         }
-        let held: Vec<Transmit> = self.transmits.drain(..).collect();
-        self.transmits.extend(restore);
-        for command in self.unacknowledged_creates(&held) {
-            self.send_again(&command);
-        }
-        self.transmits.extend(held);
-        self.release_queue();
+        self.queue_ahead_of_held(restore);
         let mut resumed = std::mem::take(&mut self.reconnection.pending);
         resumed.attempts = attempt;
         // The response that was running is cut off, whatever the server keeps of it.
@@ -362,16 +356,7 @@ impl Connection {
             }
             restore.push(Transmit::Text { event_id, text });
         }
-        // The restore goes ahead of what was held meanwhile; creations the old server never
-        // acknowledged go between them, in their order.
-        let held: Vec<Transmit> = self.transmits.drain(..).collect();
-        self.transmits.extend(restore);
-        for command in self.unacknowledged_creates(&held) {
-            self.send_again(&command);
-        }
-        self.transmits.extend(held);
-        // A `response.create` the old server never answered waits its turn again.
-        self.release_queue();
+        self.queue_ahead_of_held(restore);
         // What was not restored is not in the new session's conversation: the machine's
         // conversation follows the server's (the event keeps what the application may need).
         for lost in plan.lost() {
@@ -570,6 +555,19 @@ impl Connection {
             event_id.clone(),
             ClientEvent::ConversationItemCreate(create),
         ));
+    }
+
+    /// Queues the restore on a new connection: `restore` first, then the creations the old
+    /// server never acknowledged (in their order), then what was held while the link was down;
+    /// a `response.create` the old server never answered then waits its turn again.
+    fn queue_ahead_of_held(&mut self, restore: Vec<Transmit>) {
+        let held: Vec<Transmit> = self.transmits.drain(..).collect();
+        self.transmits.extend(restore);
+        for command in self.unacknowledged_creates(&held) {
+            self.send_again(&command);
+        }
+        self.transmits.extend(held);
+        self.release_queue();
     }
 
     /// Encodes `command` again for the new connection, with a new event id, and tracks it.
