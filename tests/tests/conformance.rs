@@ -1801,3 +1801,79 @@ fn an_xai_conversation_is_resumed_by_the_server_on_every_adapter() {
         Outcome { events, state }
     });
 }
+
+/// Issue 15, rotation make-before-break: past its rotation age, at a pause, the session opens
+/// the next connection beside the current one, switches to it, and restores the conversation
+/// there: no `Reconnecting` (the link is never down), `Resumed` then `Rotated`, the old
+/// connection closed as rotated (1000), and the session goes on with no item twice. The same
+/// events and final state on every adapter and on the pair.
+#[test]
+fn a_session_rotates_to_a_fresh_connection_without_going_down() {
+    conform(&Adapter::ALL, |adapter| {
+        let rotating = |url: String| {
+            let mut options = reconnecting(url);
+            if let Some(policy) = &mut options.config.reconnect {
+                policy.rotate_after = Some(Duration::from_millis(300));
+            }
+            options
+        };
+        let builder = builder(Script::new().with_default(Reply::say("Noted.")));
+        let Opened { server, mut client } = open_with(adapter, builder, rotating);
+        let client = client.as_mut();
+        let mut events = until(client, |event| is(event, "session.created"))
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>();
+        client
+            .send(ClientEvent::update_session(
+                SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
+            ))
+            .unwrap();
+        events.extend(one_turn(client, "remember the word kiwi"));
+        let before = item_ids(client);
+
+        let rotation = until(client, |event| matches!(event, Event::Rotated));
+        assert!(
+            !rotation
+                .iter()
+                .any(|event| matches!(event, Event::Reconnecting(_))),
+            "{}: the link went down: {:?}",
+            adapter.name(),
+            described(&rotation)
+        );
+        let resumed = rotation.iter().find_map(|event| match event {
+            Event::Resumed(resumed) => Some(resumed.clone()),
+            _ => None,
+        });
+        let resumed = resumed.unwrap_or_else(|| panic!("{}: no Resumed", adapter.name()));
+        assert_eq!(resumed.restored, before, "{}", adapter.name());
+        assert!(resumed.lost.is_empty(), "{}", adapter.name());
+        events.extend(
+            rotation
+                .iter()
+                .filter(|event| !matches!(event, Event::Server(_)))
+                .map(describe),
+        );
+
+        events.extend(one_turn(client, "which word?"));
+        let after = item_ids(client);
+        assert_eq!(after.len(), 4, "{}: {after:?}", adapter.name());
+        assert_eq!(after[..2], before[..], "{}", adapter.name());
+        if let Some(server) = &server {
+            assert_eq!(server.session_count(), 2, "{}", adapter.name());
+            let first = server.session(0).unwrap();
+            assert!(
+                matches!(&first.end, Some(realtime_mock::SessionEnd::ClientClosed { code: Some(1000), reason })
+                    if reason.contains("rotating")),
+                "{}: {:?}",
+                adapter.name(),
+                first.end
+            );
+            assert_eq!(items_created(&server.session(1).unwrap()), 3);
+        }
+        Outcome {
+            events,
+            state: snapshot(&*client),
+        }
+    });
+}

@@ -15,7 +15,9 @@
 //! ([`Transmit::Connect`]): the driver opens it (a fresh token, TCP, TLS, upgrade) while the
 //! handles wait, puts the new socket in the old one's place, and tells the machine
 //! (`handle_connected` / `handle_connect_failed`); between connections nobody reads the old
-//! socket.
+//! socket. A rotation ([`Transmit::OpenNext`]) opens the next connection beside the current
+//! one, which goes on meanwhile; at [`Transmit::SwitchOver`] the next one takes its place and
+//! the old one is closed in the background (its close frame written within a grace period).
 //!
 //! It ends when the connection has ended and everything queued was written, or, once every
 //! handle is gone, after sending a close frame (code 1000).
@@ -49,16 +51,30 @@ pub(crate) struct Reconnect {
 }
 
 /// A connection attempt under way, and its trace.
-type Attempt = (
-    BoxFuture<'static, Result<Ws, ConnectError>>,
-    Option<ConnectTrace>,
-);
+struct Attempt {
+    future: BoxFuture<'static, Result<Ws, ConnectError>>,
+    trace: Option<ConnectTrace>,
+    /// The rotation's next connection ([`Transmit::OpenNext`]): kept aside once open.
+    beside: bool,
+}
+
+/// A connection replaced by a rotation, closing: what was taken for it, then its close frame.
+struct Retiring {
+    ws: Ws,
+    outgoing: VecDeque<Message>,
+    /// Given up (dropped) at this instant if the close has not gone out by then.
+    until: Instant,
+}
 
 pub(crate) struct Driver {
     shared: Weak<Shared>,
     reconnect: Reconnect,
-    /// The connection attempt under way ([`Transmit::Connect`]), and its trace.
+    /// The connection attempt under way ([`Transmit::Connect`], [`Transmit::OpenNext`]).
     connecting: Option<Attempt>,
+    /// The rotation's next connection, open and unread until [`Transmit::SwitchOver`].
+    next: Option<Ws>,
+    /// The connection a rotation replaced, while its close frame goes out.
+    retiring: Option<Retiring>,
     runtime: Arc<dyn Runtime>,
     /// The socket, shared with the receiver, which reads for itself while it waits.
     ws: Arc<Mutex<Ws>>,
@@ -82,6 +98,8 @@ impl std::fmt::Debug for Driver {
             .field("outgoing", &self.outgoing.len())
             .field("ended", &self.ended)
             .field("connecting", &self.connecting.is_some())
+            .field("next", &self.next.is_some())
+            .field("retiring", &self.retiring.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +116,8 @@ impl Driver {
             shared,
             reconnect,
             connecting: None,
+            next: None,
+            retiring: None,
             runtime,
             ws,
             timer,
@@ -113,29 +133,50 @@ impl Driver {
     fn turn(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
         let now = self.runtime.now();
         let mut progress = false;
+        let mut switch = None;
         let (deadline, receiver_reads, connected) = {
             let mut inner = shared.lock();
             inner.set_driver(cx.waker());
             let mut took = false;
             while let Some(transmit) = inner.machine.poll_transmit_at(now) {
                 took = true;
-                if let Transmit::Connect { resume, .. } = transmit {
-                    self.start_connecting(&inner.machine, resume);
-                } else if let Some(message) = websocket::message(transmit) {
-                    self.outgoing.push_back(message);
+                match transmit {
+                    Transmit::Connect { resume, .. } => {
+                        self.start_connecting(&inner.machine, resume, false);
+                    }
+                    Transmit::OpenNext { .. } => self.start_connecting(&inner.machine, None, true),
+                    Transmit::SwitchOver { code, reason } => {
+                        // What follows goes to the next connection: switch before taking it
+                        // (the socket's lock is not taken under the machine's).
+                        inner.switching = true;
+                        switch = Some(websocket::message(Transmit::Close { code, reason }));
+                        break;
+                    }
+                    transmit => {
+                        if let Some(message) = websocket::message(transmit) {
+                            self.outgoing.push_back(message);
+                        }
+                    }
                 }
             }
             if took {
                 inner.wake_senders();
             }
             self.ended = inner.machine.close_info().is_some();
+            let deadline = inner.machine.poll_timeout();
+            inner.timer_at = deadline;
             (
-                inner.machine.poll_timeout(),
+                deadline,
                 inner.receiver_reads(),
                 inner.machine.is_connected(),
             )
         };
 
+        if let Some(close) = switch {
+            self.switch_over(shared, close, now);
+            return true;
+        }
+        self.poll_retiring(cx, now);
         if self.poll_connecting(shared, cx) {
             return true;
         }
@@ -186,36 +227,99 @@ impl Driver {
     }
 
     /// Opens the next connection in the background, as the machine asked.
-    /// `resume`: the conversation to ask the server to resume (`?conversation_id=`).
-    fn start_connecting(&mut self, machine: &Connection, resume: Option<ConversationId>) {
-        // Whatever was taken for the old socket cannot go out any more.
-        self.outgoing.clear();
-        self.unflushed = false;
+    /// `resume`: the conversation to ask the server to resume (`?conversation_id=`); `beside`:
+    /// the rotation's next connection, opened while the current one goes on.
+    fn start_connecting(
+        &mut self,
+        machine: &Connection,
+        resume: Option<ConversationId>,
+        beside: bool,
+    ) {
+        if !beside {
+            // Whatever was taken for the old socket cannot go out any more.
+            self.outgoing.clear();
+            self.unflushed = false;
+        }
         if self.connecting.is_none() {
             let options = self.reconnect.options.for_attempt(resume.as_ref());
             // The attempt is said in the session's span (feature `tracing`).
             let trace = ConnectTrace::reconnecting(machine, &options);
-            let attempt = Box::pin(connect::open_with_token(
+            let future = Box::pin(connect::open_with_token(
                 self.runtime.clone(),
                 options,
                 self.reconnect.token.clone(),
             ));
-            self.connecting = Some((attempt, trace));
+            self.connecting = Some(Attempt {
+                future,
+                trace,
+                beside,
+            });
+        }
+    }
+
+    /// The machine ordered the switch to the next connection: it takes the current one's
+    /// place, and the current one (with what was taken for it, then `close`) retires.
+    fn switch_over(&mut self, shared: &Shared, close: Option<Message>, now: Instant) {
+        let mut old_outgoing = std::mem::take(&mut self.outgoing);
+        self.unflushed = false;
+        if let Some(next) = self.next.take() {
+            old_outgoing.extend(close);
+            let old = std::mem::replace(&mut *lock(&self.ws), next);
+            // A connection replaced earlier and still closing is let go.
+            self.retiring = Some(Retiring {
+                ws: old,
+                outgoing: old_outgoing,
+                until: now + GOODBYE_GRACE,
+            });
+        } else {
+            // Nothing to switch to (the machine orders the switch only after the next
+            // connection opened): the current connection stays.
+            self.outgoing = old_outgoing;
+        }
+        let mut inner = shared.lock();
+        inner.switching = false;
+        inner.driver_reads = false;
+        inner.wake_receiver();
+        inner.wake_senders();
+    }
+
+    /// Writes the retiring connection's last messages and closes it; lets it go once closed,
+    /// on an error, or after the grace period.
+    fn poll_retiring(&mut self, cx: &mut Context<'_>, now: Instant) {
+        let Some(retiring) = self.retiring.as_mut() else {
+            return;
+        };
+        let done = now >= retiring.until || poll_retire(retiring, cx).is_ready();
+        if done {
+            self.retiring = None;
         }
     }
 
     /// Polls the connection attempt; once it is over, the machine knows the outcome (and a new
     /// socket replaces the old one). Whether it ended.
     fn poll_connecting(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
-        let Some((attempt, _)) = self.connecting.as_mut() else {
+        let Some(attempt) = self.connecting.as_mut() else {
             return false;
         };
-        let Poll::Ready(outcome) = attempt.as_mut().poll(cx) else {
+        let Poll::Ready(outcome) = attempt.future.as_mut().poll(cx) else {
             return false;
         };
-        let trace = self.connecting.take().and_then(|(_, trace)| trace);
+        let Some(Attempt { trace, beside, .. }) = self.connecting.take() else {
+            return false;
+        };
         let now = self.runtime.now();
         match outcome {
+            Ok(ws) if beside => {
+                if let Some(trace) = trace {
+                    trace.reconnected();
+                }
+                // Kept aside, unread, until the machine orders the switch.
+                self.next = Some(ws);
+                let mut inner = shared.lock();
+                inner.machine.handle_connected(now);
+                inner.wake_receiver();
+                inner.wake_senders();
+            }
             Ok(ws) => {
                 if let Some(trace) = trace {
                     trace.reconnected();
@@ -356,6 +460,27 @@ impl Future for Driver {
     }
 }
 
+/// Writes a retiring connection's last messages, then closes it; ready when done (or on an
+/// error: nothing more can go out).
+fn poll_retire(retiring: &mut Retiring, cx: &mut Context<'_>) -> Poll<()> {
+    let ws = &mut retiring.ws;
+    while let Some(message) = retiring.outgoing.pop_front() {
+        match Pin::new(&mut *ws).poll_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => return Poll::Ready(()),
+            Poll::Pending => {
+                retiring.outgoing.push_front(message);
+                return Poll::Pending;
+            }
+        }
+        if Pin::new(&mut *ws).start_send(message).is_err() {
+            return Poll::Ready(());
+        }
+    }
+    // Flushes what was sent (the close frame last) and ends the connection.
+    Pin::new(&mut *ws).poll_close(cx).map(|_| ())
+}
+
 /// Applies what the transport delivered, from whichever task read it; whether the machine wants
 /// more. Wakes whoever needs to know: the receiver (an event), the driver (something to write, or
 /// the end), senders (the end).
@@ -365,11 +490,21 @@ pub(crate) fn apply(shared: &Shared, now: Instant, event: TransportEvent) -> boo
 
 /// [`apply`], with the machine locked.
 pub(crate) fn apply_locked(inner: &mut Inner, now: Instant, event: TransportEvent) -> bool {
+    if inner.switching {
+        // Read from the connection being replaced: it has nothing more to say.
+        return inner.machine.wants_input();
+    }
     inner.machine.handle_transport(now, event);
     inner.wake_receiver();
     let ended = inner.machine.close_info().is_some();
     // Down between connections: the driver sets its timer to the reconnection's deadline.
-    if inner.machine.has_transmit() || ended || !inner.machine.is_connected() {
+    // A deadline earlier than the driver's timer (a rotation due at the pause this event
+    // brought): the driver sets its timer again.
+    let earlier = inner
+        .machine
+        .poll_timeout()
+        .is_some_and(|at| inner.timer_at.is_none_or(|armed| at < armed));
+    if inner.machine.has_transmit() || ended || !inner.machine.is_connected() || earlier {
         inner.wake_driver();
     }
     if inner.machine.is_closed() {

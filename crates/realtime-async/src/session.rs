@@ -71,6 +71,14 @@ pub(crate) struct Inner {
     /// Whether the driver (rather than the receiver) polled the socket for reading last: the
     /// socket wakes whoever did when bytes arrive, and that one must read them.
     pub(crate) driver_reads: bool,
+    /// The machine ordered the switch to the next connection ([`Transmit::SwitchOver`]) and
+    /// the driver has not put it in place yet: a frame read meanwhile is the old connection's,
+    /// and is not applied.
+    ///
+    /// [`Transmit::SwitchOver`]: realtime_proto::Transmit::SwitchOver
+    pub(crate) switching: bool,
+    /// The instant the driver's timer was last set to (the machine's `poll_timeout` then).
+    pub(crate) timer_at: Option<Instant>,
 }
 
 /// A connected session: send commands, receive events, read the state.
@@ -133,6 +141,8 @@ impl Session {
                 senders: Vec::new(),
                 paused: false,
                 driver_reads: false,
+                switching: false,
+                timer_at: None,
             }),
             runtime: runtime.clone(),
             max_pending_sends: options.max_pending_sends.max(1),

@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket;
-use realtime_proto::ConversationId;
-use tungstenite::Error as WsError;
+use tungstenite::{Error as WsError, Message};
 
 use crate::connect;
 use crate::read::{is_timeout, read_frame};
-use crate::session::{Io, POLL, Shared};
+use crate::session::{ConnectRequest, Io, POLL, Shared};
 
 /// How long to wait for the server's close frame after sending ours, when every handle is gone.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -31,8 +30,12 @@ pub(crate) fn run(shared: &Weak<Shared>, io: &Arc<Io>) {
             return;
         }
         timeouts(&strong);
-        if let Some(resume) = take_connect_request(&strong) {
-            reconnect(&strong, resume);
+        if let Some(close) = take_switch_request(&strong) {
+            switch_over(&strong, close);
+            continue;
+        }
+        if let Some(request) = take_connect_request(&strong) {
+            reconnect(&strong, request);
             continue;
         }
         let receiving = strong.receiving.load(Ordering::SeqCst);
@@ -77,7 +80,10 @@ fn timeouts(shared: &Shared) {
 /// back, or nothing arrives for [`POLL`]. Returns whether it took the read side.
 fn read_ahead(shared: &Shared) -> bool {
     let inner = shared.lock();
-    if !inner.machine.wants_input() || !inner.machine.is_connected() {
+    if !inner.machine.wants_input()
+        || !inner.machine.is_connected()
+        || inner.switch_requested.is_some()
+    {
         drop(inner);
         // A reader that stopped reading stops the reading: TCP flow control slows the server
         // down instead of the events piling up. Between connections nothing is read.
@@ -109,22 +115,38 @@ fn read_ahead(shared: &Shared) -> bool {
     true
 }
 
-/// The new connection the machine asked for, if it did (the request is now taken): the
-/// conversation to ask the server to resume, if any.
-fn take_connect_request(shared: &Shared) -> Option<Option<ConversationId>> {
+/// The new connection the machine asked for, if it did (the request is now taken).
+fn take_connect_request(shared: &Shared) -> Option<ConnectRequest> {
     shared.lock().connect_requested.take()
 }
 
+/// The close frame for the current connection, if the machine ordered the switch to the next
+/// one (the request stays until the switch is done).
+fn take_switch_request(shared: &Shared) -> Option<Message> {
+    shared.lock().switch_requested.clone()
+}
+
 /// Opens the connection the machine asked for (a fresh token, TCP, TLS, upgrade, bounded by
-/// the connect timeout), puts it in the old one's place, and tells the machine; then writes
-/// the restore. A failed attempt is reported to the machine, which schedules the next one or
-/// gives up.
-fn reconnect(shared: &Shared, resume: Option<ConversationId>) {
-    let options = shared.reconnect.options.for_attempt(resume.as_ref());
+/// the connect timeout) and tells the machine. A connection in the old one's place is put
+/// there, and the restore written; the rotation's next connection is kept aside, the current
+/// one going on meanwhile. A failed attempt is reported to the machine, which schedules the
+/// next one, gives up, or (for a rotation) stays on the current connection.
+fn reconnect(shared: &Shared, request: ConnectRequest) {
+    let options = shared
+        .reconnect
+        .options
+        .for_attempt(request.resume.as_ref());
     // The attempt is said in the session's span (feature `tracing`).
     let trace = ConnectTrace::reconnecting(&shared.lock().machine, &options);
-    let outcome = connect::open_with_token(&options, shared.reconnect.token.as_ref())
-        .and_then(|ws| shared.io.replace(ws));
+    let opened = connect::open_with_token(&options, shared.reconnect.token.as_ref());
+    let outcome = match opened {
+        Ok(ws) if request.beside => {
+            *shared.io.next() = Some(ws);
+            Ok(())
+        }
+        Ok(ws) => shared.io.replace(ws).map(drop),
+        Err(error) => Err(error),
+    };
     let outcome = match (outcome, trace) {
         (Ok(()), Some(trace)) => {
             trace.reconnected();
@@ -150,6 +172,34 @@ fn reconnect(shared: &Shared, resume: Option<ConversationId>) {
         shared.finish(None);
     } else {
         shared.write_pending();
+    }
+}
+
+/// The machine ordered the switch to the next connection: it takes the current one's place
+/// (under the read side and the WebSocket, so no read or write is under way), what the machine
+/// queued after the order (the restore first) is written to it, and the old one gets `close`.
+fn switch_over(shared: &Shared, close: Message) {
+    let next = shared.io.next().take();
+    let old = match next.map(|next| shared.io.replace(next)) {
+        Some(Ok(old)) => Some(old),
+        Some(Err(error)) => {
+            // The next connection cannot be used (its socket refused its settings): it is
+            // lost, as a dropped connection would be.
+            shared.lock().switch_requested = None;
+            shared.finish(Some(realtime_proto::TransportEvent::Lost {
+                reason: format!("the next connection could not be used: {error}"),
+            }));
+            return;
+        }
+        None => None,
+    };
+    shared.lock().switch_requested = None;
+    shared.notify();
+    shared.write_pending();
+    if let Some(mut old) = old {
+        // A moment for the close frame, then the old connection goes.
+        let _ = old.get_ref().tcp().set_write_timeout(Some(CLOSE_GRACE));
+        let _ = old.send(close);
     }
 }
 

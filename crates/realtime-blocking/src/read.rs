@@ -38,8 +38,9 @@ impl Receiver {
             if tried && deadline.is_some() && left().is_zero() {
                 return Ok(None);
             }
-            if !inner.machine.is_connected() {
-                // Between connections: the I/O thread opens the next one and wakes us.
+            if !inner.machine.is_connected() || inner.switch_requested.is_some() {
+                // Between connections, or switching to the next one: the I/O thread puts it in
+                // place and wakes us.
                 let left = left();
                 if left.is_zero() {
                     return Ok(None);

@@ -35,7 +35,7 @@ use realtime_net::websocket;
 use realtime_net::{ConnectError, ConnectOptions};
 use realtime_proto::{ClientEvent, Connection, Event, EventId, RecvError, SendError};
 use realtime_proto::{ConversationId, Transmit, TransportEvent};
-use tungstenite::WebSocket;
+use tungstenite::{Message, WebSocket};
 
 use crate::connect::{Socket, TokenProvider};
 use crate::io_thread;
@@ -51,9 +51,22 @@ pub(crate) struct Inner {
     pub(crate) machine: Connection,
     /// The connection has ended: nothing more is read or written.
     pub(crate) finished: bool,
-    /// The machine asked for a new connection ([`Transmit::Connect`]), with the conversation
-    /// to ask the server to resume, if any: the I/O thread opens it.
-    pub(crate) connect_requested: Option<Option<ConversationId>>,
+    /// The machine asked for a new connection ([`Transmit::Connect`] or
+    /// [`Transmit::OpenNext`]): the I/O thread opens it.
+    pub(crate) connect_requested: Option<ConnectRequest>,
+    /// The machine ordered the switch to the next connection ([`Transmit::SwitchOver`]): the
+    /// close frame for the current one. Until the I/O thread has put the next one in place,
+    /// nothing more is written, and what the current one still delivers is not applied.
+    pub(crate) switch_requested: Option<Message>,
+}
+
+/// A connection the machine asked for.
+#[derive(Debug)]
+pub(crate) struct ConnectRequest {
+    /// The conversation to ask the server to resume, if any.
+    pub(crate) resume: Option<ConversationId>,
+    /// The rotation's next connection: opened beside the current one and kept aside.
+    pub(crate) beside: bool,
 }
 
 /// What the I/O thread needs to open the session's next connection.
@@ -85,6 +98,8 @@ pub(crate) struct Io {
     tcp: RwLock<TcpStream>,
     /// `Inner::finished`, readable without the machine's lock.
     pub(crate) finished: AtomicBool,
+    /// The rotation's next connection, open and unread until the switch.
+    pub(crate) next: Mutex<Option<WebSocket<Socket>>>,
 }
 
 /// What the reader keeps between reads.
@@ -178,6 +193,7 @@ impl Session {
             read_side: Mutex::new(ReadSide { timeout: POLL }),
             tcp: RwLock::new(tcp),
             finished: AtomicBool::new(false),
+            next: Mutex::new(None),
         });
         let mut machine = trace.connected(options.machine_config());
         // The machine's deadlines count from now.
@@ -187,6 +203,7 @@ impl Session {
                 machine,
                 finished: false,
                 connect_requested: None,
+                switch_requested: None,
             }),
             changed: Condvar::new(),
             waiting: AtomicUsize::new(0),
@@ -299,23 +316,48 @@ impl Shared {
         let mut ws = self.io.ws();
         let mut wrote = false;
         let result = loop {
-            let transmit = self.lock().machine.poll_transmit_at(Instant::now());
+            let transmit = {
+                let mut inner = self.lock();
+                if inner.switch_requested.is_some() {
+                    // What follows goes to the next connection, once the I/O thread put it in
+                    // place (and writes it then).
+                    None
+                } else {
+                    inner.machine.poll_transmit_at(Instant::now())
+                }
+            };
             let Some(transmit) = transmit else {
                 break if wrote { ws.flush() } else { Ok(()) };
             };
-            if let Transmit::Connect { resume, .. } = transmit {
-                // The I/O thread opens the next connection.
-                self.lock().connect_requested = Some(resume);
-                self.notify();
-                continue;
-            }
-            let Some(message) = websocket::message(transmit) else {
-                continue;
+            let request = match transmit {
+                Transmit::Connect { resume, .. } => Some(ConnectRequest {
+                    resume,
+                    beside: false,
+                }),
+                Transmit::OpenNext { .. } => Some(ConnectRequest {
+                    resume: None,
+                    beside: true,
+                }),
+                Transmit::SwitchOver { code, reason } => {
+                    self.lock().switch_requested =
+                        websocket::message(Transmit::Close { code, reason });
+                    self.notify();
+                    continue;
+                }
+                transmit => {
+                    let Some(message) = websocket::message(transmit) else {
+                        continue;
+                    };
+                    wrote = true;
+                    if let Err(error) = ws.write(message) {
+                        break Err(error);
+                    }
+                    continue;
+                }
             };
-            wrote = true;
-            if let Err(error) = ws.write(message) {
-                break Err(error);
-            }
+            // The I/O thread opens the next connection.
+            self.lock().connect_requested = request;
+            self.notify();
         };
         drop(ws);
         if wrote {
@@ -362,8 +404,9 @@ impl Shared {
 
 /// Applies what the transport delivered, at the time it is applied.
 pub(crate) fn apply(inner: &mut Inner, event: TransportEvent) {
-    // After the end, nothing read is news (a reader woken by the shutdown reads the end).
-    if !inner.finished {
+    // After the end, nothing read is news (a reader woken by the shutdown reads the end); once
+    // the switch to the next connection is ordered, neither is what the current one delivers.
+    if !inner.finished && inner.switch_requested.is_none() {
         inner.machine.handle_transport(Instant::now(), event);
     }
 }
@@ -379,19 +422,27 @@ impl Io {
         self.tcp.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Puts a new connection in the old one's place (the old one is dropped). Takes the read
-    /// side and the WebSocket, in the lock order, so that no read or write is under way.
-    pub(crate) fn replace(&self, mut ws: WebSocket<Socket>) -> Result<(), ConnectError> {
+    /// Puts a new connection in the old one's place; returns the old one. Takes the read side
+    /// and the WebSocket, in the lock order, so that no read or write is under way.
+    pub(crate) fn replace(
+        &self,
+        mut ws: WebSocket<Socket>,
+    ) -> Result<WebSocket<Socket>, ConnectError> {
         let tcp = prepare(&mut ws)?;
         let mut side = self
             .read_side
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut current = self.ws();
-        *current = ws;
+        let old = std::mem::replace(&mut *current, ws);
         *self.tcp.write().unwrap_or_else(PoisonError::into_inner) = tcp;
         side.timeout = POLL;
-        Ok(())
+        Ok(old)
+    }
+
+    /// The rotation's next connection, kept aside until the switch.
+    pub(crate) fn next(&self) -> MutexGuard<'_, Option<WebSocket<Socket>>> {
+        self.next.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -30,6 +30,9 @@
 //! | the server closes | `TransportEvent::Close` |
 //! | the server drops the connection | `TransportEvent::Lost` |
 //! | the server freezes | nothing more, pongs included: the client's idle timeout decides |
+//! | the client asks for a new connection (`Transmit::Connect`) | a new session of the same server takes the old one's place, at once or after [`Pair::set_connect_time`], unless refused ([`Pair::refuse_connects`]) |
+//! | the client asks for the next connection beside the current one (`Transmit::OpenNext`) | a new session is opened the same way and kept aside, its output unread, while the current one goes on |
+//! | the client orders the switch (`Transmit::SwitchOver`) | the current session gets the close frame and is read no more; the next one takes its place |
 //!
 //! The application is fast: the pair takes every event as soon as the client machine has it,
 //! so the machine never asks to stop reading ([`Connection::wants_input`]). The events wait in
@@ -117,6 +120,19 @@ pub struct Pair {
     reconnect: Option<Reconnect>,
     /// The server sessions of earlier connections, oldest first.
     earlier: Vec<ServerSession>,
+    /// The server session of the rotation's next connection ([`Transmit::OpenNext`]), open
+    /// beside the current one until [`Transmit::SwitchOver`]: its output waits unread.
+    next: Option<ServerSession>,
+    /// A connection attempt under way, finishing at its instant ([`Pair::set_connect_time`]).
+    connecting: Option<Connecting>,
+}
+
+/// A connection attempt the pair carries out after the connect time.
+struct Connecting {
+    at: Instant,
+    /// Opened beside the current connection ([`Transmit::OpenNext`]), not in its place.
+    beside: bool,
+    resume: Option<realtime_proto::ConversationId>,
 }
 
 /// What a pair needs to carry out the client's [`Transmit::Connect`].
@@ -127,6 +143,8 @@ struct Reconnect {
     refuse: u32,
     /// Whether refusals are final (a refused credential).
     fatal: bool,
+    /// How long opening a connection takes (TCP, TLS, the upgrade).
+    connect_time: Duration,
 }
 
 /// Why a drive method stopped without what it was asked for.
@@ -173,6 +191,7 @@ impl Pair {
             handshake,
             refuse: 0,
             fatal: false,
+            connect_time: Duration::ZERO,
         });
         pair
     }
@@ -192,6 +211,8 @@ impl Pair {
             step_limit: DEFAULT_STEP_LIMIT,
             reconnect: None,
             earlier: Vec::new(),
+            next: None,
+            connecting: None,
         }
     }
 
@@ -204,6 +225,22 @@ impl Pair {
             reconnect.refuse = attempts;
             reconnect.fatal = fatal;
         }
+    }
+
+    /// Makes every later connection attempt take `time` (TCP, TLS and the upgrade; default
+    /// none: an attempt is carried out when the client asks). Meanwhile the current connection,
+    /// if it is up, goes on: the time a rotation's next connection takes to open
+    /// ([`Transmit::OpenNext`]) is the time its traffic must not wait.
+    pub fn set_connect_time(&mut self, time: Duration) {
+        if let Some(reconnect) = &mut self.reconnect {
+            reconnect.connect_time = time;
+        }
+    }
+
+    /// The server session of the rotation's next connection, while it is open beside the
+    /// current one.
+    pub fn next_server(&self) -> Option<&ServerSession> {
+        self.next.as_ref()
     }
 
     /// The server sessions of the connections before the current one, oldest first.
@@ -229,18 +266,22 @@ impl Pair {
     /// server's [`next_deadline`](ServerSession::next_deadline) (a paced delta, the session's
     /// expiry). Never before [`now`](Self::now).
     pub fn next_deadline(&self) -> Option<Instant> {
-        let at = match (self.client.poll_timeout(), self.server.next_deadline()) {
-            (Some(client), Some(server)) => Some(client.min(server)),
-            (client, server) => client.or(server),
-        };
-        at.map(|at| at.max(self.now))
+        [
+            self.client.poll_timeout(),
+            self.server.next_deadline(),
+            self.connecting.as_ref().map(|connecting| connecting.at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|at| at.max(self.now))
     }
 
     /// Whether nothing is in progress: the client has nothing to send, and the server nothing
     /// to send and no response or transcription running. What remains due is background:
     /// keep-alive pings, the idle timeout, the session's expiry.
     pub fn is_idle(&self) -> bool {
-        !self.client.has_transmit() && self.server.is_idle()
+        !self.client.has_transmit() && self.server.is_idle() && self.connecting.is_none()
     }
 
     /// How many keep-alive pings the client sent.
@@ -444,8 +485,20 @@ impl Pair {
     /// Tells both sides that time came.
     fn tick(&mut self, at: Instant) {
         self.now = self.now.max(at);
+        if self
+            .connecting
+            .as_ref()
+            .is_some_and(|connecting| connecting.at <= self.now)
+        {
+            if let Some(connecting) = self.connecting.take() {
+                self.finish_connecting(connecting);
+            }
+        }
         self.client.handle_timeout(self.now);
         self.server.handle_timeout(self.now);
+        if let Some(next) = &mut self.next {
+            next.handle_timeout(self.now);
+        }
     }
 
     fn count(&self, steps: &mut u64) -> Result<(), DriveError> {
@@ -485,33 +538,78 @@ impl Pair {
                 };
                 self.client.handle_transport(now, echo);
             }
-            Transmit::Connect { resume, .. } => self.connect_again(resume.as_ref()),
+            Transmit::Connect { resume, .. } => self.start_connecting(false, resume),
+            Transmit::OpenNext { .. } => self.start_connecting(true, None),
+            Transmit::SwitchOver { code, reason } => self.switch_over(code, &reason),
             // What is sent to a frozen or ended server is lost; a transmit this version does
             // not know has nothing to carry.
             _ => {}
         }
     }
 
-    /// Carries out the client's order to connect again: a new session of the same server (its
-    /// ids seeded apart from the earlier sessions'), unless attempts are to be refused.
-    fn connect_again(&mut self, resume: Option<&realtime_proto::ConversationId>) {
+    /// The client asked for a connection: in its place, or beside the current one. It is
+    /// carried out now, or after the connect time.
+    fn start_connecting(&mut self, beside: bool, resume: Option<realtime_proto::ConversationId>) {
+        let time = self
+            .reconnect
+            .as_ref()
+            .map_or(Duration::ZERO, |reconnect| reconnect.connect_time);
+        let connecting = Connecting {
+            at: self.now + time,
+            beside,
+            resume,
+        };
+        if time.is_zero() {
+            self.finish_connecting(connecting);
+        } else {
+            self.connecting = Some(connecting);
+        }
+    }
+
+    fn finish_connecting(&mut self, connecting: Connecting) {
+        match self.open_session(connecting.resume.as_ref()) {
+            Err((reason, fatal)) => self.client.handle_connect_failed(self.now, reason, fatal),
+            Ok(server) if connecting.beside => {
+                self.next = Some(server);
+                self.client.handle_connected(self.now);
+            }
+            Ok(server) => {
+                self.earlier
+                    .push(std::mem::replace(&mut self.server, server));
+                self.client.handle_connected(self.now);
+            }
+        }
+    }
+
+    /// The client's order to switch to the next connection: the current one is closed (the
+    /// client reads no more of it), the next one takes its place.
+    fn switch_over(&mut self, code: u16, reason: &str) {
+        let Some(next) = self.next.take() else {
+            return;
+        };
+        if self.server_reads() {
+            self.server.handle_close(Some(code), reason);
+        }
+        // What the old server still sends after the order is not read.
+        while self.server.poll_output().is_some() {}
+        self.earlier.push(std::mem::replace(&mut self.server, next));
+    }
+
+    /// A new session of the same server (its ids seeded apart from the earlier sessions'),
+    /// unless attempts are to be refused: then why, and whether the refusal is final.
+    fn open_session(
+        &mut self,
+        resume: Option<&realtime_proto::ConversationId>,
+    ) -> Result<ServerSession, (&'static str, bool)> {
         let now = self.now;
         let Some(reconnect) = &mut self.reconnect else {
-            self.client.handle_connect_failed(
-                now,
-                "this pair has no server to connect to again",
-                true,
-            );
-            return;
+            return Err(("this pair has no server to connect to again", true));
         };
         if reconnect.refuse > 0 {
             reconnect.refuse -= 1;
-            let fatal = reconnect.fatal;
-            self.client
-                .handle_connect_failed(now, "the server refused the connection", fatal);
-            return;
+            return Err(("the server refused the connection", reconnect.fatal));
         }
-        let index = self.earlier.len() + 1;
+        let index = self.earlier.len() + 1 + usize::from(self.next.is_some());
         let config = Arc::new(reconnect.builder.config.clone());
         let mut handshake = reconnect.handshake.clone();
         // An xAI client names the conversation to resume; the server kept it if the session
@@ -524,10 +622,7 @@ impl Pair {
                 .resumable_conversation()
                 .filter(|kept| kept.id() == conversation.as_str())
         });
-        let server = ServerSession::open(config, handshake, index, now, resumed);
-        self.earlier
-            .push(std::mem::replace(&mut self.server, server));
-        self.client.handle_connected(now);
+        Ok(ServerSession::open(config, handshake, index, now, resumed))
     }
 
     fn carry_to_client(&mut self, output: ServerOutput) {

@@ -479,3 +479,225 @@ fn a_drop_during_the_restore_is_retried_and_never_reported_as_resumed() {
         "{error}"
     );
 }
+
+/// A session at its rotation age and at a pause: wait for the machine to ask for the next
+/// connection (it is then opening beside the current one).
+fn until_next_requested(pair: &mut Pair, by: Instant) {
+    pair.advance_to(by).unwrap();
+    assert!(pair.client.is_connected());
+}
+
+/// Issue 15, rotation make-before-break: the next connection is opened beside the current
+/// one, which goes on serving meanwhile (a whole turn runs on it during the 2 s the next one
+/// takes to open); the switch waits for the pause after that turn. The link is never down, and
+/// the new server gets the restore first, then what the application sent after the switch.
+#[test]
+fn rotation_opens_the_next_connection_before_leaving_the_current_one() {
+    let start = Instant::now();
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&server(), config(policy), start);
+    pair.set_connect_time(2 * SECOND);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    until_next_requested(&mut pair, start + 10 * 60 * SECOND);
+    assert_eq!(pair.connections(), 1);
+    // The next connection is being opened; the current one takes a turn meanwhile.
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("long please")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    let during = pair
+        .drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    assert!(pair.client.is_connected());
+    assert!(
+        !during
+            .iter()
+            .any(|event| matches!(event, Event::Reconnecting(_) | Event::Resumed(_))),
+        "{during:?}"
+    );
+    // The turn was answered by the first server, with the next one open beside it.
+    assert_eq!(pair.connections(), 1);
+    assert!(pair.next_server().is_some());
+    let first_server_types = pair.server.record().client_event_types();
+    assert!(
+        first_server_types.contains(&"response.create"),
+        "{first_server_types:?}"
+    );
+    // At the pause after it, the session switches: no attempt, no wait for a handshake.
+    let events = until_resumed(&mut pair);
+    pair.drive().unwrap();
+    let events: Vec<_> = events.into_iter().chain(pair.take_events()).collect();
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Reconnecting(_)))),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Rotated)))
+    );
+    assert_eq!(pair.connections(), 2);
+    assert_eq!(resumed(&events)[0].restored.len(), 4);
+    assert!(resumed(&events)[0].lost.is_empty());
+    // The old server was closed as rotated, the new one restored from its first command.
+    let old = &pair.earlier_servers()[0];
+    assert!(
+        matches!(old.end(), Some(realtime_mock::SessionEnd::ClientClosed { code: Some(1000), reason })
+            if reason.contains("rotating")),
+        "{:?}",
+        old.end()
+    );
+    let types = pair.server.record().client_event_types();
+    assert_eq!(types[0], "session.update", "{types:?}");
+    // And the session goes on.
+    turn(&mut pair, "after");
+    assert_eq!(pair.client.conversation().len(), 6);
+}
+
+/// The current connection drops while the next one is being opened: that attempt becomes the
+/// reconnection's (no second connection is opened), and the session is restored on it.
+#[test]
+fn a_drop_while_the_next_connection_opens_goes_on_over_it() {
+    let start = Instant::now();
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&server(), config(policy), start);
+    pair.set_connect_time(2 * SECOND);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    until_next_requested(&mut pair, start + 10 * 60 * SECOND);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.step();
+    assert!(pair.client.is_reconnecting());
+    let events = until_resumed(&mut pair);
+    let reconnecting: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            Ok(Event::Reconnecting(r)) => Some((r.attempt, r.after)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reconnecting, [(1, Duration::ZERO)]);
+    assert_eq!(pair.connections(), 2);
+    assert_eq!(resumed(&events)[0].restored.len(), 2);
+    turn(&mut pair, "second");
+    assert_eq!(pair.client.conversation().len(), 4);
+    assert_eq!(pair.connections(), 2);
+}
+
+/// A next connection that cannot be opened leaves the session on the current one: the
+/// machine tries again after its backoff and rotates once one opens; a refusal that retrying
+/// cannot fix stops the rotation, and the session goes on.
+#[test]
+fn a_next_connection_that_fails_leaves_the_session_on_the_current_one() {
+    let start = Instant::now();
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&server(), config(policy.clone()), start);
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    pair.refuse_connects(2, false);
+    pair.advance_to(start + 10 * 60 * SECOND).unwrap();
+    assert_eq!(pair.client.stats().failed_reconnects, 1);
+    assert!(pair.client.is_connected());
+    turn(&mut pair, "while retrying");
+    // Backoff: 250 ms then 500 ms (with jitter, at most): the third attempt opens.
+    pair.advance(5 * SECOND).unwrap();
+    let events = pair.take_events();
+    assert_eq!(pair.client.stats().failed_reconnects, 2);
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Rotated))),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Reconnecting(_))))
+    );
+    assert_eq!(pair.connections(), 2);
+
+    // A final refusal: no more rotation, the session stays on its connection.
+    let mut pair = Pair::new(&server(), config(policy), start);
+    text_mode(&mut pair);
+    pair.refuse_connects(u32::MAX, true);
+    pair.advance_to(start + 10 * 60 * SECOND).unwrap();
+    pair.advance(60 * SECOND).unwrap();
+    assert_eq!(pair.client.stats().failed_reconnects, 1);
+    assert_eq!(pair.connections(), 1);
+    turn(&mut pair, "still here");
+    assert_eq!(pair.client.conversation().len(), 2);
+}
+
+/// Issue 15, mid-upload: the connection drops while the user's audio streams. The audio the
+/// old server held uncommitted is reported, what the application appended while down waits
+/// (within the bound) and goes to the new server after the restore, then the commit: the turn
+/// is answered on the new connection, and nothing is lost silently.
+#[test]
+fn a_drop_mid_upload_reports_the_uncommitted_audio_and_sends_the_rest_after_the_restore() {
+    const CHUNK: usize = 4_800; // 100 ms of PCM16 24 kHz
+    let mut pair = Pair::new(&server(), config(policy()), Instant::now());
+    text_mode(&mut pair);
+    turn(&mut pair, "first");
+    for _ in 0..2 {
+        pair.client
+            .send(ClientEvent::append_audio(vec![1u8; CHUNK]))
+            .unwrap();
+    }
+    pair.drive().unwrap();
+    // The third append reaches a server that drops.
+    pair.server.inject(
+        pair.now,
+        Trigger::ClientEvent("input_audio_buffer.append".into()),
+        Fault::Drop,
+    );
+    pair.client
+        .send(ClientEvent::append_audio(vec![1u8; CHUNK]))
+        .unwrap();
+    pair.drive_until(|event| matches!(event, Event::Reconnecting(_)))
+        .unwrap();
+    // The user keeps talking while the link is down.
+    for _ in 0..2 {
+        pair.client
+            .send(ClientEvent::append_audio(vec![2u8; CHUNK]))
+            .unwrap();
+    }
+    pair.client.send(ClientEvent::commit_audio()).unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    let events = until_resumed(&mut pair);
+    let resumed = resumed(&events).remove(0);
+    assert_eq!(resumed.uncommitted_audio_bytes, 3 * CHUNK as u64);
+    assert_eq!(resumed.dropped_audio_bytes, 0);
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    let types = pair.server.record().client_event_types();
+    let appends = types
+        .iter()
+        .filter(|kind| **kind == "input_audio_buffer.append")
+        .count();
+    assert_eq!(appends, 2, "{types:?}");
+    let commit = types
+        .iter()
+        .position(|kind| *kind == "input_audio_buffer.commit");
+    let last_restore = types
+        .iter()
+        .rposition(|kind| *kind == "conversation.item.create");
+    assert!(commit > last_restore, "{types:?}");
+    // The committed audio became the user's item on the new connection, and was answered.
+    let roles: Vec<_> = pair
+        .client
+        .conversation()
+        .items()
+        .map(|item| item.role().map(|role| role.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        roles[roles.len() - 2..],
+        [Some("user".to_owned()), Some("assistant".to_owned())],
+        "{roles:?}"
+    );
+}

@@ -27,8 +27,8 @@
 //!
 //! | level | what                                                                          |
 //! |-------|-------------------------------------------------------------------------------|
-//! | INFO  | `session created`; `closing` (the application's close frame); `connection closed` (code and reason); `reconnecting`, `connecting again`, `connected again`, `resumed`, `rotated: ...` |
-//! | WARN  | `connection lost`; `reconnect attempt failed`; `server error`; `server message did not decode`; `command refused: fields the dialect cannot express` (dropped fields); `response abandoned: ...` (the response guard) |
+//! | INFO  | `session created`; `closing` (the application's close frame); `connection closed` (code and reason); `reconnecting`, `connecting again`, `connected again`, `resumed`, `rotating: ...`, `opening the next connection`, `switching to the next connection`, `rotated: ...` |
+//! | WARN  | `connection lost`; `reconnect attempt failed`; `server error`; `server message did not decode`; `command refused: fields the dialect cannot express` (dropped fields); `response abandoned: ...` (the response guard); `rotation given up: ...` |
 //! | DEBUG | `received` and `sent` (type, `event_id`, size); `server message with odd fields` (decode warnings); `response.create held`, `held again`, `released`, `refused` (the response queue) |
 //! | TRACE | `received` for deltas (audio, transcripts, text, arguments), `sent` for audio appends, `ping` |
 //!

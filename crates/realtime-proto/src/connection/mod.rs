@@ -231,6 +231,24 @@ pub enum Transmit {
         /// connection, onto which the machine restores the conversation itself.
         resume: Option<crate::ids::ConversationId>,
     },
+    /// Open the session's next connection **beside** this one (rotation before the session's
+    /// age limit, [`ReconnectPolicy::rotate_after`]): keep reading and writing this one
+    /// meanwhile. Open it as for [`Transmit::Connect`] (the credential fetched anew) and
+    /// report with [`Connection::handle_connected`] or [`Connection::handle_connect_failed`];
+    /// keep the new socket aside, unread, until [`Transmit::SwitchOver`].
+    OpenNext {
+        /// Which attempt at opening a next connection this is, from 1.
+        attempt: u32,
+    },
+    /// Put the next connection (opened after [`Transmit::OpenNext`]) in this one's place:
+    /// send this close frame on the current connection and stop reading it; everything that
+    /// follows in the queue (the restore first) goes to the next one, which is read from now on.
+    SwitchOver {
+        /// The close code for the connection being replaced.
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
 }
 
 /// Something that happened, for the application.
@@ -862,6 +880,12 @@ impl Connection {
             }
             Some(Transmit::Connect { attempt, .. }) => {
                 event!(&self.span, INFO, attempt, "connecting again");
+            }
+            Some(Transmit::OpenNext { attempt }) => {
+                event!(&self.span, INFO, attempt, "opening the next connection");
+            }
+            Some(Transmit::SwitchOver { .. }) => {
+                event!(&self.span, INFO, "switching to the next connection");
             }
             _ => {}
         }

@@ -30,20 +30,25 @@
 //! error says why.
 //!
 //! Two policies start a fresh connection on a live one: **rotation** before the session's age
-//! limit ([`ReconnectPolicy::rotate_after`]), only at a pause (no response running or awaited,
-//! no speech in progress, nothing waiting to be written), announced by [`Event::Rotated`] once
-//! resumed; and **sticky failures**: after [`ReconnectPolicy::fresh_after_server_errors`]
-//! consecutive `server_error`s, a session that keeps failing is replaced.
+//! limit ([`ReconnectPolicy::rotate_after`]), make-before-break: the next connection is opened
+//! beside the current one and switched to at a pause (no response running or awaited, no speech
+//! in progress, nothing waiting to be written), announced by [`Event::Rotated`] once resumed
+//! (see `rotate.rs`); and **sticky failures**: after
+//! [`ReconnectPolicy::fresh_after_server_errors`] consecutive `server_error`s, a session that
+//! keeps failing is closed and replaced.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
+use self::rotate::{ROTATING, Rotation};
 use super::{Connection, Event, RecvError, Transmit};
 use crate::events::client::ClientEvent;
 use crate::ids::{ConversationId, EventId, ItemId, ResponseId};
 use crate::profile::Profile;
 use crate::restore::{LostItem, RestorePlan, RestorePolicy};
 use crate::trace::event;
+
+mod rotate;
 
 /// How a session goes on after its connection ends ([`Config::reconnect`]).
 ///
@@ -196,8 +201,10 @@ pub(super) struct Reconnection {
     restoring: Option<Restoring>,
     /// What the next `Resumed` carries over from the time the link was down.
     pending: Resumed,
-    /// Whether the link went down to rotate.
+    /// Whether the link went down to replace a failing session (sticky `server_error`s).
     rotating: bool,
+    /// Rotation's next connection, opened beside the current one.
+    rotation: Rotation,
     /// When the current connection's session began.
     session_since: Option<Instant>,
     /// `server_error`s in a row.
@@ -252,10 +259,31 @@ impl Connection {
 
     /// The adapter opened the connection [`Transmit::Connect`] asked for: the restore goes out
     /// first, then what the application sent meanwhile.
+    ///
+    /// After [`Transmit::OpenNext`], the connection is the rotation's next one: the adapter keeps
+    /// it aside until [`Transmit::SwitchOver`].
     pub fn handle_connected(&mut self, now: Instant) {
-        let Link::Connecting { attempt } = self.reconnection.link else {
-            return;
-        };
+        let beside = self.take_next_opening();
+        match self.reconnection.link {
+            Link::Up if beside => self.next_ready(now),
+            Link::Connecting { attempt } => {
+                self.connected(now, attempt);
+                if beside {
+                    // The current connection ended while this one was being opened beside it:
+                    // the adapter switches to it before writing the restore.
+                    self.transmits.push_front(Transmit::SwitchOver {
+                        code: 1000,
+                        reason: ROTATING.to_owned(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A new connection is up (`attempt`: the attempts it took): the restore goes out first,
+    /// then what the application sent meanwhile.
+    fn connected(&mut self, now: Instant, attempt: u32) {
         self.reconnection.link = Link::Up;
         self.reconnection.unresumed_attempts = attempt;
         self.stats.reconnects = self.stats.reconnects.saturating_add(1);
@@ -380,7 +408,15 @@ impl Connection {
     /// The connection [`Transmit::Connect`] asked for could not be opened. `fatal`: retrying
     /// cannot help (the server refused the credential or the endpoint); the machine gives up at
     /// once. Otherwise the next attempt is scheduled, or, after the last, the machine gives up.
+    ///
+    /// After [`Transmit::OpenNext`], only the rotation failed: the current connection goes on.
     pub fn handle_connect_failed(&mut self, now: Instant, reason: &str, fatal: bool) {
+        let beside = self.take_next_opening();
+        if beside && self.is_connected() {
+            self.stats.failed_reconnects = self.stats.failed_reconnects.saturating_add(1);
+            self.next_failed(now, reason, fatal);
+            return;
+        }
         let Link::Connecting { attempt } = self.reconnection.link else {
             return;
         };
@@ -449,7 +485,10 @@ impl Connection {
             return;
         }
         let attempt = unresumed + 1;
-        // A rotation (or a sticky failure) reconnects at once, and is announced once resumed.
+        if self.link_down_with_next(attempt, reason) {
+            return;
+        }
+        // A sticky failure reconnects at once, and is announced once resumed.
         let immediate = std::mem::take(&mut self.reconnection.rotating);
         self.reconnection.rotated_pending |= immediate;
         let now = self.last_instant();
@@ -660,48 +699,9 @@ impl Connection {
                 if self.reconnection.session_since.is_none() {
                     self.reconnection.session_since = Some(now);
                 }
-                self.maybe_rotate(now);
+                self.rotate_if_due(now);
             }
         }
-    }
-
-    /// When rotation is due, if it is on. Only at a pause: a deadline the machine could not act
-    /// on would keep the adapter's timer firing. A pause that comes later is noticed with the
-    /// event that brings it ([`handle_transport`](Self::handle_transport)) or after the
-    /// adapter wrote what waited (this deadline, asked for again).
-    pub(super) fn rotate_deadline(&self) -> Option<Instant> {
-        let after = self.config.reconnect.as_ref()?.rotate_after?;
-        if !self.is_connected() || self.closing || self.closed.is_some() || !self.at_pause() {
-            return None;
-        }
-        Some(self.reconnection.session_since? + after)
-    }
-
-    /// After an event: rotation may be due now that a pause came.
-    pub(super) fn rotate_if_due(&mut self, now: Instant) {
-        if self.is_connected() {
-            self.maybe_rotate(now);
-        }
-    }
-
-    fn maybe_rotate(&mut self, now: Instant) {
-        let Some(due) = self.rotate_deadline() else {
-            return;
-        };
-        if now < due || !self.at_pause() {
-            return;
-        }
-        self.reconnection.rotating = true;
-        self.closing = true;
-        self.transmits.push_back(Transmit::Close {
-            code: 1000,
-            reason: ROTATING.to_owned(),
-        });
-    }
-
-    /// A natural pause: no response running or awaited, no speech, nothing to write.
-    fn at_pause(&self) -> bool {
-        !self.sequencer.waiting() && !self.input.is_speaking() && self.transmits.is_empty()
     }
 
     /// An `error` arrived: sticky `server_error`s replace the session.
@@ -837,10 +837,8 @@ impl Connection {
         self.closing = false;
         self.reconnection.buffered_audio = 0;
         self.reconnection.session_since = Some(now);
+        self.reconnection.rotation = Rotation::default();
         self.input = super::InputAudioState::default();
         self.timers.restart(now, self.config.ping_interval);
     }
 }
-
-/// The close reason of a rotation.
-const ROTATING: &str = "rotating to a fresh session";

@@ -239,8 +239,9 @@ impl Connection {
             // close frame, bytes after it).
             return;
         }
-        if !self.is_connected() {
-            // Between connections the old transport has nothing more to say.
+        if !self.is_connected() || self.switch_pending() {
+            // Between connections, or once the switch to the next connection is ordered, the
+            // old transport has nothing more to say.
             return;
         }
         self.start_clock(now);
