@@ -480,3 +480,55 @@ fn thousands_of_events_in_milliseconds() {
     eprintln!("{} events in {took:?}", events.len());
     assert!(took < 5 * SECOND, "{took:?}");
 }
+
+/// An item created at the start of a conversation that has items (`previous_item_id: "root"`)
+/// is shown first. The service acknowledges it with `previous_item_id: null` ("no
+/// predecessor"), which on its own cannot place an item (loose servers send `null` for items
+/// they append). Regression: it was shown last. In both dialects, with and without an id of
+/// the application's.
+#[test]
+fn an_item_created_at_the_root_is_shown_first() {
+    for dialect in [Dialect::Ga, Dialect::Beta] {
+        for with_id in [false, true] {
+            let mut pair = text_turn(dialect, Instant::now());
+            let mut item = Item::system_text("You are terse.");
+            if with_id {
+                item = item.with_id("item_first");
+            }
+            pair.client
+                .send(ClientEvent::create_item_after(
+                    realtime_proto::ItemId::root(),
+                    item,
+                ))
+                .unwrap();
+            pair.client
+                .send(ClientEvent::create_item(Item::user_text("and last")))
+                .unwrap();
+            pair.drive().unwrap();
+            let texts: Vec<String> = pair
+                .client
+                .conversation()
+                .items()
+                .map(|item| item.text())
+                .collect();
+            assert_eq!(texts.len(), 4, "{dialect:?}: {texts:?}");
+            assert_eq!(
+                texts[0], "You are terse.",
+                "{dialect:?} {with_id}: {texts:?}"
+            );
+            assert_eq!(texts[3], "and last", "{dialect:?} {with_id}: {texts:?}");
+            if with_id {
+                assert_eq!(
+                    pair.client
+                        .conversation()
+                        .items()
+                        .next()
+                        .unwrap()
+                        .id()
+                        .as_str(),
+                    "item_first"
+                );
+            }
+        }
+    }
+}

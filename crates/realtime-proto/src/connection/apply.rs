@@ -43,13 +43,15 @@ impl Connection {
                     .status
                     .as_ref()
                     .is_some_and(|s| *s != ItemStatus::IN_PROGRESS);
-                self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, last);
+                let previous = self.acknowledged_at(&event.item, event.previous_item_id.as_ref());
+                self.item_snapshot(&event.item, previous.as_ref(), true, last);
                 if let Some(id) = &event.item.id {
                     self.note_item_acknowledged(id);
                 }
             }
             ServerEvent::ConversationItemAdded(event) => {
-                self.item_snapshot(&event.item, event.previous_item_id.as_ref(), true, false);
+                let previous = self.acknowledged_at(&event.item, event.previous_item_id.as_ref());
+                self.item_snapshot(&event.item, previous.as_ref(), true, false);
                 if let Some(id) = &event.item.id {
                     self.note_item_acknowledged(id);
                 }
@@ -316,6 +318,18 @@ impl Connection {
         }
         self.session = Some(session.clone());
         self.session_raw = Some(message.raw_shared().clone());
+    }
+
+    /// Where an acknowledged item goes (`conversation.item.added`/`created`): after `previous`,
+    /// or, with no previous id, first if the client created it at the start. A `null` previous
+    /// id means "no predecessor" on the real service, but loose servers send it for items they
+    /// append, so on its own it places nothing.
+    fn acknowledged_at(&mut self, item: &Item, previous: Option<&ItemId>) -> Option<ItemId> {
+        if let Some(previous) = previous {
+            return Some(previous.clone());
+        }
+        let id = item.id.as_ref()?;
+        self.conversation.take_expected_first(id).then(ItemId::root)
     }
 
     /// An item snapshot from a `conversation.item.*` event: create, place, merge.

@@ -548,23 +548,34 @@ impl Connection {
         })));
     }
 
-    /// With reconnection on: gives an item created without an id one of its own (the server
-    /// keeps a client's id), so that an item on the wire when the connection drops can be told
-    /// from one the server has.
+    /// Gives an item created without an id one of its own (the server keeps a client's id),
+    /// where the machine needs to recognise its acknowledgement: with reconnection on, so that
+    /// an item on the wire when the connection drops can be told from one the server has; and
+    /// for an item created at the start (`previous_item_id: "root"`), which the server
+    /// acknowledges with a `null` previous id that does not place it on its own.
     pub(super) fn give_item_id(
         &mut self,
         create: &mut crate::events::client::ConversationItemCreate,
     ) {
-        let Some(policy) = &self.config.reconnect else {
-            return;
-        };
-        if create.item.id.is_none() {
+        let at_root = create
+            .previous_item_id
+            .as_ref()
+            .is_some_and(ItemId::is_root);
+        if create.item.id.is_none() && (self.config.reconnect.is_some() || at_root) {
             self.reconnection.ids_given += 1;
+            let seed = self
+                .config
+                .reconnect
+                .as_ref()
+                .map_or(0, |policy| policy.seed);
             // 20 characters, under the API's 32; unique in the session.
             create.item.id = Some(ItemId::new(format!(
                 "item_r{:08x}{:06x}",
-                policy.seed as u32, self.reconnection.ids_given
+                seed as u32, self.reconnection.ids_given
             )));
+        }
+        if let (true, Some(id)) = (at_root, &create.item.id) {
+            self.conversation.expect_first(id.clone());
         }
     }
 

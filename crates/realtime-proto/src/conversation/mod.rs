@@ -12,7 +12,10 @@
 //! set by the events that carry a position (`input_audio_buffer.committed`,
 //! `conversation.item.added`/`created`, via `previous_item_id`; `"root"` is the start); other
 //! events never move it, and a `null` `previous_item_id` on `conversation.item.done` in
-//! particular means nothing (the real service sends it for items it placed earlier).
+//! particular means nothing (the real service sends it for items it placed earlier). On
+//! `added`/`created` a `null` means "no predecessor" on the real service, but loose servers send
+//! it for items they append: it places only an item the client created at the start (the
+//! machine gives such an item an id if it has none, to recognise its acknowledgement).
 //!
 //! Deltas accumulate by (`item_id`, `content_index`); the final values of `*.done` events and
 //! item snapshots replace the accumulated ones when they differ (the server is authoritative),

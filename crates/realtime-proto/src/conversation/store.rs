@@ -61,7 +61,14 @@ pub struct Conversation {
     pub(super) evicted: u64,
     pub(super) id: Option<ConversationId>,
     pub(super) limits: ConversationLimits,
+    /// Items the client created at the start (`previous_item_id: "root"`) that the server has
+    /// not acknowledged yet, oldest first (at most [`MAX_EXPECTED_FIRST`]).
+    pub(super) expected_first: VecDeque<ItemId>,
 }
+
+/// How many creations at the start wait for their acknowledgement at most; older ones were
+/// acknowledged long ago, or never will be.
+const MAX_EXPECTED_FIRST: usize = 16;
 
 impl Conversation {
     pub(crate) fn new(limits: ConversationLimits) -> Self {
@@ -148,6 +155,28 @@ impl Conversation {
 
     pub(crate) fn get(&self, slot: usize) -> Option<&ConversationItem> {
         self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    /// The client created the item `id` at the start: its acknowledgement, whose previous id
+    /// is `null` ("no predecessor"), places it first.
+    pub(crate) fn expect_first(&mut self, id: ItemId) {
+        if self.expected_first.len() >= MAX_EXPECTED_FIRST {
+            self.expected_first.pop_front();
+        }
+        self.expected_first.push_back(id.detach());
+    }
+
+    /// Whether the item `id` was created at the start and not acknowledged yet; it no longer
+    /// is.
+    pub(crate) fn take_expected_first(&mut self, id: &ItemId) -> bool {
+        if self.expected_first.is_empty() {
+            return false;
+        }
+        let Some(at) = self.expected_first.iter().position(|first| first == id) else {
+            return false;
+        };
+        self.expected_first.remove(at);
+        true
     }
 
     /// Puts an item after `previous` (`"root"`: first). An unknown or absent `previous` leaves
