@@ -3,82 +3,22 @@
 //! `realtime mock` and against an in-process `MockServer` given with `--url`, in both dialects.
 //! Every run is killed after [`LIMIT`]: nothing can hang CI.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{LIMIT, Run, command, reader, run, wait};
 
 use realtime_audio::{ConverterConfig, SampleEncoding, TestSignal, WavSpec};
 use realtime_mock::{Fault, MockServer, Reply, Script, Trigger};
 use serde_json::Value;
 
-/// The longest any run of the binary may take.
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// What a run of `realtime` did.
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    /// Asserts that `needles` appear in standard output, in this order.
-    fn shows_in_order(&self, needles: &[&str]) {
-        let mut from = 0;
-        for needle in needles {
-            match self.stdout[from..].find(needle) {
-                Some(at) => from += at + needle.len(),
-                None => panic!(
-                    "{needle:?} is missing (or out of order) in standard output:\n{}\n--- stderr:\n{}",
-                    self.stdout, self.stderr
-                ),
-            }
-        }
-    }
-
-    fn assert_ok(&self) {
-        assert_eq!(
-            self.code(),
-            Some(0),
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-    }
-}
-
 /// A fresh directory for one test's files.
 fn scratch() -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "realtime-cli-session-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `realtime` with no endpoint in the environment, no colours, in `dir`.
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_realtime"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("AZURE_OPENAI_ENDPOINT")
-        .env_remove("AZURE_OPENAI_API_KEY")
-        .env_remove("AZURE_OPENAI_DEPLOYMENT");
-    command
+    common::scratch("session")
 }
 
 /// Runs `realtime ARGS` in `dir` with `stdin`, killing it after [`LIMIT`].
@@ -88,54 +28,9 @@ fn realtime(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
 
 /// [`realtime`] with these environment variables set.
 fn realtime_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
-    let mut child = command(dir, args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    // A command that ends before reading its input closes the pipe: that is not a failure.
-    let _ = input.write_all(stdin);
-    drop(input);
-    let stdout = reader(child.stdout.take().unwrap());
-    let stderr = reader(child.stderr.take().unwrap());
-    let status = wait(&mut child, LIMIT);
-    let run = Run {
-        status: status.unwrap_or_else(|| {
-            let _ = child.kill();
-            child.wait().unwrap()
-        }),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    };
-    assert!(
-        status.is_some(),
-        "realtime {args:?} did not finish in {LIMIT:?}; killed.\nstdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-    run
-}
-
-fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
-}
-
-fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
+    let mut command = command(args);
+    command.current_dir(dir).envs(env.iter().copied());
+    run(command, Some(stdin), args)
 }
 
 /// A running `realtime mock`, killed when dropped.
@@ -146,7 +41,8 @@ struct RealtimeMock {
 
 impl RealtimeMock {
     fn start(args: &[&str]) -> Self {
-        let mut child = command(&std::env::temp_dir(), &["mock"])
+        let mut child = command(&["mock"])
+            .current_dir(std::env::temp_dir())
             .args(args)
             .args(["--max-seconds", "120"])
             .stdout(Stdio::piped())
@@ -504,7 +400,8 @@ fn chat_at_a_terminal_edits_lines_and_recalls_earlier_messages() {
         .open(name.to_str().unwrap())
         .unwrap();
     let mut master = std::fs::File::from(master);
-    let mut child = command(&dir, &["chat"])
+    let mut child = command(&["chat"])
+        .current_dir(&dir)
         // rustyline edits only on a terminal it knows.
         .env("TERM", "xterm")
         .stdin(Stdio::from(terminal))
@@ -814,7 +711,8 @@ fn chat_with_reconnect_survives_a_dropped_connection_and_answers_every_line() {
         .unwrap();
     let dir = scratch();
     let url = server.url();
-    let mut child = command(&dir, &["chat", "--url", &url, "--reconnect"])
+    let mut child = command(&["chat", "--url", &url, "--reconnect"])
+        .current_dir(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,20 +4,18 @@
 //! it. Every run is killed after [`LIMIT`]; the audio is paced in real time, so the input is
 //! kept to a few seconds.
 
-use std::io::Read;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+
+use common::{LIMIT, Run, command, run};
 
 use base64::Engine as _;
 use realtime_audio::{ConverterConfig, TestSignal};
 use realtime_mock::{MockServer, Reply, ResponseRequest};
 use serde_json::Value;
-
-/// The longest any run of the binary may take.
-const LIMIT: Duration = Duration::from_secs(60);
 
 /// The speaker file's rate, and its samples per millisecond.
 const RATE: usize = 24_000;
@@ -33,85 +31,15 @@ const LONG: &str = "Let me tell you everything about the weather in Paris this w
 /// The reply to the barge-in: short, so that the test ends soon after it.
 const SHORT: &str = "Sure, go on.";
 
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn assert_code(&self, code: i32) {
-        assert_eq!(
-            self.status.code(),
-            Some(code),
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-    }
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("realtime-cli-talk-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("talk-{name}"))
 }
 
-/// Runs `realtime ARGS` in `dir` with no endpoint in the environment, killing it after
-/// [`LIMIT`].
+/// Runs `realtime ARGS` in `dir` with no input, killing it after [`LIMIT`].
 fn realtime(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_realtime"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("AZURE_OPENAI_ENDPOINT")
-        .env_remove("AZURE_OPENAI_API_KEY")
-        .env_remove("AZURE_OPENAI_DEPLOYMENT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = reader(child.stdout.take().unwrap());
-    let stderr = reader(child.stderr.take().unwrap());
-    let status = wait(&mut child, LIMIT);
-    let run = Run {
-        status: status.unwrap_or_else(|| {
-            let _ = child.kill();
-            child.wait().unwrap()
-        }),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    };
-    assert!(
-        status.is_some(),
-        "realtime {args:?} did not finish in {LIMIT:?}; killed.\nstdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-    run
-}
-
-fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
-}
-
-fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
+    let mut command = command(args);
+    command.current_dir(dir);
+    run(command, None, args)
 }
 
 /// A server whose first reply is [`LONG`] and whose later ones are [`SHORT`].

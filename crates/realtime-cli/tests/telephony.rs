@@ -3,106 +3,22 @@
 //! against an in-process `MockServer` given with `--base-url`. Every run is killed after
 //! [`LIMIT`].
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{Run, command, finish, reader, run};
 
 use realtime_mock::{CallScript, CallState, MockServer};
 use realtime_net::webhook::WebhookSecret;
 
-/// The longest any run of the binary may take.
-const LIMIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-cli-telephony-key";
 
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    fn shows_in_order(&self, needles: &[&str]) {
-        let mut from = 0;
-        for needle in needles {
-            match self.stdout[from..].find(needle) {
-                Some(at) => from += at + needle.len(),
-                None => panic!(
-                    "{needle:?} is missing (or out of order) in standard output:\n{}\n--- stderr:\n{}",
-                    self.stdout, self.stderr
-                ),
-            }
-        }
-    }
-}
-
-/// `realtime ARGS` with no endpoint in the environment.
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_realtime"));
-    command
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_WEBHOOK_SECRET")
-        .env_remove("AZURE_OPENAI_ENDPOINT")
-        .env_remove("AZURE_OPENAI_API_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Runs `realtime ARGS` with `stdin`, killing it after [`LIMIT`].
+/// Runs `realtime ARGS` with `stdin`, killing it after [`LIMIT`](common::LIMIT).
 fn realtime(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = command(args).spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let _ = input.write_all(stdin);
-    drop(input);
-    finish(child, args)
-}
-
-fn finish(mut child: Child, args: &[&str]) -> Run {
-    let stdout = child.stdout.take().map(reader);
-    let stderr = reader(child.stderr.take().unwrap());
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let run = Run {
-        status: status.unwrap_or_else(|| {
-            let _ = child.kill();
-            child.wait().unwrap()
-        }),
-        stdout: stdout
-            .map(|stdout| stdout.join().unwrap())
-            .unwrap_or_default(),
-        stderr: stderr.join().unwrap(),
-    };
-    assert!(
-        status.is_some(),
-        "realtime {args:?} did not finish in {LIMIT:?}; killed.\nstdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-    run
-}
-
-fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
+    run(command(args), Some(stdin), args)
 }
 
 fn now() -> i64 {
@@ -326,6 +242,9 @@ fn answer_calls_answers_a_servers_calls_and_refuses_forged_ones() {
         "--instructions",
         "You run a shop.",
     ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
     .spawn()
     .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
