@@ -1594,6 +1594,22 @@ fn one_turn(client: &mut dyn Client, text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The start of the reconnect scenarios: the session opens, switches to text, and takes one
+/// turn; the events until its `response.done`.
+fn a_text_session_remembers_kiwi(client: &mut dyn Client) -> Vec<String> {
+    let mut events = until(client, |event| is(event, "session.created"))
+        .iter()
+        .map(describe)
+        .collect::<Vec<_>>();
+    client
+        .send(ClientEvent::update_session(
+            SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
+        ))
+        .unwrap();
+    events.extend(one_turn(client, "remember the word kiwi"));
+    events
+}
+
 /// Issue 15: a connection that drops is opened again by the adapter, the conversation is
 /// restored on the new session with its ids, and the session goes on as if nothing happened:
 /// the same `Session`, the same events and final state on every adapter.
@@ -1602,16 +1618,7 @@ fn a_dropped_connection_is_reopened_and_the_conversation_restored() {
     conform(&Adapter::ALL, |adapter| {
         let Opened { server, mut client } = open_with(adapter, dropping_server(), reconnecting);
         let client = client.as_mut();
-        let mut events = until(client, |event| is(event, "session.created"))
-            .iter()
-            .map(describe)
-            .collect::<Vec<_>>();
-        client
-            .send(ClientEvent::update_session(
-                SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
-            ))
-            .unwrap();
-        events.extend(one_turn(client, "remember the word kiwi"));
+        let mut events = a_text_session_remembers_kiwi(client);
         let before = item_ids(client);
         assert_eq!(
             before.len(),
@@ -1820,16 +1827,7 @@ fn a_session_rotates_to_a_fresh_connection_without_going_down() {
         let builder = builder(Script::new().with_default(Reply::say("Noted.")));
         let Opened { server, mut client } = open_with(adapter, builder, rotating);
         let client = client.as_mut();
-        let mut events = until(client, |event| is(event, "session.created"))
-            .iter()
-            .map(describe)
-            .collect::<Vec<_>>();
-        client
-            .send(ClientEvent::update_session(
-                SessionConfig::realtime().with_output_modalities([Modality::TEXT]),
-            ))
-            .unwrap();
-        events.extend(one_turn(client, "remember the word kiwi"));
+        let mut events = a_text_session_remembers_kiwi(client);
         let before = item_ids(client);
 
         let rotation = until(client, |event| matches!(event, Event::Rotated));

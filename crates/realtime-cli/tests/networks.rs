@@ -4,10 +4,12 @@
 //! forwards to the mock (it never dials the name it is given), so nothing is resolved or
 //! reached beyond loopback, except one lookup of a name under the reserved `.invalid` domain.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,13 +21,8 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// Runs `realtime ARGS` with no endpoint or proxy in the environment but `env`, killing it
 /// after [`LIMIT`].
 fn realtime(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_realtime"));
-    command.args(args).env("NO_COLOR", "1");
+    let mut command = common::command(args);
     for name in [
-        "OPENAI_API_KEY",
-        "AZURE_OPENAI_ENDPOINT",
-        "AZURE_OPENAI_API_KEY",
-        "AZURE_OPENAI_DEPLOYMENT",
         "HTTPS_PROXY",
         "https_proxy",
         "HTTP_PROXY",

@@ -298,14 +298,22 @@ fn an_expired_session_goes_on_in_a_new_one() {
     assert_eq!(pair.client.conversation().len(), 4);
 }
 
-#[test]
-fn rotation_waits_for_a_pause() {
-    let start = Instant::now();
+/// A text session that rotates after 10 minutes (its connections taking `connect_time` to
+/// open), after one turn.
+fn rotating_pair(start: Instant, connect_time: Duration) -> Pair {
     let mut policy = policy();
     policy.rotate_after = Some(10 * 60 * SECOND);
     let mut pair = Pair::new(&server(), config(policy), start);
+    pair.set_connect_time(connect_time);
     text_mode(&mut pair);
     turn(&mut pair, "first");
+    pair
+}
+
+#[test]
+fn rotation_waits_for_a_pause() {
+    let start = Instant::now();
+    let mut pair = rotating_pair(start, Duration::ZERO);
     // Just before the age limit, a long reply starts: no rotation while it runs.
     pair.advance_to(start + 10 * 60 * SECOND - SECOND).unwrap();
     pair.client
@@ -494,12 +502,7 @@ fn until_next_requested(pair: &mut Pair, by: Instant) {
 #[test]
 fn rotation_opens_the_next_connection_before_leaving_the_current_one() {
     let start = Instant::now();
-    let mut policy = policy();
-    policy.rotate_after = Some(10 * 60 * SECOND);
-    let mut pair = Pair::new(&server(), config(policy), start);
-    pair.set_connect_time(2 * SECOND);
-    text_mode(&mut pair);
-    turn(&mut pair, "first");
+    let mut pair = rotating_pair(start, 2 * SECOND);
     until_next_requested(&mut pair, start + 10 * 60 * SECOND);
     assert_eq!(pair.connections(), 1);
     // The next connection is being opened; the current one takes a turn meanwhile.
@@ -563,12 +566,7 @@ fn rotation_opens_the_next_connection_before_leaving_the_current_one() {
 #[test]
 fn a_drop_while_the_next_connection_opens_goes_on_over_it() {
     let start = Instant::now();
-    let mut policy = policy();
-    policy.rotate_after = Some(10 * 60 * SECOND);
-    let mut pair = Pair::new(&server(), config(policy), start);
-    pair.set_connect_time(2 * SECOND);
-    text_mode(&mut pair);
-    turn(&mut pair, "first");
+    let mut pair = rotating_pair(start, 2 * SECOND);
     until_next_requested(&mut pair, start + 10 * 60 * SECOND);
     pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
     pair.step();
