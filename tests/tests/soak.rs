@@ -1,15 +1,17 @@
 //! Issue 15's soak: 200 seeded turns of text, function calls and audio through every adapter
 //! (tokio, smol, blocking, the pair), once without faults and once with connections dropped at
-//! random points of the replies and one session expiry. With reconnection on and the driver
-//! asking again for each reply reported interrupted (as `realtime chat --reconnect` does), both
-//! runs must end with the same conversation; every interrupted reply is reported exactly once;
-//! no item is duplicated; every turn is answered, so no send was lost silently.
+//! random points of the replies and one session expiry, both runs rotating to a fresh
+//! connection every [`ROTATE_AFTER`] at a pause. With reconnection on and the driver asking
+//! again for each reply reported interrupted (as `realtime chat --reconnect` does), both runs
+//! must end with the same conversation; every interrupted reply is reported exactly once; no
+//! rotation loses anything; no item is duplicated; every turn is answered, so no send was lost
+//! silently.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use realtime_conformance::{Adapter, Client, LIMIT, Opened, is, speech};
-use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, Trigger};
+use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, SessionEnd, Trigger};
 use realtime_net::ConnectOptions;
 use realtime_proto::connection::ReconnectPolicy;
 use realtime_proto::{
@@ -19,6 +21,10 @@ use realtime_proto::{
 use serde_json::json;
 
 const TURNS: usize = 200;
+
+/// The session age at which the soak's sessions rotate (make-before-break, at a pause): a few
+/// times a run on the socket adapters, more often on the pair's fake clock.
+const ROTATE_AFTER: Duration = Duration::from_millis(300);
 
 /// A small deterministic generator (SplitMix64): the fault plan, from the seed.
 struct Rng(u64);
@@ -80,6 +86,7 @@ fn options(url: String) -> ConnectOptions {
     policy.initial_delay = Duration::from_millis(5);
     policy.max_delay = Duration::from_millis(50);
     policy.seed = 15;
+    policy.rotate_after = Some(ROTATE_AFTER);
     let mut config = Config::default();
     config.reconnect = Some(policy);
     ConnectOptions::url(url).with_config(config)
@@ -95,8 +102,18 @@ struct Run {
     /// The replies reported interrupted, in order.
     interrupted: Vec<ResponseId>,
     resumed: usize,
-    /// Sessions the server opened.
+    /// Rotations (`Event::Rotated`).
+    rotated: usize,
+    /// The last `Resumed`, to check what a rotation reported.
+    last_resumed: Option<realtime_proto::connection::Resumed>,
+    /// Sessions the server opened that the client used (a next connection opened for a
+    /// rotation that had not switched yet when the run ended received nothing).
     connections: usize,
+    /// Sessions that a fault ended (dropped, or expired with 1001). A fault armed on a session
+    /// that a rotation then replaced never fires: the plan says what was armed, this what
+    /// happened. (The pair, whose clock stands still between turns, never rotates: there
+    /// every armed fault fires.)
+    faults_fired: Option<usize>,
 }
 
 /// Receives until `stop`; a reply reported interrupted by a reconnection (`Resumed` with
@@ -127,10 +144,21 @@ fn drive(
             }
             Event::Resumed(resumed) => {
                 run.resumed += 1;
+                run.last_resumed = Some(resumed.clone());
                 if let Some(response) = &resumed.interrupted {
                     run.interrupted.push(response.clone());
                     client.send(ClientEvent::create_response()).unwrap();
                 }
+            }
+            Event::Rotated => {
+                run.rotated += 1;
+                // A rotation happens at a pause: nothing is interrupted, nothing lost.
+                let resumed = run.last_resumed.as_ref().unwrap();
+                assert!(
+                    resumed.interrupted.is_none() && resumed.lost.is_empty(),
+                    "{}: turn {turn}: a rotation lost something: {resumed:?}",
+                    adapter.name()
+                );
             }
             _ => {}
         }
@@ -150,7 +178,10 @@ fn soak(adapter: Adapter, faults: &[Plan]) -> Run {
         ids: Vec::new(),
         interrupted: Vec::new(),
         resumed: 0,
+        rotated: 0,
+        last_resumed: None,
         connections: 0,
+        faults_fired: None,
     };
     let tool = Tool::function(
         "get_weather",
@@ -248,6 +279,15 @@ fn soak(adapter: Adapter, faults: &[Plan]) -> Run {
             }
         }
     }
+    // A rotation at the last pause may still be restoring (every reconnection after a fault
+    // resumed before its turn's reply ended): its `Resumed` and `Rotated` come.
+    let mut resuming = false;
+    client.with_state(&mut |connection| resuming = connection.is_resuming());
+    if resuming {
+        drive(client, &mut run, adapter, TURNS, &mut |e| {
+            matches!(e, Event::Rotated)
+        });
+    }
     client.with_state(&mut |connection| {
         for item in connection.conversation().items() {
             run.ids.push(item.id().to_string());
@@ -264,9 +304,26 @@ fn soak(adapter: Adapter, faults: &[Plan]) -> Run {
         }
     });
     run.connections = match &server {
-        Some(server) => server.session_count(),
+        Some(server) => (0..server.session_count())
+            .filter(|index| {
+                server
+                    .session(*index)
+                    .is_some_and(|session| !session.client_event_types().is_empty())
+            })
+            .count(),
         None => 0,
     };
+    run.faults_fired = server.as_ref().map(|server| {
+        (0..server.session_count())
+            .filter_map(|index| server.session(index))
+            .filter(|session| {
+                matches!(
+                    session.end,
+                    Some(SessionEnd::ServerDropped | SessionEnd::ServerClosed { code: 1001, .. })
+                )
+            })
+            .count()
+    });
     run
 }
 
@@ -278,7 +335,12 @@ fn two_hundred_turns_survive_dropped_connections_and_an_expiry_on_every_adapter(
         let started = std::time::Instant::now();
         let reference = soak(adapter, &vec![Plan::Clean; TURNS]);
         let clean = started.elapsed();
-        assert_eq!(reference.resumed, 0, "{}", adapter.name());
+        assert_eq!(
+            reference.resumed,
+            reference.rotated,
+            "{}: without faults, every resume is a rotation",
+            adapter.name()
+        );
         let run = soak(adapter, &faults);
         // The same conversation, turn for turn.
         assert_eq!(
@@ -298,11 +360,18 @@ fn two_hundred_turns_survive_dropped_connections_and_an_expiry_on_every_adapter(
             "{}: duplicated items",
             adapter.name()
         );
-        // Every fault was a reconnection; every interrupted reply reported once.
+        // Every fault was a reconnection, every other resume a rotation; every interrupted
+        // reply reported once.
+        let fired = run.faults_fired.unwrap_or(faulty_turns);
+        assert!(
+            fired + 2 >= faulty_turns && fired <= faulty_turns,
+            "{}: {fired} of {faulty_turns} faults fired",
+            adapter.name()
+        );
         assert_eq!(
             run.resumed,
-            faulty_turns,
-            "{}: one resume per fault",
+            fired + run.rotated,
+            "{}: one resume per fault and per rotation",
             adapter.name()
         );
         let interrupted: HashSet<&ResponseId> = run.interrupted.iter().collect();
@@ -314,14 +383,22 @@ fn two_hundred_turns_survive_dropped_connections_and_an_expiry_on_every_adapter(
             run.interrupted
         );
         if adapter != Adapter::Pair {
-            assert_eq!(run.connections, 1 + faulty_turns, "{}", adapter.name());
+            assert_eq!(
+                run.connections,
+                1 + fired + run.rotated,
+                "{}",
+                adapter.name()
+            );
         }
         eprintln!(
-            "{}: {} items, {} reconnections, {} replies interrupted and asked again \
-             ({clean:.1?} without faults, {:.1?} with)",
+            "{}: {} items, {} reconnections ({fired} of {faulty_turns} faults fired), {} \
+             rotations ({} without faults), {} replies interrupted and asked again ({clean:.1?} \
+             without faults, {:.1?} with)",
             adapter.name(),
             run.items.len(),
-            run.resumed,
+            run.resumed - run.rotated,
+            run.rotated,
+            reference.rotated,
             run.interrupted.len(),
             started.elapsed() - clean
         );

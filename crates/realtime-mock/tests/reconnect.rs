@@ -10,7 +10,8 @@ use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, ServerP
 use realtime_proto::connection::{ReconnectPolicy, Resumed, WhileDown};
 use realtime_proto::restore::LossReason;
 use realtime_proto::{
-    ClientEvent, Config, Event, Item, Modality, RecvError, SendError, SessionConfig,
+    ClientEvent, Config, Event, Item, Modality, Model, RecvError, SendError, SessionConfig,
+    Transcription,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -697,5 +698,196 @@ fn a_drop_mid_upload_reports_the_uncommitted_audio_and_sends_the_rest_after_the_
         roles[roles.len() - 2..],
         [Some("user".to_owned()), Some("assistant".to_owned())],
         "{roles:?}"
+    );
+}
+
+/// Rotation waits for the transcript of the user's last audio: switching while the old server
+/// still transcribes would lose the transcript, and the audio could only be listed as lost.
+/// Regression: the rotation came between the commit and the transcript.
+#[test]
+fn rotation_waits_for_the_transcript_of_the_user_s_last_audio() {
+    let start = Instant::now();
+    let builder = MockServer::builder()
+        .script(
+            Script::new()
+                .with_transcript("spoken words")
+                .with_default(Reply::say("Noted.")),
+        )
+        .delta_interval(Duration::from_millis(10))
+        .seed(7);
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&builder, config(policy), start);
+    pair.client
+        .send(ClientEvent::update_session(
+            SessionConfig::realtime()
+                .with_output_modalities([Modality::TEXT])
+                .with_transcription(Transcription::new(Model::WHISPER_1))
+                .without_turn_detection(),
+        ))
+        .unwrap();
+    pair.drive().unwrap();
+    // The commit goes out 5 ms before the rotation is due; the transcript takes longer.
+    pair.advance_to(start + 10 * 60 * SECOND - Duration::from_millis(5))
+        .unwrap();
+    pair.client
+        .send(ClientEvent::append_audio(vec![0u8; 9_600]))
+        .unwrap();
+    pair.client.send(ClientEvent::commit_audio()).unwrap();
+    let events = pair
+        .drive_until(|event| matches!(event, Event::Rotated))
+        .unwrap();
+    let transcript_at = events.iter().position(|event| {
+        matches!(event, Event::Server(m)
+            if m.wire_type() == "conversation.item.input_audio_transcription.completed")
+    });
+    let resumed_at = events
+        .iter()
+        .position(|event| matches!(event, Event::Resumed(_)));
+    assert!(
+        transcript_at.is_some() && transcript_at < resumed_at,
+        "{events:?}"
+    );
+    let Some(Event::Resumed(resumed)) = resumed_at.map(|at| &events[at]) else {
+        unreachable!("found above");
+    };
+    assert!(resumed.lost.is_empty(), "{resumed:?}");
+    assert_eq!(resumed.restored.len(), 1);
+    let item = pair.client.conversation().items().next().unwrap();
+    assert_eq!(item.parts()[0].transcript(), "spoken words");
+}
+
+/// A pause is not a pause while the application owes the server something: a function call's
+/// output, or (turn detection off) the commit of audio it appended. Rotation waits for both.
+/// Regression (found by the soak): the session rotated between a call and its output (the
+/// call was then restored without output and reported lost) and between an append and its
+/// commit (the commit reached a server with an empty buffer).
+#[test]
+fn rotation_waits_for_a_call_s_output_and_an_utterance_s_commit() {
+    let start = Instant::now();
+    let builder = MockServer::builder()
+        .script(
+            Script::new()
+                .with_rule(
+                    "weather",
+                    Reply::call("get_weather", serde_json::json!({"city": "Oslo"})),
+                )
+                .with_after_tool_output(Reply::say("Mild."))
+                .with_default(Reply::say("Noted.")),
+        )
+        .delta_interval(Duration::from_millis(10))
+        .seed(7);
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&builder, config(policy), start);
+    pair.client
+        .send(ClientEvent::update_session(
+            SessionConfig::realtime()
+                .with_output_modalities([Modality::TEXT])
+                .without_turn_detection(),
+        ))
+        .unwrap();
+    pair.drive().unwrap();
+    pair.advance_to(start + 10 * 60 * SECOND - SECOND).unwrap();
+
+    // A call, not yet answered: no rotation, however long the application takes.
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("weather?")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    let events = pair
+        .drive_until(|event| matches!(event, Event::FunctionCall(_)))
+        .unwrap();
+    let Some(Event::FunctionCall(call)) = events.last() else {
+        unreachable!("drive_until stops at the call");
+    };
+    let call_id = call.call_id.clone();
+    pair.advance(60 * SECOND).unwrap();
+    assert_eq!(pair.connections(), 1, "rotated before the call's output");
+    pair.client
+        .send(ClientEvent::create_item(Item::function_call_output(
+            call_id,
+            "{\"mild\": true}",
+        )))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    pair.advance(SECOND).unwrap();
+    let events = pair.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Rotated))),
+        "{events:?}"
+    );
+    assert!(resumed(&events)[0].lost.is_empty(), "{events:?}");
+    assert_eq!(pair.connections(), 2);
+
+    // Audio appended, not committed (turn detection off): no rotation until the commit.
+    pair.advance(10 * 60 * SECOND - 2 * SECOND).unwrap();
+    pair.client
+        .send(ClientEvent::append_audio(vec![0u8; 9_600]))
+        .unwrap();
+    pair.advance(60 * SECOND).unwrap();
+    assert_eq!(pair.connections(), 2, "rotated before the commit");
+    pair.client.send(ClientEvent::commit_audio()).unwrap();
+    pair.drive().unwrap();
+    pair.advance(SECOND).unwrap();
+    let events = pair.take_events();
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::CommandFailed(_)))),
+        "{events:?}"
+    );
+    assert_eq!(pair.connections(), 3);
+    assert_eq!(resumed(&events)[0].uncommitted_audio_bytes, 0);
+}
+
+/// A call that a reconnection could not restore (its output never came) no longer holds the
+/// rotation back: nothing waits for its output any more.
+#[test]
+fn a_call_lost_in_a_reconnection_does_not_hold_the_rotation_back() {
+    let start = Instant::now();
+    let builder = MockServer::builder()
+        .script(
+            Script::new()
+                .with_rule(
+                    "weather",
+                    Reply::call("get_weather", serde_json::json!({"city": "Oslo"})),
+                )
+                .with_default(Reply::say("Noted.")),
+        )
+        .delta_interval(Duration::from_millis(10))
+        .seed(7);
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&builder, config(policy), start);
+    text_mode(&mut pair);
+    pair.client
+        .send(ClientEvent::create_item(Item::user_text("weather?")))
+        .unwrap();
+    pair.client.send(ClientEvent::create_response()).unwrap();
+    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        .unwrap();
+    // The connection drops before the application answers the call.
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    let events = until_resumed(&mut pair);
+    assert!(
+        resumed(&events)[0]
+            .lost
+            .iter()
+            .any(|lost| matches!(lost.reason, LossReason::CallWithoutOutput { .. })),
+        "{events:?}"
+    );
+    turn(&mut pair, "something else");
+    pair.advance_to(start + 11 * 60 * SECOND).unwrap();
+    let events = pair.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Rotated))),
+        "{events:?}"
     );
 }

@@ -42,7 +42,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::conversation::{Conversation, ConversationItem};
+use crate::conversation::{Conversation, ConversationItem, TranscriptionState};
 use crate::events::client::ClientEvent;
 use crate::ids::{CallId, ItemId, ResponseId};
 use crate::item::{ContentPart, Item, ItemKind};
@@ -317,7 +317,11 @@ fn restore_item(
                 });
                 let text = if is_audio {
                     let transcript = part.best_text();
-                    if transcript.is_empty() {
+                    // A transcript still arriving is not the user's words: restoring part of
+                    // them would put a sentence in their mouth that they did not finish.
+                    let unfinished = role != Role::ASSISTANT
+                        && matches!(part.transcription(), TranscriptionState::InProgress);
+                    if transcript.is_empty() || unfinished {
                         if role == Role::ASSISTANT {
                             continue;
                         }
@@ -482,6 +486,44 @@ mod tests {
             ],
         );
         connection
+    }
+
+    /// User audio whose transcript is still arriving is lost, not restored as the words so
+    /// far. Regression: the partial transcript was restored as the user's message.
+    #[test]
+    fn user_audio_with_a_transcript_still_arriving_is_lost() {
+        let mut connection = Connection::new(Config::default());
+        feed(
+            &mut connection,
+            &[
+                message(
+                    "item_1",
+                    "user",
+                    "completed",
+                    json!([{"type": "input_audio", "transcript": null}]),
+                ),
+                json!({"type": "conversation.item.input_audio_transcription.delta",
+                    "event_id": "e_t1", "item_id": "item_1", "content_index": 0,
+                    "delta": "What is the"}),
+            ],
+        );
+        let plan = RestorePlan::new(connection.conversation(), None, &RestorePolicy::new());
+        assert!(plan.restored().is_empty());
+        assert_eq!(plan.lost()[0].reason, LossReason::AudioWithoutTranscript);
+        // Once completed, it is restored as the whole transcript.
+        feed(
+            &mut connection,
+            &[
+                json!({"type": "conversation.item.input_audio_transcription.completed",
+                "event_id": "e_t2", "item_id": "item_1", "content_index": 0,
+                "transcript": "What is the time?"}),
+            ],
+        );
+        let plan = RestorePlan::new(connection.conversation(), None, &RestorePolicy::new());
+        let Some(message) = plan.restored()[0].item.as_message() else {
+            panic!("a message");
+        };
+        assert_eq!(message.text(), "What is the time?");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Connection, ResponseQueuePolicy, SendError, Transmit};
 use crate::events::client::{ClientEvent, ClientMessage, ConversationItemCreate};
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
-use crate::item::Item;
+use crate::item::{Item, ItemKind};
 use crate::json::Nullable;
 use crate::trace::event;
 use crate::values::{ContentType, ErrorCode, Role};
@@ -225,6 +225,17 @@ impl Calls {
         self.all_answered(&response).then_some(response)
     }
 
+    /// Whether a call reported to the application waits for its output.
+    pub(crate) fn unanswered(&self) -> bool {
+        self.calls.iter().any(|call| !call.answered)
+    }
+
+    /// Forgets a call the conversation lost (a reconnection could not restore it): nothing
+    /// waits for its output any more.
+    pub(crate) fn forget(&mut self, call_id: &CallId) {
+        self.calls.retain(|call| call.call_id != *call_id);
+    }
+
     fn all_answered(&self, response: &ResponseId) -> bool {
         self.calls
             .iter()
@@ -324,6 +335,10 @@ impl Connection {
             text,
         });
         if let ClientEvent::ConversationItemCreate(create) = event {
+            if let ItemKind::FunctionCallOutput(output) = &create.item.kind {
+                // However it is sent, an output answers its call.
+                self.calls.answer(output.call_id.as_str());
+            }
             self.track_item_create(&event_id, create);
         }
         Ok(event_id)

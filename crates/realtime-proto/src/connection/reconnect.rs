@@ -257,6 +257,14 @@ impl Connection {
         !self.is_connected()
     }
 
+    /// Whether a new connection's restore is under way: connected, and [`Event::Resumed`] not
+    /// yet reported (the server has not acknowledged every restored item, or not yet said
+    /// whether it resumed the conversation itself).
+    pub fn is_resuming(&self) -> bool {
+        self.is_connected()
+            && (self.reconnection.restoring.is_some() || self.reconnection.native.is_some())
+    }
+
     /// The adapter opened the connection [`Transmit::Connect`] asked for: the restore goes out
     /// first, then what the application sent meanwhile.
     ///
@@ -389,6 +397,13 @@ impl Connection {
         // conversation follows the server's (the event keeps what the application may need).
         for lost in plan.lost() {
             self.conversation.remove(lost.item_id.as_str());
+            if let crate::restore::LossReason::CallWithoutOutput {
+                call_id: Some(call_id),
+            } = &lost.reason
+            {
+                // Nothing waits for its output any more (a rotation would wait forever).
+                self.calls.forget(call_id);
+            }
         }
         let mut resumed = std::mem::take(&mut self.reconnection.pending);
         resumed.attempts = attempt;
@@ -683,6 +698,11 @@ impl Connection {
         }
     }
 
+    /// Whether an item creation written to the server waits for its acknowledgement.
+    pub(super) fn creations_in_flight(&self) -> bool {
+        !self.reconnection.in_flight.is_empty()
+    }
+
     /// When the next attempt is due, if one is scheduled.
     pub(super) fn reconnect_deadline(&self) -> Option<Instant> {
         match self.reconnection.link {
@@ -748,6 +768,10 @@ impl Connection {
 
     /// The server acknowledged an item: part of a restore, perhaps.
     pub(super) fn note_item_acknowledged(&mut self, item_id: &ItemId) {
+        let in_flight = &mut self.reconnection.in_flight;
+        if !in_flight.is_empty() {
+            in_flight.retain(|(id, _, _)| id != item_id);
+        }
         let Some(restoring) = &mut self.reconnection.restoring else {
             return;
         };
@@ -755,8 +779,13 @@ impl Connection {
         self.maybe_finish_resume();
     }
 
-    /// The server refused a command: if it re-created an item, that item is lost, not restored.
+    /// The server refused a command: an item creation it refused will never be acknowledged;
+    /// if it re-created an item, that item is lost, not restored.
     pub(super) fn note_restore_refused(&mut self, event_id: &EventId) {
+        let in_flight = &mut self.reconnection.in_flight;
+        if !in_flight.is_empty() {
+            in_flight.retain(|(_, sent_as, _)| sent_as != event_id);
+        }
         let Some(restoring) = &mut self.reconnection.restoring else {
             return;
         };

@@ -3,7 +3,10 @@
 //! # Theory of operation
 //!
 //! Once the session is [`ReconnectPolicy::rotate_after`] old and at a pause (no response
-//! running or awaited, no speech in progress, nothing waiting to be written), the machine asks
+//! running or awaited, no speech in progress, nothing waiting to be written or acknowledged,
+//! no function call waiting for its output, no utterance appended and not yet committed with
+//! turn detection off, no transcript of the user's last audio awaited),
+//! the machine asks
 //! for the next connection **beside** the current one ([`Transmit::OpenNext`]). The current
 //! connection goes on meanwhile: commands are written to it and its events applied, as before.
 //!
@@ -27,6 +30,7 @@
 use std::time::Instant;
 
 use super::{Connection, Event, Link, Reconnecting, Transmit};
+use crate::conversation::TranscriptionState;
 use crate::trace::event;
 
 /// The close reason of a rotation.
@@ -110,9 +114,59 @@ impl Connection {
         }
     }
 
-    /// A natural pause: no response running or awaited, no speech, nothing to write.
+    /// A natural pause: no response running or awaited, no speech, nothing to write, no item
+    /// creation waiting for the server's acknowledgement, no function call waiting for its
+    /// output, no utterance appended and not committed (turn detection off), no transcript
+    /// awaited. (A call the application never answers keeps the session
+    /// from rotating: it lives until the server ends it, then reconnects.)
     pub(super) fn at_pause(&self) -> bool {
-        !self.sequencer.waiting() && !self.input.is_speaking() && self.transmits.is_empty()
+        !self.sequencer.waiting()
+            && !self.input.is_speaking()
+            && self.transmits.is_empty()
+            && !self.creations_in_flight()
+            && !self.calls.unanswered()
+            && !self.utterance_uncommitted()
+            && !self.transcript_awaited()
+    }
+
+    /// Whether, with turn detection off, audio was appended and not yet committed or cleared:
+    /// the user's utterance, which the application will commit on the current server. (With
+    /// turn detection on, what the server buffers between turns is what it heard since, and
+    /// speech is known from its VAD events.)
+    fn utterance_uncommitted(&self) -> bool {
+        let vad_off = self
+            .session
+            .as_ref()
+            .and_then(|session| session.config.input_audio.turn_detection.as_ref())
+            .is_some_and(|detection| detection.as_value().is_none());
+        vad_off && self.input.buffered_bytes() > 0
+    }
+
+    /// Whether the user audio last committed on this connection waits for its transcript
+    /// (input transcription is on, and neither its `completed` nor its `failed` came): the old
+    /// server would take it along, and the audio could be restored only as lost.
+    fn transcript_awaited(&self) -> bool {
+        let transcribing = self
+            .session
+            .as_ref()
+            .and_then(|session| session.config.input_audio.transcription.as_ref())
+            .is_some_and(|transcription| transcription.as_value().is_some());
+        if !transcribing {
+            return false;
+        }
+        let Some(item) = self
+            .input
+            .last_committed()
+            .and_then(|id| self.conversation.item(id.as_str()))
+        else {
+            return false;
+        };
+        !item.parts().iter().any(|part| {
+            matches!(
+                part.transcription(),
+                TranscriptionState::Completed | TranscriptionState::Failed(_)
+            )
+        })
     }
 
     /// Whether the connection the adapter reports on was the rotation's next one (which it
