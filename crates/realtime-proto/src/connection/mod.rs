@@ -795,7 +795,10 @@ impl Connection {
             return Ok(());
         }
         self.events.push_back(Ok(Event::Server(message)));
-        self.events.extend(derived.into_iter().map(Ok));
+        // Most events derive nothing: skip the extend's bookkeeping for them.
+        if !derived.is_empty() {
+            self.events.extend(derived.into_iter().map(Ok));
+        }
         Ok(())
     }
 

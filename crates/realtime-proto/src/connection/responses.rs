@@ -136,6 +136,8 @@ impl ResponseState {
 
     pub(crate) fn add_output(&mut self, index: u32, item: &ItemId) {
         match self.output.binary_search_by_key(&index, |(i, _)| *i) {
+            // `output_item.done` names the item `output_item.added` did: keep the copy.
+            Ok(at) if self.output[at].1 == *item => {}
             Ok(at) => self.output[at].1 = item.detach(),
             Err(_) if self.output.len() >= MAX_OUTPUT => {}
             Err(at) => self.output.insert(at, (index, item.detach())),

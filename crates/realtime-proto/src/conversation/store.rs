@@ -2,6 +2,7 @@
 //! machine does as events arrive (placing, merging, accumulating, capping, forgetting). Its methods
 //! are crate-private: what users read of the conversation is in `view`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
@@ -275,7 +276,13 @@ impl Conversation {
         let Some(item) = self.get_mut(slot) else {
             return;
         };
-        item.item_type = snapshot.item_type().to_owned();
+        // Known types are static strings; an unknown one is copied when it changes.
+        if item.item_type != snapshot.item_type() {
+            item.item_type = match snapshot.known_item_type() {
+                Some(known) => Cow::Borrowed(known),
+                None => Cow::Owned(snapshot.item_type().to_owned()),
+            };
+        }
         if snapshot.status.is_some() {
             item.status.clone_from(&snapshot.status);
         }
@@ -560,7 +567,7 @@ impl ConversationItem {
     fn new(id: ItemId, in_conversation: bool) -> Self {
         Self {
             id,
-            item_type: "message".to_owned(),
+            item_type: Cow::Borrowed("message"),
             role: None,
             status: None,
             parts: Vec::new(),
@@ -585,7 +592,7 @@ impl ConversationItem {
     }
 
     pub(crate) fn function_call_mut(&mut self) -> &mut FunctionCallState {
-        self.item_type = "function_call".to_owned();
+        self.item_type = Cow::Borrowed("function_call");
         self.function_call.get_or_insert_default()
     }
 
@@ -745,6 +752,41 @@ mod tests {
             .items()
             .map(|item| item.id.to_string())
             .collect()
+    }
+
+    #[test]
+    fn snapshots_set_the_item_type_known_or_not() {
+        let mut conversation = Conversation::new(ConversationLimits::default());
+        let slot = conversation.slot(&id("a"), true);
+        assert_eq!(conversation.get(slot).unwrap().item_type(), "message");
+        for (snapshot, expected) in [
+            (
+                serde_json::json!({"type": "function_call", "id": "a", "name": "f", "call_id": "c", "arguments": ""}),
+                "function_call",
+            ),
+            (
+                serde_json::json!({"type": "hologram", "id": "a"}),
+                "hologram",
+            ),
+            (
+                serde_json::json!({"type": "hologram", "id": "a"}),
+                "hologram",
+            ),
+            (
+                serde_json::json!({"type": "message", "id": "a", "role": "user", "content": []}),
+                "message",
+            ),
+        ] {
+            let item = Item::from_wire(snapshot).unwrap();
+            conversation.merge_snapshot(slot, &item, false);
+            let kept = conversation.get(slot).unwrap();
+            assert_eq!(kept.item_type(), expected);
+            // Known types are kept as static strings, not copies.
+            assert_eq!(
+                matches!(kept.item_type, Cow::Borrowed(_)),
+                expected != "hologram"
+            );
+        }
     }
 
     #[test]

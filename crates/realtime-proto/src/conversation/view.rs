@@ -2,6 +2,8 @@
 //! parts, and the text, transcripts, audio and function-call arguments accumulated in them).
 //! The machine's side, which writes all of it, is in `store`.
 
+use std::borrow::Cow;
+
 use super::audio::AudioTrack;
 use super::store::{Conversation, ConversationLimits};
 use crate::events::server::{ErrorDetails, InputAudioTranscriptionSegment};
@@ -13,7 +15,8 @@ use crate::values::{ContentType, ItemStatus, Role};
 #[derive(Clone, Debug)]
 pub struct ConversationItem {
     pub(super) id: ItemId,
-    pub(super) item_type: String,
+    /// The wire type: a static string for the kinds this version knows.
+    pub(super) item_type: Cow<'static, str>,
     pub(super) role: Option<Role>,
     pub(super) status: Option<ItemStatus>,
     pub(super) parts: Vec<ContentPartState>,

@@ -283,6 +283,15 @@ impl Item {
     /// The wire `type` of this item.
     pub fn item_type(&self) -> &str {
         match &self.kind {
+            ItemKind::Unknown { item_type } => item_type,
+            _ => self.known_item_type().unwrap_or_default(),
+        }
+    }
+
+    /// The wire type of a kind this version knows (`None` for [`ItemKind::Unknown`]), as a
+    /// static string: the conversation keeps it without copying.
+    pub(crate) fn known_item_type(&self) -> Option<&'static str> {
+        Some(match &self.kind {
             ItemKind::Message(_) => "message",
             ItemKind::FunctionCall(_) => "function_call",
             ItemKind::FunctionCallOutput(_) => "function_call_output",
@@ -291,8 +300,8 @@ impl Item {
             ItemKind::McpApprovalRequest(_) => "mcp_approval_request",
             ItemKind::McpApprovalResponse(_) => "mcp_approval_response",
             ItemKind::Reference => "item_reference",
-            ItemKind::Unknown { item_type } => item_type,
-        }
+            ItemKind::Unknown { .. } => return None,
+        })
     }
 
     /// The message, if this is one.

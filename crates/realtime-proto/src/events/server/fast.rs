@@ -2,13 +2,15 @@
 //! input-transcription and function-argument deltas.
 //!
 //! These events are flat objects of strings and small integers. Instead of driving serde over
-//! them, the message is scanned once (memchr finds the end of each string, the 6 KB of base64 of
-//! an audio delta included) and the fields are picked from the spans. Anything unexpected gives
+//! them, the message is scanned once, eight bytes at a time through each string (finding its
+//! end, an escape or a control character in the same pass), and the fields are picked from the
+//! spans; the 6 KB of base64 of an audio delta is not scanned at all (it ends at the message's
+//! last quote, and the base64 decoder refuses anything else). Anything unexpected gives
 //! up and leaves the message to the general decoder ([`super::decode`]), which then decides,
 //! explains errors, and handles every other event:
 //!
-//! - a string with an escape (`\`), or a control character anywhere (even whitespace between
-//!   tokens: compact JSON has none);
+//! - a string with an escape (`\`) or a control character (serde refuses the latter; JSON
+//!   whitespace between tokens is read as serde reads it);
 //! - a value that is not a string or a plain non-negative integer (`null`, `true`, objects,
 //!   arrays, `-1`, `1.0`, `1e3`, `01`), or an integer out of range;
 //! - a repeated known field (`type`, `event_id`, an id, an index, `delta`, `logprobs`);
@@ -54,6 +56,8 @@ struct Fields {
     output_index: Option<Scanned>,
     content_index: Option<Scanned>,
     delta: Option<Scanned>,
+    /// Whether `delta` was taken up to the message's last quote without being scanned.
+    long_delta: bool,
     logprobs: bool,
 }
 
@@ -66,8 +70,11 @@ pub(super) fn decode(
     let text = raw.as_str();
     let bytes = text.as_bytes();
     let mut scanned = [(0usize, 0usize, Scanned::Int(0)); MAX_FIELDS];
-    let count = scan(bytes, &mut scanned)?;
-    let mut fields = Fields::default();
+    let (count, long_delta) = scan(bytes, &mut scanned)?;
+    let mut fields = Fields {
+        long_delta,
+        ..Fields::default()
+    };
     for &(key_start, key_end, value) in &scanned[..count] {
         let slot = match &bytes[key_start..key_end] {
             b"type" => {
@@ -99,25 +106,16 @@ pub(super) fn decode(
     }
     let (start, end) = fields.wire_type?;
     let (kind, wire_type) = Kind::of(text.get(start..end)?)?;
-    // serde refuses control characters in strings, and outside strings only JSON whitespace may
-    // be one. One pass over the message replaces a check per string: any control character,
-    // even legal whitespace between tokens, sends the message to the general decoder. The
-    // audio of an audio delta is left out: the base64 decoder refuses control characters.
-    let clean = match (kind, fields.delta) {
-        (Kind::ResponseOutputAudioDelta, Some(Scanned::Str(start, end))) => {
-            !has_control(&bytes[..start]) && !has_control(&bytes[end..])
-        }
-        _ => !has_control(bytes),
-    };
-    if !clean {
-        return None;
-    }
-    // A text delta found by the message's last quote, or by its closing quote alone: a quote (a
-    // span that took later fields in) or an escape sends it to the general decoder.
-    if let (false, Some(Scanned::Str(start, end))) =
-        (matches!(kind, Kind::ResponseOutputAudioDelta), fields.delta)
-    {
-        if memchr::memchr2(b'"', b'\\', &bytes[start..end]).is_some() {
+    // The scan checked every string but a long final delta, taken up to the message's last
+    // quote unread. The audio of an audio delta is left so: the base64 decoder refuses quotes,
+    // escapes and control characters. A long text delta is checked here: a quote (a span that
+    // took later fields in), an escape or a control character sends it to the general decoder.
+    if let (false, Some(Scanned::Str(start, end)), true) = (
+        matches!(kind, Kind::ResponseOutputAudioDelta),
+        fields.delta,
+        fields.long_delta,
+    ) {
+        if special(&bytes[start..end]).is_some() {
             return None;
         }
     }
@@ -205,14 +203,17 @@ pub(super) fn decode(
 }
 
 /// Scans a flat JSON object of strings and integers into `fields` (key span, value); returns
-/// how many there are, or `None` at the first thing it does not expect.
-fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Option<usize> {
+/// how many there are and whether a long final `delta` was taken unread (see below), or `None`
+/// at the first thing it does not expect: every string but that delta is checked for escapes
+/// and control characters.
+fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Option<(usize, bool)> {
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
         return None;
     }
     at = skip_space(bytes, at + 1);
     let mut count = 0;
+    let mut long_delta = false;
     loop {
         if bytes.get(at) != Some(&b'"') {
             return None;
@@ -227,16 +228,18 @@ fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Opt
             b'"' if &bytes[key_start..key_end] == b"delta" => {
                 // The delta is the bulk (6 KB of base64 in an audio delta). The services send
                 // it last: then its end is the message's last quote, found without scanning
-                // it. That is taken for long values only; a short one (a text delta, often
-                // followed by `obfuscation`) is scanned for its closing quote, which is faster
-                // than looking for an escape too. Either way a quote or an escape inside the
-                // span is refused later, by the base64 decoder for audio and by `decode` for
-                // text: a span that ran past the real end of the string, taking the fields
-                // after it in, has a quote.
+                // it. That is taken for long values only, and a quote, an escape or a control
+                // character inside the span is refused later, by the base64 decoder for audio
+                // and by `decode` for text: a span that ran past the real end of the string,
+                // taking the fields after it in, has a quote. A short one (a text delta, often
+                // followed by `obfuscation`) is scanned like any string.
                 let start = at + 1;
-                let end = match last_field_end(bytes) {
-                    Some(end) if end >= start + LONG_DELTA => end,
-                    _ => start + memchr::memchr(b'"', bytes.get(start..)?)?,
+                let (start, end) = match last_field_end(bytes) {
+                    Some(end) if end >= start + LONG_DELTA => {
+                        long_delta = true;
+                        (start, end)
+                    }
+                    _ => string(bytes, start)?,
                 };
                 at = end + 1;
                 Scanned::Str(start, end)
@@ -262,7 +265,7 @@ fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Opt
             _ => return None,
         }
     }
-    (skip_space(bytes, at + 1) == bytes.len()).then_some(count)
+    (skip_space(bytes, at + 1) == bytes.len()).then_some((count, long_delta))
 }
 
 /// Where the value of the last field ends when it is a string: the message ends with `"}` (then
@@ -277,9 +280,9 @@ fn last_field_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The span of a string's text, from just after its opening quote to its closing quote; `None`
-/// if it has an escape.
+/// if it has an escape or a control character (which serde refuses unescaped).
 fn string(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
-    let end = start + memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+    let end = start + special(bytes.get(start..)?)?;
     (bytes[end] == b'"').then_some((start, end))
 }
 
@@ -302,29 +305,55 @@ fn integer(bytes: &[u8], start: usize) -> Option<(u64, usize)> {
     Some((value, at))
 }
 
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+/// Skips JSON whitespace. Compact JSON has none: the first byte is checked inline, and only
+/// whitespace goes on to the loop.
+#[inline(always)]
+fn skip_space(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(&byte) if byte > b' ' => at,
+        _ => skip_space_loop(bytes, at),
+    }
+}
+
+fn skip_space_loop(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
         at += 1;
     }
     at
 }
 
-/// Whether a string holds a control character, which JSON forbids unescaped. Eight bytes at a
-/// time: a byte below 0x20 is one that borrows when 0x20 is subtracted from it, and whose high
-/// bit was clear (the classic "has a byte less than n" bit trick).
-fn has_control(bytes: &[u8]) -> bool {
-    const LOW: u64 = 0x2020_2020_2020_2020;
+/// Where the first quote, backslash or control character is: what ends a JSON string's plain
+/// text. Eight bytes at a time: a byte equal to `q` is one where `word ^ q` is zero, and a zero
+/// (or a byte below 0x20) is one that borrows when 0x01 (0x20) is subtracted from it and whose
+/// high bit was clear (the classic "has a byte less than n" bit trick). A borrow can flag bytes
+/// after the first hit too, never one before it, so the lowest flag is the first hit.
+fn special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    const SPACES: u64 = ONES * 0x20;
     let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
     for word in &mut words {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
         let word = u64::from_le_bytes(eight);
-        if word.wrapping_sub(LOW) & !word & HIGH != 0 {
-            return true;
+        let quote = word ^ QUOTES;
+        let backslash = word ^ BACKSLASHES;
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | word.wrapping_sub(SPACES) & !word)
+            & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
+        at += 8;
     }
-    words.remainder().iter().any(|&byte| byte < 0x20)
+    let rest = words.remainder();
+    rest.iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+        .map(|offset| at + offset)
 }
 
 /// For tests: the general decoder, bypassing the fast path.
@@ -566,19 +595,31 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_found_anywhere() {
+    fn special_bytes_are_found_first() {
         for len in 0..40 {
             let clean: Vec<u8> = (0..len).map(|i| b' ' + (i % 90) as u8).collect();
-            assert!(!has_control(&clean));
+            let clean: Vec<u8> = clean
+                .into_iter()
+                .map(|b| if b == b'"' || b == b'\\' { b'a' } else { b })
+                .collect();
+            assert_eq!(special(&clean), None);
             for at in 0..len {
-                for control in [0u8, 0x1f, b'\n'] {
+                for byte in [0u8, 0x1f, b'\n', b'"', b'\\'] {
                     let mut dirty = clean.clone();
-                    dirty[at] = control;
-                    assert!(has_control(&dirty), "{dirty:?}");
+                    dirty[at] = byte;
+                    assert_eq!(special(&dirty), Some(at), "{dirty:?}");
+                    // A later hit, or one that borrows, does not hide the first.
+                    for later in at + 1..len {
+                        let mut twice = dirty.clone();
+                        twice[later] = 0;
+                        assert_eq!(special(&twice), Some(at), "{twice:?}");
+                    }
                 }
             }
         }
-        assert!(!has_control("né ✓ 日本".as_bytes()));
+        assert_eq!(special("né ✓ 日本".as_bytes()), None);
+        assert_eq!(special(&[0xff; 17]), None);
+        assert_eq!(special("日本\"x".as_bytes()), Some(6));
     }
 
     #[test]
@@ -591,12 +632,17 @@ mod tests {
             r#"{"event_id":"e","type":"response.audio_transcript.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":" né","obfuscation":"x"}"#.to_owned(),
             r#"{"type":"conversation.item.input_audio_transcription.delta","event_id":"e","item_id":"i","delta":"hi"}"#.to_owned(),
             r#"{"type":"response.function_call_arguments.delta","event_id":"e","response_id":"r","item_id":"i","output_index":1,"call_id":"c","delta":"{"}"#.to_owned(),
+            // JSON whitespace between tokens is read as serde reads it.
+            "{\n  \"type\": \"response.output_text.delta\",\r\n\t\"response_id\": \"r\", \"item_id\": \"i\",\n  \"output_index\": 0, \"content_index\": 0, \"delta\": \"ab\"\n}\n".to_owned(),
         ] {
             assert!(agrees(&text).unwrap(), "{text}");
         }
         for text in [
             r#"{"type":"response.text.delta","event_id":"e","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a\nb"}"#,
             r#"{"type":"response.text.delta","event_id":null,"response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"ab"}"#,
+            // A control character in a string (serde refuses it), in an id or in the delta.
+            "{\"type\":\"response.text.delta\",\"response_id\":\"r\t\",\"item_id\":\"i\",\"output_index\":0,\"content_index\":0,\"delta\":\"ab\"}",
+            "{\"type\":\"response.text.delta\",\"response_id\":\"r\",\"item_id\":\"i\",\"output_index\":0,\"content_index\":0,\"delta\":\"a\u{1}b\"}",
             r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"ab","delta":"c"}"#,
             // An escaped quote ends the delta's span early; the backslash left in it refuses.
             r#"{"type":"response.text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"a\"b"}"#,
@@ -638,6 +684,12 @@ mod tests {
             (
                 format!(
                     r#"{{"type":"response.output_text.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"{long_text}","obfuscation":"xyz"}}"#
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "{{\"type\":\"response.output_text.delta\",\"response_id\":\"r\",\"item_id\":\"i\",\"output_index\":0,\"content_index\":0,\"delta\":\"{long_text}\n\"}}"
                 ),
                 false,
             ),

@@ -10,8 +10,8 @@
 //! object goes straight into the event's struct. Ids and text deltas are views of the message
 //! buffer, and audio deltas are decoded from base64 in place, so the bulk of a voice session is
 //! never copied as text. Deltas (audio, text, transcripts, arguments) take a faster path still:
-//! a flat scan that finds their fields with memchr and gives up, to the general decoder, on
-//! anything unusual.
+//! a flat scan that finds their fields eight bytes at a time and gives up, to the general
+//! decoder, on anything unusual.
 
 mod conversation;
 mod decode;
