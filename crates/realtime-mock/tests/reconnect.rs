@@ -634,71 +634,111 @@ fn a_next_connection_that_fails_leaves_the_session_on_the_current_one() {
 }
 
 /// Issue 15, mid-upload: the connection drops while the user's audio streams. The audio the
-/// old server held uncommitted is reported, what the application appended while down waits
-/// (within the bound) and goes to the new server after the restore, then the commit: the turn
-/// is answered on the new connection, and nothing is lost silently.
+/// old server held uncommitted is appended again on the new connection after the restore
+/// (within `replay_input_audio`), then what the application appended while down, then the
+/// commit: the whole utterance reaches the new server, in order, and the turn is answered.
+/// With the replay turned off, that audio is reported lost instead. Nothing is lost silently.
 #[test]
-fn a_drop_mid_upload_reports_the_uncommitted_audio_and_sends_the_rest_after_the_restore() {
+fn a_drop_mid_upload_replays_the_uncommitted_audio_or_reports_it() {
     const CHUNK: usize = 4_800; // 100 ms of PCM16 24 kHz
-    let mut pair = Pair::new(&server(), config(policy()), Instant::now());
-    text_mode(&mut pair);
-    turn(&mut pair, "first");
-    for _ in 0..2 {
+    for replay in [Duration::from_secs(1), Duration::ZERO] {
+        let mut policy = policy();
+        policy.replay_input_audio = replay;
+        let mut pair = Pair::new(&server(), config(policy), Instant::now());
+        text_mode(&mut pair);
+        turn(&mut pair, "first");
+        for byte in [1u8, 2] {
+            pair.client
+                .send(ClientEvent::append_audio(vec![byte; CHUNK]))
+                .unwrap();
+        }
+        pair.drive().unwrap();
+        // The third append reaches a server that drops.
+        pair.server.inject(
+            pair.now,
+            Trigger::ClientEvent("input_audio_buffer.append".into()),
+            Fault::Drop,
+        );
         pair.client
-            .send(ClientEvent::append_audio(vec![1u8; CHUNK]))
+            .send(ClientEvent::append_audio(vec![3u8; CHUNK]))
             .unwrap();
-    }
-    pair.drive().unwrap();
-    // The third append reaches a server that drops.
-    pair.server.inject(
-        pair.now,
-        Trigger::ClientEvent("input_audio_buffer.append".into()),
-        Fault::Drop,
-    );
-    pair.client
-        .send(ClientEvent::append_audio(vec![1u8; CHUNK]))
-        .unwrap();
-    pair.drive_until(|event| matches!(event, Event::Reconnecting(_)))
-        .unwrap();
-    // The user keeps talking while the link is down.
-    for _ in 0..2 {
-        pair.client
-            .send(ClientEvent::append_audio(vec![2u8; CHUNK]))
+        pair.drive_until(|event| matches!(event, Event::Reconnecting(_)))
             .unwrap();
-    }
-    pair.client.send(ClientEvent::commit_audio()).unwrap();
-    pair.client.send(ClientEvent::create_response()).unwrap();
-    let events = until_resumed(&mut pair);
-    let resumed = resumed(&events).remove(0);
-    assert_eq!(resumed.uncommitted_audio_bytes, 3 * CHUNK as u64);
-    assert_eq!(resumed.dropped_audio_bytes, 0);
-    pair.drive_until(|event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"))
+        // The user keeps talking while the link is down.
+        for byte in [4u8, 5] {
+            pair.client
+                .send(ClientEvent::append_audio(vec![byte; CHUNK]))
+                .unwrap();
+        }
+        pair.client.send(ClientEvent::commit_audio()).unwrap();
+        pair.client.send(ClientEvent::create_response()).unwrap();
+        let events = until_resumed(&mut pair);
+        let resumed = resumed(&events).remove(0);
+        let (replayed, lost) = if replay.is_zero() {
+            (0, 3 * CHUNK as u64)
+        } else {
+            (3 * CHUNK as u64, 0)
+        };
+        assert_eq!(resumed.replayed_audio_bytes, replayed, "{replay:?}");
+        assert_eq!(resumed.uncommitted_audio_bytes, lost, "{replay:?}");
+        assert_eq!(resumed.dropped_audio_bytes, 0);
+        pair.drive_until(
+            |event| matches!(event, Event::Server(m) if m.wire_type() == "response.done"),
+        )
         .unwrap();
-    let types = pair.server.record().client_event_types();
-    let appends = types
-        .iter()
-        .filter(|kind| **kind == "input_audio_buffer.append")
-        .count();
-    assert_eq!(appends, 2, "{types:?}");
-    let commit = types
-        .iter()
-        .position(|kind| *kind == "input_audio_buffer.commit");
-    let last_restore = types
-        .iter()
-        .rposition(|kind| *kind == "conversation.item.create");
-    assert!(commit > last_restore, "{types:?}");
-    // The committed audio became the user's item on the new connection, and was answered.
-    let roles: Vec<_> = pair
-        .client
-        .conversation()
-        .items()
-        .map(|item| item.role().map(|role| role.as_str().to_owned()))
-        .collect();
-    assert_eq!(
-        roles[roles.len() - 2..],
-        [Some("user".to_owned()), Some("assistant".to_owned())],
-        "{roles:?}"
-    );
+        // The new server got the audio in the order it was spoken, after the restore and
+        // before the commit.
+        let texts: Vec<String> = pair
+            .server
+            .record()
+            .frames
+            .iter()
+            .filter(|frame| frame.direction == realtime_proto::connection::FrameDirection::Sent)
+            .map(|frame| frame.text.to_string())
+            .collect();
+        let appended: Vec<u8> = texts
+            .iter()
+            .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .filter(|event| event["type"] == "input_audio_buffer.append")
+            .map(|event| {
+                let audio = event["audio"].as_str().unwrap_or_default().to_owned();
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, audio).unwrap()
+                    [0]
+            })
+            .collect();
+        let expected: &[u8] = if replay.is_zero() {
+            &[4, 5]
+        } else {
+            &[1, 2, 3, 4, 5]
+        };
+        assert_eq!(appended, expected, "{replay:?}");
+        let types = pair.server.record().client_event_types();
+        let commit = types
+            .iter()
+            .position(|kind| *kind == "input_audio_buffer.commit");
+        let last_restore = types
+            .iter()
+            .rposition(|kind| *kind == "conversation.item.create");
+        let first_append = types
+            .iter()
+            .position(|kind| *kind == "input_audio_buffer.append");
+        assert!(
+            last_restore < first_append && first_append < commit,
+            "{types:?}"
+        );
+        // The committed audio became the user's item on the new connection, and was answered.
+        let roles: Vec<_> = pair
+            .client
+            .conversation()
+            .items()
+            .map(|item| item.role().map(|role| role.as_str().to_owned()))
+            .collect();
+        assert_eq!(
+            roles[roles.len() - 2..],
+            [Some("user".to_owned()), Some("assistant".to_owned())],
+            "{roles:?}"
+        );
+    }
 }
 
 /// Rotation waits for the transcript of the user's last audio: switching while the old server
@@ -890,4 +930,43 @@ fn a_call_lost_in_a_reconnection_does_not_hold_the_rotation_back() {
             .any(|event| matches!(event, Ok(Event::Rotated))),
         "{events:?}"
     );
+}
+
+/// A rotation under server VAD: the audio the old server buffered and had not heard as speech
+/// (the start of an utterance, perhaps) is appended again on the new connection after the
+/// restore, so its VAD hears it; nothing is reported lost.
+#[test]
+fn a_rotation_under_vad_appends_the_unheard_audio_again() {
+    let start = Instant::now();
+    let mut pair = rotating_pair(start, Duration::ZERO);
+    pair.advance_to(start + 10 * 60 * SECOND - SECOND).unwrap();
+    for _ in 0..3 {
+        pair.client
+            .send(ClientEvent::append_audio(vec![0u8; 4_800]))
+            .unwrap();
+    }
+    pair.advance(2 * SECOND).unwrap();
+    let events = pair.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Ok(Event::Rotated))),
+        "{events:?}"
+    );
+    let resumed = resumed(&events).remove(0);
+    assert_eq!(resumed.replayed_audio_bytes, 14_400);
+    assert_eq!(resumed.uncommitted_audio_bytes, 0);
+    let types = pair.server.record().client_event_types();
+    let appends: Vec<usize> = types
+        .iter()
+        .enumerate()
+        .filter(|(_, kind)| **kind == "input_audio_buffer.append")
+        .map(|(at, _)| at)
+        .collect();
+    let last_restore = types
+        .iter()
+        .rposition(|kind| *kind == "conversation.item.create");
+    assert_eq!(appends.len(), 3, "{types:?}");
+    assert!(last_restore < appends.first().copied(), "{types:?}");
+    assert_eq!(pair.client.input_audio().buffered_bytes(), 14_400);
 }

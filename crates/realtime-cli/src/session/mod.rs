@@ -336,6 +336,18 @@ impl Live {
                 if let Some(response) = &resumed.interrupted {
                     text.push_str(&format!(", response {response} interrupted"));
                 }
+                if resumed.replayed_audio_bytes > 0 {
+                    text.push_str(&format!(
+                        ", {} bytes of uncommitted audio appended again",
+                        resumed.replayed_audio_bytes
+                    ));
+                }
+                if resumed.uncommitted_audio_bytes > 0 {
+                    text.push_str(&format!(
+                        ", {} bytes of uncommitted audio lost with the old connection",
+                        resumed.uncommitted_audio_bytes
+                    ));
+                }
                 if resumed.dropped_audio_bytes > 0 {
                     text.push_str(&format!(
                         ", {} bytes of audio dropped while down",

@@ -139,9 +139,13 @@ impl Connection {
                     command,
                 });
             }
-            ServerEvent::InputAudioBufferCleared(_) => self.input.cleared(),
+            ServerEvent::InputAudioBufferCleared(_) => {
+                self.input.cleared();
+                self.forget_recent_audio();
+            }
             ServerEvent::InputAudioBufferCommitted(event) => {
                 self.input.committed(&event.item_id);
+                self.forget_recent_audio();
                 let slot = self.conversation.slot(&event.item_id, true);
                 self.conversation
                     .place(slot, event.previous_item_id.as_ref());

@@ -758,9 +758,19 @@ impl Connection {
         }
         match event {
             ClientEvent::InputAudioBufferAppend(append) => {
-                self.input.appended(append.audio.len() as u64)
+                self.input.appended(append.audio.len() as u64);
+                self.note_recent_audio(event_id.clone(), append.audio.clone());
             }
-            ClientEvent::InputAudioBufferClear(_) => self.input.cleared(),
+            ClientEvent::InputAudioBufferClear(_) | ClientEvent::InputAudioBufferCommit(_) => {
+                if matches!(event, ClientEvent::InputAudioBufferClear(_)) {
+                    self.input.cleared();
+                }
+                // Held while the link is down, it ends the buffer on the next server, after
+                // the replay: the server's `committed` or `cleared` forgets the audio then.
+                if self.is_connected() {
+                    self.forget_recent_audio();
+                }
+            }
             ClientEvent::SessionUpdate(update) => {
                 if self.pending_updates.len() == MAX_PENDING_UPDATES {
                     self.pending_updates.pop_front();

@@ -72,6 +72,13 @@ pub struct ReconnectPolicy {
     /// Open a fresh connection once the session is this old, at the next pause (default 55
     /// minutes: OpenAI ends sessions at 60). `None`: never.
     pub rotate_after: Option<Duration>,
+    /// How much of the input audio appended and not yet committed is kept, the latest last, to
+    /// be appended again on the next connection (default 1 s; zero keeps none). The old
+    /// server's buffer goes with its connection: this keeps the start of an utterance its VAD
+    /// had not yet heard as speech when a rotation switched, and the last second of one a drop
+    /// cut off. Committing or clearing the buffer (the application, or the server's VAD)
+    /// forgets it. What is appended again is counted in [`Resumed::replayed_audio_bytes`].
+    pub replay_input_audio: Duration,
     /// Replace a session after this many `server_error`s in a row (default 3). `None`: never.
     pub fresh_after_server_errors: Option<u32>,
     /// The seed of the backoff's jitter (default: a random one).
@@ -121,9 +128,12 @@ pub struct Resumed {
     /// The response that was running when the connection ended: interrupted, with what it had
     /// said (its items are in `lost`).
     pub interrupted: Option<ResponseId>,
-    /// Input audio appended and not yet committed when the connection ended: the server's
-    /// buffer went with it.
+    /// Input audio appended and not yet committed when the connection ended, and not appended
+    /// again on the new one: the server's buffer went with it.
     pub uncommitted_audio_bytes: u64,
+    /// Input audio appended and not yet committed on the old connection that was appended again
+    /// on the new one, after the restore ([`ReconnectPolicy::replay_input_audio`]).
+    pub replayed_audio_bytes: u64,
     /// Input audio sent while the link was down and dropped over the buffer's bound.
     pub dropped_audio_bytes: u64,
     /// How many connection attempts it took.
@@ -144,6 +154,7 @@ impl Default for ReconnectPolicy {
             while_down: WhileDown::Queue,
             max_buffered_audio_bytes: 480_000,
             rotate_after: Some(Duration::from_secs(55 * 60)),
+            replay_input_audio: Duration::from_secs(1),
             fresh_after_server_errors: Some(3),
             native_resumption: true,
             seed: std::collections::hash_map::RandomState::new()
@@ -227,6 +238,12 @@ pub(super) struct Reconnection {
     /// Attempts made since the last `Resumed`: a connection that ends before its restore
     /// finished does not start the count again.
     unresumed_attempts: u32,
+    /// The latest input audio appended since the last commit or clear (with the `event_id` of
+    /// each append), up to [`ReconnectPolicy::replay_input_audio`]: appended again on the next
+    /// connection.
+    recent_audio: std::collections::VecDeque<(EventId, bytes::Bytes)>,
+    /// The bytes in `recent_audio`.
+    recent_audio_bytes: u64,
 }
 
 /// How many item creations the machine keeps until the conversation has them; older ones were
@@ -529,6 +546,9 @@ impl Connection {
         pending.dropped_audio_bytes = pending
             .dropped_audio_bytes
             .saturating_add(earlier.dropped_audio_bytes);
+        pending.replayed_audio_bytes = pending
+            .replayed_audio_bytes
+            .saturating_add(earlier.replayed_audio_bytes);
     }
 
     fn schedule(
@@ -628,11 +648,81 @@ impl Connection {
     fn queue_ahead_of_held(&mut self, restore: Vec<Transmit>) {
         let held: Vec<Transmit> = self.transmits.drain(..).collect();
         self.transmits.extend(restore);
+        self.replay_recent_audio(&held);
         for command in self.unacknowledged_creates(&held) {
             self.send_again(&command);
         }
         self.transmits.extend(held);
         self.release_queue();
+    }
+
+    /// Appends again the latest uncommitted input audio the old connection's server had (what
+    /// is still in `held` goes out with it), and counts it.
+    fn replay_recent_audio(&mut self, held: &[Transmit]) {
+        if self.reconnection.recent_audio.is_empty() {
+            return;
+        }
+        let waiting: std::collections::HashSet<&EventId> = held
+            .iter()
+            .filter_map(|transmit| match transmit {
+                Transmit::Text { event_id, .. } => Some(event_id),
+                _ => None,
+            })
+            .collect();
+        let recent = std::mem::take(&mut self.reconnection.recent_audio);
+        self.reconnection.recent_audio_bytes = 0;
+        let (unsent, written): (Vec<_>, Vec<_>) = recent
+            .into_iter()
+            .partition(|(event_id, _)| waiting.contains(event_id));
+        let mut replayed = 0u64;
+        for (_, audio) in written {
+            replayed += audio.len() as u64;
+            self.send_again(&ClientEvent::append_audio(audio));
+        }
+        // What waits in `held` is the newest audio: it stays the newest.
+        for (event_id, audio) in unsent {
+            self.note_recent_audio(event_id, audio);
+        }
+        let pending = &mut self.reconnection.pending;
+        pending.replayed_audio_bytes = pending.replayed_audio_bytes.saturating_add(replayed);
+        pending.uncommitted_audio_bytes = pending.uncommitted_audio_bytes.saturating_sub(replayed);
+    }
+
+    /// An append went out (or waits to): kept among the latest, within the policy's bound.
+    pub(super) fn note_recent_audio(&mut self, event_id: EventId, audio: bytes::Bytes) {
+        let Some(keep) = self
+            .config
+            .reconnect
+            .as_ref()
+            .map(|policy| policy.replay_input_audio)
+            .filter(|keep| !keep.is_zero())
+        else {
+            return;
+        };
+        let per_ms = u64::from(self.input_format().bytes_per_ms().unwrap_or(48));
+        let bound = u64::try_from(keep.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(per_ms);
+        let reconnection = &mut self.reconnection;
+        reconnection.recent_audio_bytes += audio.len() as u64;
+        reconnection.recent_audio.push_back((event_id, audio));
+        // Whole appends are let go, oldest first, while the rest still covers the bound.
+        while let Some((_, oldest)) = reconnection.recent_audio.front() {
+            let rest = reconnection.recent_audio_bytes - oldest.len() as u64;
+            if rest < bound {
+                break;
+            }
+            reconnection.recent_audio_bytes = rest;
+            reconnection.recent_audio.pop_front();
+        }
+    }
+
+    /// The input buffer was committed or cleared: nothing of it is the server's to lose.
+    pub(super) fn forget_recent_audio(&mut self) {
+        if !self.reconnection.recent_audio.is_empty() {
+            self.reconnection.recent_audio.clear();
+            self.reconnection.recent_audio_bytes = 0;
+        }
     }
 
     /// Encodes `command` again for the new connection, with a new event id, and tracks it.
