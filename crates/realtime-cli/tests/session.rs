@@ -771,6 +771,104 @@ fn chat_with_reconnect_survives_a_dropped_connection_and_answers_every_line() {
     );
 }
 
+/// `chat --reconnect --rotate-after`: past its age, at the pause after a reply, the session
+/// moves to a fresh connection without going down, restores the conversation there, and the
+/// next line is answered on it.
+#[test]
+fn chat_rotates_to_a_fresh_connection_at_a_pause() {
+    let server = MockServer::builder()
+        .script(Script::new().with_default(Reply::say("noted")))
+        .start()
+        .unwrap();
+    let dir = scratch();
+    let url = server.url();
+    let args = [
+        "chat",
+        "--url",
+        &url,
+        "--reconnect",
+        "--rotate-after",
+        "0.5",
+    ];
+    let mut child = command(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"remember kiwi\n").unwrap();
+    // The session ages past 0.5 s at the pause after the reply: it opens the next connection
+    // and switches to it (the restore reaches the second session) meanwhile.
+    let deadline = Instant::now() + LIMIT;
+    let switched = || {
+        server
+            .session(1)
+            .is_some_and(|session| !session.client_event_types().is_empty())
+    };
+    while !switched() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rotated = server.wait_for_sessions(2, Duration::ZERO);
+    input.write_all(b"which word?\n/quit\n").unwrap();
+    drop(input);
+    let run = common::finish(child, &args);
+    run.assert_ok();
+    rotated.unwrap();
+    // The second line may be read before or after the switch is reported: it is sent behind
+    // the restore either way, and answered.
+    run.shows_in_order(&[
+        "remember kiwi",
+        "noted",
+        "resumed after 1 attempt(s): 2 item(s) restored",
+        "moved to a fresh connection before the session's age limit",
+        "noted",
+    ]);
+    run.shows_in_order(&["remember kiwi", "which word?"]);
+    assert_eq!(
+        run.stdout.matches("assistant  noted").count(),
+        2,
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("reconnecting"), "{}", run.stdout);
+    let first = server.session(0).unwrap();
+    assert!(
+        matches!(&first.end, Some(realtime_mock::SessionEnd::ClientClosed { code: Some(1000), reason })
+            if reason.contains("rotating")),
+        "{:?}",
+        first.end
+    );
+    let second = server.session(1).unwrap();
+    let created = second
+        .client_event_types()
+        .iter()
+        .filter(|kind| **kind == "conversation.item.create")
+        .count();
+    // Both items of the first turn restored, then the second line.
+    assert!(created >= 3, "{:?}", second.client_event_types());
+}
+
+#[test]
+fn rotate_after_is_checked_and_needs_reconnect() {
+    let dir = scratch();
+    let run = realtime(&dir, &["chat", "--rotate-after", "30"], b"");
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("--reconnect"), "{}", run.stderr);
+    let run = realtime(
+        &dir,
+        &["chat", "--reconnect", "--rotate-after", "soon"],
+        b"",
+    );
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a number of seconds"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn reconnect_attempts_needs_reconnect() {
     let dir = scratch();

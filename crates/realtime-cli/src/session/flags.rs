@@ -97,6 +97,18 @@ pub(crate) struct SessionFlags {
         help_heading = "Connection"
     )]
     pub(crate) reconnect_attempts: u32,
+    /// With --reconnect: move to a fresh connection once the session is this many seconds
+    /// old, at a pause, without going down (default 3300: OpenAI ends sessions at 60 minutes;
+    /// 0: never).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3300.0,
+        value_parser = parse_seconds,
+        requires = "reconnect",
+        help_heading = "Connection"
+    )]
+    pub(crate) rotate_after: f64,
     /// At the end, print the connection's statistics: messages and bytes each way, decode
     /// warnings and errors, reconnects, and the time from each commit or response.create to
     /// the first audio and transcript deltas (on standard error with --json).
@@ -191,6 +203,8 @@ pub(crate) async fn open(
     if flags.reconnect {
         let mut policy = ReconnectPolicy::default();
         policy.max_attempts = flags.reconnect_attempts.max(1);
+        policy.rotate_after =
+            (flags.rotate_after > 0.0).then(|| Duration::from_secs_f64(flags.rotate_after));
         options.config.reconnect = Some(policy);
     }
     let request = options.handshake.request().map_err(|error| {
@@ -284,4 +298,16 @@ fn connect_error(error: ConnectError, args: &EndpointArgs) -> CliError {
         other => other.to_string(),
     };
     CliError::usage_with_hint(message, hint)
+}
+
+/// A number of seconds, fractions allowed: zero or more, finite, under a year.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !seconds.is_finite() || !(0.0..=31_536_000.0).contains(&seconds) {
+        return Err(format!("{text:?}: give 0 to 31536000 seconds"));
+    }
+    Ok(seconds)
 }
