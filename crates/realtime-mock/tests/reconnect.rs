@@ -311,6 +311,25 @@ fn rotating_pair(start: Instant, connect_time: Duration) -> Pair {
     pair
 }
 
+/// A pair whose session rotates after 10 minutes, on a server with `script` (deltas 10 ms
+/// apart), configured with `session` (text output).
+fn rotating_pair_with(start: Instant, script: Script, session: SessionConfig) -> Pair {
+    let builder = MockServer::builder()
+        .script(script)
+        .delta_interval(Duration::from_millis(10))
+        .seed(7);
+    let mut policy = policy();
+    policy.rotate_after = Some(10 * 60 * SECOND);
+    let mut pair = Pair::new(&builder, config(policy), start);
+    pair.client
+        .send(ClientEvent::update_session(
+            session.with_output_modalities([Modality::TEXT]),
+        ))
+        .unwrap();
+    pair.drive().unwrap();
+    pair
+}
+
 #[test]
 fn rotation_waits_for_a_pause() {
     let start = Instant::now();
@@ -747,26 +766,15 @@ fn a_drop_mid_upload_replays_the_uncommitted_audio_or_reports_it() {
 #[test]
 fn rotation_waits_for_the_transcript_of_the_user_s_last_audio() {
     let start = Instant::now();
-    let builder = MockServer::builder()
-        .script(
-            Script::new()
-                .with_transcript("spoken words")
-                .with_default(Reply::say("Noted.")),
-        )
-        .delta_interval(Duration::from_millis(10))
-        .seed(7);
-    let mut policy = policy();
-    policy.rotate_after = Some(10 * 60 * SECOND);
-    let mut pair = Pair::new(&builder, config(policy), start);
-    pair.client
-        .send(ClientEvent::update_session(
-            SessionConfig::realtime()
-                .with_output_modalities([Modality::TEXT])
-                .with_transcription(Transcription::new(Model::WHISPER_1))
-                .without_turn_detection(),
-        ))
-        .unwrap();
-    pair.drive().unwrap();
+    let mut pair = rotating_pair_with(
+        start,
+        Script::new()
+            .with_transcript("spoken words")
+            .with_default(Reply::say("Noted.")),
+        SessionConfig::realtime()
+            .with_transcription(Transcription::new(Model::WHISPER_1))
+            .without_turn_detection(),
+    );
     // The commit goes out 5 ms before the rotation is due; the transcript takes longer.
     pair.advance_to(start + 10 * 60 * SECOND - Duration::from_millis(5))
         .unwrap();
@@ -805,29 +813,17 @@ fn rotation_waits_for_the_transcript_of_the_user_s_last_audio() {
 #[test]
 fn rotation_waits_for_a_call_s_output_and_an_utterance_s_commit() {
     let start = Instant::now();
-    let builder = MockServer::builder()
-        .script(
-            Script::new()
-                .with_rule(
-                    "weather",
-                    Reply::call("get_weather", serde_json::json!({"city": "Oslo"})),
-                )
-                .with_after_tool_output(Reply::say("Mild."))
-                .with_default(Reply::say("Noted.")),
-        )
-        .delta_interval(Duration::from_millis(10))
-        .seed(7);
-    let mut policy = policy();
-    policy.rotate_after = Some(10 * 60 * SECOND);
-    let mut pair = Pair::new(&builder, config(policy), start);
-    pair.client
-        .send(ClientEvent::update_session(
-            SessionConfig::realtime()
-                .with_output_modalities([Modality::TEXT])
-                .without_turn_detection(),
-        ))
-        .unwrap();
-    pair.drive().unwrap();
+    let mut pair = rotating_pair_with(
+        start,
+        Script::new()
+            .with_rule(
+                "weather",
+                Reply::call("get_weather", serde_json::json!({"city": "Oslo"})),
+            )
+            .with_after_tool_output(Reply::say("Mild."))
+            .with_default(Reply::say("Noted.")),
+        SessionConfig::realtime().without_turn_detection(),
+    );
     pair.advance_to(start + 10 * 60 * SECOND - SECOND).unwrap();
 
     // A call, not yet answered: no rotation, however long the application takes.

@@ -662,13 +662,7 @@ impl Connection {
         if self.reconnection.recent_audio.is_empty() {
             return;
         }
-        let waiting: std::collections::HashSet<&EventId> = held
-            .iter()
-            .filter_map(|transmit| match transmit {
-                Transmit::Text { event_id, .. } => Some(event_id),
-                _ => None,
-            })
-            .collect();
+        let waiting = unwritten(held);
         let recent = std::mem::take(&mut self.reconnection.recent_audio);
         self.reconnection.recent_audio_bytes = 0;
         let (unsent, written): (Vec<_>, Vec<_>) = recent
@@ -745,13 +739,7 @@ impl Connection {
     /// the plan; those still waiting in `held` go out with it).
     fn unacknowledged_creates(&mut self, held: &[Transmit]) -> Vec<ClientEvent> {
         let conversation = &self.conversation;
-        let waiting: std::collections::HashSet<&EventId> = held
-            .iter()
-            .filter_map(|transmit| match transmit {
-                Transmit::Text { event_id, .. } => Some(event_id),
-                _ => None,
-            })
-            .collect();
+        let waiting = unwritten(held);
         let (resend, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reconnection.in_flight)
             .into_iter()
             .filter(|(id, _, _)| conversation.item(id.as_str()).is_none())
@@ -971,4 +959,15 @@ impl Connection {
         self.input = super::InputAudioState::default();
         self.timers.restart(now, self.config.ping_interval);
     }
+}
+
+/// The `event_id`s of the messages in `held`: taken from the machine but never written to the
+/// old connection.
+fn unwritten(held: &[Transmit]) -> std::collections::HashSet<&EventId> {
+    held.iter()
+        .filter_map(|transmit| match transmit {
+            Transmit::Text { event_id, .. } => Some(event_id),
+            _ => None,
+        })
+        .collect()
 }
