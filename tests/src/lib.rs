@@ -277,6 +277,27 @@ impl Adapter {
     }
 }
 
+/// A [`Command`] on the async core's sender, the same for tokio and smol.
+async fn async_command(
+    session: &realtime_smol::Sender,
+    command: Command,
+) -> Result<EventId, SendError> {
+    match command {
+        Command::ClearAudio => session.clear_audio().await,
+        Command::ClearOutputAudio => session.clear_output_audio().await,
+        Command::CommitAudio => session.commit_audio().await,
+        Command::DeleteItem(id) => session.delete_item(id).await,
+        Command::RetrieveItem(id) => session.retrieve_item(id).await,
+        Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
+        // The old name is under test: it must keep working.
+        #[allow(deprecated)]
+        Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
+        Command::CreateResponseWith(params) => session.create_response_with(params).await,
+        Command::CancelResponseId(id) => session.cancel_response_id(id).await,
+        Command::SendRaw(value) => session.send_raw(value).await,
+    }
+}
+
 mod tokio_client {
     use std::sync::Arc;
 
@@ -348,25 +369,7 @@ mod tokio_client {
         }
 
         fn command(&mut self, command: Command) -> Result<EventId, SendError> {
-            let session = &self.session;
-            self.runtime.block_on(async {
-                match command {
-                    Command::ClearAudio => session.clear_audio().await,
-                    Command::ClearOutputAudio => session.clear_output_audio().await,
-                    Command::CommitAudio => session.commit_audio().await,
-                    Command::DeleteItem(id) => session.delete_item(id).await,
-                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
-                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
-                    // The old name is under test: it must keep working.
-                    #[allow(deprecated)]
-                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
-                    Command::CreateResponseWith(params) => {
-                        session.create_response_with(params).await
-                    }
-                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
-                    Command::SendRaw(value) => session.send_raw(value).await,
-                }
-            })
+            self.runtime.block_on(async_command(&self.session, command))
         }
 
         fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {
@@ -483,25 +486,7 @@ mod smol_client {
         }
 
         fn command(&mut self, command: Command) -> Result<EventId, SendError> {
-            let session = &self.session;
-            smol::block_on(async {
-                match command {
-                    Command::ClearAudio => session.clear_audio().await,
-                    Command::ClearOutputAudio => session.clear_output_audio().await,
-                    Command::CommitAudio => session.commit_audio().await,
-                    Command::DeleteItem(id) => session.delete_item(id).await,
-                    Command::RetrieveItem(id) => session.retrieve_item(id).await,
-                    Command::CreateItemAfter(id, item) => session.create_item_after(id, item).await,
-                    // The old name is under test: it must keep working.
-                    #[allow(deprecated)]
-                    Command::AddItemAfter(id, item) => session.add_item_after(id, item).await,
-                    Command::CreateResponseWith(params) => {
-                        session.create_response_with(params).await
-                    }
-                    Command::CancelResponseId(id) => session.cancel_response_id(id).await,
-                    Command::SendRaw(value) => session.send_raw(value).await,
-                }
-            })
+            smol::block_on(async_command(&self.session, command))
         }
 
         fn response_wav(&self, response_id: &str) -> Result<Vec<u8>, AudioClipError> {

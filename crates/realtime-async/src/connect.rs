@@ -220,19 +220,9 @@ pub(crate) async fn dial(
         match stream.read(&mut buffer).await {
             Ok(0) => return Err(exchange.eof().into()),
             Ok(read) => {
-                let Some(tunnel) = exchange.push(&buffer[..read])? else {
-                    continue;
-                };
-                if !tunnel.leftover.is_empty() {
-                    return Err(ProxyError::Malformed {
-                        proxy: proxy_address,
-                        reason: "it sent bytes after opening the tunnel, before the server \
-                                 could speak"
-                            .to_owned(),
-                    }
-                    .into());
+                if exchange.push_before_speaking(&buffer[..read])? {
+                    return Ok(stream);
                 }
-                return Ok(stream);
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             // A proxy that answers and resets: what arrived may say why.

@@ -263,19 +263,9 @@ pub(crate) fn dial(
         match hop.read(&mut buffer) {
             Ok(0) => return Err(exchange.eof().into()),
             Ok(read) => {
-                let Some(tunnel) = exchange.push(&buffer[..read])? else {
-                    continue;
-                };
-                if !tunnel.leftover.is_empty() {
-                    return Err(ProxyError::Malformed {
-                        proxy: proxy.address(),
-                        reason: "it sent bytes after opening the tunnel, before the server \
-                                 could speak"
-                            .to_owned(),
-                    }
-                    .into());
+                if exchange.push_before_speaking(&buffer[..read])? {
+                    return Ok(hop);
                 }
-                return Ok(hop);
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => {

@@ -578,6 +578,26 @@ impl ProxyConnect {
         self.try_refuse(false)
     }
 
+    /// [`push`](Self::push) for a client that speaks first (the WebSocket upgrade, a REST
+    /// request): `Ok(true)` once the tunnel is open with nothing of the server's stream read
+    /// behind the answer. A proxy that sent bytes after opening the tunnel, before the client
+    /// spoke, is refused ([`ProxyError::Malformed`]): the server cannot have spoken yet.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push), and that refusal.
+    pub fn push_before_speaking(&mut self, read: &[u8]) -> Result<bool, ProxyError> {
+        let Some(tunnel) = self.push(read)? else {
+            return Ok(false);
+        };
+        if !tunnel.leftover.is_empty() {
+            return Err(self.malformed(
+                "it sent bytes after opening the tunnel, before the server could speak".to_owned(),
+            ));
+        }
+        Ok(true)
+    }
+
     /// The proxy closed the connection: a refusal with what arrived of its body, or
     /// [`ProxyError::Closed`] if it had not answered.
     pub fn eof(&mut self) -> ProxyError {
@@ -970,6 +990,26 @@ mod tests {
         }
         assert!(
             matches!(outcome, Err(ProxyError::Malformed { .. })),
+            "{outcome:?}"
+        );
+    }
+
+    /// A client that speaks first takes the tunnel only with nothing behind the answer; bytes
+    /// there are refused, whatever the split.
+    #[test]
+    fn a_tunnel_with_bytes_behind_the_answer_is_refused_before_speaking() {
+        let proxy = Proxy::parse("http://proxy:3128").unwrap();
+        let mut clean = ProxyConnect::new(&proxy, "server", 443);
+        assert!(
+            !clean
+                .push_before_speaking(b"HTTP/1.1 200 Connection ")
+                .unwrap()
+        );
+        assert!(clean.push_before_speaking(b"established\r\n\r\n").unwrap());
+        let mut early = ProxyConnect::new(&proxy, "server", 443);
+        let outcome = early.push_before_speaking(b"HTTP/1.1 200 OK\r\n\r\nhello");
+        assert!(
+            matches!(&outcome, Err(ProxyError::Malformed { reason, .. }) if reason.contains("after opening the tunnel")),
             "{outcome:?}"
         );
     }

@@ -61,19 +61,7 @@ impl ConnectTrace {
                 request.dialect(),
                 config.profile,
             );
-            tracing::info!(
-                target: "realtime_net",
-                parent: &span,
-                host = host.as_ref().map(|(host, _)| host.as_str()),
-                port = host.as_ref().map(|(_, port)| *port),
-                tls = request.is_tls(),
-                target = %public_target(request.url()),
-                "connecting"
-            );
-            Self {
-                span,
-                started: Instant::now(),
-            }
+            Self::connecting(span, request)
         }
         #[cfg(not(feature = "tracing"))]
         Self {}
@@ -85,24 +73,29 @@ impl ConnectTrace {
     pub fn restart(machine: &Connection, request: &HandshakeRequest) -> Self {
         #[cfg(feature = "tracing")]
         {
-            let span = machine.span().clone();
-            let host = request.host_port().ok();
-            tracing::info!(
-                target: "realtime_net",
-                parent: &span,
-                host = host.as_ref().map(|(host, _)| host.as_str()),
-                port = host.as_ref().map(|(_, port)| *port),
-                tls = request.is_tls(),
-                target = %public_target(request.url()),
-                "connecting"
-            );
-            Self {
-                span,
-                started: Instant::now(),
-            }
+            Self::connecting(machine.span().clone(), request)
         }
         #[cfg(not(feature = "tracing"))]
         Self {}
+    }
+
+    /// Says `connecting` in `span`, and starts the attempt's clock.
+    #[cfg(feature = "tracing")]
+    fn connecting(span: tracing::Span, request: &HandshakeRequest) -> Self {
+        let host = request.host_port().ok();
+        tracing::info!(
+            target: "realtime_net",
+            parent: &span,
+            host = host.as_ref().map(|(host, _)| host.as_str()),
+            port = host.as_ref().map(|(_, port)| *port),
+            tls = request.is_tls(),
+            target = %public_target(request.url()),
+            "connecting"
+        );
+        Self {
+            span,
+            started: Instant::now(),
+        }
     }
 
     /// [`restart`](Self::restart) for an attempt with `options`; `None` when their handshake
