@@ -185,6 +185,10 @@ pub struct Candidate<'a> {
     pub label: &'static str,
     /// One pass.
     pub run: Box<dyn FnMut() -> Duration + 'a>,
+    /// The label of the candidate its ratio is taken against, when it is not the comparison's
+    /// (a candidate that does less work than the reference is compared with a baseline that
+    /// does as little).
+    pub baseline: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Candidate<'_> {
@@ -201,7 +205,15 @@ impl<'a> Candidate<'a> {
         Self {
             label,
             run: Box::new(run),
+            baseline: None,
         }
+    }
+
+    /// The same, its ratio taken against the candidate labelled `baseline`.
+    #[must_use]
+    pub fn against(mut self, baseline: &'static str) -> Self {
+        self.baseline = Some(baseline);
+        self
     }
 
     /// A candidate whose whole pass is timed.
@@ -223,6 +235,8 @@ pub struct Measured {
     pub median: Duration,
     /// The fastest pass.
     pub min: Duration,
+    /// The label of its own baseline, if it has one ([`Candidate::against`]).
+    pub baseline: Option<&'static str>,
 }
 
 /// Runs `rounds` rounds of every candidate in turn (after one warm-up round) and prints each
@@ -256,17 +270,24 @@ pub fn compare(
                 label: candidate.label,
                 median: times[times.len() / 2],
                 min: times[0],
+                baseline: candidate.baseline,
             }
         })
         .collect();
-    let reference = measured.iter().find(|m| m.label == reference);
-    let (reference, fastest_reference) = (reference.map(|m| m.median), reference.map(|m| m.min));
+    let baseline = |label: &str| {
+        let found = measured.iter().find(|m| m.label == label);
+        (found.map(|m| m.median), found.map(|m| m.min))
+    };
     let clock = match Clock::from_env() {
         Clock::Wall => "wall clock",
         Clock::Cpu => "CPU time",
     };
     println!("\n## {title}  ({rounds} rounds, {clock}; median, [fastest])");
     for m in &measured {
+        let (reference, fastest_reference) = baseline(m.baseline.unwrap_or(reference));
+        let against = m
+            .baseline
+            .map_or_else(String::new, |label| format!(" (to {label})"));
         let seconds = m.median.as_secs_f64().max(1e-12);
         let rate = if bytes > 0 {
             format!("{:8.0} MB/s", bytes as f64 / seconds / 1e6)
@@ -274,7 +295,7 @@ pub fn compare(
             String::new()
         };
         println!(
-            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  {} [fastest: {}]",
+            "  {:<34} {:>12} [{:>10}]  {:>9.1} ns/item {}  {} [fastest: {}]{against}",
             m.label,
             format!("{:.3?}", m.median),
             format!("{:.3?}", m.min),
