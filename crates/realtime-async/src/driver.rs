@@ -497,21 +497,9 @@ pub(crate) fn apply_locked(inner: &mut Inner, now: Instant, event: TransportEven
     inner.machine.handle_transport(now, event);
     inner.wake_receiver();
     let ended = inner.machine.close_info().is_some();
-    // Down between connections: the driver sets its timer to the reconnection's deadline.
-    // A deadline earlier than the driver's timer (a rotation due at the pause this event
-    // brought; no other deadline moves earlier with an event): the driver sets its timer
-    // again. Only sessions that rotate look.
-    let rotates = inner
-        .machine
-        .config()
-        .reconnect
-        .as_ref()
-        .is_some_and(|policy| policy.rotate_after.is_some());
-    let earlier = rotates
-        && inner
-            .machine
-            .poll_timeout()
-            .is_some_and(|at| inner.timer_at.is_none_or(|armed| at < armed));
+    // Down between connections: the driver sets its timer to the reconnection's deadline. A
+    // deadline earlier than the driver's timer: the driver sets its timer again.
+    let earlier = inner.machine.timeout_before(inner.timer_at);
     if inner.machine.has_transmit() || ended || !inner.machine.is_connected() || earlier {
         inner.wake_driver();
     }

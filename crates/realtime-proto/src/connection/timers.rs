@@ -135,6 +135,25 @@ impl Connection {
         .min()
     }
 
+    /// Whether the machine needs waking before `armed`, the instant an adapter's timer was last
+    /// set to from [`poll_timeout`](Self::poll_timeout) (`None`: no timer): after
+    /// [`handle_transport`](Self::handle_transport), an adapter whose timer runs only while
+    /// it waits asks this to set its timer again. Only a rotation due at the pause an event
+    /// brought moves a deadline earlier (every other one moves later, or starts with a command
+    /// the adapter writes); without rotation it is always `false`, at no cost.
+    #[must_use]
+    pub fn timeout_before(&self, armed: Option<Instant>) -> bool {
+        let rotates = self
+            .config
+            .reconnect
+            .as_ref()
+            .is_some_and(|policy| policy.rotate_after.is_some());
+        rotates
+            && self
+                .poll_timeout()
+                .is_some_and(|at| armed.is_none_or(|armed| at < armed))
+    }
+
     /// Time has come: `now` is at or after what [`poll_timeout`](Self::poll_timeout) gave (an
     /// earlier call does nothing but note the instant). Queues a keep-alive ping when one is
     /// due; gives the connection up when the server has been silent for the idle timeout.
@@ -376,6 +395,32 @@ mod tests {
     use crate::connection::Config;
 
     const SECOND: Duration = Duration::from_secs(1);
+
+    /// A rotation due sooner than an adapter's timer asks for the timer to be set again; a
+    /// machine without rotation never does.
+    #[test]
+    fn a_rotation_sooner_than_the_timer_asks_for_it_again() {
+        let policy = crate::connection::ReconnectPolicy {
+            rotate_after: Some(5 * SECOND),
+            ..crate::connection::ReconnectPolicy::default()
+        };
+        let mut config = Config {
+            ping_interval: Some(20 * SECOND),
+            reconnect: Some(policy),
+            ..Config::default()
+        };
+        let mut rotating = Connection::new(config.clone());
+        let start = Instant::now();
+        rotating.handle_timeout(start);
+        assert_eq!(rotating.poll_timeout(), Some(start + 5 * SECOND));
+        assert!(rotating.timeout_before(Some(start + 20 * SECOND)));
+        assert!(rotating.timeout_before(None));
+        assert!(!rotating.timeout_before(Some(start + 5 * SECOND)));
+        config.reconnect = None;
+        let mut plain = Connection::new(config);
+        plain.handle_timeout(start);
+        assert!(!plain.timeout_before(Some(start + 60 * SECOND)));
+    }
 
     fn machine(ping: Option<u64>, idle: Option<u64>) -> Connection {
         Connection::new(Config {
