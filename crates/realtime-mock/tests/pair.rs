@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::Client as SocketClient;
+use common::{Client as SocketClient, speech};
 use realtime_mock::pair::{DriveError, Pair};
 use realtime_mock::{
     DialectMode, Fault, MockServer, MockServerBuilder, Reply, Script, SessionEnd, Trigger,
@@ -44,22 +44,6 @@ fn hello() -> MockServerBuilder {
     MockServer::builder()
         .script(Script::new().with_rule("hello", Reply::say("Hello! How can I help?")))
         .seed(42)
-}
-
-/// Speech-like PCM16 at 24 kHz: silence, a loud modulated tone, silence.
-fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
-    let total = (silence_ms * 2 + tone_ms) * 24;
-    (0..total)
-        .flat_map(|index| {
-            let in_tone = index >= silence_ms * 24 && index < (silence_ms + tone_ms) * 24;
-            let sample = if in_tone {
-                ((index as f64 * 0.07).sin() * 11_000.0) as i16
-            } else {
-                0
-            };
-            sample.to_le_bytes()
-        })
-        .collect()
 }
 
 fn text_turn(dialect: Dialect, start: Instant) -> Pair {

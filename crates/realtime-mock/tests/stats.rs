@@ -2,8 +2,11 @@
 //! counters match what the server recorded, and the turn latencies are exact, measured against
 //! the instants the pair delivered each event at.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::speech;
 use realtime_mock::pair::Pair;
 use realtime_mock::{Fault, MockServer, MockServerBuilder, Reply, Script, Trigger};
 use realtime_proto::connection::ReconnectPolicy;
@@ -210,20 +213,4 @@ fn reconnects_are_counted() {
         .unwrap();
     assert_eq!(pair.client.stats().reconnects, 1);
     assert_eq!(pair.client.stats().failed_reconnects, 2);
-}
-
-/// Speech-like PCM16 at 24 kHz: silence, a loud modulated tone, silence.
-fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
-    let total = (silence_ms * 2 + tone_ms) * 24;
-    (0..total)
-        .flat_map(|index| {
-            let in_tone = index >= silence_ms * 24 && index < (silence_ms + tone_ms) * 24;
-            let sample = if in_tone {
-                ((index as f64 * 0.07).sin() * 11_000.0) as i16
-            } else {
-                0
-            };
-            sample.to_le_bytes()
-        })
-        .collect()
 }

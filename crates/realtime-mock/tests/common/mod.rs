@@ -169,6 +169,22 @@ pub fn tone(ms: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Speech-like PCM16 at 24 kHz: silence, a loud modulated tone, silence.
+pub fn speech(silence_ms: usize, tone_ms: usize) -> Vec<u8> {
+    let total = (silence_ms * 2 + tone_ms) * 24;
+    (0..total)
+        .flat_map(|index| {
+            let in_tone = index >= silence_ms * 24 && index < (silence_ms + tone_ms) * 24;
+            let sample = if in_tone {
+                ((index as f64 * 0.07).sin() * 11_000.0) as i16
+            } else {
+                0
+            };
+            sample.to_le_bytes()
+        })
+        .collect()
+}
+
 pub fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
