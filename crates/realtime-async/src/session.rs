@@ -445,3 +445,69 @@ impl std::ops::Deref for State<'_> {
         &self.0.machine
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use realtime_proto::{Config, Connection, Dialect, Event, TransportEvent};
+
+    use super::Inner;
+    use crate::driver::apply_locked;
+
+    fn inner() -> Inner {
+        Inner {
+            machine: Connection::new(Config::new(Dialect::Ga)),
+            driver: None,
+            receiver: None,
+            senders: Vec::new(),
+            paused: false,
+            driver_reads: false,
+            switching: false,
+            timer_at: None,
+        }
+    }
+
+    fn item_added() -> TransportEvent {
+        TransportEvent::Text(
+            r#"{"type":"conversation.item.added","event_id":"e1","previous_item_id":null,"item":{"id":"item_1","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"late"}]}}"#
+                .into(),
+        )
+    }
+
+    /// The old connection's last words between the switch order and the switch (a late event,
+    /// its close frame, the transport ending) change nothing: the session lives on the next
+    /// connection. Once the switch is in place, frames apply again.
+    #[test]
+    fn what_the_replaced_connection_says_while_switching_is_not_applied() {
+        let now = Instant::now();
+        let mut inner = inner();
+        assert!(inner.machine.is_connected());
+        inner.switching = true;
+        apply_locked(&mut inner, now, item_added());
+        apply_locked(
+            &mut inner,
+            now,
+            TransportEvent::Close {
+                code: Some(1000),
+                reason: "going away".to_owned(),
+            },
+        );
+        apply_locked(
+            &mut inner,
+            now,
+            TransportEvent::Lost {
+                reason: "reset".to_owned(),
+            },
+        );
+        assert!(inner.machine.poll_event().is_none());
+        assert!(inner.machine.conversation().is_empty());
+        assert!(inner.machine.is_connected());
+        assert!(inner.machine.close_info().is_none());
+
+        inner.switching = false;
+        apply_locked(&mut inner, now, item_added());
+        assert!(matches!(inner.machine.poll_event(), Some(Event::Server(_))));
+        assert_eq!(inner.machine.conversation().len(), 1);
+    }
+}

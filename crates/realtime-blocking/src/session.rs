@@ -610,3 +610,55 @@ impl Iterator for Events<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use realtime_proto::{Config, Connection, Dialect, Event, TransportEvent};
+    use tungstenite::Message;
+
+    use super::{Inner, apply};
+
+    fn item_added() -> TransportEvent {
+        TransportEvent::Text(
+            r#"{"type":"conversation.item.added","event_id":"e1","previous_item_id":null,"item":{"id":"item_1","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"late"}]}}"#
+                .into(),
+        )
+    }
+
+    /// What a reader already had under way from the old connection when the switch was
+    /// ordered (a late event, its close frame, the transport ending) changes nothing: the
+    /// session lives on the next connection. Once the switch is done, frames apply again.
+    #[test]
+    fn what_the_replaced_connection_says_while_switching_is_not_applied() {
+        let mut inner = Inner {
+            machine: Connection::new(Config::new(Dialect::Ga)),
+            finished: false,
+            connect_requested: None,
+            switch_requested: Some(Message::Close(None)),
+        };
+        assert!(inner.machine.is_connected());
+        apply(&mut inner, item_added());
+        apply(
+            &mut inner,
+            TransportEvent::Close {
+                code: Some(1000),
+                reason: "going away".to_owned(),
+            },
+        );
+        apply(
+            &mut inner,
+            TransportEvent::Lost {
+                reason: "reset".to_owned(),
+            },
+        );
+        assert!(inner.machine.poll_event().is_none());
+        assert!(inner.machine.conversation().is_empty());
+        assert!(inner.machine.is_connected());
+        assert!(inner.machine.close_info().is_none());
+
+        inner.switch_requested = None;
+        apply(&mut inner, item_added());
+        assert!(matches!(inner.machine.poll_event(), Some(Event::Server(_))));
+        assert_eq!(inner.machine.conversation().len(), 1);
+    }
+}
