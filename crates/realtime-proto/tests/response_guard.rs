@@ -230,6 +230,11 @@ fn a_response_that_never_starts_is_given_up_too() {
         "{event:?}"
     );
     assert_eq!(sent_creates(&mut connection), [second]);
+    // The second's wait starts at the instant the first was given up: the machine is due a
+    // timeout later, not at once. Regression (fuzz target session,
+    // `fuzz/regressions/session/deadline-not-after-timeout`): it asked to be woken at the
+    // instant it had just handled.
+    assert_eq!(connection.poll_timeout(), Some(start + 1320 * SECOND));
 }
 
 #[test]

@@ -225,6 +225,9 @@ impl Connection {
                         event_id,
                         silent_for: now.saturating_duration_since(since),
                     })));
+                // The next queued `response.create` went out: its wait starts now, not at the
+                // next call (a deadline at this very instant would wake the adapter at once).
+                self.start_quiet(now);
             }
         }
         if let (Some(period), Some(due)) = (self.config.ping_interval, self.timers.next_ping) {
