@@ -540,8 +540,15 @@ fn dechunk(mut raw: &[u8], max_body: usize) -> Result<Option<Vec<u8>>, HttpError
                 limit: max_body,
             });
         }
-        let end = start + size;
-        let Some(after) = raw.get(end..end + 2) else {
+        // A chunk that would end past the last address is never complete (with a cap near
+        // `usize::MAX`, the sum overflowed).
+        let Some((end, next)) = start
+            .checked_add(size)
+            .and_then(|end| Some((end, end.checked_add(2)?)))
+        else {
+            return Ok(None);
+        };
+        let Some(after) = raw.get(end..next) else {
             return Ok(None);
         };
         if after != b"\r\n" {
@@ -550,7 +557,7 @@ fn dechunk(mut raw: &[u8], max_body: usize) -> Result<Option<Vec<u8>>, HttpError
             ));
         }
         body.extend_from_slice(&raw[start..end]);
-        raw = &raw[end + 2..];
+        raw = &raw[next..];
     }
 }
 
@@ -721,5 +728,19 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// A chunk size whose end overflows the address space is a chunk that never completes.
+    /// (The reader panicked with no cap: the chunk's end overflowed.)
+    #[test]
+    fn a_chunk_size_near_the_last_address_is_not_a_panic() {
+        let mut uncapped = ResponseReader::with_max_body(usize::MAX);
+        assert!(matches!(
+            uncapped.push(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFED\r\nab"
+            ),
+            Ok(None)
+        ));
+        assert!(matches!(uncapped.eof(), Err(HttpError::Incomplete(_))));
     }
 }

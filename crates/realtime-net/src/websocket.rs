@@ -264,8 +264,11 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
         if size == 0 {
             return Some(body);
         }
+        // A chunk that would end past the last address is never complete (a size from the
+        // server: the sum overflowed).
         let end = start.checked_add(size)?;
-        if raw.len() < end + 2 {
+        let next = end.checked_add(2)?;
+        if raw.len() < next {
             return None;
         }
         body.extend_from_slice(&raw[start..end]);
@@ -273,7 +276,7 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
             body.truncate(MAX_BODY);
             return Some(body);
         }
-        raw = &raw[end + 2..];
+        raw = &raw[next..];
     }
 }
 
@@ -510,6 +513,23 @@ mod tests {
         }
         // Repeated status lines are malformed; either way it is refused, not buffered forever.
         assert!(matches!(result, Err(ConnectError::Protocol(_))));
+    }
+
+    /// A chunk size whose end overflows the address space (a hostile server) is a chunk that
+    /// never completes: the refusal keeps what arrived. (The reader panicked: the chunk's end
+    /// overflowed.)
+    #[test]
+    fn a_chunk_size_near_the_last_address_is_not_a_panic() {
+        let answer = b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFED\r\nab";
+        for split in 0..=answer.len() {
+            let mut upgrade = upgrade();
+            assert!(upgrade.push(&answer[..split]).unwrap().is_none());
+            assert!(upgrade.push(&answer[split..]).unwrap().is_none());
+            let ConnectError::Rejected(rejection) = upgrade.eof() else {
+                panic!("not a rejection");
+            };
+            assert_eq!(rejection.status, 401);
+        }
     }
 
     #[test]
