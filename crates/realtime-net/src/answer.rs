@@ -368,7 +368,8 @@ fn dechunk_strict(mut raw: &[u8], limit: usize) -> Result<Option<Vec<u8>>, Answe
         if body.len().saturating_add(size) > limit {
             return Err(AnswerError::BodyTooLarge { limit });
         }
-        // A chunk that would end past the last address is never complete.
+        // A chunk that would end past the last address is never complete. (The REST reader's
+        // own code overflowed here, with a cap near `usize::MAX`, and panicked.)
         let Some((end, next)) = start
             .checked_add(size)
             .and_then(|end| Some((end, end.checked_add(2)?)))
@@ -404,7 +405,8 @@ fn dechunk_lenient(mut raw: &[u8], limit: usize) -> Option<Vec<u8>> {
         if size == 0 {
             return Some(body);
         }
-        // A chunk that would end past the last address is never complete.
+        // A chunk that would end past the last address is never complete. (The upgrade's own
+        // code overflowed here, on a chunk size from the server, and panicked.)
         let end = start.checked_add(size)?;
         let next = end.checked_add(2)?;
         let (data, rest) = (raw.get(start..end)?, raw.get(next..)?);

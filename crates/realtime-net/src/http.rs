@@ -28,11 +28,10 @@
 
 use std::fmt;
 
+use crate::answer::{AnswerError, AnswerReader, BodyCap, Framing, Head, Headers, MAX_HEAD};
 use crate::handshake::Secret;
 use crate::url::Url;
 
-/// The most header bytes of an answer read before giving up.
-const MAX_HEAD: usize = 16 * 1024;
 /// The default cap on a response body.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
@@ -82,25 +81,12 @@ pub struct HttpResponse {
 /// response once complete); [`eof`](Self::eof) says the connection ended.
 #[derive(Debug)]
 pub struct ResponseReader {
-    received: Vec<u8>,
+    /// The answer's bytes, read strictly ([`Framing::Strict`]), the body refused over the cap.
+    answer: AnswerReader,
+    /// The final answer's head, once parsed (interim 1xx answers are skipped).
     head: Option<Head>,
-    max_body: usize,
+    /// Whether the response was given: what follows is ignored.
     done: bool,
-}
-
-#[derive(Debug)]
-struct Head {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body_start: usize,
-    length: BodyLength,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum BodyLength {
-    Known(usize),
-    Chunked,
-    UntilEof,
 }
 
 /// A request that cannot be built, or an answer that cannot be read.
@@ -379,9 +365,8 @@ impl ResponseReader {
     /// A reader that refuses bodies larger than `max_body` bytes.
     pub fn with_max_body(max_body: usize) -> Self {
         Self {
-            received: Vec::new(),
+            answer: AnswerReader::new(Framing::Strict, BodyCap::Refuse(max_body), Headers::All),
             head: None,
-            max_body,
             done: false,
         }
     }
@@ -393,14 +378,14 @@ impl ResponseReader {
         if self.done {
             return Ok(None);
         }
-        self.received.extend_from_slice(read);
+        self.answer.extend(read);
         while self.head.is_none() {
-            let Some(head) = self.parse_head()? else {
+            let Some(head) = self.answer.parse_head().map_err(http_error)? else {
                 return Ok(None);
             };
             if (100..200).contains(&head.status) {
                 // An interim answer (100 Continue, 103 Early Hints): the real one follows.
-                self.received.drain(..head.body_start);
+                self.answer.consume(head.body_start);
                 continue;
             }
             self.head = Some(head);
@@ -420,94 +405,13 @@ impl ResponseReader {
         }
     }
 
-    fn parse_head(&self) -> Result<Option<Head>, HttpError> {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        let parsed = response
-            .parse(&self.received)
-            .map_err(|error| HttpError::Malformed(error.to_string()))?;
-        let httparse::Status::Complete(body_start) = parsed else {
-            if self.received.len() > MAX_HEAD {
-                return Err(HttpError::TooLarge {
-                    what: "headers",
-                    limit: MAX_HEAD,
-                });
-            }
-            return Ok(None);
-        };
-        let status = response.code.unwrap_or(0);
-        let headers: Vec<(String, String)> = response
-            .headers
-            .iter()
-            .map(|header| {
-                let value = String::from_utf8_lossy(header.value).trim().to_owned();
-                (header.name.to_owned(), value)
-            })
-            .collect();
-        let find = |name: &'static str| {
-            headers
-                .iter()
-                .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
-                .map(|(_, value)| value.as_str())
-        };
-        let chunked = find("transfer-encoding").any(|value| {
-            value
-                .rsplit(',')
-                .next()
-                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-        });
-        let lengths: Vec<&str> = find("content-length").collect();
-        let length = if status == 204 || status == 304 {
-            BodyLength::Known(0)
-        } else if chunked {
-            BodyLength::Chunked
-        } else if let Some(first) = lengths.first() {
-            if lengths.iter().any(|other| other != first) {
-                return Err(HttpError::Malformed(
-                    "conflicting Content-Length headers".to_owned(),
-                ));
-            }
-            let length = first
-                .parse::<usize>()
-                .map_err(|_| HttpError::Malformed(format!("invalid Content-Length {first:?}")))?;
-            if length > self.max_body {
-                return Err(HttpError::TooLarge {
-                    what: "body",
-                    limit: self.max_body,
-                });
-            }
-            BodyLength::Known(length)
-        } else {
-            BodyLength::UntilEof
-        };
-        Ok(Some(Head {
-            status,
-            headers,
-            body_start,
-            length,
-        }))
-    }
-
+    /// The response once its body is complete (`at_end`: the connection ended).
     fn try_complete(&mut self, at_end: bool) -> Result<Option<HttpResponse>, HttpError> {
         let Some(head) = &self.head else {
             return Ok(None);
         };
-        let raw = &self.received[head.body_start..];
-        let body = match head.length {
-            BodyLength::Known(length) if raw.len() >= length => raw[..length].to_vec(),
-            BodyLength::Known(_) => return Ok(None),
-            BodyLength::Chunked => match dechunk(raw, self.max_body)? {
-                Some(body) => body,
-                None => return Ok(None),
-            },
-            BodyLength::UntilEof if raw.len() > self.max_body => {
-                return Err(HttpError::TooLarge {
-                    what: "body",
-                    limit: self.max_body,
-                });
-            }
-            BodyLength::UntilEof if at_end => raw.to_vec(),
-            BodyLength::UntilEof => return Ok(None),
+        let Some(body) = self.answer.body(head, at_end).map_err(http_error)? else {
+            return Ok(None);
         };
         self.done = true;
         Ok(Some(HttpResponse {
@@ -518,46 +422,19 @@ impl ResponseReader {
     }
 }
 
-/// A chunked body, once its last chunk (and trailers) arrived; `None` while incomplete.
-fn dechunk(mut raw: &[u8], max_body: usize) -> Result<Option<Vec<u8>>, HttpError> {
-    let mut body = Vec::new();
-    loop {
-        let parsed = httparse::parse_chunk_size(raw)
-            .map_err(|_| HttpError::Malformed("invalid chunk size".to_owned()))?;
-        let httparse::Status::Complete((start, size)) = parsed else {
-            return Ok(None);
-        };
-        let size = usize::try_from(size).unwrap_or(usize::MAX);
-        if size == 0 {
-            // Trailers, then an empty line.
-            let rest = &raw[start..];
-            let ended = rest.starts_with(b"\r\n") || rest.windows(4).any(|w| w == b"\r\n\r\n");
-            return Ok(ended.then_some(body));
-        }
-        if body.len().saturating_add(size) > max_body {
-            return Err(HttpError::TooLarge {
-                what: "body",
-                limit: max_body,
-            });
-        }
-        // A chunk that would end past the last address is never complete (with a cap near
-        // `usize::MAX`, the sum overflowed).
-        let Some((end, next)) = start
-            .checked_add(size)
-            .and_then(|end| Some((end, end.checked_add(2)?)))
-        else {
-            return Ok(None);
-        };
-        let Some(after) = raw.get(end..next) else {
-            return Ok(None);
-        };
-        if after != b"\r\n" {
-            return Err(HttpError::Malformed(
-                "a chunk does not end with CRLF".to_owned(),
-            ));
-        }
-        body.extend_from_slice(&raw[start..end]);
-        raw = &raw[next..];
+/// The shared reader's error as the REST reader's (the same variants and texts as when it had
+/// a reader of its own).
+fn http_error(error: AnswerError) -> HttpError {
+    match error {
+        AnswerError::Malformed(reason) => HttpError::Malformed(reason),
+        AnswerError::HeadTooLarge => HttpError::TooLarge {
+            what: "headers",
+            limit: MAX_HEAD,
+        },
+        AnswerError::BodyTooLarge { limit } => HttpError::TooLarge {
+            what: "body",
+            limit,
+        },
     }
 }
 
@@ -730,8 +607,8 @@ mod tests {
         ));
     }
 
-    /// A chunk size whose end overflows the address space is a chunk that never completes.
-    /// (The reader panicked with no cap: the chunk's end overflowed.)
+    /// A chunk whose end overflows the address space never completes, whatever the cap.
+    /// (The REST reader's own code panicked with no cap.)
     #[test]
     fn a_chunk_size_near_the_last_address_is_not_a_panic() {
         let mut uncapped = ResponseReader::with_max_body(usize::MAX);

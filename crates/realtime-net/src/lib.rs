@@ -33,13 +33,6 @@
 //! no I/O and none of these dependencies. Users normally reach this crate through an adapter,
 //! which re-exports what its API takes.
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the three readers switch to it in the next commit"
-    )
-)]
 mod answer;
 #[cfg(feature = "audio")]
 pub mod clip;

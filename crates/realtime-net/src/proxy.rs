@@ -40,6 +40,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::answer::{AnswerError, AnswerReader, BodyCap, Framing, Head, Headers, MAX_HEAD};
 use crate::handshake::{Secret, redact_url};
 use crate::url::{Url, UrlError, basic_auth, host_in_url};
 
@@ -153,9 +154,13 @@ enum NoProxyEntry {
 pub struct ProxyConnect {
     proxy: String,
     request: Vec<u8>,
-    received: Vec<u8>,
+    /// The proxy's answer: for a refusal, the body framed by its `Content-Length` only
+    /// ([`Framing::LengthOnly`]) and kept up to [`MAX_BODY`].
+    answer: AnswerReader,
     sent_credentials: bool,
-    head: Option<RefusalHead>,
+    /// Once the head of a refusal is parsed: its status, reason, `Proxy-Authenticate` and
+    /// framing.
+    head: Option<Head>,
 }
 
 /// An open tunnel: what the proxy sent after its answer (nothing, from a proxy that behaves:
@@ -165,15 +170,6 @@ pub struct ProxyConnect {
 pub struct Tunnel {
     /// Bytes read after the proxy's answer, which belong to the server's stream.
     pub leftover: Vec<u8>,
-}
-
-#[derive(Debug)]
-struct RefusalHead {
-    status: u16,
-    reason: String,
-    challenge: Option<String>,
-    body_start: usize,
-    length: Option<usize>,
 }
 
 /// A proxy that cannot be used, or that did not open the tunnel.
@@ -228,8 +224,6 @@ pub enum ProxyError {
     },
 }
 
-/// The most header bytes of a proxy's answer read before giving up.
-const MAX_HEAD: usize = 16 * 1024;
 /// The most body bytes of a refusal kept.
 const MAX_BODY: usize = 4096;
 
@@ -522,7 +516,14 @@ impl ProxyConnect {
         Self {
             proxy: proxy.address(),
             request: text.into_bytes(),
-            received: Vec::new(),
+            // The proxy reader's own reading, as before the readers shared their code: the
+            // first `Content-Length` if it parses, else the end of the connection; chunked
+            // bodies are not decoded; the body cut at 4 KiB rather than refused.
+            answer: AnswerReader::new(
+                Framing::LengthOnly,
+                BodyCap::KeepFirst(MAX_BODY),
+                Headers::Named(&["proxy-authenticate"]),
+            ),
             sent_credentials: proxy.auth.is_some(),
             head: None,
         }
@@ -540,40 +541,24 @@ impl ProxyConnect {
     /// [`ProxyError::AuthenticationRequired`] (407), [`ProxyError::Refused`] (any other
     /// status but 2xx, once its body is read), [`ProxyError::Malformed`].
     pub fn push(&mut self, read: &[u8]) -> Result<Option<Tunnel>, ProxyError> {
-        self.received.extend_from_slice(read);
+        self.answer.extend(read);
         if self.head.is_none() {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut response = httparse::Response::new(&mut headers);
-            let parsed = response
-                .parse(&self.received)
-                .map_err(|error| self.malformed(error.to_string()))?;
-            let httparse::Status::Complete(body_start) = parsed else {
-                if self.received.len() > MAX_HEAD {
-                    return Err(self.malformed(format!("more than {MAX_HEAD} bytes of headers")));
-                }
+            let Some(head) = self
+                .answer
+                .parse_head()
+                .map_err(|error| self.answer_error(error))?
+            else {
                 return Ok(None);
             };
-            let status = response.code.unwrap_or(0);
-            if (200..300).contains(&status) {
+            // 2xx opens the tunnel; any other status is a refusal, 1xx included: unlike the REST
+            // reader, the proxy reader does not skip an interim answer (as before the readers
+            // shared code).
+            if (200..300).contains(&head.status) {
                 return Ok(Some(Tunnel {
-                    leftover: self.received.split_off(body_start),
+                    leftover: self.answer.split_off(head.body_start),
                 }));
             }
-            let header = |name: &str| {
-                response
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-            };
-            let length = header("content-length").and_then(|v| v.parse::<usize>().ok());
-            self.head = Some(RefusalHead {
-                status,
-                reason: response.reason.unwrap_or_default().to_owned(),
-                challenge: header("proxy-authenticate"),
-                body_start,
-                length,
-            });
+            self.head = Some(head);
         }
         self.try_refuse(false)
     }
@@ -614,16 +599,18 @@ impl ProxyConnect {
         let Some(head) = &self.head else {
             return Ok(None);
         };
-        let raw = &self.received[head.body_start..];
-        let wanted = head.length.unwrap_or(usize::MAX).min(MAX_BODY);
-        if raw.len() < wanted && !at_end {
+        let Some(body) = self
+            .answer
+            .body(head, at_end)
+            .map_err(|error| self.answer_error(error))?
+        else {
             return Ok(None);
-        }
-        let body = String::from_utf8_lossy(&raw[..raw.len().min(wanted)]).into_owned();
+        };
+        let body = String::from_utf8_lossy(&body).into_owned();
         Err(if head.status == 407 {
             ProxyError::AuthenticationRequired {
                 proxy: self.proxy.clone(),
-                challenge: head.challenge.clone(),
+                challenge: head.header("proxy-authenticate").map(str::to_owned),
                 sent_credentials: self.sent_credentials,
             }
         } else {
@@ -633,6 +620,17 @@ impl ProxyConnect {
                 reason: head.reason.clone(),
                 body,
             }
+        })
+    }
+
+    /// The shared reader's error as the proxy's (the same texts as when it had a reader of its
+    /// own).
+    fn answer_error(&self, error: AnswerError) -> ProxyError {
+        self.malformed(match error {
+            AnswerError::Malformed(reason) => reason,
+            AnswerError::HeadTooLarge => format!("more than {MAX_HEAD} bytes of headers"),
+            // Not under `BodyCap::KeepFirst`, which cuts a refusal's body rather than refusing it.
+            AnswerError::BodyTooLarge { limit } => format!("more than {limit} bytes of body"),
         })
     }
 
@@ -650,7 +648,7 @@ impl fmt::Debug for ProxyConnect {
         f.debug_struct("ProxyConnect")
             .field("proxy", &self.proxy)
             .field("request_bytes", &self.request.len())
-            .field("received_bytes", &self.received.len())
+            .field("received_bytes", &self.answer.received_len())
             .finish_non_exhaustive()
     }
 }

@@ -13,6 +13,7 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::answer::{AnswerError, AnswerReader, BodyCap, Framing, Head, Headers, MAX_HEAD};
 use crate::handshake::{HandshakeRejection, HandshakeRequest};
 use crate::options::{ConnectError, ConnectOptions};
 
@@ -58,8 +59,10 @@ pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 pub struct ClientUpgrade {
     request: Vec<u8>,
     accept: String,
-    received: Vec<u8>,
-    /// Once the head is parsed: the status and where the body starts.
+    /// The answer's bytes: for a refusal, the framing read leniently ([`Framing::Lenient`]),
+    /// the error body kept up to [`MAX_BODY`].
+    answer: AnswerReader,
+    /// Once the head of a refusal is parsed: the status and the body's framing.
     head: Option<Head>,
 }
 
@@ -68,24 +71,10 @@ impl std::fmt::Debug for ClientUpgrade {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientUpgrade")
             .field("request_bytes", &self.request.len())
-            .field("received_bytes", &self.received.len())
+            .field("received_bytes", &self.answer.received_len())
             .field("head", &self.head)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Debug)]
-struct Head {
-    status: u16,
-    body_start: usize,
-    body: BodyLength,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum BodyLength {
-    Known(usize),
-    Chunked,
-    UntilEof,
 }
 
 /// A successful upgrade: the bytes read after the server's 101 answer.
@@ -95,8 +84,6 @@ pub struct Upgraded {
     pub leftover: Vec<u8>,
 }
 
-/// The most header bytes of the answer read before giving up.
-const MAX_HEAD: usize = 16 * 1024;
 /// The most error-body bytes kept.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -126,7 +113,15 @@ impl ClientUpgrade {
         Ok(Self {
             request: text.into_bytes(),
             accept: derive_accept_key(key.as_bytes()),
-            received: Vec::new(),
+            // The upgrade's own reading of a refusal, as before the readers shared their code:
+            // more lenient than the REST reader's (the first `Transfer-Encoding` mentioning
+            // chunked, a bad `Content-Length` ignored, no exception for 204 / 304, bad chunks
+            // not an error), the body cut at 64 KiB rather than refused.
+            answer: AnswerReader::new(
+                Framing::Lenient,
+                BodyCap::KeepFirst(MAX_BODY),
+                Headers::Named(&["sec-websocket-accept", "upgrade"]),
+            ),
             head: None,
         })
     }
@@ -140,60 +135,32 @@ impl ClientUpgrade {
     /// refused ([`ConnectError::Rejected`], with the status and the server's error body) or a
     /// malformed answer ([`ConnectError::Protocol`]).
     pub fn push(&mut self, read: &[u8]) -> Result<Option<Upgraded>, ConnectError> {
-        self.received.extend_from_slice(read);
+        self.answer.extend(read);
         if self.head.is_none() {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut response = httparse::Response::new(&mut headers);
-            let parsed = response.parse(&self.received).map_err(|error| {
-                ConnectError::Protocol(format!("malformed HTTP answer: {error}"))
-            })?;
-            let httparse::Status::Complete(body_start) = parsed else {
-                if self.received.len() > MAX_HEAD {
-                    return Err(ConnectError::Protocol(format!(
-                        "the server's HTTP answer has more than {MAX_HEAD} bytes of headers"
-                    )));
-                }
+            let Some(head) = self.answer.parse_head().map_err(protocol_error)? else {
                 return Ok(None);
             };
-            let status = response.code.unwrap_or(0);
-            let header = |name: &str| {
-                response
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-            };
-            if status == 101 {
-                if header("sec-websocket-accept").as_deref() != Some(self.accept.as_str()) {
+            // 101 upgrades; any other status is a refusal, 1xx included: unlike the REST reader,
+            // the upgrade does not skip an interim answer (as before the readers shared code).
+            if head.status == 101 {
+                if head.header("sec-websocket-accept") != Some(self.accept.as_str()) {
                     return Err(ConnectError::Protocol(
                         "the server's Sec-WebSocket-Accept does not match the key sent".to_owned(),
                     ));
                 }
-                if !header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
+                if !head
+                    .header("upgrade")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+                {
                     return Err(ConnectError::Protocol(
                         "the server answered 101 without `Upgrade: websocket`".to_owned(),
                     ));
                 }
                 return Ok(Some(Upgraded {
-                    leftover: self.received.split_off(body_start),
+                    leftover: self.answer.split_off(head.body_start),
                 }));
             }
-            let body = if header("transfer-encoding")
-                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-            {
-                BodyLength::Chunked
-            } else if let Some(length) =
-                header("content-length").and_then(|v| v.parse::<usize>().ok())
-            {
-                BodyLength::Known(length)
-            } else {
-                BodyLength::UntilEof
-            };
-            self.head = Some(Head {
-                status,
-                body_start,
-                body,
-            });
+            self.head = Some(head);
         }
         self.try_reject(false)
     }
@@ -222,28 +189,14 @@ impl ClientUpgrade {
         }
     }
 
-    /// A refusal once its body is complete (or `at_end`).
+    /// A refusal once its body is complete (or `at_end`): its `Content-Length` or its last
+    /// chunk, cut at [`MAX_BODY`] ([`BodyCap::KeepFirst`]).
     fn try_reject(&self, at_end: bool) -> Result<Option<Upgraded>, ConnectError> {
         let Some(head) = &self.head else {
             return Ok(None);
         };
-        let raw = &self.received[head.body_start..];
-        let body: Option<Vec<u8>> = match head.body {
-            BodyLength::Known(length) if raw.len() >= length.min(MAX_BODY) => {
-                Some(raw[..length.min(MAX_BODY)].to_vec())
-            }
-            BodyLength::Chunked => match dechunk(raw) {
-                Some(body) => Some(body),
-                None if raw.len() >= MAX_BODY => Some(raw[..MAX_BODY].to_vec()),
-                None => None,
-            },
-            BodyLength::UntilEof if raw.len() >= MAX_BODY => Some(raw[..MAX_BODY].to_vec()),
-            _ => None,
-        };
-        let body = match body {
-            Some(body) => body,
-            None if at_end => raw[..raw.len().min(MAX_BODY)].to_vec(),
-            None => return Ok(None),
+        let Some(body) = self.answer.body(head, at_end).map_err(protocol_error)? else {
+            return Ok(None);
         };
         Err(ConnectError::Rejected(HandshakeRejection::from_response(
             head.status,
@@ -252,32 +205,19 @@ impl ClientUpgrade {
     }
 }
 
-/// A chunked body, once its last chunk arrived.
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let httparse::Status::Complete((start, size)) = httparse::parse_chunk_size(raw).ok()?
-        else {
-            return None;
-        };
-        let size = usize::try_from(size).ok()?;
-        if size == 0 {
-            return Some(body);
+/// The shared reader's error as the upgrade's (the same texts as when it had a reader of its
+/// own).
+fn protocol_error(error: AnswerError) -> ConnectError {
+    ConnectError::Protocol(match error {
+        AnswerError::Malformed(reason) => format!("malformed HTTP answer: {reason}"),
+        AnswerError::HeadTooLarge => {
+            format!("the server's HTTP answer has more than {MAX_HEAD} bytes of headers")
         }
-        // A chunk that would end past the last address is never complete (a size from the
-        // server: the sum overflowed).
-        let end = start.checked_add(size)?;
-        let next = end.checked_add(2)?;
-        if raw.len() < next {
-            return None;
+        // Not under `BodyCap::KeepFirst`, which cuts an error body rather than refusing it.
+        AnswerError::BodyTooLarge { limit } => {
+            format!("the server's HTTP answer has more than {limit} bytes of body")
         }
-        body.extend_from_slice(&raw[start..end]);
-        if body.len() >= MAX_BODY {
-            body.truncate(MAX_BODY);
-            return Some(body);
-        }
-        raw = &raw[next..];
-    }
+    })
 }
 
 /// What the socket delivered, as a [`TransportEvent`]. `None` is the end of the stream
@@ -516,8 +456,7 @@ mod tests {
     }
 
     /// A chunk size whose end overflows the address space (a hostile server) is a chunk that
-    /// never completes: the refusal keeps what arrived. (The reader panicked: the chunk's end
-    /// overflowed.)
+    /// never completes: the refusal keeps what arrived. (The upgrade's own reader panicked.)
     #[test]
     fn a_chunk_size_near_the_last_address_is_not_a_panic() {
         let answer = b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFED\r\nab";
