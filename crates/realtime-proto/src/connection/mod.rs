@@ -97,8 +97,8 @@ pub struct Config {
     /// The most recorded frames kept undrained (default 4096); past it the oldest go, counted
     /// by [`Connection::recorded_dropped`]. Drain after each event to lose nothing.
     pub max_recorded_frames: usize,
-    /// How often to ping the server to keep the connection alive (default 20 s); `None` never
-    /// pings. The machine queues each ping as a [`Transmit::Ping`] when
+    /// How often to ping the server to keep the connection alive (default 20 s); `None` (or
+    /// zero) never pings. The machine queues each ping as a [`Transmit::Ping`] when
     /// [`handle_timeout`](Connection::handle_timeout) is called at the instant
     /// [`poll_timeout`](Connection::poll_timeout) gave.
     pub ping_interval: Option<Duration>,

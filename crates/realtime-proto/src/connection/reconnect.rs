@@ -957,7 +957,7 @@ impl Connection {
         self.reconnection.session_since = Some(now);
         self.reconnection.rotation = Rotation::default();
         self.input = super::InputAudioState::default();
-        self.timers.restart(now, self.config.ping_interval);
+        self.timers.restart(now, self.ping_interval());
     }
 }
 

@@ -230,7 +230,7 @@ impl Connection {
                 self.start_quiet(now);
             }
         }
-        if let (Some(period), Some(due)) = (self.config.ping_interval, self.timers.next_ping) {
+        if let (Some(period), Some(due)) = (self.ping_interval(), self.timers.next_ping) {
             if now >= due {
                 // One ping however late the call: pings do not pile up.
                 self.timers.next_ping = Some(now + period);
@@ -343,6 +343,14 @@ impl Connection {
         self.events.len() >= self.config.max_pending_events.max(1)
     }
 
+    /// The interval between keep-alive pings: [`Config::ping_interval`], a zero one being none
+    /// (it would make the machine due again at every instant it handles).
+    ///
+    /// [`Config::ping_interval`]: super::Config::ping_interval
+    pub(super) fn ping_interval(&self) -> Option<Duration> {
+        self.config.ping_interval.filter(|period| !period.is_zero())
+    }
+
     /// The guard's quiet time starts at this instant if its wait began since the last one.
     fn start_quiet(&mut self, now: Instant) {
         if self.sequencer.quiet_pending {
@@ -380,13 +388,13 @@ impl Connection {
             self.timers.heard_at = Some(now);
         }
         if self.timers.next_ping.is_none() {
-            self.timers.next_ping = self.config.ping_interval.map(|period| now + period);
+            self.timers.next_ping = self.ping_interval().map(|period| now + period);
         }
     }
 
     /// When the server counts as unresponsive: only while pings are sent.
     fn idle_deadline(&self) -> Option<Instant> {
-        self.config.ping_interval?;
+        self.ping_interval()?;
         let timeout: Duration = self.config.idle_timeout?;
         Some(self.timers.heard_at? + timeout)
     }
@@ -463,6 +471,27 @@ mod tests {
         assert_eq!(connection.poll_transmit(), Some(Transmit::Ping));
         assert!(connection.poll_transmit().is_none());
         assert_eq!(connection.poll_timeout(), Some(start + 520 * SECOND));
+    }
+
+    /// A zero ping interval sends no pings (and so sets no idle deadline), as `None` does. It
+    /// used to make the machine due again at every instant it handled: an adapter's timer
+    /// fired at once, forever, with a ping each time.
+    #[test]
+    fn a_zero_ping_interval_pings_never() {
+        let mut connection = Connection::new(Config {
+            ping_interval: Some(Duration::ZERO),
+            idle_timeout: Some(45 * SECOND),
+            response_timeout: None,
+            ..Config::default()
+        });
+        let start = Instant::now();
+        connection.handle_timeout(start);
+        assert_eq!(connection.poll_timeout(), None);
+        connection.handle_timeout(start + SECOND);
+        assert!(connection.poll_transmit().is_none());
+        assert_eq!(connection.poll_timeout(), None);
+        connection.handle_timeout(start + 100 * SECOND);
+        assert!(!connection.is_closed(), "no idle deadline without pings");
     }
 
     #[test]
