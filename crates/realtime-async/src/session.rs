@@ -119,6 +119,22 @@ pub struct Receiver {
 #[derive(Debug)]
 pub struct State<'a>(MutexGuard<'a, Inner>);
 
+impl Inner {
+    /// The state around a machine: nobody waiting, nothing switching, no timer set.
+    fn new(machine: Connection) -> Self {
+        Self {
+            machine,
+            driver: None,
+            receiver: None,
+            senders: Vec::new(),
+            paused: false,
+            driver_reads: false,
+            switching: false,
+            timer_at: None,
+        }
+    }
+}
+
 impl Session {
     /// Starts the session on an upgraded WebSocket: spawns the driver on `runtime`.
     pub(crate) fn start(
@@ -134,16 +150,7 @@ impl Session {
         let ws = Arc::new(Mutex::new(ws));
         let shared = Arc::new(Shared {
             ws: ws.clone(),
-            inner: Mutex::new(Inner {
-                machine,
-                driver: None,
-                receiver: None,
-                senders: Vec::new(),
-                paused: false,
-                driver_reads: false,
-                switching: false,
-                timer_at: None,
-            }),
+            inner: Mutex::new(Inner::new(machine)),
             runtime: runtime.clone(),
             max_pending_sends: options.max_pending_sends.max(1),
         });
@@ -455,19 +462,6 @@ mod tests {
     use super::Inner;
     use crate::driver::apply_locked;
 
-    fn inner() -> Inner {
-        Inner {
-            machine: Connection::new(Config::new(Dialect::Ga)),
-            driver: None,
-            receiver: None,
-            senders: Vec::new(),
-            paused: false,
-            driver_reads: false,
-            switching: false,
-            timer_at: None,
-        }
-    }
-
     fn item_added() -> TransportEvent {
         TransportEvent::Text(
             r#"{"type":"conversation.item.added","event_id":"e1","previous_item_id":null,"item":{"id":"item_1","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"late"}]}}"#
@@ -481,7 +475,7 @@ mod tests {
     #[test]
     fn what_the_replaced_connection_says_while_switching_is_not_applied() {
         let now = Instant::now();
-        let mut inner = inner();
+        let mut inner = Inner::new(Connection::new(Config::new(Dialect::Ga)));
         assert!(inner.machine.is_connected());
         inner.switching = true;
         apply_locked(&mut inner, now, item_added());

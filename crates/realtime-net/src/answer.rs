@@ -458,37 +458,24 @@ mod tests {
     }
 
     /// Feeds `answer` in two reads split at `split`, then the end of the connection.
-    fn read(mut reader: AnswerReader, answer: &[u8], split: usize) -> Result<Outcome, AnswerError> {
+    fn read(reader: AnswerReader, answer: &[u8], split: usize) -> Result<Outcome, AnswerError> {
         let (first, second) = answer.split_at(split);
-        let mut head = None;
-        for piece in [first, second] {
-            reader.extend(piece);
-            if head.is_none() {
-                head = reader.parse_head()?;
-            }
-            if let Some(head) = &head {
-                if let Some(body) = reader.body(head, false)? {
-                    return Ok(Outcome::Body {
-                        body,
-                        at_end: false,
-                    });
-                }
-            }
-        }
-        let Some(head) = head else {
-            return Ok(Outcome::NoHead);
-        };
-        Ok(match reader.body(&head, true)? {
-            Some(body) => Outcome::Body { body, at_end: true },
-            None => Outcome::CutShort,
-        })
+        read_pieces(reader, [first, second])
     }
 
     /// Feeds `answer` a byte at a time, then the end of the connection.
-    fn read_bytewise(mut reader: AnswerReader, answer: &[u8]) -> Result<Outcome, AnswerError> {
+    fn read_bytewise(reader: AnswerReader, answer: &[u8]) -> Result<Outcome, AnswerError> {
+        read_pieces(reader, answer.chunks(1))
+    }
+
+    /// Feeds the pieces as reads, then the end of the connection.
+    fn read_pieces<'a>(
+        mut reader: AnswerReader,
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Outcome, AnswerError> {
         let mut head = None;
-        for byte in answer {
-            reader.extend(std::slice::from_ref(byte));
+        for piece in pieces {
+            reader.extend(piece);
             if head.is_none() {
                 head = reader.parse_head()?;
             }
