@@ -36,6 +36,9 @@
 mod answer;
 #[cfg(feature = "audio")]
 pub mod clip;
+#[cfg(feature = "__fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handshake;
 pub mod http;
 pub mod options;
