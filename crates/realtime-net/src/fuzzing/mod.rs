@@ -23,7 +23,9 @@
 //!
 //! The checks: nothing panics, and the outcome (the `Debug` text of the first `Ok(Some(..))` or
 //! `Err(..)` the pushes return, else of the end's result) is the same whether the answer is
-//! pushed whole or in the pieces the split points make.
+//! pushed whole or in the pieces the split points make (for the upgrade, with the accept value,
+//! which differs from run to run, written back as `@ACCEPT@` in the outcome: a refusal's body may
+//! hold it).
 //!
 //! For the webhook, the rest of the input is lines (`\n`): the secret (read with
 //! [`WebhookSecret::new`], else its bytes are the key), the `webhook-id`, `webhook-timestamp`
@@ -206,7 +208,8 @@ fn upgrade(options: u8, data: &[u8]) {
             .unwrap_or_else(|error| panic!("the loopback upgrade: {error}"));
         // Every upgrade has its own key; the accept value is always 28 bytes, so both runs
         // push answers of the same length.
-        let answer = with_accept(&answer, &accept_of(&upgrade));
+        let accept = accept_of(&upgrade);
+        let answer = with_accept(&answer, &accept);
         let pieces = if whole {
             vec![answer.bytes.as_slice()]
         } else {
@@ -227,6 +230,9 @@ fn upgrade(options: u8, data: &[u8]) {
                 })
             },
         );
+        // The accept value may come back in the outcome (a refusal's body): it differs from
+        // run to run, so it is written back as the marker.
+        let text = text.replace(&accept, "@ACCEPT@");
         (answer, text)
     };
     let (_, whole) = run(true);
