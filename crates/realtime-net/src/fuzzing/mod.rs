@@ -26,8 +26,8 @@
 //! pushed whole or in the pieces the split points make (for a tunnel or an upgrade, with the
 //! pieces not pushed yet added to its `leftover`, which holds only what was read with the
 //! answer; for the upgrade, with the accept value,
-//! which differs from run to run, written back as `@ACCEPT@` in the outcome: a refusal's body may
-//! hold it).
+//! which differs from run to run, written back as `@ACCEPT@` in the outcome: a refusal's body or
+//! the bytes behind a 101 may hold it).
 //!
 //! For the webhook, the rest of the input is lines (`\n`): the secret (read with
 //! [`WebhookSecret::new`], else its bytes are the key), the `webhook-id`, `webhook-timestamp`
@@ -184,23 +184,29 @@ fn accept_of(upgrade: &ClientUpgrade) -> String {
 fn with_accept(answer: &Answer, accept: &str) -> Answer {
     // The marker and the value differ in length; split points are kept where they fall, cut to
     // the new length (both runs use the same value's length, so the same pieces).
-    let mut bytes = Vec::with_capacity(answer.bytes.len());
-    let mut rest = answer.bytes.as_slice();
-    while !rest.is_empty() {
-        if rest.starts_with(ACCEPT_MARKER) {
-            bytes.extend_from_slice(accept.as_bytes());
-            rest = &rest[ACCEPT_MARKER.len()..];
-        } else {
-            bytes.push(rest[0]);
-            rest = &rest[1..];
-        }
-    }
+    let bytes = replace(&answer.bytes, ACCEPT_MARKER, accept.as_bytes());
     let splits = answer
         .splits
         .iter()
         .map(|&split| split.min(bytes.len()))
         .collect();
     Answer { bytes, splits }
+}
+
+/// `bytes` with every `from` replaced with `to`.
+fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut replaced = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some((&first, tail)) = rest.split_first() {
+        if !from.is_empty() && rest.starts_with(from) {
+            replaced.extend_from_slice(to);
+            rest = &rest[from.len()..];
+        } else {
+            replaced.push(first);
+            rest = tail;
+        }
+    }
+    replaced
 }
 
 /// The WebSocket upgrade's reader.
@@ -231,6 +237,9 @@ fn upgrade(options: u8, data: &[u8]) {
                     .map(|upgraded| {
                         upgraded.map(|mut upgraded| {
                             upgraded.leftover.extend(unread);
+                            // The accept value may be among the bytes behind the answer too.
+                            upgraded.leftover =
+                                replace(&upgraded.leftover, accept.as_bytes(), ACCEPT_MARKER);
                             upgraded
                         })
                     })
