@@ -91,9 +91,14 @@ impl ClientUpgrade {
     /// The upgrade for a handshake request: a fresh `Sec-WebSocket-Key`, the request's headers
     /// (credentials included) and tungstenite's WebSocket headers.
     pub fn new(request: &HandshakeRequest) -> Result<Self, ConnectError> {
+        Self::with_key(request, &generate_key())
+    }
+
+    /// [`new`](Self::new) with a given `Sec-WebSocket-Key` (the fuzz target runs one answer
+    /// through two upgrades that must expect the same accept value).
+    pub(crate) fn with_key(request: &HandshakeRequest, key: &str) -> Result<Self, ConnectError> {
         let host_header = request.host_header();
         let path = request.path_and_query();
-        let key = generate_key();
         let mut text = format!(
             "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
         );
