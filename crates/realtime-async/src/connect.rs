@@ -14,7 +14,6 @@ use async_tungstenite::tungstenite::protocol::Role;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
-use futures_util::future::{Either, select};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::handshake::{Credential, HandshakeRequest};
 use realtime_net::proxy::{ProxyConnect, ProxyError, ProxyOptions};
@@ -23,7 +22,7 @@ use realtime_net::trace::ConnectTrace;
 use realtime_net::websocket::{self, ClientUpgrade};
 use realtime_net::{ConnectError, ConnectOptions};
 
-use crate::runtime::{AsyncStream, BoxFuture, Runtime, sleep_until};
+use crate::runtime::{AsyncStream, BoxFuture, Runtime, within};
 use crate::session::Session;
 
 /// The socket under the WebSocket: plain TCP (`ws://`) or TLS (`wss://`).
@@ -128,13 +127,9 @@ async fn open_within_timeout(
 ) -> Result<Ws, ConnectError> {
     let request = options.handshake.request()?;
     let timeout = options.connect_timeout;
-    let deadline = runtime.now() + timeout;
-    let attempt = std::pin::pin!(open(&*runtime, &options, &request));
-    let expiry = std::pin::pin!(sleep_until(&*runtime, deadline));
-    match select(attempt, expiry).await {
-        Either::Left((ws, _)) => ws,
-        Either::Right(((), _)) => Err(ConnectError::Timeout(timeout)),
-    }
+    within(&*runtime, timeout, open(&*runtime, &options, &request))
+        .await
+        .unwrap_or(Err(ConnectError::Timeout(timeout)))
 }
 
 async fn open(

@@ -5,13 +5,12 @@
 use std::io;
 
 use futures_rustls::TlsConnector;
-use futures_util::future::{Either, select};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use realtime_net::ConnectError;
 use realtime_net::rest::{Exchange, RestCall, RestError, RestOptions};
 
 use crate::connect::Socket;
-use crate::runtime::{Runtime, sleep_until};
+use crate::runtime::{Runtime, within};
 
 /// Makes a REST call on `runtime`: client secrets, call control, WebRTC call creation (see
 /// [`realtime_net::rest`]). One HTTP/1.1 exchange on a connection of its own, TLS for
@@ -32,13 +31,9 @@ pub async fn rest<C>(
 where
     C: RestCall + Sync + ?Sized,
 {
-    let deadline = runtime.now() + options.timeout;
-    let attempt = std::pin::pin!(exchange(runtime, options, call));
-    let expiry = std::pin::pin!(sleep_until(runtime, deadline));
-    match select(attempt, expiry).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => Err(RestError::Timeout(options.timeout)),
-    }
+    within(runtime, options.timeout, exchange(runtime, options, call))
+        .await
+        .unwrap_or(Err(RestError::Timeout(options.timeout)))
 }
 
 async fn exchange<C>(

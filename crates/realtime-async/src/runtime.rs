@@ -7,9 +7,10 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::future::{Either, select};
 
 /// A boxed future that can move between threads.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -57,4 +58,22 @@ impl<T: AsyncRead + AsyncWrite + Debug + Send + Unpin> AsyncStream for T {}
 pub(crate) async fn sleep_until(runtime: &dyn Runtime, at: Instant) {
     let mut timer = runtime.new_timer(at);
     std::future::poll_fn(|cx| timer.as_mut().poll(cx)).await;
+}
+
+/// `future`'s output, or `None` when `timeout` passed first (on `runtime`'s timer). A timeout
+/// past the clock's range (`Duration::MAX`) never passes.
+pub(crate) async fn within<F: Future>(
+    runtime: &dyn Runtime,
+    timeout: Duration,
+    future: F,
+) -> Option<F::Output> {
+    let future = std::pin::pin!(future);
+    let Some(deadline) = runtime.now().checked_add(timeout) else {
+        return Some(future.await);
+    };
+    let expiry = std::pin::pin!(sleep_until(runtime, deadline));
+    match select(future, expiry).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(((), _)) => None,
+    }
 }

@@ -184,7 +184,7 @@ fn open(
     options: &ConnectOptions,
     request: &HandshakeRequest,
 ) -> Result<WebSocket<Socket>, ConnectError> {
-    let deadline = Instant::now() + options.connect_timeout;
+    let deadline = Deadline::after(options.connect_timeout);
     let (host, port) = request.host_port()?;
     let address = request.authority();
     let timeout = options.connect_timeout;
@@ -220,7 +220,7 @@ pub(crate) fn dial(
     proxy: &ProxyOptions,
     target_tls: bool,
     (host, port): (&str, u16),
-    deadline: Instant,
+    deadline: Deadline,
     timeout: Duration,
 ) -> Result<Hop, ConnectError> {
     let proxy = proxy.proxy_for(target_tls, host, port)?;
@@ -238,7 +238,7 @@ pub(crate) fn dial(
     let tcp = tcp.map_err(|error| timeout_or(error, timeout, io_error))?;
     let _ = tcp.set_nodelay(true);
     // The whole handshake shares the connect deadline.
-    let remaining = remaining(deadline).ok_or(ConnectError::Timeout(timeout))?;
+    let remaining = deadline.remaining().ok_or(ConnectError::Timeout(timeout))?;
     tcp.set_read_timeout(Some(remaining)).map_err(io_error)?;
     tcp.set_write_timeout(Some(remaining)).map_err(io_error)?;
     let Some(proxy) = proxy else {
@@ -363,13 +363,13 @@ fn timeout_or(
 }
 
 /// Connects to the first address that answers before the deadline.
-pub(crate) fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<TcpStream> {
+pub(crate) fn connect_tcp(host: &str, port: u16, deadline: Deadline) -> io::Result<TcpStream> {
     let mut last = io::Error::new(
         io::ErrorKind::NotFound,
         "the host name resolved to no address",
     );
     for address in (host, port).to_socket_addrs()? {
-        let Some(remaining) = remaining(deadline) else {
+        let Some(remaining) = deadline.remaining() else {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"));
         };
         match TcpStream::connect_timeout(&address, remaining) {
@@ -380,10 +380,26 @@ pub(crate) fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Resul
     Err(last)
 }
 
-fn remaining(deadline: Instant) -> Option<Duration> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|left| !left.is_zero())
+/// When a connection or a REST call must be done, counted from when it started.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// `timeout` from now. A timeout past the clock's range (`Duration::MAX`, a user's
+    /// "never") is no deadline.
+    pub(crate) fn after(timeout: Duration) -> Self {
+        Self(Instant::now().checked_add(timeout))
+    }
+
+    /// What is left: `None` once nothing is; `Duration::MAX` without a deadline (which the
+    /// sockets' timeouts take as the longest they can wait).
+    pub(crate) fn remaining(self) -> Option<Duration> {
+        let Some(at) = self.0 else {
+            return Some(Duration::MAX);
+        };
+        at.checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+    }
 }
 
 impl Read for Wire {

@@ -4,12 +4,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use realtime_net::ConnectError;
 pub use realtime_net::rest::*;
 
-use crate::connect::{Socket, dial, tls_over};
+use crate::connect::{Deadline, Socket, dial, tls_over};
 
 /// Makes a REST call: a client secret, a call's accept, reject, refer or hangup, a WebRTC call
 /// (see [`realtime_net::rest`]). One HTTP/1.1 exchange on a connection of its own, TLS by
@@ -35,7 +35,7 @@ pub fn rest<C>(options: &RestOptions, call: &C) -> Result<C::Output, RestError>
 where
     C: RestCall + ?Sized,
 {
-    let deadline = Instant::now() + options.timeout;
+    let deadline = Deadline::after(options.timeout);
     let timed_out = || RestError::Timeout(options.timeout);
     let mut exchange = Exchange::new(options, call)?;
     let address = exchange.address();
@@ -93,10 +93,8 @@ where
 }
 
 /// Sets the socket's timeouts to what is left before `deadline`; `None` when nothing is.
-fn set_deadline(tcp: &TcpStream, deadline: Instant) -> Option<()> {
-    let left = deadline
-        .checked_duration_since(Instant::now())
-        .filter(|left| !left.is_zero())?;
+fn set_deadline(tcp: &TcpStream, deadline: Deadline) -> Option<()> {
+    let left = deadline.remaining()?;
     let left = left.max(Duration::from_millis(1));
     tcp.set_read_timeout(Some(left)).ok()?;
     tcp.set_write_timeout(Some(left)).ok()?;

@@ -215,9 +215,10 @@ impl MockServer {
 
     /// Waits until at least `count` sessions have opened.
     pub fn wait_for_sessions(&self, count: usize, timeout: Duration) -> Result<(), WaitError> {
-        let deadline = Instant::now() + timeout;
+        // A timeout past the clock's range (`Duration::MAX`) waits forever.
+        let deadline = Instant::now().checked_add(timeout);
         while self.session_count() < count {
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Err(WaitError::Timeout {
                     what: format!("{count} sessions ({} opened)", self.session_count()),
                     waited: timeout,
@@ -245,14 +246,15 @@ impl MockServer {
         timeout: Duration,
         condition: impl Fn(&SessionRecord) -> bool,
     ) -> Result<SessionRecord, WaitError> {
-        let deadline = Instant::now() + timeout;
+        // A timeout past the clock's range (`Duration::MAX`) waits forever.
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             if let Some(record) = self.session(index) {
                 if condition(&record) {
                     return Ok(record);
                 }
             }
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Err(WaitError::Timeout {
                     what: format!("a condition on session {index}"),
                     waited: timeout,

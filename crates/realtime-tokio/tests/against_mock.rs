@@ -276,6 +276,37 @@ async fn nothing_listening_is_an_io_error_and_a_silent_server_a_timeout() {
     ));
 }
 
+/// Timeouts and intervals of `Duration::MAX`, a user's "never": the connection opens, a turn
+/// runs, and a REST call completes. Adding them to the clock used to panic ("overflow when
+/// adding duration to instant"), in the connect deadline, the REST deadline and the machine's
+/// timers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_timeouts_mean_never() {
+    use realtime_tokio::rest::{CreateClientSecret, RestOptions};
+
+    let server = mock(hello_script());
+    let options = ConnectOptions::url(server.url())
+        .with_connect_timeout(Duration::MAX)
+        .with_ping_interval(Some(Duration::MAX))
+        .with_idle_timeout(Some(Duration::MAX));
+    let mut session = timeout(LIMIT, connect(options))
+        .await
+        .expect("connected in time")
+        .unwrap();
+    assert_eq!(
+        text_turn(&mut session, "hello").await,
+        "Hello! How can I help?"
+    );
+    let rest =
+        RestOptions::url(format!("http://{}/v1", server.local_addr())).with_timeout(Duration::MAX);
+    let mint = CreateClientSecret::new(SessionConfig::realtime());
+    let secret = timeout(LIMIT, realtime_tokio::rest(&rest, &mint))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    assert!(secret.value.expose().starts_with("ek_"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beta_sessions_work_and_ga_only_servers_refuse_them_with_4000() {
     let server = mock(hello_script());

@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         });
         println!("{answer}");
     } else {
-        let left = secret.expires_at - now_unix();
+        let left = seconds_left(secret.expires_at, now_unix());
         println!("secret   {}", secret.value.expose());
         println!(
             "expires  {} ({}, in {left} s)",
@@ -75,4 +75,26 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seconds from `now` to `expires_at` (both Unix seconds), negative once expired. The server
+/// chooses `expires_at`: any `i64` is printed, none overflows.
+fn seconds_left(expires_at: i64, now: i64) -> i64 {
+    expires_at.saturating_sub(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_expiry_a_server_sends_prints() {
+        assert_eq!(seconds_left(1_756_310_530, 1_756_310_470), 60);
+        assert_eq!(seconds_left(0, 1_756_310_470), -1_756_310_470);
+        // Regression: `expires_at - now` overflowed (a panic in debug builds).
+        assert_eq!(seconds_left(i64::MIN, 1_756_310_470), i64::MIN);
+        assert_eq!(seconds_left(i64::MAX, -1), i64::MAX);
+        assert_eq!(utc(i64::MAX), "292277026596-12-04T15:30:07Z");
+        assert_eq!(utc(i64::MIN), "-292277022657-01-27T08:29:52Z");
+    }
 }

@@ -98,7 +98,7 @@ pub struct Config {
     /// by [`Connection::recorded_dropped`]. Drain after each event to lose nothing.
     pub max_recorded_frames: usize,
     /// How often to ping the server to keep the connection alive (default 20 s); `None` (or
-    /// zero) never pings. The machine queues each ping as a [`Transmit::Ping`] when
+    /// zero, or an interval past the clock's range such as `Duration::MAX`) never pings. The machine queues each ping as a [`Transmit::Ping`] when
     /// [`handle_timeout`](Connection::handle_timeout) is called at the instant
     /// [`poll_timeout`](Connection::poll_timeout) gave.
     pub ping_interval: Option<Duration>,
@@ -107,8 +107,8 @@ pub struct Config {
     /// with [`RecvError::Unresponsive`] (default 45 s). Only in effect while pings are sent,
     /// since without them a quiet session is normal. The clock is held while the application
     /// is behind (see [`max_pending_events`](Self::max_pending_events)): an adapter that stops
-    /// reading because nobody takes the events does not hear the server either. `None` waits
-    /// forever.
+    /// reading because nobody takes the events does not hear the server either. `None` (or a
+    /// timeout past the clock's range such as `Duration::MAX`) waits forever.
     pub idle_timeout: Option<Duration>,
     /// How many events may wait undelivered before [`Connection::wants_input`] says to stop
     /// reading (default 64): a consumer that stops taking events stops the reading, and TCP
@@ -119,8 +119,8 @@ pub struct Config {
     /// `response.create` that should start it. Then the response is given up on
     /// ([`Event::ResponseAbandoned`]) and the next queued `response.create` goes out, so that a
     /// server that never finishes a response (or whose `response.done` never arrives) cannot
-    /// stall the conversation. `None` waits forever. Counted in the machine's time
-    /// ([`Connection::handle_timeout`]).
+    /// stall the conversation. `None` (or `Duration::MAX`) waits forever. Counted in the
+    /// machine's time ([`Connection::handle_timeout`]).
     pub response_timeout: Option<Duration>,
     /// Whether a server's own keep-alive events (xAI's `ping`) come out as events (default
     /// false): they are proof of life and detect the server's profile either way, but are no

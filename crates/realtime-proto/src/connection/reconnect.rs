@@ -58,7 +58,9 @@ mod rotate;
 pub struct ReconnectPolicy {
     /// Attempts in a row before giving up (default 6).
     pub max_attempts: u32,
-    /// The delay before the first attempt (default 250 ms); it doubles with each failure.
+    /// The delay before the first attempt (default 250 ms); it doubles with each failure. A
+    /// delay past the clock's range (`Duration::MAX`) is never over: the attempt (or a failed
+    /// rotation's next try) never comes.
     pub initial_delay: Duration,
     /// The longest delay between attempts (default 8 s).
     pub max_delay: Duration,
@@ -70,7 +72,7 @@ pub struct ReconnectPolicy {
     /// 480,000 bytes: 10 s of PCM16 24 kHz); what is over is dropped and counted.
     pub max_buffered_audio_bytes: u64,
     /// Open a fresh connection once the session is this old, at the next pause (default 55
-    /// minutes: OpenAI ends sessions at 60). `None`: never.
+    /// minutes: OpenAI ends sessions at 60). `None` (or `Duration::MAX`): never.
     pub rotate_after: Option<Duration>,
     /// How much of the input audio appended and not yet committed is kept, the latest last, to
     /// be appended again on the next connection (default 1 s; zero keeps none). The old
@@ -189,10 +191,21 @@ pub(super) enum Link {
     /// Connected (or not yet asked to be anything else).
     #[default]
     Up,
-    /// Down; the next attempt starts at `at` (`None`: at the next instant the machine sees).
-    Down { attempt: u32, at: Option<Instant> },
+    /// Down; the next attempt starts `at`.
+    Down { attempt: u32, at: AttemptAt },
     /// [`Transmit::Connect`] was handed out; the adapter is connecting.
     Connecting { attempt: u32 },
+}
+
+/// When a scheduled attempt starts.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum AttemptAt {
+    /// At the next instant the machine sees (none was seen when it was scheduled).
+    Next,
+    /// At this instant.
+    Instant(Instant),
+    /// Never: the delay is past what the clock holds (a policy's `Duration::MAX`).
+    Never,
 }
 
 /// A restore under way: the restored items the server has not acknowledged yet (with the
@@ -527,7 +540,10 @@ impl Connection {
         match now {
             Some(now) => self.schedule(now, attempt, reason, immediate, &policy),
             None => {
-                self.reconnection.link = Link::Down { attempt, at: None };
+                self.reconnection.link = Link::Down {
+                    attempt,
+                    at: AttemptAt::Next,
+                };
             }
         }
     }
@@ -566,7 +582,9 @@ impl Connection {
         };
         self.reconnection.link = Link::Down {
             attempt,
-            at: Some(now + after),
+            at: now
+                .checked_add(after)
+                .map_or(AttemptAt::Never, AttemptAt::Instant),
         };
         event!(
             &self.span,
@@ -784,8 +802,18 @@ impl Connection {
     /// When the next attempt is due, if one is scheduled.
     pub(super) fn reconnect_deadline(&self) -> Option<Instant> {
         match self.reconnection.link {
-            Link::Down { at: Some(at), .. } => Some(at),
-            Link::Down { at: None, .. } => self.last_instant(),
+            Link::Down {
+                at: AttemptAt::Instant(at),
+                ..
+            } => Some(at),
+            Link::Down {
+                at: AttemptAt::Next,
+                ..
+            } => self.last_instant(),
+            Link::Down {
+                at: AttemptAt::Never,
+                ..
+            } => None,
             _ => None,
         }
     }
@@ -795,7 +823,12 @@ impl Connection {
     pub(super) fn reconnect_timeout(&mut self, now: Instant) {
         match self.reconnection.link {
             Link::Down { attempt, at, .. } => {
-                if at.is_none_or(|at| now >= at) {
+                let due = match at {
+                    AttemptAt::Next => true,
+                    AttemptAt::Instant(at) => now >= at,
+                    AttemptAt::Never => false,
+                };
+                if due {
                     self.reconnection.link = Link::Connecting { attempt };
                     let resume = self.resume_target();
                     self.reconnection.resuming.clone_from(&resume);

@@ -103,7 +103,7 @@ impl Timers {
     /// A new connection opened at `now`: the deadlines count from it.
     pub(super) fn restart(&mut self, now: Instant, ping_interval: Option<Duration>) {
         self.heard_at = Some(now);
-        self.next_ping = ping_interval.map(|period| now + period);
+        self.next_ping = ping_interval.and_then(|period| now.checked_add(period));
         self.last = Some(self.last.map_or(now, |last| last.max(now)));
     }
 }
@@ -233,7 +233,7 @@ impl Connection {
         if let (Some(period), Some(due)) = (self.ping_interval(), self.timers.next_ping) {
             if now >= due {
                 // One ping however late the call: pings do not pile up.
-                self.timers.next_ping = Some(now + period);
+                self.timers.next_ping = now.checked_add(period);
                 if !self.closing {
                     self.transmits.push_back(Transmit::Ping);
                 }
@@ -370,7 +370,8 @@ impl Connection {
             return None;
         }
         match self.sequencer.quiet_since {
-            Some(since) => Some(since + timeout),
+            // A timeout past the clock's range never comes.
+            Some(since) => since.checked_add(timeout),
             None if self.sequencer.quiet_pending => self.timers.last,
             None => None,
         }
@@ -388,7 +389,9 @@ impl Connection {
             self.timers.heard_at = Some(now);
         }
         if self.timers.next_ping.is_none() {
-            self.timers.next_ping = self.ping_interval().map(|period| now + period);
+            self.timers.next_ping = self
+                .ping_interval()
+                .and_then(|period| now.checked_add(period));
         }
     }
 
@@ -396,7 +399,7 @@ impl Connection {
     fn idle_deadline(&self) -> Option<Instant> {
         self.ping_interval()?;
         let timeout: Duration = self.config.idle_timeout?;
-        Some(self.timers.heard_at? + timeout)
+        self.timers.heard_at?.checked_add(timeout)
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! | first byte | the line is |
 //! |---|---|
-//! | `#` (first line only) | the configuration: small caps, policies, dialect, from the rest |
+//! | `#` (first line only) | the configuration: small caps, policies, dialect, timers (some endless) |
 //! | `{` | a server message, as it is |
 //! | `!` | garbage: the rest, as a server message |
 //! | `C` | a client message in JSON: decoded and sent typed, or sent raw |
@@ -110,6 +110,21 @@ fn config(u: &mut Unstructured<'_>) -> Config {
         0 => None,
         seconds => Some(Duration::from_secs(seconds)),
     };
+    // Durations past the clock's range, a user's "never" (drawn last: the inputs before this
+    // draw existed keep their meaning).
+    let endless = u.int_in_range(0..=7u8).unwrap_or(0);
+    for (bit, duration) in [
+        &mut config.ping_interval,
+        &mut config.idle_timeout,
+        &mut config.response_timeout,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if endless & (1 << bit) != 0 {
+            *duration = Some(Duration::MAX);
+        }
+    }
     config
 }
 

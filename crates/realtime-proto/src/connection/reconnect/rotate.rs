@@ -78,7 +78,8 @@ impl Connection {
         {
             return None;
         }
-        let due = self.reconnection.session_since? + after;
+        // An age past the clock's range never comes.
+        let due = self.reconnection.session_since?.checked_add(after)?;
         Some(
             rotation
                 .not_before
@@ -201,7 +202,9 @@ impl Connection {
         let rotation = &mut self.reconnection.rotation;
         rotation.failures = rotation.failures.saturating_add(1);
         let failures = rotation.failures;
-        if fatal || failures >= policy.max_attempts {
+        // A backoff past the clock's range (a policy's `Duration::MAX`) means no next try.
+        let retry_at = now.checked_add(policy.delay(failures.saturating_add(1)));
+        let Some(retry_at) = retry_at.filter(|_| !fatal && failures < policy.max_attempts) else {
             rotation.given_up = true;
             event!(
                 &self.span,
@@ -211,8 +214,8 @@ impl Connection {
                 "rotation given up: the session goes on until the server ends it"
             );
             return;
-        }
-        rotation.not_before = Some(now + policy.delay(failures + 1));
+        };
+        rotation.not_before = Some(retry_at);
     }
 
     /// The current connection ended: where the rotation's next connection is decides what
