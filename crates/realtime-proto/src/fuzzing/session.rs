@@ -13,7 +13,8 @@
 //! | `c` | a client command, built from the rest (`send`, `interrupt`, `answer_function_call`..) |
 //! | `f` | a transport event (close, loss, binary, too large, ping), at the current instant |
 //! | `t` | time passes (by an amount taken from the rest, up to an hour); `handle_timeout` |
-//! | `p` | drain what the machine wants to send |
+//! | `p` | drain what the machine wants to send (a connection asked for is being opened) |
+//! | `k` | that connection opened, or failed (finally or not); reconnection is configured now and then |
 //! | `r` | the application takes what happened (`poll_recv`) |
 //! | anything else | a server event rendered from a template, chosen and mutated by the line |
 //!
@@ -30,7 +31,10 @@ use serde_json::{Map, Value, json};
 
 use std::time::{Duration, Instant};
 
-use crate::connection::{Config, Connection, Event, Played, ResponseQueuePolicy, TransportEvent};
+use crate::connection::{
+    Config, Connection, Event, Played, ReconnectPolicy, ResponseQueuePolicy, TransportEvent,
+    WhileDown,
+};
 use crate::conversation::AudioRetention;
 use crate::dialect::Dialect;
 use crate::events::client::{ClientEvent, ClientMessage};
@@ -125,6 +129,36 @@ fn config(u: &mut Unstructured<'_>) -> Config {
             *duration = Some(Duration::MAX);
         }
     }
+    // Reconnection, now and then (drawn last too): small bounds, a rotation age sometimes.
+    if u.int_in_range(0..=3u8).unwrap_or(0) == 3 {
+        let mut policy = ReconnectPolicy {
+            seed: 1,
+            max_attempts: u.int_in_range(1..=4).unwrap_or(3),
+            rotate_after: match u.int_in_range(0..=3u8).unwrap_or(0) {
+                0 => None,
+                1 => Some(Duration::MAX),
+                n => Some(Duration::from_secs(u64::from(n) * 30)),
+            },
+            max_buffered_audio_bytes: u.int_in_range(0..=19_200).unwrap_or(9_600),
+            replay_input_audio: Duration::from_millis(u.int_in_range(0..=2_000).unwrap_or(1_000)),
+            fresh_after_server_errors: match u.int_in_range(0..=2u32).unwrap_or(0) {
+                0 => None,
+                n => Some(n),
+            },
+            ..ReconnectPolicy::default()
+        };
+        if bool::arbitrary(u).unwrap_or(false) {
+            policy.while_down = WhileDown::Refuse;
+        }
+        policy.restore.max_items = match u.int_in_range(0..=3usize).unwrap_or(0) {
+            0 => None,
+            max => Some(max),
+        };
+        if bool::arbitrary(u).unwrap_or(false) {
+            policy.restore.reanchor = Some("Answer in English.".to_owned());
+        }
+        config.reconnect = Some(policy);
+    }
     config
 }
 
@@ -167,6 +201,9 @@ impl Runner {
                 let _ = self.time_passes(&mut Unstructured::new(rest));
             }
             b'p' => while self.connection.poll_transmit().is_some() {},
+            b'k' => {
+                let _ = self.connect_outcome(&mut Unstructured::new(rest));
+            }
             b'r' => while let Some(Ok(_)) = self.connection.poll_recv() {},
             _ => {
                 if let Ok(text) = template(&mut Unstructured::new(line)) {
@@ -310,6 +347,21 @@ impl Runner {
                 "the transport was news after the end"
             );
         }
+        Ok(())
+    }
+
+    /// The connection the machine asked for (`Transmit::Connect` or `OpenNext`, drained by a
+    /// `p` line) opened, or failed, finally or not; or an adapter says so out of turn.
+    fn connect_outcome(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
+        let now = self.now();
+        match u.int_in_range(0..=2u8)? {
+            0 => self.connection.handle_connected(now),
+            1 => self.connection.handle_connect_failed(now, "refused", false),
+            _ => self
+                .connection
+                .handle_connect_failed(now, "unauthorized", true),
+        }
+        self.bound_transmits();
         Ok(())
     }
 
