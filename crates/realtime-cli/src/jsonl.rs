@@ -64,20 +64,28 @@ pub(crate) fn open(path: Option<&Path>) -> io::Result<Box<dyn BufRead>> {
     }
 }
 
-/// Reads every non-blank line.
+/// Reads every non-blank line (ending in `\n` or `\r\n`). A line that is not UTF-8 is an
+/// [`Content::Unreadable`] line, so that one corrupt line does not hide the rest of a log.
 pub(crate) fn read(input: impl Read) -> io::Result<Vec<Line>> {
     let mut lines = Vec::new();
-    for (index, line) in BufReader::new(input).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let mut reader = BufReader::new(input);
+    let mut raw = Vec::new();
+    let mut number = 0;
+    loop {
+        raw.clear();
+        if reader.read_until(b'\n', &mut raw)? == 0 {
+            return Ok(lines);
         }
-        lines.push(Line {
-            number: index + 1,
-            content: classify(&line),
-        });
+        number += 1;
+        let bytes = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let content = match std::str::from_utf8(bytes) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => classify(line),
+            Err(error) => Content::Unreadable(format!("not UTF-8 text: {error}")),
+        };
+        lines.push(Line { number, content });
     }
-    Ok(lines)
 }
 
 fn classify(line: &str) -> Content {

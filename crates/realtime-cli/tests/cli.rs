@@ -266,6 +266,46 @@ fn decode_reports_failures_and_exits_1() {
     assert_eq!(lines[5], "0 decoded, 1 unknown, 4 failed");
 }
 
+/// A line that is not UTF-8 is one failed line, named by its number; the lines after it are
+/// read. It used to end the command at once ("stream did not contain valid UTF-8"), with no
+/// line number and nothing else reported.
+#[test]
+fn a_line_that_is_not_utf8_fails_alone() {
+    let input = b"{\"type\":\"response.done\",\"response\":{\"id\":\"r\"}}\r\n{\"type\":\"x\xff\"}\n\xfe\xfe\n{\"type\":\"input_audio_buffer.cleared\"}";
+    for command in ["decode", "replay"] {
+        let output = run_with_input(
+            {
+                let mut realtime = realtime();
+                realtime.args([command, "-"]);
+                realtime
+            },
+            input,
+        );
+        let (text, errors) = (stdout(&output), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(1), "{command}: {text}{errors}");
+        assert!(!errors.contains("stream did not contain"), "{errors}");
+        if command == "decode" {
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines[0], "1 server response.done ok", "{text}");
+            assert!(
+                lines[1].starts_with("2 server ? error: not UTF-8 text: invalid utf-8"),
+                "{text}"
+            );
+            assert!(
+                lines[2].starts_with("3 server ? error: not UTF-8 text"),
+                "{text}"
+            );
+            assert_eq!(lines[3], "4 server input_audio_buffer.cleared ok", "{text}");
+            assert_eq!(lines[4], "2 decoded, 0 unknown, 2 failed");
+        } else {
+            assert!(
+                errors.contains("line 2") && errors.contains("not UTF-8"),
+                "{errors}"
+            );
+        }
+    }
+}
+
 #[test]
 fn encode_for_ga_gives_what_decode_accepts() {
     let Some(dir) = recordings() else { return };
