@@ -40,6 +40,12 @@ pub struct ConnectOptions {
     /// How many messages may wait to be written before `send` waits (default 64): the
     /// backpressure that keeps a slow socket from growing memory.
     pub max_pending_sends: usize,
+    /// The most bytes read from the socket at once (default
+    /// [`READ_BUFFER_BYTES`](crate::websocket::READ_BUFFER_BYTES), 32 KiB; at least 1 KiB is
+    /// used). Each session holds this much memory from its first read, idle or not; smaller
+    /// reads mean more system calls for the same stream. Lower it for many idle sessions,
+    /// raise it for a few busy ones (see docs/performance.md, "Scale figures").
+    pub read_buffer_bytes: usize,
     /// The session machine's settings (retention, caps, response queue, keep-alive pings and
     /// the idle timeout). Its dialect is set from the handshake's, and so is its profile unless
     /// it names one (see [`machine_config`](Self::machine_config)).
@@ -126,6 +132,7 @@ impl ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             max_message_bytes: 32 * 1024 * 1024,
             max_pending_sends: 64,
+            read_buffer_bytes: crate::websocket::READ_BUFFER_BYTES,
             config,
         }
     }
@@ -299,6 +306,14 @@ impl ConnectOptions {
     #[must_use]
     pub fn with_ping_interval(mut self, interval: Option<Duration>) -> Self {
         self.config.ping_interval = interval;
+        self
+    }
+
+    /// Sets the most bytes read from the socket at once; see
+    /// [`read_buffer_bytes`](Self::read_buffer_bytes).
+    #[must_use]
+    pub fn with_read_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.read_buffer_bytes = bytes;
         self
     }
 

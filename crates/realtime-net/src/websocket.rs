@@ -18,18 +18,24 @@ use crate::handshake::{HandshakeRejection, HandshakeRequest};
 use crate::options::{ConnectError, ConnectOptions};
 
 /// The WebSocket settings: the message and frame size limits of the options, and reads of at
-/// most [`READ_BUFFER_BYTES`].
+/// most [`ConnectOptions::read_buffer_bytes`] (at least [`MIN_READ_BUFFER_BYTES`]).
 pub fn config(options: &ConnectOptions) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(options.max_message_bytes))
         .max_frame_size(Some(options.max_message_bytes))
-        .read_buffer_size(READ_BUFFER_BYTES)
+        .read_buffer_size(options.read_buffer_bytes.max(MIN_READ_BUFFER_BYTES))
 }
 
-/// The most a session reads from its socket at once. tungstenite zeroes this much of its read
-/// buffer before the first read (128 KiB by default), so it is memory every session holds, idle
-/// or not; a larger message still arrives whole, over several reads.
-pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// The most a session reads from its socket at once, by default. tungstenite zeroes this much
+/// of its read buffer before the first read (128 KiB by default), so it is memory every session
+/// holds, idle or not; a larger message still arrives whole, over several reads. 32 KiB: idle
+/// sessions hold about 43 KiB each, and receiving a voice stream costs no more than
+/// tungstenite's own loop with its default reads; 16 KiB saves 16 KiB a session and costs up to
+/// a tenth more CPU on a busy one (docs/performance.md, "Scale figures").
+pub const READ_BUFFER_BYTES: usize = 32 * 1024;
+
+/// The smallest read buffer used, whatever the options say.
+pub const MIN_READ_BUFFER_BYTES: usize = 1024;
 
 /// The client side of the WebSocket upgrade, without I/O: the request bytes to write, then
 /// the answer read back, however it is split across reads.
@@ -291,14 +297,18 @@ mod tests {
 
     /// tungstenite zeroes its whole read buffer before the first read: with its default
     /// (128 KiB), every idle session held 144 KiB (the scale bench: 10,000 sessions); with
-    /// reads of 16 KiB, 27 KiB. Large messages still arrive whole.
+    /// reads of 16 KiB, 27 KiB. Large messages still arrive whole. The options choose.
     #[test]
-    fn sessions_read_in_small_buffers() {
+    fn sessions_read_in_buffers_the_options_choose() {
         let options = ConnectOptions::url("ws://127.0.0.1:9/v1/realtime?model=m");
         let config = config(&options);
         assert_eq!(config.read_buffer_size, READ_BUFFER_BYTES);
-        const { assert!(READ_BUFFER_BYTES <= 16 * 1024) };
+        const { assert!(READ_BUFFER_BYTES <= 32 * 1024) };
         assert_eq!(config.max_message_size, Some(options.max_message_bytes));
+        let small = options.clone().with_read_buffer_bytes(16 * 1024);
+        assert_eq!(super::config(&small).read_buffer_size, 16 * 1024);
+        let none = options.with_read_buffer_bytes(0);
+        assert_eq!(super::config(&none).read_buffer_size, MIN_READ_BUFFER_BYTES);
     }
     use crate::handshake::{Credential, Endpoint, Handshake};
 

@@ -307,6 +307,42 @@ async fn endless_timeouts_mean_never() {
     assert!(secret.value.expose().starts_with("ek_"));
 }
 
+/// Reads of 1 KiB (the least the setting allows): every message larger than that (the
+/// session, each audio delta) still arrives whole, over several reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_reads_still_give_whole_messages() {
+    let server = mock(hello_script());
+    let options = ConnectOptions::url(server.url()).with_read_buffer_bytes(0);
+    let mut session = timeout(LIMIT, connect(options))
+        .await
+        .expect("connected in time")
+        .unwrap();
+    session.create_item(Item::user_text("hello")).await.unwrap();
+    session.create_response().await.unwrap();
+    let events = until(&mut session, is_response_done).await;
+    let deltas: Vec<usize> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Server(message) => match message.event() {
+                ServerEvent::ResponseOutputAudioDelta(delta) => Some(delta.delta.len()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let sent = server
+        .session(0)
+        .unwrap()
+        .server_event_types()
+        .iter()
+        .filter(|name| **name == "response.output_audio.delta")
+        .count();
+    assert!(sent > 0);
+    assert_eq!(deltas.len(), sent, "every delta the server sent arrived");
+    // 100 ms of PCM16 24 kHz each but the last: 6,400 bytes of base64 on the wire.
+    assert_eq!(deltas[0], 4_800);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beta_sessions_work_and_ga_only_servers_refuse_them_with_4000() {
     let server = mock(hello_script());
