@@ -29,9 +29,9 @@ pub fn config(options: &ConnectOptions) -> WebSocketConfig {
 /// The most a session reads from its socket at once, by default. tungstenite zeroes this much
 /// of its read buffer before the first read (128 KiB by default), so it is memory every session
 /// holds, idle or not; a larger message still arrives whole, over several reads. 32 KiB: idle
-/// sessions hold about 43 KiB each, and receiving a voice stream costs no more than
+/// sessions hold about 49 KiB each, and receiving a voice stream costs no more than
 /// tungstenite's own loop with its default reads; 16 KiB saves 16 KiB a session and costs up to
-/// a tenth more CPU on a busy one (docs/performance.md, "Scale figures").
+/// a fifth more CPU on a busy one (docs/performance.md, "Scale figures").
 pub const READ_BUFFER_BYTES: usize = 32 * 1024;
 
 /// The smallest read buffer used, whatever the options say.
@@ -297,7 +297,8 @@ mod tests {
 
     /// tungstenite zeroes its whole read buffer before the first read: with its default
     /// (128 KiB), every idle session held 144 KiB (the scale bench: 10,000 sessions); with
-    /// reads of 16 KiB, 27 KiB. Large messages still arrive whole. The options choose.
+    /// reads of 16 KiB, 27-33 KiB; with 32 KiB, 49 KiB. Large messages still arrive whole. The
+    /// options choose.
     #[test]
     fn sessions_read_in_buffers_the_options_choose() {
         let options = ConnectOptions::url("ws://127.0.0.1:9/v1/realtime?model=m");

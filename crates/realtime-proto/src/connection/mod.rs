@@ -98,7 +98,8 @@ pub struct Config {
     /// by [`Connection::recorded_dropped`]. Drain after each event to lose nothing.
     pub max_recorded_frames: usize,
     /// How often to ping the server to keep the connection alive (default 20 s); `None` (or
-    /// zero, or an interval past the clock's range such as `Duration::MAX`) never pings. The machine queues each ping as a [`Transmit::Ping`] when
+    /// zero, or an interval past the clock's range such as `Duration::MAX`) never pings. The
+    /// machine queues each ping as a [`Transmit::Ping`] when
     /// [`handle_timeout`](Connection::handle_timeout) is called at the instant
     /// [`poll_timeout`](Connection::poll_timeout) gave.
     pub ping_interval: Option<Duration>,

@@ -59,8 +59,9 @@ pub struct ReconnectPolicy {
     /// Attempts in a row before giving up (default 6).
     pub max_attempts: u32,
     /// The delay before the first attempt (default 250 ms); it doubles with each failure. A
-    /// delay past the clock's range (`Duration::MAX`) is never over: the attempt (or a failed
-    /// rotation's next try) never comes.
+    /// delay past the clock's range once capped by [`max_delay`](Self::max_delay) (both
+    /// `Duration::MAX`) is never over: the attempt (or a failed rotation's next try) never
+    /// comes.
     pub initial_delay: Duration,
     /// The longest delay between attempts (default 8 s).
     pub max_delay: Duration,
@@ -802,18 +803,11 @@ impl Connection {
     /// When the next attempt is due, if one is scheduled.
     pub(super) fn reconnect_deadline(&self) -> Option<Instant> {
         match self.reconnection.link {
-            Link::Down {
-                at: AttemptAt::Instant(at),
-                ..
-            } => Some(at),
-            Link::Down {
-                at: AttemptAt::Next,
-                ..
-            } => self.last_instant(),
-            Link::Down {
-                at: AttemptAt::Never,
-                ..
-            } => None,
+            Link::Down { at, .. } => match at {
+                AttemptAt::Instant(at) => Some(at),
+                AttemptAt::Next => self.last_instant(),
+                AttemptAt::Never => None,
+            },
             _ => None,
         }
     }

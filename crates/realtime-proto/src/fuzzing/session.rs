@@ -6,7 +6,7 @@
 //!
 //! | first byte | the line is |
 //! |---|---|
-//! | `#` (first line only) | the configuration: small caps, policies, dialect, timers (some endless) |
+//! | `#` (first line only) | the configuration: caps, policies, dialect, timers, reconnection |
 //! | `{` | a server message, as it is |
 //! | `!` | garbage: the rest, as a server message |
 //! | `C` | a client message in JSON: decoded and sent typed, or sent raw |
@@ -14,7 +14,7 @@
 //! | `f` | a transport event (close, loss, binary, too large, ping), at the current instant |
 //! | `t` | time passes (by an amount taken from the rest, up to an hour); `handle_timeout` |
 //! | `p` | drain what the machine wants to send (a connection asked for is being opened) |
-//! | `k` | that connection opened, or failed (finally or not); reconnection is configured now and then |
+//! | `k` | that connection opened, or failed (finally or not) |
 //! | `r` | the application takes what happened (`poll_recv`) |
 //! | anything else | a server event rendered from a template, chosen and mutated by the line |
 //!
