@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${FUZZ_SECONDS:-60}"
-targets=(server_event session client_roundtrip session_config net_answer)
+targets=(server_event session client_roundtrip session_config net_answer audio_convert)
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     echo "fuzz: SKIPPED: no nightly toolchain (rustup toolchain install nightly to run the fuzzers)"

@@ -80,6 +80,9 @@
 pub mod chunk;
 pub mod convert;
 pub mod format;
+#[cfg(any(test, feature = "__fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod g711;
 pub mod resample;
 pub mod signal;

@@ -596,8 +596,8 @@ impl Converter {
     }
 
     /// The heap the converter holds besides its output queue, for the bounded-memory tests.
-    #[cfg(test)]
-    fn heap_len(&self) -> usize {
+    #[cfg(any(test, feature = "__fuzzing"))]
+    pub(crate) fn heap_len(&self) -> usize {
         let stage = match &self.stage {
             Stage::Fmt { body, .. } => body.capacity(),
             _ => 0,

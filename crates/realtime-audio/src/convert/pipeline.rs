@@ -142,7 +142,7 @@ impl Pipeline {
     }
 
     /// The heap this pipeline holds, for the bounded-memory tests.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "__fuzzing"))]
     pub(crate) fn heap_len(&self) -> usize {
         let resampler = match &self.path {
             Path::Resample(resampler) => resampler.heap_len(),

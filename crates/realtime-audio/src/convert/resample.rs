@@ -146,7 +146,7 @@ impl Resampler {
     }
 
     /// The heap this resampler's own buffers hold (rubato's filter table aside).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "__fuzzing"))]
     pub(crate) fn heap_len(&self) -> usize {
         let scratch: usize = self.scratch.iter().map(Vec::capacity).sum();
         (self.input.capacity() + scratch) * size_of::<f32>()

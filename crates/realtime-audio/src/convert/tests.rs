@@ -5,69 +5,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::format::{RawFormat, SampleEncoding};
+use crate::fuzzing::drive;
 use crate::signal::{TestSignal, WavSpec};
-
-/// The most heap a converter holds besides its output queue: a `fmt ` body (1 KiB), part of a
-/// frame (at most 64 channels × 8 bytes) and the resampler's buffers (at most about 22,000
-/// `f32`s, at the extreme rates).
-const MAX_HEAP: usize = 128 << 10;
-
-/// Output bytes per input byte, at most: 8-bit mono at 1 kHz becomes 24 PCM16 samples.
-const MAX_EXPANSION: u64 = 48;
-
-/// What a run gave: the output, and the errors of the pushes and of finish.
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    output: Vec<u8>,
-    push_error: Option<PushError>,
-    finish_error: Option<FinishError>,
-}
-
-/// Pushes `input` in pieces of the given sizes (cycled), checking the bounds after each push.
-fn drive(config: ConverterConfig, input: &[u8], sizes: &[usize]) -> Outcome {
-    let mut converter = Converter::new(config);
-    let mut output = Vec::new();
-    let mut push_error = None;
-    let mut sizes = sizes.iter().copied().cycle();
-    let mut rest = input;
-    while !rest.is_empty() {
-        let size = sizes.next().unwrap_or(rest.len()).clamp(1, rest.len());
-        let (piece, tail) = rest.split_at(size);
-        rest = tail;
-        if let Err(error) = converter.push(piece) {
-            push_error.get_or_insert(error);
-        }
-        check_bounds(&converter);
-        while let Some(chunk) = converter.poll_chunk() {
-            output.extend_from_slice(&chunk);
-        }
-    }
-    let finish_error = converter.finish().err();
-    check_bounds(&converter);
-    while let Some(chunk) = converter.poll_chunk() {
-        output.extend_from_slice(&chunk);
-    }
-    let expected_len =
-        converter.produced_samples() * converter.output_format().bytes_per_sample() as u64;
-    assert_eq!(output.len() as u64, expected_len);
-    Outcome {
-        output,
-        push_error,
-        finish_error,
-    }
-}
-
-fn check_bounds(converter: &Converter) {
-    assert!(
-        converter.heap_len() <= MAX_HEAP,
-        "heap {} > {MAX_HEAP}",
-        converter.heap_len()
-    );
-    // The output queue grows with the audio received, never with what a header claims. A
-    // resampler's flushed tail adds at most a few hundred samples.
-    let bound = converter.data_received() * MAX_EXPANSION + 4_096;
-    assert!(converter.pending_len() as u64 <= bound);
-}
 
 /// A WAV header with arbitrary `fmt ` values, then arbitrary bytes.
 fn wav_with(tag: u16, channels: u16, rate: u32, align: u16, bits: u16, data_len: u32) -> Vec<u8> {
