@@ -1,13 +1,15 @@
 //! The mock against any client: whatever a client sends (every client event type, GA and
 //! beta, with fields of any shape, or text that is not an event) and however time passes, a
-//! session never panics, and everything it sends is a server event this library's client
-//! decodes. A server that echoed a client's odd value into an event the client cannot read, or
+//! session (OpenAI's, or a loose server's: xAI, Azure AI Voice Live) never panics, and
+//! everything it sends is a server event this library's client decodes. A server that echoed a client's odd value into an event the client cannot read, or
 //! fell over on one, would fail here.
 
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use realtime_mock::{Handshake, MockServer, Reply, Script, ServerOutput, ServerSession};
+use realtime_mock::{
+    Handshake, MockServer, Reply, Script, ServerOutput, ServerProfile, ServerSession,
+};
 use realtime_proto::ServerMessage;
 use serde_json::{Map, Value, json};
 
@@ -212,8 +214,17 @@ fn drain(session: &mut ServerSession, sent: &mut usize) -> Result<(), TestCaseEr
 }
 
 fn run(handshake: Handshake, steps: Vec<Step>) -> Result<(), TestCaseError> {
+    run_as(ServerProfile::OpenAi, handshake, steps)
+}
+
+fn run_as(
+    profile: ServerProfile,
+    handshake: Handshake,
+    steps: Vec<Step>,
+) -> Result<(), TestCaseError> {
     let start = Instant::now();
     let builder = MockServer::builder()
+        .profile(profile)
         .script(
             Script::new()
                 .with_rule(
@@ -264,6 +275,18 @@ proptest! {
     #[test]
     fn any_ga_client(steps in prop::collection::vec(step(), 0..24)) {
         run(Handshake::openai("gpt-realtime"), steps)?;
+    }
+
+    #[test]
+    fn any_client_of_the_loose_servers(
+        xai in any::<bool>(),
+        steps in prop::collection::vec(step(), 0..24),
+    ) {
+        if xai {
+            run_as(ServerProfile::Xai, Handshake::openai("grok-voice"), steps)?;
+        } else {
+            run_as(ServerProfile::VoiceLive, Handshake::voice_live("gpt-realtime"), steps)?;
+        }
     }
 
     #[test]
