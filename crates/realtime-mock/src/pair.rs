@@ -230,7 +230,8 @@ impl Pair {
     /// Makes every later connection attempt take `time` (TCP, TLS and the upgrade; default
     /// none: an attempt is carried out when the client asks). Meanwhile the current connection,
     /// if it is up, goes on: the time a rotation's next connection takes to open
-    /// ([`Transmit::OpenNext`]) is the time its traffic must not wait.
+    /// ([`Transmit::OpenNext`]) is the time its traffic must not wait. A time past the clock's
+    /// range (`Duration::MAX`): attempts never complete.
     pub fn set_connect_time(&mut self, time: Duration) {
         if let Some(reconnect) = &mut self.reconnect {
             reconnect.connect_time = time;
@@ -554,8 +555,13 @@ impl Pair {
             .reconnect
             .as_ref()
             .map_or(Duration::ZERO, |reconnect| reconnect.connect_time);
+        let Some(at) = self.now.checked_add(time) else {
+            // A connect time past the clock's range: the attempt never completes, as one into
+            // a black hole.
+            return;
+        };
         let connecting = Connecting {
-            at: self.now + time,
+            at,
             beside,
             resume,
         };

@@ -111,3 +111,20 @@ fn a_rotation_with_an_endless_backoff_stops_rotating() {
     assert!(pair.client.is_connected());
     turn(&mut pair);
 }
+
+/// The pair's own connect time past the clock's range: the attempt never completes (a black
+/// hole), and nothing panics.
+#[test]
+fn an_endless_connect_time_never_connects() {
+    let mut config = Config::default();
+    let mut policy = ReconnectPolicy::default();
+    policy.seed = 1;
+    config.reconnect = Some(policy);
+    let mut pair = Pair::new(&server(), config, Instant::now());
+    pair.drive().unwrap();
+    pair.set_connect_time(Duration::MAX);
+    pair.server.inject(pair.now, Trigger::Now, Fault::Drop);
+    pair.advance(Duration::from_secs(60)).unwrap();
+    assert!(!pair.client.is_connected());
+    assert_eq!(pair.connections(), 1);
+}
