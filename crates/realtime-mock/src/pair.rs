@@ -560,11 +560,7 @@ impl Pair {
             // a black hole.
             return;
         };
-        let connecting = Connecting {
-            at,
-            beside,
-            resume,
-        };
+        let connecting = Connecting { at, beside, resume };
         if time.is_zero() {
             self.finish_connecting(connecting);
         } else {
