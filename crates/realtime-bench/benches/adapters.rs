@@ -9,7 +9,8 @@
 //! so that it costs as little as possible and the client side is what is measured (the machine
 //! may have two cores: one for each side).
 //!
-//! `cargo bench -p realtime-bench --bench adapters`
+//! `cargo bench -p realtime-bench --bench adapters`; `REALTIME_BENCH_READ_BUFFER=BYTES` sets
+//! the adapters' read size (the bare loops keep tungstenite's 128 KiB).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -20,7 +21,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use realtime_bench::harness::{
-    Candidate, Mode, Stamp, charge_unmeasured, compare, machine, thread_cpu,
+    Candidate, Mode, Stamp, charge_unmeasured, compare, machine, read_buffer_bytes, thread_cpu,
 };
 use realtime_bench::streams::{self, Names, Stream};
 use realtime_net::ConnectOptions;
@@ -47,6 +48,9 @@ fn main() {
             .with_connect_timeout(Duration::from_secs(10));
         if let Ok(events) = std::env::var("PENDING") {
             options.config.max_pending_events = events.parse().unwrap();
+        }
+        if let Some(bytes) = read_buffer_bytes() {
+            options.read_buffer_bytes = bytes;
         }
         options
     };

@@ -11,7 +11,8 @@
 //!
 //! Without `--bench` it runs 50 idle and 10 streaming sessions for 2 seconds.
 //!
-//! `cargo bench -p realtime-bench --bench scale [-- --sessions N --streams M --seconds S]`
+//! `cargo bench -p realtime-bench --bench scale [-- --sessions N --streams M --seconds S]`;
+//! `REALTIME_BENCH_READ_BUFFER=BYTES` sets the sessions' read size (as the adapters bench).
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use realtime_bench::harness::{Mode, cpu_time, machine, rss_kib};
+use realtime_bench::harness::{Mode, cpu_time, machine, read_buffer_bytes, rss_kib};
 use realtime_net::ConnectOptions;
 use realtime_proto::{Event, RecvError, ServerEvent};
 
@@ -134,8 +135,12 @@ impl Mock {
 }
 
 fn options(url: &str) -> ConnectOptions {
-    ConnectOptions::url(format!("{url}/v1/realtime?model=gpt-realtime"))
-        .with_connect_timeout(Duration::from_secs(60))
+    let options = ConnectOptions::url(format!("{url}/v1/realtime?model=gpt-realtime"))
+        .with_connect_timeout(Duration::from_secs(60));
+    match read_buffer_bytes() {
+        Some(bytes) => options.with_read_buffer_bytes(bytes),
+        None => options,
+    }
 }
 
 async fn open(url: &str) -> realtime_tokio::Session {

@@ -321,6 +321,19 @@ fn ratio(median: Duration, reference: Option<Duration>) -> String {
     }
 }
 
+/// The sessions' read size the adapter and scale benches set: `REALTIME_BENCH_READ_BUFFER`
+/// (bytes); `None` (the library's default, see `ConnectOptions::read_buffer_bytes`) when unset.
+pub fn read_buffer_bytes() -> Option<usize> {
+    let bytes = std::env::var("REALTIME_BENCH_READ_BUFFER")
+        .ok()
+        .filter(|bytes| !bytes.is_empty())?;
+    Some(
+        bytes
+            .parse()
+            .unwrap_or_else(|_| panic!("REALTIME_BENCH_READ_BUFFER={bytes:?}: not a number")),
+    )
+}
+
 /// The machine, for the report's header: CPU model, cores, kernel.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

@@ -203,8 +203,12 @@ impl Connection {
         rotation.failures = rotation.failures.saturating_add(1);
         let failures = rotation.failures;
         // A backoff past the clock's range (a policy's `Duration::MAX`) means no next try.
-        let retry_at = now.checked_add(policy.delay(failures.saturating_add(1)));
-        let Some(retry_at) = retry_at.filter(|_| !fatal && failures < policy.max_attempts) else {
+        let retry_at = if fatal || failures >= policy.max_attempts {
+            None
+        } else {
+            now.checked_add(policy.delay(failures + 1))
+        };
+        let Some(retry_at) = retry_at else {
             rotation.given_up = true;
             event!(
                 &self.span,
