@@ -70,7 +70,7 @@ pub(super) fn decode(
     let text = raw.as_str();
     let bytes = text.as_bytes();
     let mut scanned = [(0usize, 0usize, Scanned::Int(0)); MAX_FIELDS];
-    let (count, long_delta) = scan(text, &mut scanned)?;
+    let (count, long_delta) = scan(bytes, &mut scanned)?;
     let mut fields = Fields {
         long_delta,
         ..Fields::default()
@@ -206,12 +206,7 @@ pub(super) fn decode(
 /// how many there are and whether a long final `delta` was taken unread (see below), or `None`
 /// at the first thing it does not expect: every string but that delta is checked for escapes
 /// and control characters.
-///
-/// A `type` naming an event this path does not decode gives up at once: the services send
-/// `type` first, and the other events (a `response.output_text.done` carries the whole text)
-/// would otherwise be scanned here only to be scanned again by the general decoder.
-fn scan(text: &str, fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Option<(usize, bool)> {
-    let bytes = text.as_bytes();
+fn scan(bytes: &[u8], fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Option<(usize, bool)> {
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
         return None;
@@ -251,9 +246,6 @@ fn scan(text: &str, fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Optio
             }
             b'"' => {
                 let (start, end) = string(bytes, at + 1)?;
-                if &bytes[key_start..key_end] == b"type" && !is_fast(text.get(start..end)?) {
-                    return None;
-                }
                 at = end + 1;
                 Scanned::Str(start, end)
             }
@@ -274,20 +266,6 @@ fn scan(text: &str, fields: &mut [(usize, usize, Scanned); MAX_FIELDS]) -> Optio
         }
     }
     (skip_space(bytes, at + 1) == bytes.len()).then_some((count, long_delta))
-}
-
-/// Whether `name` is the wire name (either dialect) of an event this path decodes.
-fn is_fast(name: &str) -> bool {
-    Kind::of(name).is_some_and(|(kind, _)| {
-        matches!(
-            kind,
-            Kind::ResponseOutputAudioDelta
-                | Kind::ResponseOutputTextDelta
-                | Kind::ResponseOutputAudioTranscriptDelta
-                | Kind::ResponseFunctionCallArgumentsDelta
-                | Kind::InputAudioTranscriptionDelta
-        )
-    })
 }
 
 /// Where the value of the last field ends when it is a string: the message ends with `"}` (then
@@ -642,18 +620,6 @@ mod tests {
         assert_eq!(special("né ✓ 日本".as_bytes()), None);
         assert_eq!(special(&[0xff; 17]), None);
         assert_eq!(special("日本\"x".as_bytes()), Some(6));
-    }
-
-    #[test]
-    fn the_early_give_up_names_exactly_the_kinds_decoded() {
-        // Every field any fast kind reads: each kind ignores the others, as serde does.
-        for &(name, _) in ServerEvent::WIRE_NAMES {
-            let text = format!(
-                r#"{{"type":"{name}","event_id":"e","response_id":"r","item_id":"i","output_index":0,"content_index":0,"call_id":"c","delta":"AAAA"}}"#
-            );
-            let decoded = decode(&SharedStr::from(text.clone()), None).is_some();
-            assert_eq!(decoded, is_fast(name), "{text}");
-        }
     }
 
     #[test]
