@@ -102,7 +102,6 @@ thread_local! {
 
 /// Runs `decode` with the streaming decoders on. Whatever fails inside must be decoded again
 /// without them: their errors may be refusals of inputs the `Value`-based decoders accept.
-#[inline]
 pub(crate) fn with_streaming<R>(decode: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {

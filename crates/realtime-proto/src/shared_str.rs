@@ -205,7 +205,6 @@ thread_local! {
 }
 
 /// Runs `decode` with `source` as the buffer that borrowed strings are sliced from.
-#[inline]
 pub(crate) fn with_source<R>(source: &ByteString, decode: impl FnOnce() -> R) -> R {
     struct Restore(Option<ByteString>);
     impl Drop for Restore {

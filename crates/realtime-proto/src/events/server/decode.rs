@@ -58,7 +58,6 @@ pub(crate) fn decode_in(
 /// snapshots, the session), and a view would pin the whole buffer the transport received it
 /// in (a WebSocket library's read buffer of 128 KiB or more) for as long as the conversation
 /// lives. Deltas, which are most of the bytes, are never kept, so they stay views.
-#[inline]
 fn decode_with(
     raw: SharedStr,
     arena: Option<&mut AudioArena>,
@@ -81,7 +80,6 @@ fn decode_with(
 ///
 /// Items, parts and responses are read by their streaming decoders first; what those refuse (and
 /// every error) is decoded again by the `Value`-based ones, which decide (see the `json` module).
-#[inline]
 pub(super) fn decode_general(raw: SharedStr) -> Result<ServerMessage, DecodeError> {
     let collector = warning::Collector::start();
     let result = read(&raw, true).or_else(|_| {
@@ -101,7 +99,6 @@ pub(crate) fn decode_by_value(raw: SharedStr) -> Result<ServerMessage, DecodeErr
 }
 
 /// One pass over the message, with or without the streaming decoders.
-#[inline]
 fn read(raw: &SharedStr, streaming: bool) -> Result<(Header, ServerEvent), serde_json::Error> {
     let source = raw.clone().into_inner();
     let mut header = Header::default();
@@ -123,7 +120,6 @@ fn read(raw: &SharedStr, streaming: bool) -> Result<(Header, ServerEvent), serde
 }
 
 /// The message, or the error explained.
-#[inline]
 fn finish(
     raw: SharedStr,
     result: Result<(Header, ServerEvent), serde_json::Error>,
