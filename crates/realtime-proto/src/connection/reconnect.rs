@@ -812,8 +812,9 @@ impl Connection {
         }
     }
 
-    /// Time has come: the scheduled attempt starts ([`Transmit::Connect`]); and, on a live
-    /// link, rotation and sticky failures are decided.
+    /// Time has come: the scheduled attempt starts ([`Transmit::Connect`]); on a live link,
+    /// the session's age starts counting. (Rotation is decided last in `handle_timeout`, after
+    /// whatever else the time changed.)
     pub(super) fn reconnect_timeout(&mut self, now: Instant) {
         match self.reconnection.link {
             Link::Down { attempt, at, .. } => {
@@ -835,7 +836,6 @@ impl Connection {
                 if self.reconnection.session_since.is_none() {
                     self.reconnection.session_since = Some(now);
                 }
-                self.rotate_if_due(now);
             }
         }
     }

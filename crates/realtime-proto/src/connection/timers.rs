@@ -239,6 +239,8 @@ impl Connection {
                 }
             }
         }
+        // Last: abandoning a response above may have brought the pause a rotation waits for.
+        self.rotate_if_due(now);
     }
 
     /// Applies what the transport delivered at `now`: the single entry point of an adapter's
